@@ -40,6 +40,12 @@ public sealed class SmtpDialogue
             return;
         }
 
+        await RunAfterGreetingAsync(connection);
+    }
+
+    /// <summary>Answers commands from where a script left the conversation (after a custom greeting or TLS).</summary>
+    public async Task RunAfterGreetingAsync(ScriptedConnection connection)
+    {
         while (true)
         {
             var line = await connection.ReadLineAsync();
@@ -54,7 +60,16 @@ public sealed class SmtpDialogue
             if (verb == "BDAT")
             {
                 var parts = line.Split(' ');
-                var chunk = await connection.ReadBytesAsync(int.Parse(parts[1], CultureInfo.InvariantCulture));
+                byte[] chunk;
+                try
+                {
+                    chunk = await connection.ReadBytesAsync(int.Parse(parts[1], CultureInfo.InvariantCulture));
+                }
+                catch (System.IO.EndOfStreamException)
+                {
+                    return; // the client abandoned the message: a server discards it
+                }
+
                 _chunks.Add(chunk);
                 var last = parts.Length > 2 && parts[2].Equals("LAST", StringComparison.OrdinalIgnoreCase);
                 if (last)
@@ -106,7 +121,16 @@ public sealed class SmtpDialogue
 
             if (verb == "DATA" && reply.StartsWith("354", StringComparison.Ordinal))
             {
-                var data = await connection.ReadDataAsync();
+                byte[] data;
+                try
+                {
+                    data = await connection.ReadDataAsync();
+                }
+                catch (System.IO.EndOfStreamException)
+                {
+                    return; // the client abandoned the message: a server discards it
+                }
+
                 Messages.Enqueue(Unstuff(data));
                 var after = Respond?.Invoke("<end-of-data>") ?? DataAccepted;
                 if (!await SendAsync(connection, after))
