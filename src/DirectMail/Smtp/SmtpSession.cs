@@ -189,6 +189,7 @@ public sealed class SmtpSession : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the transaction; the connection is closed (a message whose end was not sent is discarded by the server) and <see cref="OperationCanceledException"/> thrown.</param>
     /// <returns>The outcome with every recipient's reply. Failures (negative replies, lost connection, timeouts) are reported here, not thrown.</returns>
     /// <exception cref="InvalidOperationException">The session is not connected, is closed, or is running another operation.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SmtpTransactionResult> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(envelope);
@@ -483,6 +484,7 @@ public sealed class SmtpSession : IAsyncDisposable
     // The mail transaction
     // ---------------------------------------------------------------------------------------------------------
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SmtpTransactionResult> TransactAsync(SmtpEnvelope envelope, SmtpContent content)
     {
         var capabilities = Capabilities;
@@ -713,6 +715,7 @@ public sealed class SmtpSession : IAsyncDisposable
         CheckClosing(reply);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AppendMailFromAsync(string sender, SmtpCapabilities capabilities, long? length, SmtpBodyType bodyType, bool smtpUtf8)
     {
         if (_writeBuffer.Length - _writeLength < 1024)
@@ -755,6 +758,7 @@ public sealed class SmtpSession : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SmtpReply> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpBodyType bodyType, bool chunking, bool pipelining)
     {
         _phase = SmtpPhase.Content;
@@ -879,6 +883,7 @@ public sealed class SmtpSession : IAsyncDisposable
         _ = cancellationToken;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendChunkAsync(bool last)
     {
         // The chunk was encoded after a reserved gap; its BDAT command is written into the end of the gap so that
@@ -913,6 +918,7 @@ public sealed class SmtpSession : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SmtpReply> ReadChunkReplyAsync(TimeSpan timeout)
     {
         var reply = await ReadReplyAsync(timeout).ConfigureAwait(false);
