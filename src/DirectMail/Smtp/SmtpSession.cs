@@ -273,7 +273,7 @@ public sealed class SmtpSession : IAsyncDisposable
         try
         {
             _phase = SmtpPhase.Other;
-            await CommandAsync("QUIT", _options.CommandTimeout).ConfigureAwait(false);
+            await CommandAsync("QUIT", QuitTimeout).ConfigureAwait(false);
         }
         catch (SessionFailedException)
         {
@@ -1206,7 +1206,7 @@ public sealed class SmtpSession : IAsyncDisposable
         {
             var previous = _phase;
             _phase = SmtpPhase.Other;
-            await CommandAsync("QUIT", TimeSpan.FromSeconds(Math.Min(10, _options.CommandTimeout.TotalSeconds))).ConfigureAwait(false);
+            await CommandAsync("QUIT", QuitTimeout).ConfigureAwait(false);
             _phase = previous;
         }
         catch (SessionFailedException)
@@ -1215,6 +1215,12 @@ public sealed class SmtpSession : IAsyncDisposable
 
         Abort();
     }
+
+    /// <summary>
+    /// How long to wait for the reply to QUIT: the command timeout, at most 30 seconds. The message is already
+    /// delivered or refused by then; waiting minutes for a goodbye only holds a socket.
+    /// </summary>
+    private TimeSpan QuitTimeout => _options.CommandTimeout < TimeSpan.FromSeconds(30) && _options.CommandTimeout != Timeout.InfiniteTimeSpan ? _options.CommandTimeout : TimeSpan.FromSeconds(30);
 
     private SessionFailedException Fail(SmtpFailureKind kind, string message, Exception? exception = null)
     {
