@@ -97,12 +97,15 @@ public sealed class MxTarget
         Addresses = builder.MoveToImmutable();
     }
 
-    internal MxTarget(string host, int preference, ImmutableArray<MxAddress> addresses)
+    private MxTarget(string host, int preference, ImmutableArray<MxAddress> addresses)
     {
         Host = host;
         Preference = preference;
         Addresses = addresses;
     }
+
+    /// <summary>Creates a target from checked parts without copying them.</summary>
+    internal static MxTarget Create(string host, int preference, ImmutableArray<MxAddress> addresses) => new(host, preference, addresses);
 
     /// <summary>The MX host name in A-label form without the trailing dot (what to send as the TLS server name), or an address literal such as <c>[192.0.2.1]</c>.</summary>
     public string Host { get; }

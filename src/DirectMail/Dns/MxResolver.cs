@@ -37,6 +37,8 @@ public sealed class MxResolver : IMxResolver
     // bounds the work a domain with thousands of MX records can cause.
     private const int MaxHostsLookedUp = 100;
 
+    private static readonly IdnMapping IdnForResponses = new();
+
     private readonly MxResolverOptions _options;
     private readonly IDnsTransport _transport;
     private readonly ILogger _logger;
@@ -247,7 +249,7 @@ public sealed class MxResolver : IMxResolver
             var target = ordered[kept];
             if (target.Addresses.Length > budget)
             {
-                ordered[kept] = new MxTarget(target.Host, target.Preference, ImmutableArray.Create(target.Addresses, 0, budget));
+                ordered[kept] = MxTarget.Create(target.Host, target.Preference, ImmutableArray.Create(target.Addresses, 0, budget));
             }
 
             budget -= ordered[kept].Addresses.Length;
@@ -270,7 +272,7 @@ public sealed class MxResolver : IMxResolver
         }
 
         // RFC 5321 section 5.1: an address literal is the address to deliver to; no DNS is involved.
-        var target = new MxTarget(literal, 0, ImmutableArray.Create(new MxAddress(address)));
+        var target = MxTarget.Create(literal, 0, ImmutableArray.Create(new MxAddress(address)));
         return MxResolution.Success(literal, $"{literal} is an address literal: delivery goes to that address.", ImmutableArray.Create(target), isImplicitMx: false, isAddressLiteral: true, ImmutableArray<string>.Empty);
     }
 
@@ -435,7 +437,7 @@ public sealed class MxResolver : IMxResolver
                 return new HostLookup(null, false, $"{host} is an IPv4 address and the resolver is set to {family}", TimeSpan.MaxValue, []);
             }
 
-            var literal = new MxTarget(host, preference, ImmutableArray.Create(new MxAddress(IPAddress.Parse(host))));
+            var literal = MxTarget.Create(host, preference, ImmutableArray.Create(new MxAddress(IPAddress.Parse(host))));
             return new HostLookup(literal, false, string.Empty, TimeSpan.MaxValue, [$"The MX target {host} of {domain} is an IP address; it is used as one ({nameof(MxResolverOptions.AllowIpLiteralMxTargets)} is true)."]);
         }
 
@@ -468,7 +470,7 @@ public sealed class MxResolver : IMxResolver
                 }
             }
 
-            return new HostLookup(new MxTarget(host, preference, addresses.ToImmutable()), false, string.Empty, cacheFor, warnings);
+            return new HostLookup(MxTarget.Create(host, preference, addresses.ToImmutable()), false, string.Empty, cacheFor, warnings);
         }
 
         var transient = first.Kind == LookupKind.Transient || second is { Kind: LookupKind.Transient };
@@ -552,7 +554,7 @@ public sealed class MxResolver : IMxResolver
                 CNameRecord? alias = null;
                 foreach (var record in response.Answers)
                 {
-                    if (!string.Equals(record.DomainName.Value, current, StringComparison.OrdinalIgnoreCase))
+                    if (!string.Equals(AsciiName(record.DomainName), current, StringComparison.OrdinalIgnoreCase))
                     {
                         continue;
                     }
@@ -581,7 +583,7 @@ public sealed class MxResolver : IMxResolver
                 }
 
                 ttl = Min(ttl, TimeSpan.FromSeconds(alias.TimeToLive));
-                current = alias.CanonicalName.Value;
+                current = AsciiName(alias.CanonicalName);
                 followedHere = true;
             }
 
@@ -632,11 +634,38 @@ public sealed class MxResolver : IMxResolver
 
     private static bool IsRoot(DnsString name) => name.Value is "." or "";
 
-    /// <summary>An MX target as a host name: lower case, without the trailing dot.</summary>
+    /// <summary>An MX target as a host name: A-labels, lower case, without the trailing dot.</summary>
     private static string HostName(DnsString name)
     {
-        var value = name.Value;
+        var value = AsciiName(name);
         return (value.EndsWith('.') ? value[..^1] : value).ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// A name from a response in A-label form, as it was on the wire. DnsClient converts names with A-labels to
+    /// Unicode, in <see cref="DnsString.Value"/> for some records and in <see cref="DnsString.Original"/> for others;
+    /// names are compared and connected to in their wire form.
+    /// </summary>
+    private static string AsciiName(DnsString name)
+    {
+        if (Ascii.IsValid(name.Value))
+        {
+            return name.Value;
+        }
+
+        if (Ascii.IsValid(name.Original))
+        {
+            return name.Original;
+        }
+
+        try
+        {
+            return IdnForResponses.GetAscii(name.Value);
+        }
+        catch (ArgumentException)
+        {
+            return name.Value;
+        }
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
