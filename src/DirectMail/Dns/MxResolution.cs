@@ -155,7 +155,10 @@ public sealed class MxResolution
         };
     }
 
-    /// <summary>The domain in A-label form without the trailing dot, or the address literal, as resolved.</summary>
+    /// <summary>
+    /// The domain as resolved: lower-case A-labels without the trailing dot, or the address literal in canonical form
+    /// (<c>[192.0.2.1]</c>, <c>[IPv6:2001:db8::1]</c>). For <see cref="MxResolutionStatus.InvalidDomain"/>, the input as given.
+    /// </summary>
     public string Domain { get; }
 
     /// <summary>What the resolution found.</summary>

@@ -103,7 +103,8 @@ public sealed class MxResolverTests
     [Fact]
     public async Task Null_MX_is_permanent_with_556_5_1_10_and_its_A_record_is_never_used()
     {
-        var resolution = await Resolver().ResolveAsync("nullmx.dm.test");
+        var transport = new CountingTransport(DnsServerFixture.Options());
+        var resolution = await new MxResolver(DnsServerFixture.Options(), transport, null, null).ResolveAsync("nullmx.dm.test");
 
         Assert.Equal(MxResolutionStatus.NullMx, resolution.Status);
         Assert.True(resolution.IsPermanent);
@@ -113,6 +114,8 @@ public sealed class MxResolverTests
         Assert.Equal("5.1.10", resolution.FailureReply.EnhancedStatusCode.ToString());
         Assert.True(resolution.FailureReply.IsSynthetic);
         Assert.DoesNotContain("192.0.2.40", resolution.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, transport.Count("nullmx.dm.test", QueryType.A));
+        Assert.Equal(0, transport.Count("nullmx.dm.test", QueryType.AAAA));
     }
 
     [Fact]
@@ -128,9 +131,10 @@ public sealed class MxResolverTests
     }
 
     [Fact]
-    public async Task SERVFAIL_is_transient_and_nothing_is_delivered_to()
+    public async Task SERVFAIL_is_transient_and_never_falls_back_to_the_A_record()
     {
-        var resolution = await Resolver().ResolveAsync("x.servfail.dm.test");
+        var transport = new CountingTransport(DnsServerFixture.Options());
+        var resolution = await new MxResolver(DnsServerFixture.Options(), transport, null, null).ResolveAsync("x.servfail.dm.test");
 
         Assert.Equal(MxResolutionStatus.DnsFailure, resolution.Status);
         Assert.True(resolution.IsTransient);
@@ -138,6 +142,8 @@ public sealed class MxResolverTests
         Assert.Empty(resolution.Targets);
         Assert.Contains("SERVFAIL", resolution.Message, StringComparison.Ordinal);
         Assert.Equal(451, resolution.FailureReply!.Code);
+        Assert.Equal(1, transport.Count("x.servfail.dm.test", QueryType.MX));
+        Assert.Equal(0, transport.Count("x.servfail.dm.test", QueryType.A));
     }
 
     [Fact]
