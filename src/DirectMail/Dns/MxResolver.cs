@@ -307,6 +307,7 @@ public sealed class MxResolver : IMxResolver
         }
 
         var hosts = new List<(string Host, int Preference)>(records.Count);
+        var seen = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
         foreach (var record in records)
         {
             if (IsRoot(record.Exchange))
@@ -316,22 +317,15 @@ public sealed class MxResolver : IMxResolver
             }
 
             var host = HostName(record.Exchange);
-            var duplicate = false;
-            for (var i = 0; i < hosts.Count; i++)
+            if (seen.TryGetValue(host, out var at))
             {
-                if (string.Equals(hosts[i].Host, host, StringComparison.Ordinal))
-                {
-                    // The same host twice: it is tried once, at its best preference.
-                    hosts[i] = (host, Math.Min(hosts[i].Preference, record.Preference));
-                    duplicate = true;
-                    break;
-                }
+                // The same host twice: it is tried once, at its best preference.
+                hosts[at] = (host, Math.Min(hosts[at].Preference, record.Preference));
+                continue;
             }
 
-            if (!duplicate)
-            {
-                hosts.Add((host, record.Preference));
-            }
+            seen.Add(host, hosts.Count);
+            hosts.Add((host, record.Preference));
         }
 
         // A stable sort: equal preferences are shuffled on every resolution anyway.
