@@ -25,10 +25,11 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _accepted;
 
-    private ScriptedSmtpServer(Func<ScriptedConnection, Task> script)
+    private ScriptedSmtpServer(Func<ScriptedConnection, Task> script, IPEndPoint endPoint)
     {
         _script = script;
-        _listener = new TcpListener(IPAddress.Parse("127.0.25.1"), 0);
+        _listener = new TcpListener(endPoint);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Start();
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
         _acceptLoop = AcceptAsync();
@@ -43,7 +44,10 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>The first exception a script threw (an assertion inside the script), if any.</summary>
     public Exception? ScriptError { get; private set; }
 
-    public static ScriptedSmtpServer Start(Func<ScriptedConnection, Task> script) => new(script);
+    public static ScriptedSmtpServer Start(Func<ScriptedConnection, Task> script) => new(script, new IPEndPoint(IPAddress.Parse("127.0.25.1"), 0));
+
+    /// <summary>Starts a server on a given address and port (several MX hosts of a test share one port).</summary>
+    public static ScriptedSmtpServer Start(Func<ScriptedConnection, Task> script, IPEndPoint endPoint) => new(script, endPoint);
 
     /// <summary>Waits until every accepted connection's script has ended, and rethrows a script's failure.</summary>
     public async Task WaitForScriptsAsync(TimeSpan? timeout = null)
