@@ -31,7 +31,7 @@ public sealed class DeliveryConcurrencyTests : IClassFixture<DeliveryDnsFixture>
             var before = SocketCounter.Count();
             var reports = new ConcurrentDictionary<int, DeliveryReport>();
             var clock = Stopwatch.StartNew();
-            await using (var mailer = Mailer(o => o.MaxConnectionsPerHost = MaxConnectionsPerHost))
+            await using (var mailer = NewMailer(o => o.MaxConnectionsPerHost = MaxConnectionsPerHost))
             {
                 // Every fifth message goes to two domains at once; the rest to one. 32 callers at a time.
                 await Parallel.ForEachAsync(Enumerable.Range(0, Messages), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>

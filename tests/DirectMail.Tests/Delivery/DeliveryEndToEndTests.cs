@@ -26,7 +26,7 @@ public sealed class DeliveryEndToEndTests
     {
         var backup = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(RefusedBackup, backup);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@refused.deliver.test", "two@refused.deliver.test");
         var content = Message("refused");
 
@@ -51,7 +51,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(RefusedBackup, dialogue);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@multiaddr.deliver.test");
 
         var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Message("multiaddr")));
@@ -70,7 +70,7 @@ public sealed class DeliveryEndToEndTests
         await using var busy = FixedSmtpServer.Start(Greet421Primary, c => c.ReplyAsync("421 4.3.2 mx1.greet421.deliver.test Service not available, closing transmission channel"));
         var backup = new SmtpDialogue();
         await using var good = FixedSmtpServer.Start(Greet421Backup, backup);
-        await using var mailer = Mailer(o => o.MaxRetryAttempts = 2);
+        await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
 
         var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@greet421.deliver.test"), SmtpContent.FromBytes(Message("421 first")));
         var second = await mailer.SendAsync(new SmtpEnvelope(Sender, "b@greet421.deliver.test"), SmtpContent.FromBytes(Message("421 second")));
@@ -87,7 +87,7 @@ public sealed class DeliveryEndToEndTests
         await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)));
         var backup = new SmtpDialogue();
         await using var good = FixedSmtpServer.Start(SilentBackup, backup);
-        await using var mailer = Mailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
+        await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
         var clock = Stopwatch.StartNew();
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silent.deliver.test"), SmtpContent.FromBytes(Message("silent")));
@@ -102,7 +102,7 @@ public sealed class DeliveryEndToEndTests
     public async Task A_domain_whose_only_host_never_greets_is_deferred_with_what_happened()
     {
         await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)));
-        await using var mailer = Mailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
+        await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silentonly.deliver.test"), SmtpContent.FromBytes(Message("silent only")));
 
@@ -121,7 +121,7 @@ public sealed class DeliveryEndToEndTests
         var second = new SmtpDialogue();
         await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
         await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "ok@rcpt4xx.deliver.test", "busy@rcpt4xx.deliver.test");
         var content = Message("rcpt 4xx");
 
@@ -143,7 +143,7 @@ public sealed class DeliveryEndToEndTests
         var good = new SmtpDialogue();
         await using var primary = FixedSmtpServer.Start(Ehlo4xxPrimary, refusing);
         await using var backup = FixedSmtpServer.Start(FourXxBackup, good);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@ehlo4xx.deliver.test"), SmtpContent.FromBytes(Message("ehlo 4xx")));
 
@@ -159,7 +159,7 @@ public sealed class DeliveryEndToEndTests
         await using var alpha = FixedSmtpServer.Start(Alpha, dialogues[0]);
         await using var beta = FixedSmtpServer.Start(Beta, dialogues[1]);
         await using var elsewhere = FixedSmtpServer.Start(Elsewhere, dialogues[2]);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         string[] domains = ["alpha.deliver.test", "beta.deliver.test", "elsewhere.test"];
         var recipients = domains.SelectMany(d => new[] { "ok@" + d, "unknown@" + d, "busy@" + d }).ToArray();
         // Interleaved in the envelope: the report keeps envelope order whatever the grouping by domain.
@@ -201,7 +201,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = MixedRecipientsDialogue();
         await using var server = FixedSmtpServer.Start(Alpha, dialogue);
-        await using var mailer = Mailer(o =>
+        await using var mailer = NewMailer(o =>
         {
             o.MaxRetryAttempts = 2;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
@@ -225,7 +225,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(Idn, dialogue);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@bücher.deliver.test", "two@xn--bcher-kva.deliver.test", "three@BÜCHER.Deliver.Test");
 
         var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Message("idn")));
@@ -243,7 +243,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(Bulk, dialogue);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var recipients = Enumerable.Range(0, 250).Select(i => $"user{i:D3}@bulk.deliver.test").ToArray();
         var envelope = new SmtpEnvelope(Sender, recipients);
         var content = Message("bulk");
@@ -267,7 +267,7 @@ public sealed class DeliveryEndToEndTests
         var backupDialogue = new SmtpDialogue();
         await using var primary = FixedSmtpServer.Start(MailRejectPrimary, refusing);
         await using var backup = FixedSmtpServer.Start(MailRejectBackup, backupDialogue);
-        await using var mailer = Mailer(o => o.MaxRetryAttempts = 2);
+        await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
         var envelope = new SmtpEnvelope(Sender, "a@mailreject.deliver.test", "b@mailreject.deliver.test");
 
         var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Message("mail 5xx")));
@@ -292,7 +292,7 @@ public sealed class DeliveryEndToEndTests
         const string gmail = "550-5.7.26 This mail is unauthenticated, which poses a security risk to the\r\n550-5.7.26 sender and Gmail users, and has been blocked. The sender must\r\n550 5.7.26 authenticate with at least one of SPF or DKIM. - gsmtp";
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? gmail : null };
         await using var server = FixedSmtpServer.Start(DataReject, dialogue);
-        await using var mailer = Mailer(o => o.MaxRetryAttempts = 2);
+        await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@datareject.deliver.test"), SmtpContent.FromBytes(Message("data 5xx")));
 
@@ -311,7 +311,7 @@ public sealed class DeliveryEndToEndTests
         const string gmail = "421-4.7.0 [127.0.0.1] This message does not have authentication information or fails to\r\n421-4.7.0 pass authentication checks (SPF or DKIM). To best protect our users from spam, the\r\n421 4.7.0 message has been blocked. - gsmtp";
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? gmail : null };
         await using var server = FixedSmtpServer.Start(Gmail421, dialogue);
-        await using var mailer = Mailer(o =>
+        await using var mailer = NewMailer(o =>
         {
             o.MaxRetryAttempts = 2;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
@@ -335,7 +335,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Greylisting_is_passed_by_a_retry_within_the_send()
     {
         using var greylist = new GreylistServer(Greylist, TimeSpan.FromMilliseconds(200));
-        await using var mailer = Mailer(o =>
+        await using var mailer = NewMailer(o =>
         {
             o.MaxRetryAttempts = 3;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(300);
@@ -358,7 +358,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Greylisting_without_retry_is_deferred_with_the_server_reply()
     {
         using var greylist = new GreylistServer(Greylist, TimeSpan.FromSeconds(60));
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var recipient = $"grey-{Guid.NewGuid():N}@greylist.deliver.test";
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, recipient), SmtpContent.FromBytes(Message("greylisted")));
@@ -373,7 +373,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Postfix_smtp_sink_receives_the_exact_message()
     {
         using var sink = new SmtpSinkServer(DeliveryAddresses.Sink);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@sink.deliver.test", "two@sink.deliver.test");
         var content = Message("smtp-sink");
 
@@ -398,7 +398,7 @@ public sealed class DeliveryEndToEndTests
         await using var nullMxTrap = FixedSmtpServer.Start(NullMxTrap, trap);
         var good = new SmtpDialogue();
         await using var alpha = FixedSmtpServer.Start(Alpha, good);
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "a@nullmx.deliver.test", "b@nosuch.deliver.test", "c@alpha.deliver.test");
 
         var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Message("null mx")));
@@ -416,7 +416,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(Private, dialogue);
-        await using var strict = Mailer(o => o.AllowPrivateTargets = false);
+        await using var strict = NewMailer(o => o.AllowPrivateTargets = false);
         var envelope = new SmtpEnvelope(Sender, "a@private.deliver.test");
 
         var refused = await strict.SendAsync(envelope, SmtpContent.FromBytes(Message("private")));
@@ -427,7 +427,7 @@ public sealed class DeliveryEndToEndTests
         Assert.Equal(0, r.Attempts);
         Assert.Equal(0, server.Accepted);
 
-        await using var lax = Mailer();
+        await using var lax = NewMailer();
         var allowed = await lax.SendAsync(envelope, SmtpContent.FromBytes(Message("private allowed")));
         AssertDelivered(allowed.Recipients[0], "mx.private.deliver.test", Private);
         Assert.Equal(1, server.Accepted);
@@ -438,7 +438,7 @@ public sealed class DeliveryEndToEndTests
     {
         using var primary = new BlackholeListener(BlackholePrimary);
         using var backup = new BlackholeListener(BlackholeBackup);
-        await using var mailer = Mailer(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
+        await using var mailer = NewMailer(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@blackhole.deliver.test"), SmtpContent.FromBytes(Message("blackhole")));
 
@@ -454,7 +454,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? SmtpDialogue.Silent : null };
         await using var server = FixedSmtpServer.Start(Slow, dialogue);
-        await using var mailer = Mailer(o => o.DataTerminationTimeout = TimeSpan.FromSeconds(30));
+        await using var mailer = NewMailer(o => o.DataTerminationTimeout = TimeSpan.FromSeconds(30));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
 
@@ -475,7 +475,7 @@ public sealed class DeliveryEndToEndTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = FixedSmtpServer.Start(Pool, dialogue);
-        await using var mailer = Mailer(o => o.MaxConnectionsPerHost = 2);
+        await using var mailer = NewMailer(o => o.MaxConnectionsPerHost = 2);
         var ids = Enumerable.Range(0, 200).Select(i => "burst" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var reports = new ConcurrentBag<DeliveryReport>();
 
@@ -496,7 +496,7 @@ public sealed class DeliveryEndToEndTests
         var dialogue = MixedRecipientsDialogue();
         await using var alpha = FixedSmtpServer.Start(Alpha, dialogue);
         await using var backup = FixedSmtpServer.Start(RefusedBackup, new SmtpDialogue());
-        await using var mailer = Mailer();
+        await using var mailer = NewMailer();
         using var source = new ActivitySource("DirectMail.Tests.Delivery");
         var activities = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener

@@ -45,7 +45,7 @@ public static class DeliveryTestKit
         return options;
     }
 
-    public static DirectMailer Mailer(Action<DirectMailOptions>? configure = null) => new(Options(configure));
+    public static DirectMailer NewMailer(Action<DirectMailOptions>? configure = null) => new(Options(configure));
 
     /// <summary>A message whose content checks dot-stuffing (a line starting with a dot) and has a unique Message-ID.</summary>
     public static byte[] Message(string subject, string? id = null) => Encoding.ASCII.GetBytes(
