@@ -117,12 +117,15 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task Rcpt_4xx_keeps_that_recipient_for_the_next_host_and_the_accepted_one_is_not_sent_twice()
     {
-        var first = Postfix(l => l.StartsWith("RCPT TO:<busy", StringComparison.OrdinalIgnoreCase) ? "451 4.3.0 <busy@rcpt4xx.deliver.test>: Temporary lookup failure" : null);
+        var first = Postfix(l =>
+            l.StartsWith("RCPT TO:<busy", StringComparison.OrdinalIgnoreCase) ? "451 4.3.0 <busy@rcpt4xx.deliver.test>: Temporary lookup failure"
+            : l.StartsWith("RCPT TO:<unknown", StringComparison.OrdinalIgnoreCase) ? "550 5.1.1 <unknown@rcpt4xx.deliver.test>: Recipient address rejected: User unknown"
+            : null);
         var second = new SmtpDialogue();
         await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
         await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
         await using var mailer = NewMailer();
-        var envelope = new SmtpEnvelope(Sender, "ok@rcpt4xx.deliver.test", "busy@rcpt4xx.deliver.test");
+        var envelope = new SmtpEnvelope(Sender, "ok@rcpt4xx.deliver.test", "busy@rcpt4xx.deliver.test", "unknown@rcpt4xx.deliver.test");
         var content = Message("rcpt 4xx");
 
         var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(content));
@@ -130,7 +133,8 @@ public sealed class DeliveryEndToEndTests
         AssertEveryRecipientReported(envelope, report);
         AssertDelivered(report.Recipients[0], "mx1.rcpt4xx.deliver.test", Rcpt4xxPrimary, attempts: 1);
         AssertDelivered(report.Recipients[1], "mx2.rcpt4xx.deliver.test", FourXxBackup, attempts: 2);
-        Assert.Equal([Sender + ": ok@rcpt4xx.deliver.test, busy@rcpt4xx.deliver.test"], TransactionLines(first));
+        AssertRecipient(report.Recipients[2], DeliveryStatus.Failed, 550, "5.1.1", "5.1.1 <unknown@rcpt4xx.deliver.test>: Recipient address rejected: User unknown", "mx1.rcpt4xx.deliver.test", Rcpt4xxPrimary, attempts: 1);
+        Assert.Equal([Sender + ": ok@rcpt4xx.deliver.test, busy@rcpt4xx.deliver.test, unknown@rcpt4xx.deliver.test"], TransactionLines(first));
         Assert.Equal([Sender + ": busy@rcpt4xx.deliver.test"], TransactionLines(second));
         Assert.Equal(content, Assert.Single(first.Messages));
         Assert.Equal(content, Assert.Single(second.Messages));
@@ -546,5 +550,85 @@ public sealed class DeliveryEndToEndTests
         Assert.Contains("directmail.recipients", instruments);
         Assert.Contains("directmail.messages", instruments);
         Assert.True(recipientMeasurements.Sum(m => m.Value) >= 3, string.Join("; ", recipientMeasurements));
+    }
+
+    [Fact]
+    public async Task A_lost_reply_after_the_end_of_data_is_not_sent_again_to_the_backup()
+    {
+        var first = Postfix(l => l == "<end-of-data>" ? SmtpDialogue.Drop : null);
+        var second = new SmtpDialogue();
+        await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
+        await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
+        await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@rcpt4xx.deliver.test"), SmtpContent.FromBytes(Message("lost reply")));
+
+        // The primary has the message (its reply was lost): another host must not get a second copy (RFC 1047).
+        var r = Assert.Single(report.Recipients);
+        AssertRecipient(r, DeliveryStatus.Deferred, null, null, null, "mx1.rcpt4xx.deliver.test", Rcpt4xxPrimary, attempts: 1);
+        Assert.False(string.IsNullOrEmpty(r.Detail));
+        Assert.Single(first.Messages);
+        Assert.Equal(0, backup.Accepted);
+        Assert.Equal(1, primary.Accepted);
+    }
+
+    [Fact]
+    public async Task A_421_to_RCPT_moves_the_whole_transaction_to_the_next_host()
+    {
+        var first = Postfix(l => l.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase) ? "421 4.3.2 mx1.rcpt4xx.deliver.test Service shutting down" : null);
+        var second = new SmtpDialogue();
+        await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
+        await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
+        await using var mailer = NewMailer();
+        var envelope = new SmtpEnvelope(Sender, "a@rcpt4xx.deliver.test", "b@rcpt4xx.deliver.test");
+
+        var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Message("421 rcpt")));
+
+        AssertEveryRecipientReported(envelope, report);
+        Assert.All(report.Recipients, r => AssertDelivered(r, "mx2.rcpt4xx.deliver.test", FourXxBackup, attempts: 2));
+        Assert.Empty(first.Messages);
+        Assert.Equal([Sender + ": a@rcpt4xx.deliver.test, b@rcpt4xx.deliver.test"], TransactionLines(second));
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_the_server_closed_while_idle_is_replaced_without_a_failure()
+    {
+        var mails = 0;
+        var dialogue = Postfix(l => l.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase) && Interlocked.Increment(ref mails) == 2 ? SmtpDialogue.Drop : null);
+        await using var server = FixedSmtpServer.Start(Pool, dialogue);
+        await using var mailer = NewMailer();
+
+        var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@pool.deliver.test"), SmtpContent.FromBytes(Message("pooled 1")));
+        var second = await mailer.SendAsync(new SmtpEnvelope(Sender, "b@pool.deliver.test"), SmtpContent.FromBytes(Message("pooled 2")));
+
+        AssertDelivered(first.Recipients[0], "mx.pool.deliver.test", Pool);
+        Assert.Equal(DeliveryStatus.Delivered, second.Recipients[0].Status);
+        Assert.Equal(2, server.Accepted); // the pooled one (dropped at MAIL) and its replacement
+        Assert.Equal(2, dialogue.Messages.Count);
+    }
+
+    [Fact]
+    public async Task The_overall_send_timeout_reports_deferred_instead_of_waiting_for_slow_hosts()
+    {
+        await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(10)));
+        await using var mailer = NewMailer(o =>
+        {
+            o.GreetingTimeout = TimeSpan.FromSeconds(30);
+            o.SendTimeout = TimeSpan.FromMilliseconds(700);
+        });
+        var clock = Stopwatch.StartNew();
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silentonly.deliver.test"), SmtpContent.FromBytes(Message("deadline")));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        var r = Assert.Single(report.Recipients);
+        // The host being tried when the deadline struck is the one that decided: the report names it and counts the attempt.
+        var what = $"{r} (attempts {r.Attempts}, detail: {r.Detail})";
+        Assert.True(r.Status == DeliveryStatus.Deferred, what);
+        Assert.True(r.MxHost == "mx.silentonly.deliver.test", what);
+        Assert.True(Equals(r.ServerAddress, Silent), what);
+        Assert.True(r.Attempts == 1, what);
+        Assert.Equal(1, silent.Accepted);
+        await silent.WaitUntilAllClosedAsync(TimeSpan.FromSeconds(5));
     }
 }
