@@ -170,6 +170,29 @@ public sealed class PostfixDeliveryTests
         Assert.EndsWith(" ehlo=1 mail=1 rcpt=1 bdat=1 noop=1 quit=1 commands=6", summary, System.StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WithoutPipeliningEachCommandWaitsForItsReplyAndMixedRecipientsAreHandled(bool useChunking)
+    {
+        var transcript = new Transcript();
+        var accepted = PostfixFixture.Recipient("nopipelining");
+        var content = Message(accepted, "No pipelining", Body(100_000, seed: 6));
+        var options = Options();
+        options.UsePipelining = false;
+        options.UseChunking = useChunking;
+        await using var session = await ConnectAsync(_postfix, options, transcript);
+
+        var result = await session.SendAsync(new SmtpEnvelope(Sender, PostfixFixture.UnknownRecipient, accepted), SmtpContent.FromBytes(content));
+
+        Assert.True(result.IsDelivered, $"{result}\n{transcript}");
+        Assert.Equal(550, result.Recipients[0].RcptReply!.Code);
+        Assert.True(result.Recipients[1].IsDelivered);
+        var stored = await _postfix.WaitForSingleDeliveryAsync(result);
+        Assert.Equal(accepted, stored.DeliveredTo);
+        Assert.Equal(content, stored.Content);
+    }
+
     [Fact]
     public async Task TransactionAfterOneWithEveryRecipientRefusedIsDelivered()
     {

@@ -66,6 +66,12 @@ internal static class PostfixConfiguration
         message_size_limit = {messageSizeLimit}
         smtpd_reject_unlisted_recipient = yes
 
+        # A strict judge of the client: a bare LF in the data is refused (the SMTP smuggling fix, also for loopback
+        # clients), and so is pipelining where RFC 2920 does not allow it (e.g. content before the 354).
+        smtpd_forbid_bare_newline = reject
+        smtpd_forbid_bare_newline_exclusions =
+        smtpd_forbid_unauth_pipelining = yes
+
         smtputf8_enable = yes
         smtpd_discard_ehlo_keywords =
         smtpd_relay_restrictions = reject_unauth_destination
@@ -77,7 +83,9 @@ internal static class PostfixConfiguration
         smtpd_tls_received_header = yes
         smtpd_tls_loglevel = 1
         tls_random_source = dev:/dev/urandom
-        debug_peer_list = 127.0.0.1
+
+        # Every command and reply of the tests' sessions goes to the log, for failure messages.
+        debug_peer_list = 127.0.0.0/8
         debug_peer_level = 1
 
         """);
