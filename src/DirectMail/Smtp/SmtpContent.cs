@@ -45,11 +45,11 @@ public abstract class SmtpContent
     /// <param name="cancellationToken">Cancels the write.</param>
     public abstract ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken);
 
-    /// <summary>Content from bytes in memory. The body type is found by looking at the bytes.</summary>
+    /// <summary>Content from bytes in memory. The body type and the exact length as sent are found by looking at the bytes.</summary>
     /// <param name="content">The message, headers and body.</param>
     public static SmtpContent FromBytes(ReadOnlyMemory<byte> content) => new BytesContent(content);
 
-    /// <summary>Content read from a stream as it is sent.</summary>
+    /// <summary>Content read from a stream as it is sent. The length declared with SIZE is the stream's length (when it can seek), before bare line ends are made CRLF.</summary>
     /// <param name="stream">The message, headers and body. A seekable stream is rewound to where it stood for every attempt; a forward-only one can be sent once.</param>
     /// <param name="bodyType">
     /// What the stream holds. Content declared <see cref="SmtpBodyType.SevenBit"/> that turns out to hold an 8-bit
@@ -72,13 +72,23 @@ public abstract class SmtpContent
         private readonly ReadOnlyMemory<byte> _content;
         private readonly SmtpBodyType _bodyType;
 
+        private readonly long _wireLength;
+
         public BytesContent(ReadOnlyMemory<byte> content)
         {
             _content = content;
-            _bodyType = content.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0 ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
+            var span = content.Span;
+            _bodyType = span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0 ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
+
+            // SIZE counts the octets as sent, every line end a CRLF (RFC 1870 section 4): bare CRs and LFs will each
+            // become two octets, and a last line without its end gets one.
+            var pairs = span.Count("\r\n"u8);
+            var bare = span.Count((byte)'\r') - pairs + span.Count((byte)'\n') - pairs;
+            var unterminated = span.Length > 0 && span[^1] is not ((byte)'\n' or (byte)'\r') ? 2 : 0;
+            _wireLength = span.Length + bare + unterminated;
         }
 
-        public override long? GetLength(SmtpCapabilities capabilities) => _content.Length;
+        public override long? GetLength(SmtpCapabilities capabilities) => _wireLength;
 
         public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _bodyType;
 

@@ -909,7 +909,9 @@ public sealed class SmtpSession : IAsyncDisposable
         }
 
         await WriteAsync(_writeBuffer.AsMemory(start, _writeLength - start), _options.DataBlockTimeout).ConfigureAwait(false);
-        _writeLength = BdatHeaderReserve;
+
+        // The next chunk is encoded after the reserved gap again; after the last one, commands start at the front.
+        _writeLength = last ? 0 : BdatHeaderReserve;
         _pendingChunkReplies++;
         if (!_chunkRepliesPipelined && !last)
         {

@@ -370,6 +370,39 @@ public sealed class SmtpSessionTransactionTests
     }
 
     [Fact]
+    public async Task Transactions_after_a_BDAT_transaction_stay_in_step_with_the_server()
+    {
+        // A BDAT chunk is encoded after a reserved gap; the next command must start at the front of the buffer again.
+        var dialogue = new SmtpDialogue { EhloReply = "250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING" };
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
+        await using var session = await ConnectAsync(server);
+
+        var first = await session.SendAsync(new SmtpEnvelope("a@client.test", "one@mx.test"), Content("Subject: 1\r\n\r\none\r\n"));
+        var second = await session.SendAsync(new SmtpEnvelope("a@client.test", "two@mx.test"), Content("Subject: 2\r\n\r\ntwo\r\n"));
+        Assert.True(await session.NoOpAsync());
+
+        Assert.True(first.IsDelivered);
+        Assert.True(second.IsDelivered);
+        Assert.Equal(
+            new[] { "EHLO client.test", "MAIL FROM:<a@client.test>", "RCPT TO:<one@mx.test>", "BDAT 19 LAST", "MAIL FROM:<a@client.test>", "RCPT TO:<two@mx.test>", "BDAT 19 LAST", "NOOP" },
+            dialogue.Commands);
+    }
+
+    [Fact]
+    public async Task SIZE_counts_the_octets_as_sent_with_bare_line_ends_made_CRLF()
+    {
+        var dialogue = new SmtpDialogue();
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
+        await using var session = await ConnectAsync(server);
+        var content = "Subject: lf\n\nline\rline\r\nlast";
+
+        await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content(content));
+
+        var stored = Assert.Single(dialogue.Messages);
+        Assert.Contains($"MAIL FROM:<a@client.test> SIZE={stored.Length}", dialogue.Commands);
+    }
+
+    [Fact]
     public async Task BDAT_without_PIPELINING_waits_for_each_chunk_reply()
     {
         var dialogue = new SmtpDialogue { EhloReply = "250-mx.test\r\n250 CHUNKING" };

@@ -1,0 +1,117 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+
+namespace DirectMail.Benchmarks.Infrastructure;
+
+/// <summary>
+/// Postfix's <c>smtp-sink</c> on a loopback address: it answers every command (PIPELINING, 8BITMIME; no SIZE, no
+/// CHUNKING, no STARTTLS) and throws the mail away, so a benchmark measures the client and the loopback only.
+/// </summary>
+public sealed class SmtpSink : IDisposable
+{
+    /// <summary>The sink's address; the benchmarks use 127.0.25.0/24 only.</summary>
+    public static readonly IPAddress Address = IPAddress.Parse("127.0.25.20");
+
+    private const string Command = "/usr/sbin/smtp-sink";
+    private readonly Process _process;
+
+    private SmtpSink(Process process, IPEndPoint endPoint)
+    {
+        _process = process;
+        EndPoint = endPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>Starts <c>smtp-sink -u nobody ADDRESS:PORT 1000</c> and waits until it greets with 220.</summary>
+    public static SmtpSink Start(int port = 10026)
+    {
+        if (!File.Exists(Command))
+        {
+            throw new InvalidOperationException($"{Command} is missing: apt-get install postfix (it ships smtp-sink).");
+        }
+
+        var endPoint = new IPEndPoint(Address, port);
+        for (var attempt = 1; ; attempt++)
+        {
+            var start = new ProcessStartInfo(Command)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+
+            // -u: drop root after binding (required when started as root); 1000: the listen backlog.
+            if (Environment.IsPrivilegedProcess)
+            {
+                start.ArgumentList.Add("-u");
+                start.ArgumentList.Add("nobody");
+            }
+
+            start.ArgumentList.Add($"{Address}:{port}");
+            start.ArgumentList.Add("1000");
+            var process = Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start.");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                if (Greets(endPoint))
+                {
+                    return new SmtpSink(process, endPoint);
+                }
+
+                Thread.Sleep(50);
+            }
+
+            Stop(process);
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException($"smtp-sink did not greet on {endPoint} (exit code {(process.HasExited ? process.ExitCode : -1)}); is the port in use?");
+            }
+
+            // The previous benchmark process's sink may still hold the port for a moment.
+            Thread.Sleep(500);
+        }
+    }
+
+    public void Dispose() => Stop(_process);
+
+    private static void Stop(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+
+        process.Dispose();
+    }
+
+    private static bool Greets(IPEndPoint endPoint)
+    {
+        try
+        {
+            using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.ReceiveTimeout = 1000;
+            socket.Connect(endPoint);
+            var buffer = new byte[256];
+            var read = socket.Receive(buffer);
+            var ready = Encoding.ASCII.GetString(buffer, 0, read).StartsWith("220", StringComparison.Ordinal);
+            socket.Send("QUIT\r\n"u8);
+            return ready;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

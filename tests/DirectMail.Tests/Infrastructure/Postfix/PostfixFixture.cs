@@ -1,0 +1,401 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Smtp;
+
+namespace DirectMail.Tests.Infrastructure.Postfix;
+
+/// <summary>The tests that share one private Postfix instance; xunit runs them one after the other.</summary>
+[CollectionDefinition(Name)]
+public sealed class PostfixCollection : ICollectionFixture<PostfixFixture>
+{
+    public const string Name = "Postfix";
+}
+
+/// <summary>
+/// A private Postfix instance from the Debian package, on 127.0.25.10:10025, for the tests' whole collection.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Everything is in one temporary directory: the configuration (<c>etc/</c>: main.cf, master.cf, the mailbox table
+/// and a self-signed certificate made here), the queue, the data directory, the log and the mailboxes. It is started
+/// with <c>postfix -c etc start-fg</c> under a small supervisor that stops it with <c>postfix -c etc stop</c> when
+/// its standard input closes: on dispose, or when the test process dies. Postfix needs root (so does CI).
+/// </para>
+/// <para>
+/// The instance offers PIPELINING, SIZE, 8BITMIME, SMTPUTF8, CHUNKING and STARTTLS (security level <c>may</c>). Every
+/// recipient of <see cref="Domain"/> is delivered by virtual(8) into one Maildir, except <c>unknown@</c>, which is
+/// refused at RCPT with 550 5.1.1. Nothing can leave it: no DNS, no relay, every other transport is <c>error</c>.
+/// </para>
+/// </remarks>
+public sealed class PostfixFixture : IAsyncLifetime
+{
+    public const string Domain = "postfix.test";
+    public const string HostName = "mx.postfix.test";
+    public const int Port = 10025;
+
+    /// <summary>Postfix's message_size_limit, announced as SIZE in EHLO.</summary>
+    public const int MessageSizeLimit = 1_000_000;
+
+    private const string PostfixCommand = "/usr/sbin/postfix";
+    private const string Python = "/usr/bin/python3";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(45);
+    private static readonly Regex QueuedAs = new(@"queued as ([0-9A-F]+)", RegexOptions.CultureInvariant);
+
+    private readonly StringBuilder _supervisorOutput = new();
+    private string? _root;
+    private Process? _supervisor;
+
+    public static IPAddress Address { get; } = IPAddress.Parse("127.0.25.10");
+
+    public IPEndPoint EndPoint { get; } = new(Address, Port);
+
+    /// <summary>The server's self-signed certificate (public part), for tests that pin it.</summary>
+    public X509Certificate2 Certificate { get; private set; } = null!;
+
+    public static string UnknownRecipient => PostfixConfiguration.UnknownLocalPart + "@" + Domain;
+
+    private string Root => _root ?? throw new InvalidOperationException("The Postfix fixture is not started.");
+
+    private string InboxNew => Path.Combine(Root, "mail", PostfixConfiguration.InboxName, "new");
+
+    private string LogPath => Path.Combine(Root, "maillog");
+
+    public static string Recipient(string localPart) => localPart + "@" + Domain;
+
+    public async Task InitializeAsync()
+    {
+        CheckPrerequisites();
+        if (await AnswersAsync(EndPoint, TimeSpan.FromSeconds(1)).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"{EndPoint} is already in use before the Postfix fixture started it: an instance from an earlier run? (pgrep -a master)");
+        }
+
+        var root = Directory.CreateTempSubdirectory("directmail-postfix-").FullName;
+        _root = root;
+
+        // Postfix's daemons (user postfix) and virtual(8) (uid 65534) must reach into the directory.
+        SetMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var etc = Directory.CreateDirectory(Path.Combine(root, "etc")).FullName;
+        Directory.CreateDirectory(Path.Combine(root, "queue"));
+        var mail = Directory.CreateDirectory(Path.Combine(root, "mail")).FullName;
+        SetMode(mail, (UnixFileMode)0b111_111_111);
+
+        WriteCertificate(Directory.CreateDirectory(Path.Combine(etc, "tls")).FullName);
+        PostfixConfiguration.Write(Path.Combine(etc, "main.cf"), PostfixConfiguration.MainCf(root, Address.ToString(), MessageSizeLimit));
+        PostfixConfiguration.Write(Path.Combine(etc, "master.cf"), PostfixConfiguration.MasterCf(Address.ToString(), Port));
+        PostfixConfiguration.Write(Path.Combine(etc, "vmailbox"), PostfixConfiguration.MailboxTable());
+        var supervisor = Path.Combine(root, "supervisor.py");
+        PostfixConfiguration.Write(supervisor, PostfixConfiguration.SupervisorScript);
+
+        var start = new ProcessStartInfo(Python)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(supervisor);
+        start.ArgumentList.Add(etc);
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Collect(e.Data);
+        process.ErrorDataReceived += (_, e) => Collect(e.Data);
+        process.Start();
+        _supervisor = process;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        await WaitUntilReadyAsync(process).ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        var process = _supervisor;
+        if (process is not null)
+        {
+            try
+            {
+                // End of input tells the supervisor to run "postfix stop" and reap every daemon.
+                process.StandardInput.Close();
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                process.Dispose();
+            }
+        }
+
+        Certificate?.Dispose();
+        // DIRECTMAIL_KEEP_POSTFIX=1 keeps the directory (configuration, log, Maildir) for a look after the run.
+        if (_root is not null && Directory.Exists(_root) && Environment.GetEnvironmentVariable("DIRECTMAIL_KEEP_POSTFIX") != "1")
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Waits until Postfix has finished with the message that <paramref name="result"/> delivered (its queue file is
+    /// removed) and returns what was stored for it, one Maildir file per recipient.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredMessage>> WaitForDeliveryAsync(SmtpTransactionResult result, TimeSpan? timeout = null)
+    {
+        Assert.True(result.IsDelivered, $"The transaction was not delivered: {result}");
+        var match = QueuedAs.Match(result.FinalReply!.Text);
+        Assert.True(match.Success, $"Postfix's final reply names no queue id: {result.FinalReply}");
+        var queueId = match.Groups[1].Value;
+
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (!ReadLog().Contains(queueId + ": removed", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Postfix did not finish with {queueId} in time. Log:\n{ReadLog()}");
+            }
+
+            await Task.Delay(25).ConfigureAwait(false);
+        }
+
+        var log = ReadLog();
+        foreach (var line in log.Split('\n'))
+        {
+            if (line.Contains(queueId + ": to=<", StringComparison.Ordinal) && !line.Contains("status=sent", StringComparison.Ordinal))
+            {
+                Assert.Fail($"Postfix did not deliver {queueId}: {line}");
+            }
+        }
+
+        var stored = new List<StoredMessage>();
+        if (Directory.Exists(InboxNew))
+        {
+            foreach (var file in Directory.GetFiles(InboxNew))
+            {
+                var message = StoredMessage.Read(file);
+                if (message.QueueId == queueId)
+                {
+                    stored.Add(message);
+                }
+            }
+        }
+
+        stored.Sort((a, b) => string.CompareOrdinal(a.DeliveredTo, b.DeliveredTo));
+        return stored;
+    }
+
+    /// <summary>Waits for the message of <paramref name="result"/> and returns it, checking it was stored once.</summary>
+    public async Task<StoredMessage> WaitForSingleDeliveryAsync(SmtpTransactionResult result)
+    {
+        var stored = await WaitForDeliveryAsync(result).ConfigureAwait(false);
+        if (stored.Count != 1)
+        {
+            var files = Directory.Exists(InboxNew) ? Directory.GetFiles(InboxNew) : [];
+            Assert.Fail($"Expected one stored message for \"{result.FinalReply}\", found {stored.Count} among {files.Length} files in {InboxNew}: {string.Join("\n---\n", files.Select(f => File.ReadAllText(f)))}. Log:\n{ReadLog()}");
+        }
+
+        return stored[0];
+    }
+
+    /// <summary>How many SMTP sessions smtpd has logged as ended so far.</summary>
+    public int CountEndedSessions() => EndedSessions(ReadLog()).Count;
+
+    /// <summary>
+    /// Waits for smtpd's summary of the session that ends after <paramref name="endedBefore"/> others, such as
+    /// "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5": Postfix's own count of
+    /// the commands it received.
+    /// </summary>
+    public async Task<string> WaitForSessionSummaryAsync(int endedBefore)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var ended = EndedSessions(ReadLog());
+            if (ended.Count > endedBefore)
+            {
+                var line = ended[endedBefore];
+                return line[(line.IndexOf("disconnect from", StringComparison.Ordinal) + "disconnect from".Length)..].Trim();
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"smtpd did not log the end of the session in time. Log:\n{ReadLog()}");
+            }
+
+            await Task.Delay(25).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Postfix's log so far (maillog_file), for assertions and failure messages.</summary>
+    public string ReadLog()
+    {
+        if (!File.Exists(LogPath))
+        {
+            return string.Empty;
+        }
+
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static List<string> EndedSessions(string log)
+    {
+        var lines = new List<string>();
+        foreach (var line in log.Split('\n'))
+        {
+            if (line.Contains("postfix/smtpd[", StringComparison.Ordinal) && line.Contains("]: disconnect from ", StringComparison.Ordinal))
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
+
+    private static void CheckPrerequisites()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The Postfix tests run on Linux only.");
+        }
+
+        if (!File.Exists(PostfixCommand) || !File.Exists("/usr/lib/postfix/sbin/master"))
+        {
+            throw new InvalidOperationException($"Postfix is not installed ({PostfixCommand} is missing): apt-get install postfix (.ci/run does).");
+        }
+
+        if (!File.Exists(Python))
+        {
+            throw new InvalidOperationException($"{Python} is missing; the Postfix fixture's supervisor needs it: apt-get install python3.");
+        }
+
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new InvalidOperationException("Postfix's master must run as root; run the Postfix tests as root (CI does).");
+        }
+    }
+
+    private void WriteCertificate(string directory)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=" + HostName, key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(HostName);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+
+        var keyPath = Path.Combine(directory, "key.pem");
+        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
+        SetMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Combine(directory, "cert.pem"), certificate.ExportCertificatePem() + "\n");
+        Certificate = X509CertificateLoader.LoadCertificate(certificate.RawData);
+    }
+
+    private async Task WaitUntilReadyAsync(Process process)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"Postfix did not start (supervisor exited with {process.ExitCode}).\n{Output()}\nLog:\n{ReadLog()}");
+            }
+
+            if (await AnswersAsync(EndPoint, TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Postfix did not greet with 220 on {EndPoint} within {StartTimeout}.\n{Output()}\nLog:\n{ReadLog()}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True when a server at <paramref name="endPoint"/> greets with 220 within <paramref name="timeout"/>.</summary>
+    private static async Task<bool> AnswersAsync(IPEndPoint endPoint, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            var buffer = new byte[512];
+            var length = 0;
+            while (length < buffer.Length)
+            {
+                var read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                length += read;
+                var text = Encoding.ASCII.GetString(buffer, 0, length);
+                if (text.Contains("\r\n", StringComparison.Ordinal))
+                {
+                    var ready = text.StartsWith("220", StringComparison.Ordinal);
+                    await socket.SendAsync("QUIT\r\n"u8.ToArray(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                    return ready;
+                }
+            }
+
+            return false;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static void SetMode(string path, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_supervisorOutput)
+        {
+            _supervisorOutput.AppendLine(line);
+        }
+    }
+
+    private string Output()
+    {
+        lock (_supervisorOutput)
+        {
+            return _supervisorOutput.ToString();
+        }
+    }
+}
