@@ -178,7 +178,18 @@ internal sealed class DomainDelivery
         activity?.SetTag("network.peer.address", endPoint.Address.ToString());
         activity?.SetTag("network.peer.port", endPoint.Port);
 
+        // The attempt counts, and names its host, from its start: a deadline that strikes while connecting or
+        // waiting for a reply still reports which host was being tried.
         ConnectAttempts++;
+        foreach (var r in _recipients)
+        {
+            if (r.IsPending && r.IsRetryable)
+            {
+                r.Attempts++;
+                r.At(host, endPoint.Address);
+            }
+        }
+
         var lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
         if (lease.Session is null)
         {
@@ -203,7 +214,7 @@ internal sealed class DomainDelivery
                 _candidates.Insert(_next, candidate.Value with { Plaintext = true });
             }
 
-            RecordConnectionFailure(host, endPoint, failure);
+            RecordConnectionFailure(failure);
             return Next(host, endPoint, failure);
         }
 
@@ -220,7 +231,6 @@ internal sealed class DomainDelivery
                 for (var i = 0; i < batch.Count; i++)
                 {
                     addresses[i] = batch[i].Address;
-                    batch[i].Attempts++;
                 }
 
                 var result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
@@ -233,7 +243,7 @@ internal sealed class DomainDelivery
                     if (lease.Session is null)
                     {
                         sessionFailure = lease.Connect!.Failure!;
-                        RecordConnectionFailure(host, endPoint, sessionFailure);
+                        RecordConnectionFailure(sessionFailure);
                         return Next(host, endPoint, sessionFailure);
                     }
 
@@ -334,14 +344,12 @@ internal sealed class DomainDelivery
         }
     }
 
-    private void RecordConnectionFailure(string host, IPEndPoint endPoint, SmtpFailure failure)
+    private void RecordConnectionFailure(SmtpFailure failure)
     {
         foreach (var r in _recipients)
         {
             if (r.IsPending && r.IsRetryable)
             {
-                r.Attempts++;
-                r.At(host, endPoint.Address);
                 r.Pending(failure.Reply, failure.Message);
                 if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect)
                 {
