@@ -50,29 +50,29 @@ public sealed class DirectMailOptions
     /// </summary>
     public bool AllowPrivateTargets { get; set; }
 
-    /// <summary>Time to establish a TCP connection. Default 30 seconds.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <inheritdoc cref="SmtpSessionOptions.ConnectTimeout"/>
+    public TimeSpan ConnectTimeout { get; set; } = SmtpSessionOptions.DefaultConnectTimeout;
 
-    /// <summary>Time for the greeting. Default 5 minutes (RFC 5321 section 4.5.3.2.1).</summary>
-    public TimeSpan GreetingTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <inheritdoc cref="SmtpSessionOptions.GreetingTimeout"/>
+    public TimeSpan GreetingTimeout { get; set; } = SmtpSessionOptions.DefaultGreetingTimeout;
 
-    /// <summary>Time for replies to EHLO, STARTTLS, RSET, NOOP and QUIT. Default 5 minutes.</summary>
-    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <inheritdoc cref="SmtpSessionOptions.CommandTimeout"/>
+    public TimeSpan CommandTimeout { get; set; } = SmtpSessionOptions.DefaultCommandTimeout;
 
-    /// <summary>Time for the reply to MAIL. Default 5 minutes (RFC 5321 section 4.5.3.2.2).</summary>
-    public TimeSpan MailFromTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <inheritdoc cref="SmtpSessionOptions.MailFromTimeout"/>
+    public TimeSpan MailFromTimeout { get; set; } = SmtpSessionOptions.DefaultMailFromTimeout;
 
-    /// <summary>Time for the reply to each RCPT. Default 5 minutes (RFC 5321 section 4.5.3.2.3).</summary>
-    public TimeSpan RcptToTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <inheritdoc cref="SmtpSessionOptions.RcptToTimeout"/>
+    public TimeSpan RcptToTimeout { get; set; } = SmtpSessionOptions.DefaultRcptToTimeout;
 
-    /// <summary>Time for the 354 reply to DATA. Default 2 minutes (RFC 5321 section 4.5.3.2.4).</summary>
-    public TimeSpan DataInitiationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <inheritdoc cref="SmtpSessionOptions.DataInitiationTimeout"/>
+    public TimeSpan DataInitiationTimeout { get; set; } = SmtpSessionOptions.DefaultDataInitiationTimeout;
 
-    /// <summary>Time for each write of content. Default 3 minutes (RFC 5321 section 4.5.3.2.5).</summary>
-    public TimeSpan DataBlockTimeout { get; set; } = TimeSpan.FromMinutes(3);
+    /// <inheritdoc cref="SmtpSessionOptions.DataBlockTimeout"/>
+    public TimeSpan DataBlockTimeout { get; set; } = SmtpSessionOptions.DefaultDataBlockTimeout;
 
-    /// <summary>Time for the reply after the content. Default 10 minutes (RFC 5321 section 4.5.3.2.6).</summary>
-    public TimeSpan DataTerminationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <inheritdoc cref="SmtpSessionOptions.DataTerminationTimeout"/>
+    public TimeSpan DataTerminationTimeout { get; set; } = SmtpSessionOptions.DefaultDataTerminationTimeout;
 
     /// <summary>
     /// The most recipients in one transaction. Default 100, the minimum RFC 5321 section 4.5.3.1.8 obliges a server to
@@ -134,7 +134,15 @@ public sealed class DirectMailOptions
             throw new ArgumentException("DirectMail:HeloName is required: this host's fully qualified domain name (what its IP's PTR record says) or an address literal such as [192.0.2.1].", nameof(HeloName));
         }
 
-        SmtpSyntax.ValidateHeloName(HeloName, nameof(HeloName));
+        try
+        {
+            SmtpSyntax.ValidateHeloName(HeloName, nameof(HeloName));
+        }
+        catch (ArgumentException e)
+        {
+            var suffix = e.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal);
+            throw new ArgumentException("DirectMail:HeloName: " + (suffix < 0 ? e.Message : e.Message[..suffix]), nameof(HeloName), e);
+        }
         if (HeloName[0] != '[' && HeloName.TrimEnd('.').IndexOf('.', StringComparison.Ordinal) < 0)
         {
             throw new ArgumentException($"DirectMail:HeloName '{HeloName}' is not fully qualified; receivers reject EHLO names without a domain. Use the host's full name (mail.example.com) or an address literal.", nameof(HeloName));

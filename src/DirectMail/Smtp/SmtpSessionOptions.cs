@@ -26,6 +26,15 @@ public enum SmtpTlsMode
 /// </summary>
 public sealed class SmtpSessionOptions
 {
+    internal static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan DefaultGreetingTimeout = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan DefaultCommandTimeout = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan DefaultMailFromTimeout = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan DefaultRcptToTimeout = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan DefaultDataInitiationTimeout = TimeSpan.FromMinutes(2);
+    internal static readonly TimeSpan DefaultDataBlockTimeout = TimeSpan.FromMinutes(3);
+    internal static readonly TimeSpan DefaultDataTerminationTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// The name the client gives in EHLO/HELO: a fully qualified domain name or an address literal such as
     /// <c>[192.0.2.1]</c>. Receivers compare it with the sending IP's reverse DNS, so use the host's real name.
@@ -61,28 +70,28 @@ public sealed class SmtpSessionOptions
     public bool UseChunking { get; set; } = true;
 
     /// <summary>Time allowed to establish the TCP connection. Default 30 seconds.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
 
     /// <summary>Time allowed for the 220 greeting. Default 5 minutes (RFC 5321 section 4.5.3.2.1).</summary>
-    public TimeSpan GreetingTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan GreetingTimeout { get; set; } = DefaultGreetingTimeout;
 
     /// <summary>Time allowed for replies to EHLO, HELO, STARTTLS, RSET, NOOP and QUIT, and for the TLS handshake. Default 5 minutes, as for MAIL.</summary>
-    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan CommandTimeout { get; set; } = DefaultCommandTimeout;
 
     /// <summary>Time allowed for the reply to MAIL. Default 5 minutes (RFC 5321 section 4.5.3.2.2).</summary>
-    public TimeSpan MailFromTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MailFromTimeout { get; set; } = DefaultMailFromTimeout;
 
     /// <summary>Time allowed for the reply to each RCPT. Default 5 minutes (RFC 5321 section 4.5.3.2.3).</summary>
-    public TimeSpan RcptToTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RcptToTimeout { get; set; } = DefaultRcptToTimeout;
 
     /// <summary>Time allowed for the 354 reply to DATA. Default 2 minutes (RFC 5321 section 4.5.3.2.4).</summary>
-    public TimeSpan DataInitiationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan DataInitiationTimeout { get; set; } = DefaultDataInitiationTimeout;
 
     /// <summary>Time allowed for each write of content to complete. Default 3 minutes (RFC 5321 section 4.5.3.2.5).</summary>
-    public TimeSpan DataBlockTimeout { get; set; } = TimeSpan.FromMinutes(3);
+    public TimeSpan DataBlockTimeout { get; set; } = DefaultDataBlockTimeout;
 
     /// <summary>Time allowed for the reply after the final dot or the last BDAT. Default 10 minutes (RFC 5321 section 4.5.3.2.6).</summary>
-    public TimeSpan DataTerminationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan DataTerminationTimeout { get; set; } = DefaultDataTerminationTimeout;
 
     /// <summary>
     /// The longest reply line accepted, CRLF included. Default 4096: RFC 5321 section 4.5.3.1.5 allows 512, real
