@@ -510,6 +510,15 @@ internal sealed class MimeWriter : IDisposable
     public void WriteParameter(string attribute, string value)
     {
         WriteByte((byte)';');
+        if (value.Length > 0 && attribute.Length + 1 + value.Length <= MaxHeaderLine - 2 && IsToken(value))
+        {
+            Separate(attribute.Length + 1 + value.Length);
+            WriteText(attribute);
+            WriteByte((byte)'=');
+            WriteText(value);
+            return;
+        }
+
         if (Ascii.IsValid(value))
         {
             var quoted = attribute.Length + 3 + value.Length;
@@ -608,6 +617,19 @@ internal sealed class MimeWriter : IDisposable
 
             section++;
         }
+    }
+
+    private static bool IsToken(string value)
+    {
+        foreach (var c in value)
+        {
+            if (!MimeSyntax.IsTokenChar(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsAttributeChar(byte b) =>
