@@ -408,7 +408,7 @@ internal sealed class MimeWriter : IDisposable
             }
         }
 
-        var useB = escapes * 6 >= utf8Length;
+        var useB = escapes * 4 >= utf8Length;
         Span<byte> word = stackalloc byte[80];
         Span<byte> raw = stackalloc byte[64];
         Span<byte> runeBytes = stackalloc byte[4];

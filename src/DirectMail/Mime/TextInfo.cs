@@ -92,7 +92,7 @@ internal readonly struct TextInfo
             }
         }
 
-        // Quoted-printable grows by 2 octets per escape, base64 by a third of the whole.
-        return Escapes * 6L < Utf8Length ? TransferEncoding.QuotedPrintable : TransferEncoding.Base64;
+        // Quoted-printable (readable) while at most a quarter of the octets are escaped; base64 (a third larger) beyond.
+        return Escapes * 4L < Utf8Length ? TransferEncoding.QuotedPrintable : TransferEncoding.Base64;
     }
 }
