@@ -93,6 +93,11 @@ internal sealed class RawMessageContent : SmtpContent
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"The file '{full}' does not exist.", full);
+        }
+
         using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         var scan = ScanStream(file, nameof(path));
         return new RawMessageContent(default, full, null, file.Length, scan);
