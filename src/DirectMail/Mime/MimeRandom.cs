@@ -1,5 +1,4 @@
 using System;
-using System.Security.Cryptography;
 
 namespace DirectMail.Mime;
 
@@ -21,8 +20,10 @@ internal class MimeRandom
 
     private static string RandomString(int length)
     {
+        // Random.Shared (seeded from the operating system) rather than a CSPRNG: these values must be unique and
+        // unguessable in practice, not secret, and a system call per message costs more than writing a 10 KB body.
         Span<byte> random = stackalloc byte[32];
-        RandomNumberGenerator.Fill(random[..length]);
+        Random.Shared.NextBytes(random[..length]);
         Span<char> chars = stackalloc char[32];
         for (var i = 0; i < length; i++)
         {

@@ -289,22 +289,23 @@ internal sealed class MimeWriter : IDisposable
                 WriteByte((byte)',');
             }
 
-            WriteMailbox(addresses[i]);
+            WriteMailbox(addresses[i], i < addresses.Length - 1 ? 1 : 0);
         }
     }
 
-    public void WriteMailbox(EmailAddress mailbox)
+    /// <summary>A mailbox; <paramref name="trailing"/> characters (a comma) will follow it on the line.</summary>
+    public void WriteMailbox(EmailAddress mailbox, int trailing = 0)
     {
         var address = mailbox.Address;
         if (mailbox.DisplayName is not { } name)
         {
-            Separate(address.Length);
+            Separate(address.Length + trailing);
             WriteText(address);
             return;
         }
 
         WritePhrase(name);
-        Separate(address.Length + 2);
+        Separate(address.Length + 2 + trailing);
         WriteByte((byte)'<');
         WriteText(address);
         WriteByte((byte)'>');

@@ -50,22 +50,29 @@ internal readonly struct TextInfo
         var utf8Length = nonAscii ? Encoding.UTF8.GetByteCount(span) : span.Length;
         var needsEncoding = span.IndexOfAny(BodyControls) >= 0;
 
+        // Look for a line over 998 octets by windows: the last line break within the next 998 characters (332 when
+        // a character may take 3 octets) skips every short line before it at once.
+        var limit = nonAscii ? MaxLineOctets / 3 : MaxLineOctets;
         var rest = span;
-        while (!needsEncoding)
+        while (!needsEncoding && rest.Length > limit)
         {
+            var window = rest[..(limit + 1)];
+            var lastBreak = window.LastIndexOfAny('\r', '\n');
+            if (lastBreak >= 0)
+            {
+                rest = rest[(lastBreak + 1)..];
+                continue;
+            }
+
+            // A line of more than `limit` characters: measure it exactly.
             var end = rest.IndexOfAny('\r', '\n');
             var line = end < 0 ? rest : rest[..end];
-            if (line.Length > MaxLineOctets / 3 && (line.Length > MaxLineOctets || (nonAscii && Encoding.UTF8.GetByteCount(line) > MaxLineOctets)))
+            if (!nonAscii || line.Length > MaxLineOctets || Encoding.UTF8.GetByteCount(line) > MaxLineOctets)
             {
                 needsEncoding = true;
             }
 
-            if (end < 0)
-            {
-                break;
-            }
-
-            rest = rest[(end + 1)..];
+            rest = end < 0 ? default : rest[(end + 1)..];
         }
 
         // Each non-ASCII character is 2 to 4 octets in UTF-8, each escaped as =XX.
