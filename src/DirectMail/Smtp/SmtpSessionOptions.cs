@@ -55,12 +55,10 @@ public sealed class SmtpSessionOptions
 
     /// <summary>
     /// Use BDAT (RFC 3030) instead of DATA when the server offers CHUNKING. Default true: content then needs no dot
-    /// transparency, so no byte sequence in it can be read as the end of data, and without PIPELINING a round trip is saved.
+    /// transparency, so no byte sequence in it can be read as the end of data (SMTP smuggling), the DATA/354 round
+    /// trip disappears when PIPELINING is not offered, and each 64 KiB chunk is one write.
     /// </summary>
     public bool UseChunking { get; set; } = true;
-
-    /// <summary>The size of one BDAT chunk in octets. Default 64 KiB.</summary>
-    public int ChunkSize { get; set; } = 64 * 1024;
 
     /// <summary>Time allowed to establish the TCP connection. Default 30 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -118,11 +116,6 @@ public sealed class SmtpSessionOptions
         RequirePositive(DataInitiationTimeout, nameof(DataInitiationTimeout));
         RequirePositive(DataBlockTimeout, nameof(DataBlockTimeout));
         RequirePositive(DataTerminationTimeout, nameof(DataTerminationTimeout));
-        if (ChunkSize is < 512 or > 64 * 1024 * 1024)
-        {
-            throw new ArgumentException($"{nameof(ChunkSize)} must be 512 octets to 64 MiB; it is {ChunkSize}.", nameof(ChunkSize));
-        }
-
         if (MaxReplyLineLength < 512)
         {
             throw new ArgumentException($"{nameof(MaxReplyLineLength)} must be at least 512 (RFC 5321 section 4.5.3.1.5); it is {MaxReplyLineLength}.", nameof(MaxReplyLineLength));

@@ -1,0 +1,107 @@
+using System;
+using System.Net;
+using System.Threading.Tasks;
+using DirectMail.Smtp;
+using Polly;
+using Polly.Retry;
+
+namespace DirectMail.Delivery;
+
+/// <summary>What the delivery to one domain should do after an attempt at one MX address.</summary>
+public enum DeliveryNextStep
+{
+    /// <summary>Every recipient of the domain has its outcome.</summary>
+    Done,
+
+    /// <summary>Some recipients are still pending and another MX address is left to try now.</summary>
+    TryNextAddress,
+
+    /// <summary>Some recipients are still pending for a transient reason and every address was tried: try again after a delay.</summary>
+    RetryLater,
+}
+
+/// <summary>
+/// The result of one attempt at delivering to a domain through one MX address: the value the resilience pipeline
+/// (<see cref="DeliveryResilience"/>) decides on.
+/// </summary>
+public sealed class DeliveryAttemptOutcome
+{
+    internal DeliveryAttemptOutcome(string domain, DeliveryNextStep nextStep, int pendingRecipients, string? mxHost, IPEndPoint? endPoint, SmtpFailure? failure)
+    {
+        Domain = domain;
+        NextStep = nextStep;
+        PendingRecipients = pendingRecipients;
+        MxHost = mxHost;
+        EndPoint = endPoint;
+        Failure = failure;
+    }
+
+    /// <summary>The recipient domain.</summary>
+    public string Domain { get; }
+
+    /// <summary>What to do next.</summary>
+    public DeliveryNextStep NextStep { get; }
+
+    /// <summary>How many recipients of the domain have no outcome yet.</summary>
+    public int PendingRecipients { get; }
+
+    /// <summary>The MX host of this attempt, when one was tried.</summary>
+    public string? MxHost { get; }
+
+    /// <summary>The address of this attempt, when one was tried.</summary>
+    public IPEndPoint? EndPoint { get; }
+
+    /// <summary>Why the attempt did not finish the domain, when the session failed (connection, greeting, TLS, I/O).</summary>
+    public SmtpFailure? Failure { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Domain} via {MxHost} [{EndPoint}]: {NextStep}, {PendingRecipients} pending{(Failure is null ? string.Empty : ", " + Failure)}";
+}
+
+/// <summary>
+/// The resilience pipeline of a delivery: fallback across MX addresses and retries of transient failures, as Polly
+/// strategies. The default, from <see cref="AddDefaultStrategies"/>, is the outer retry (exponential backoff with jitter,
+/// <see cref="DirectMailOptions.MaxRetryAttempts"/> times, for <see cref="DeliveryNextStep.RetryLater"/>) around the MX
+/// fallback (the next address at once, for <see cref="DeliveryNextStep.TryNextAddress"/>). Permanent failures give
+/// <see cref="DeliveryNextStep.Done"/> and are never retried. The overall deadline is
+/// <see cref="DirectMailOptions.SendTimeout"/>, enforced by the mailer around the whole pipeline.
+/// </summary>
+public static class DeliveryResilience
+{
+    /// <summary>The name of the pipeline, as it appears in Polly's telemetry.</summary>
+    public const string PipelineName = "DirectMail.Delivery";
+
+    /// <summary>Adds the default strategies to <paramref name="builder"/>; a replacement pipeline can start from here and add more.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The mailer's options (retry count and delay).</param>
+    /// <returns>The builder.</returns>
+    public static ResiliencePipelineBuilder<DeliveryAttemptOutcome> AddDefaultStrategies(ResiliencePipelineBuilder<DeliveryAttemptOutcome> builder, DirectMailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<DeliveryAttemptOutcome>
+            {
+                Name = "Retry",
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { NextStep: DeliveryNextStep.RetryLater }),
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                Delay = options.RetryBaseDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            });
+        }
+
+        builder.AddRetry(new RetryStrategyOptions<DeliveryAttemptOutcome>
+        {
+            Name = "MxFallback",
+            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { NextStep: DeliveryNextStep.TryNextAddress }),
+
+            // Bounded by the addresses: the attempt says TryNextAddress only while one is left.
+            MaxRetryAttempts = int.MaxValue,
+            Delay = TimeSpan.Zero,
+            BackoffType = DelayBackoffType.Constant,
+        });
+        return builder;
+    }
+}

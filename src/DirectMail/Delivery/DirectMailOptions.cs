@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net;
+using DirectMail.Dns;
+using DirectMail.Smtp;
+
+namespace DirectMail.Delivery;
+
+/// <summary>
+/// Settings of <see cref="DirectMailer"/>, bound from the configuration section <c>DirectMail</c> by
+/// <c>services.AddDirectMail()</c>. Each property says why it has its default; <see cref="Validate"/> checks them once.
+/// </summary>
+public sealed class DirectMailOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "DirectMail";
+
+    /// <summary>
+    /// The name given in EHLO: this host's fully qualified domain name (the name its IP's PTR record points to) or an
+    /// address literal such as <c>[192.0.2.1]</c>. Receivers check it against reverse DNS; there is no good default.
+    /// </summary>
+    public string HeloName { get; set; } = string.Empty;
+
+    /// <summary>The SMTP port of MX hosts. Default 25, the only port MX hosts listen on for delivery; change it for tests and labs only.</summary>
+    public int Port { get; set; } = 25;
+
+    /// <summary>STARTTLS use. Default <see cref="SmtpTlsMode.Opportunistic"/>, what MTAs do (RFC 7435): encrypt when offered, without requiring a valid certificate.</summary>
+    public SmtpTlsMode TlsMode { get; set; } = SmtpTlsMode.Opportunistic;
+
+    /// <summary>Validate MX certificates in <see cref="SmtpTlsMode.Required"/> mode. Default true.</summary>
+    public bool ValidateCertificate { get; set; } = true;
+
+    /// <summary>
+    /// The recursive name servers to ask, each <c>IP</c> or <c>IP:port</c> (<c>[IPv6]:port</c>). Empty (default) uses the
+    /// system's resolvers.
+    /// </summary>
+    public List<string> NameServers { get; set; } = new();
+
+    /// <summary>Which address family of an MX host to try first. Default IPv4 first: many receivers reject IPv6 senders without matching reverse DNS.</summary>
+    public AddressFamilyPreference AddressFamilyPreference { get; set; } = AddressFamilyPreference.PreferIPv4;
+
+    /// <summary>The local address to send from, for hosts with several; null (default) lets the system choose.</summary>
+    public string? LocalAddress { get; set; }
+
+    /// <summary>
+    /// Allow MX targets on loopback, private, link-local, CGNAT, multicast or unspecified addresses. Default false: whoever
+    /// controls a recipient domain's DNS could otherwise make this application connect into its own network.
+    /// Set it for tests and intranets.
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
+
+    /// <summary>Time to establish a TCP connection. Default 30 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time for the greeting. Default 5 minutes (RFC 5321 section 4.5.3.2.1).</summary>
+    public TimeSpan GreetingTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time for replies to EHLO, STARTTLS, RSET, NOOP and QUIT. Default 5 minutes.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time for the reply to MAIL. Default 5 minutes (RFC 5321 section 4.5.3.2.2).</summary>
+    public TimeSpan MailFromTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time for the reply to each RCPT. Default 5 minutes (RFC 5321 section 4.5.3.2.3).</summary>
+    public TimeSpan RcptToTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time for the 354 reply to DATA. Default 2 minutes (RFC 5321 section 4.5.3.2.4).</summary>
+    public TimeSpan DataInitiationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Time for each write of content. Default 3 minutes (RFC 5321 section 4.5.3.2.5).</summary>
+    public TimeSpan DataBlockTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Time for the reply after the content. Default 10 minutes (RFC 5321 section 4.5.3.2.6).</summary>
+    public TimeSpan DataTerminationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The most recipients in one transaction. Default 100, the minimum RFC 5321 section 4.5.3.1.8 obliges a server to
+    /// accept; more recipients to one domain go as further transactions on the same connection.
+    /// </summary>
+    public int MaxRecipientsPerTransaction { get; set; } = 100;
+
+    /// <summary>The most MX addresses tried for one domain in one round. Default 5, as Postfix's <c>smtp_mx_address_limit</c>.</summary>
+    public int MaxAddressesPerDomain { get; set; } = 5;
+
+    /// <summary>The most domains delivered at once over all SendAsync calls. Default 64.</summary>
+    public int MaxConcurrentDomains { get; set; } = 64;
+
+    /// <summary>
+    /// The most connections open to one MX address at once, over all SendAsync calls. Default 5: receivers throttle or
+    /// refuse clients that open many (Postfix itself starts at 5 per destination).
+    /// </summary>
+    public int MaxConnectionsPerHost { get; set; } = 5;
+
+    /// <summary>
+    /// How many times a domain whose recipients are still transiently refused is tried again within one SendAsync, after the
+    /// MX hosts were all tried. Default 1: a short retry catches brief failures; longer waits (greylisting is minutes)
+    /// belong to the caller's queue, which gets the recipients as Deferred.
+    /// </summary>
+    public int MaxRetryAttempts { get; set; } = 1;
+
+    /// <summary>The first retry delay, doubled for each further retry, with jitter. Default 2 seconds.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The overall deadline of one SendAsync call: what is not delivered by then is reported Deferred. Default 10 minutes,
+    /// twice the RFC 5321 wait for one reply.
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long an MX address that answered 421 (service closing) is left alone, over all SendAsync calls. Default 1 minute:
+    /// a server that says it is overloaded must not be hammered.
+    /// </summary>
+    public TimeSpan HostBackoffAfter421 { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long an idle connection is kept for reuse. Default 30 seconds: bursts to one domain reuse connections, while
+    /// receivers (which drop idle clients after a few minutes) are not held.
+    /// </summary>
+    public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A pooled connection idle longer than this is checked with NOOP before reuse. Default 2 seconds.</summary>
+    public TimeSpan PooledConnectionProbeAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Checks every option and throws <see cref="ArgumentException"/> naming the first wrong one. <c>AddDirectMail</c>
+    /// runs it at startup.
+    /// </summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(HeloName))
+        {
+            throw new ArgumentException("DirectMail:HeloName is required: this host's fully qualified domain name (what its IP's PTR record says) or an address literal such as [192.0.2.1].", nameof(HeloName));
+        }
+
+        SmtpSyntax.ValidateHeloName(HeloName, nameof(HeloName));
+        if (HeloName[0] != '[' && HeloName.TrimEnd('.').IndexOf('.', StringComparison.Ordinal) < 0)
+        {
+            throw new ArgumentException($"DirectMail:HeloName '{HeloName}' is not fully qualified; receivers reject EHLO names without a domain. Use the host's full name (mail.example.com) or an address literal.", nameof(HeloName));
+        }
+
+        if (Port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"DirectMail:Port must be 1 to 65535; it is {Port}.", nameof(Port));
+        }
+
+        foreach (var server in NameServers)
+        {
+            _ = ParseNameServer(server);
+        }
+
+        if (LocalAddress is not null && !IPAddress.TryParse(LocalAddress, out _))
+        {
+            throw new ArgumentException($"DirectMail:LocalAddress '{LocalAddress}' is not an IP address.", nameof(LocalAddress));
+        }
+
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        Positive(GreetingTimeout, nameof(GreetingTimeout));
+        Positive(CommandTimeout, nameof(CommandTimeout));
+        Positive(MailFromTimeout, nameof(MailFromTimeout));
+        Positive(RcptToTimeout, nameof(RcptToTimeout));
+        Positive(DataInitiationTimeout, nameof(DataInitiationTimeout));
+        Positive(DataBlockTimeout, nameof(DataBlockTimeout));
+        Positive(DataTerminationTimeout, nameof(DataTerminationTimeout));
+        Positive(SendTimeout, nameof(SendTimeout));
+        Positive(PooledConnectionIdleTimeout, nameof(PooledConnectionIdleTimeout));
+        Range(MaxRecipientsPerTransaction, 1, 10_000, nameof(MaxRecipientsPerTransaction));
+        Range(MaxAddressesPerDomain, 1, 100, nameof(MaxAddressesPerDomain));
+        Range(MaxConcurrentDomains, 1, 10_000, nameof(MaxConcurrentDomains));
+        Range(MaxConnectionsPerHost, 1, 1_000, nameof(MaxConnectionsPerHost));
+        Range(MaxRetryAttempts, 0, 100, nameof(MaxRetryAttempts));
+        if (RetryBaseDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"DirectMail:RetryBaseDelay must not be negative; it is {RetryBaseDelay}.", nameof(RetryBaseDelay));
+        }
+
+        if (HostBackoffAfter421 < TimeSpan.Zero || PooledConnectionProbeAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentException("DirectMail:HostBackoffAfter421 and PooledConnectionProbeAfter must not be negative.", HostBackoffAfter421 < TimeSpan.Zero ? nameof(HostBackoffAfter421) : nameof(PooledConnectionProbeAfter));
+        }
+    }
+
+    internal SmtpSessionOptions ToSessionOptions(bool plaintext) => new()
+    {
+        HeloName = HeloName,
+        TlsMode = plaintext ? SmtpTlsMode.None : TlsMode,
+        ValidateCertificate = ValidateCertificate,
+        LocalEndPoint = LocalAddress is null ? null : new IPEndPoint(IPAddress.Parse(LocalAddress), 0),
+        ConnectTimeout = ConnectTimeout,
+        GreetingTimeout = GreetingTimeout,
+        CommandTimeout = CommandTimeout,
+        MailFromTimeout = MailFromTimeout,
+        RcptToTimeout = RcptToTimeout,
+        DataInitiationTimeout = DataInitiationTimeout,
+        DataBlockTimeout = DataBlockTimeout,
+        DataTerminationTimeout = DataTerminationTimeout,
+    };
+
+    internal MxResolverOptions ToResolverOptions()
+    {
+        var servers = new List<IPEndPoint>(NameServers.Count);
+        foreach (var server in NameServers)
+        {
+            servers.Add(ParseNameServer(server));
+        }
+
+        return new MxResolverOptions
+        {
+            NameServers = servers,
+            AddressFamilyPreference = AddressFamilyPreference,
+            MaxAddresses = Math.Max(MaxAddressesPerDomain, 5),
+        };
+    }
+
+    internal static IPEndPoint ParseNameServer(string value)
+    {
+        if (IPAddress.TryParse(value, out var address))
+        {
+            return new IPEndPoint(address, 53);
+        }
+
+        if (IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port != 0)
+        {
+            return endPoint;
+        }
+
+        throw new ArgumentException($"DirectMail:NameServers entry '{value}' is not IP or IP:port.", nameof(NameServers));
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero && value != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"DirectMail:{name} must be positive; it is {value}."), name);
+        }
+    }
+
+    private static void Range(int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"DirectMail:{name} must be {min} to {max}; it is {value}."), name);
+        }
+    }
+}

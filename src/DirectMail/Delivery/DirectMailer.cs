@@ -1,0 +1,233 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Diagnostics;
+using DirectMail.Dns;
+using DirectMail.Smtp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+
+namespace DirectMail.Delivery;
+
+/// <summary>
+/// The default <see cref="IDirectMailer"/>: groups recipients by domain, resolves each domain once, delivers to the
+/// domains concurrently (at most <see cref="DirectMailOptions.MaxConcurrentDomains"/> at once over all calls) through
+/// pooled SMTP sessions, and reports every recipient. Thread-safe; create one per application (or let
+/// <c>AddDirectMail</c> do it) and dispose it at the end to close pooled connections.
+/// </summary>
+public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
+{
+    private const string PortBlockedDiagnostic = "Every connection to port {0} timed out: outbound port {0} is probably blocked (most cloud and residential networks block it). Ask the provider to open it, or send through a relay (smart host) on port 587.";
+
+    private readonly SemaphoreSlim _domainSlots;
+    private readonly TimeProvider _time;
+    private int _disposed;
+
+    /// <summary>Creates a mailer.</summary>
+    /// <param name="options">The settings; checked now (<see cref="DirectMailOptions.Validate"/>). Do not change them afterwards.</param>
+    /// <param name="resolver">Finds MX hosts; null for a <see cref="MxResolver"/> made from <paramref name="options"/>.</param>
+    /// <param name="loggerFactory">For the logs (the SMTP transcript at Trace level); null for none.</param>
+    /// <param name="timeProvider">The clock for deadlines, backoff and pooling; null for the system's.</param>
+    /// <param name="resiliencePipeline">Fallback and retry; null for <see cref="DeliveryResilience.AddDefaultStrategies"/> with Polly's telemetry in <paramref name="loggerFactory"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public DirectMailer(DirectMailOptions options, IMxResolver? resolver = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, ResiliencePipeline<DeliveryAttemptOutcome>? resiliencePipeline = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        Logger = loggerFactory.CreateLogger("DirectMail.Delivery");
+        Resolver = resolver ?? new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time);
+        Pool = new SmtpConnectionPool(options, loggerFactory.CreateLogger("DirectMail.Smtp"), _time);
+        Backoff = new HostBackoff(_time, options.HostBackoffAfter421);
+        Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time);
+        _domainSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains);
+    }
+
+    internal DirectMailOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    internal IMxResolver Resolver { get; }
+
+    internal SmtpConnectionPool Pool { get; }
+
+    internal HostBackoff Backoff { get; }
+
+    internal ResiliencePipeline<DeliveryAttemptOutcome> Pipeline { get; }
+
+    /// <inheritdoc />
+    public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(content);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var started = Stopwatch.GetTimestamp();
+        using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.send");
+        activity?.SetTag("directmail.recipients", envelope.Recipients.Count);
+
+        // Recipients grouped by domain, in A-label form (the envelope converted Unicode domains) and lower case.
+        var count = envelope.Recipients.Count;
+        var states = new RecipientState[count];
+        var groups = new Dictionary<string, List<RecipientState>>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            states[i] = new RecipientState(envelope.Recipients[i], started);
+            var wire = envelope.GetWireRecipient(i);
+            var domain = wire[(wire.LastIndexOf('@') + 1)..].TrimEnd('.').ToLowerInvariant();
+            if (!groups.TryGetValue(domain, out var group))
+            {
+                groups[domain] = group = new List<RecipientState>();
+            }
+
+            group.Add(states[i]);
+        }
+
+        // One deadline for the whole call (SendTimeout), and the caller's cancellation.
+        using var deadline = new CancellationTokenSource(Options.SendTimeout, _time);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        var deliveries = new List<DomainDelivery>(groups.Count);
+        var tasks = new List<Task>(groups.Count);
+        foreach (var (domain, group) in groups)
+        {
+            var delivery = new DomainDelivery(this, domain, envelope.Sender, content, group.ToArray());
+            deliveries.Add(delivery);
+            tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+
+        var report = BuildReport(states, deliveries, started);
+        Record(report, activity);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            throw new DeliveryCanceledException(report, cancellationToken);
+        }
+
+        return report;
+    }
+
+    /// <summary>Closes the pooled connections (with QUIT).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Pool.DisposeAsync().ConfigureAwait(false);
+        _domainSlots.Dispose();
+    }
+
+    /// <summary>Closes the pooled connections; prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    internal static ResiliencePipeline<DeliveryAttemptOutcome> CreateDefaultPipeline(DirectMailOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        var builder = new ResiliencePipelineBuilder<DeliveryAttemptOutcome> { Name = DeliveryResilience.PipelineName, TimeProvider = time };
+        Polly.Telemetry.TelemetryOptions telemetry = new() { LoggerFactory = loggerFactory };
+        builder.ConfigureTelemetry(telemetry);
+        return DeliveryResilience.AddDefaultStrategies(builder, options).Build();
+    }
+
+    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
+    {
+        var acquired = false;
+        try
+        {
+            await _domainSlots.WaitAsync(deadline).ConfigureAwait(false);
+            acquired = true;
+            await delivery.RunAsync(deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var pending = 0;
+            var reason = caller.IsCancellationRequested
+                ? "The send was canceled before this recipient had an outcome."
+                : $"DirectMail:SendTimeout ({Options.SendTimeout}) elapsed before this recipient had an outcome.";
+            foreach (var r in group)
+            {
+                if (r.IsPending)
+                {
+                    pending++;
+                    r.Finish(DeliveryStatus.Deferred, r.Reply, reason);
+                }
+            }
+
+            DeliveryLog.Canceled(Logger, domain, pending);
+        }
+        finally
+        {
+            if (acquired)
+            {
+                _domainSlots.Release();
+            }
+        }
+    }
+
+    private DeliveryReport BuildReport(RecipientState[] states, List<DomainDelivery> deliveries, long started)
+    {
+        var diagnostics = new List<string>();
+        int attempts = 0, timeouts = 0;
+        foreach (var d in deliveries)
+        {
+            attempts += d.ConnectAttempts;
+            timeouts += d.ConnectTimeouts;
+        }
+
+        if (attempts > 0 && timeouts == attempts)
+        {
+            var text = string.Format(System.Globalization.CultureInfo.InvariantCulture, PortBlockedDiagnostic, Options.Port);
+            diagnostics.Add(text);
+            DeliveryLog.PortBlocked(Logger, Options.Port);
+            foreach (var r in states)
+            {
+                if (r.ConnectTimedOut)
+                {
+                    r.Hinted(text);
+                }
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var recipients = new RecipientDelivery[states.Length];
+        for (var i = 0; i < states.Length; i++)
+        {
+            recipients[i] = states[i].ToDelivery(elapsed);
+        }
+
+        return new DeliveryReport(recipients, elapsed, diagnostics);
+    }
+
+    private static void Record(DeliveryReport report, Activity? activity)
+    {
+        var outcome = report.IsFullyDelivered ? "delivered"
+            : report.DeliveredCount > 0 ? "partial"
+            : report.FailedCount == 0 ? "deferred"
+            : "failed";
+        DirectMailTelemetry.Messages.Add(1, new KeyValuePair<string, object?>("directmail.outcome", outcome));
+        if (report.DeliveredCount > 0)
+        {
+            DirectMailTelemetry.Recipients.Add(report.DeliveredCount, new KeyValuePair<string, object?>("directmail.status", "delivered"));
+        }
+
+        if (report.DeferredCount > 0)
+        {
+            DirectMailTelemetry.Recipients.Add(report.DeferredCount, new KeyValuePair<string, object?>("directmail.status", "deferred"));
+        }
+
+        if (report.FailedCount > 0)
+        {
+            DirectMailTelemetry.Recipients.Add(report.FailedCount, new KeyValuePair<string, object?>("directmail.status", "failed"));
+        }
+
+        DirectMailTelemetry.SendDuration.Record(report.Duration.TotalSeconds, new KeyValuePair<string, object?>("directmail.outcome", outcome));
+        activity?.SetTag("directmail.outcome", outcome);
+    }
+}

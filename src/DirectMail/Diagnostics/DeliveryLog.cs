@@ -1,0 +1,38 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Diagnostics;
+
+/// <summary>Log events of the delivery layer (event ids 4000-4099).</summary>
+internal static partial class DeliveryLog
+{
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Debug, Message = "Delivering to {Domain}: {Recipients} recipients")]
+    public static partial void DomainStarted(ILogger logger, string domain, int recipients);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "{Domain}: {Delivered} delivered, {Deferred} deferred, {Failed} failed")]
+    public static partial void DomainFinished(ILogger logger, string domain, int delivered, int deferred, int failed);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "{Domain} could not be resolved: {Status} ({Message})")]
+    public static partial void ResolutionFailed(ILogger logger, string domain, DirectMail.Dns.MxResolutionStatus status, string message);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Attempt at {MxHost} [{Address}] failed: {Failure}")]
+    public static partial void AttemptFailed(ILogger logger, string mxHost, string address, string failure);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Skipping MX address {Address} of {Domain}: it is {Scope}, and private targets are not allowed (DirectMail:AllowPrivateTargets)")]
+    public static partial void PrivateTargetRefused(ILogger logger, string address, string domain, DirectMail.Dns.AddressScope scope);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "{MxHost} [{Address}] answered 421; leaving it alone until {Until:O}")]
+    public static partial void HostBackoff(ILogger logger, string mxHost, string address, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "{Recipient} refused by policy at {MxHost}: {Reply}. {Hint}")]
+    public static partial void PolicyRejection(ILogger logger, string recipient, string mxHost, string reply, string hint);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Every connection to port {Port} timed out: outbound port {Port} is probably blocked by the network or hosting provider")]
+    public static partial void PortBlocked(ILogger logger, int port);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Debug, Message = "TLS handshake with {MxHost} [{Address}] failed; trying the same address without TLS, as opportunistic TLS allows")]
+    public static partial void TlsFallbackToPlaintext(ILogger logger, string mxHost, string address);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Send canceled with {Pending} recipients of {Domain} still pending")]
+    public static partial void Canceled(ILogger logger, string domain, int pending);
+}

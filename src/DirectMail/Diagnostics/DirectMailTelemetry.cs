@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace DirectMail.Diagnostics;
+
+/// <summary>
+/// The meter and activity source named <c>DirectMail</c>: OpenTelemetry users add <c>AddMeter("DirectMail")</c> and
+/// <c>AddSource("DirectMail")</c> and see them with no other code.
+/// </summary>
+internal static class DirectMailTelemetry
+{
+    public const string Name = "DirectMail";
+
+    public static readonly ActivitySource ActivitySource = new(Name, typeof(DirectMailTelemetry).Assembly.GetName().Version?.ToString());
+
+    public static readonly Meter Meter = new(Name, typeof(DirectMailTelemetry).Assembly.GetName().Version?.ToString());
+
+    /// <summary>Messages sent, by outcome (delivered, partial, deferred, failed).</summary>
+    public static readonly Counter<long> Messages = Meter.CreateCounter<long>("directmail.messages", "{message}", "Messages handed to SendAsync, by outcome.");
+
+    /// <summary>Recipients, by status (delivered, deferred, failed).</summary>
+    public static readonly Counter<long> Recipients = Meter.CreateCounter<long>("directmail.recipients", "{recipient}", "Recipients, by delivery status.");
+
+    /// <summary>Connection attempts to MX addresses, by result.</summary>
+    public static readonly Counter<long> Attempts = Meter.CreateCounter<long>("directmail.attempts", "{attempt}", "Attempts at an MX address, by result.");
+
+    /// <summary>Duration of SendAsync.</summary>
+    public static readonly Histogram<double> SendDuration = Meter.CreateHistogram<double>("directmail.send.duration", "s", "Time taken by SendAsync.");
+
+    /// <summary>Open SMTP connections, idle in the pool or in use.</summary>
+    public static readonly UpDownCounter<long> OpenConnections = Meter.CreateUpDownCounter<long>("directmail.connections.open", "{connection}", "Open SMTP connections.");
+}
