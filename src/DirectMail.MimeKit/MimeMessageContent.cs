@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Delivery;
 using DirectMail.Smtp;
 using MimeKit;
 
@@ -160,4 +161,16 @@ public static class MimeMessageExtensions
     /// <param name="message">The message.</param>
     /// <exception cref="InvalidOperationException">The message has no sender or no recipient.</exception>
     public static SmtpEnvelope CreateEnvelope(this MimeMessage message) => MimeMessageContent.CreateEnvelope(message);
+
+    /// <summary>Delivers a MimeKit message: the envelope from its headers, the content written by MimeKit for each server.</summary>
+    /// <param name="mailer">The mailer.</param>
+    /// <param name="message">The message. Do not change it until the send completes.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <exception cref="InvalidOperationException">The message has no sender or no recipient.</exception>
+    public static Task<DeliveryReport> SendAsync(this IDirectMailer mailer, MimeMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mailer);
+        ArgumentNullException.ThrowIfNull(message);
+        return mailer.SendAsync(CreateEnvelope(message), new MimeMessageContent(message), cancellationToken);
+    }
 }
