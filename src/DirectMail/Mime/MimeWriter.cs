@@ -218,7 +218,7 @@ internal sealed class MimeWriter : IDisposable
     {
         if (!CanWriteRaw(value))
         {
-            WriteEncodedWords(value, phrase: false);
+            WriteEncodedWords(value);
             return;
         }
 
@@ -358,7 +358,7 @@ internal sealed class MimeWriter : IDisposable
             }
         }
 
-        WriteEncodedWords(name, phrase: true);
+        WriteEncodedWords(name);
     }
 
     private static bool IsAtomPhrase(string name)
@@ -392,9 +392,9 @@ internal sealed class MimeWriter : IDisposable
     /// RFC 2047 encoded-words in UTF-8, each at most 75 characters and each on a line of at most 78; a character is
     /// never split across two words. Q when few octets need escaping, B otherwise.
     /// </summary>
-    private void WriteEncodedWords(string text, bool phrase)
+    /// <remarks>Q uses the restricted alphabet of phrases (RFC 2047 section 5 rule 3), valid in unstructured text too.</remarks>
+    private void WriteEncodedWords(string text)
     {
-        _ = phrase; // the Q alphabet used is the phrase one, valid in unstructured text too
         var utf8Length = Encoding.UTF8.GetByteCount(text);
         var escapes = 0;
         foreach (var c in text)
