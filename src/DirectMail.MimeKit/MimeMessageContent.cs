@@ -37,12 +37,12 @@ public sealed class MimeMessageContent : SmtpContent
     /// <summary>True when an address in the headers has a non-ASCII local part, which only SMTPUTF8 can carry.</summary>
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
 
-    /// <summary>8-bit for a server offering 8BITMIME or SMTPUTF8, where 8-bit parts and UTF-8 headers are kept; 7-bit otherwise, every part encoded.</summary>
+    /// <summary>8-bit for a server offering 8BITMIME, where 8-bit parts (and, with SMTPUTF8, UTF-8 headers) are kept; 7-bit otherwise, every part encoded.</summary>
     /// <param name="capabilities">What the server announced.</param>
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities)
     {
         ArgumentNullException.ThrowIfNull(capabilities);
-        return _requiresSmtpUtf8 || capabilities.Supports(SmtpExtensions.EightBitMime) || capabilities.Supports(SmtpExtensions.SmtpUtf8)
+        return _requiresSmtpUtf8 || capabilities.Supports(SmtpExtensions.EightBitMime)
             ? SmtpBodyType.EightBit
             : SmtpBodyType.SevenBit;
     }
@@ -52,18 +52,19 @@ public sealed class MimeMessageContent : SmtpContent
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(capabilities);
-        var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime) || capabilities.Supports(SmtpExtensions.SmtpUtf8);
+        var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime);
         Message.Prepare(eightBit ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit);
         await Message.WriteToAsync(CreateFormatOptions(capabilities), destination, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The options MimeKit writes with for a server: CRLF, Bcc hidden, International when SMTPUTF8 is offered.</summary>
+    /// <summary>The options MimeKit writes with for a server: CRLF, Bcc hidden, International when SMTPUTF8 (with 8BITMIME) is offered.</summary>
     internal static FormatOptions CreateFormatOptions(SmtpCapabilities capabilities)
     {
         var options = FormatOptions.Default.Clone();
         options.NewLineFormat = NewLineFormat.Dos;
         options.EnsureNewLine = true;
-        options.International = capabilities.Supports(SmtpExtensions.SmtpUtf8);
+        // UTF-8 headers (RFC 6532) need SMTPUTF8, and are 8-bit content, so 8BITMIME too (RFC 6531 requires both).
+        options.International = capabilities.Supports(SmtpExtensions.SmtpUtf8 | SmtpExtensions.EightBitMime);
         options.HiddenHeaders.Add(HeaderId.Bcc);
         options.HiddenHeaders.Add(HeaderId.ResentBcc);
         return options;

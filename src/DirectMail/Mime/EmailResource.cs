@@ -83,6 +83,25 @@ public abstract class EmailResource
         return _stream;
     }
 
+    /// <summary>The length of the content in octets when it is known without reading it; null for a forward-only stream.</summary>
+    internal long? KnownLength
+    {
+        get
+        {
+            if (_path is not null)
+            {
+                return new FileInfo(_path).Length;
+            }
+
+            if (_stream is null)
+            {
+                return _bytes.Length;
+            }
+
+            return _stream.CanSeek ? _stream.Length - _streamStart : null;
+        }
+    }
+
     /// <summary>True when <see cref="OpenStream"/> returns a stream the writer must dispose (a file it opened).</summary>
     internal bool OwnsStream => _path is not null;
 

@@ -32,6 +32,8 @@ public sealed class MessageContent : SmtpContent
     private readonly string? _alternativeBoundary;
     private readonly string? _relatedBoundary;
     private readonly bool _requiresSmtpUtf8;
+    private long? _sevenBitLength;
+    private long? _eightBitLength;
 
     internal MessageContent(EmailMessage message, MimeRandom random, DateTimeOffset? now)
     {
@@ -128,13 +130,73 @@ public sealed class MessageContent : SmtpContent
             : SmtpBodyType.SevenBit;
     }
 
+    /// <summary>
+    /// The length of the message written for this server, measured without reading the attachments (their base64
+    /// length follows from theirs); null when an attachment comes from a forward-only stream.
+    /// </summary>
+    /// <param name="capabilities">What the server announced: with 8BITMIME, text may go as 8bit and be shorter.</param>
+    public override long? GetLength(SmtpCapabilities capabilities)
+    {
+        ArgumentNullException.ThrowIfNull(capabilities);
+        foreach (var resource in _attachments)
+        {
+            if (resource.KnownLength is null)
+            {
+                return null;
+            }
+        }
+
+        foreach (var resource in _inline)
+        {
+            if (resource.KnownLength is null)
+            {
+                return null;
+            }
+        }
+
+        var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime);
+        var cached = eightBit ? _eightBitLength : _sevenBitLength;
+        if (cached is { } known)
+        {
+            return known;
+        }
+
+        var counter = new CountingStream();
+        using (var writer = new MimeWriter(counter, CancellationToken.None, countOnly: true))
+        {
+            // Nothing here waits: the counter completes every write at once and no resource is read.
+            var pending = WriteCoreAsync(writer, eightBit);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                pending.AsTask().GetAwaiter().GetResult();
+            }
+
+            known = counter.Length + writer.UnwrittenLength;
+        }
+
+        if (eightBit)
+        {
+            _eightBitLength = known;
+        }
+        else
+        {
+            _sevenBitLength = known;
+        }
+
+        return known;
+    }
+
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(capabilities);
-        var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime);
         using var writer = new MimeWriter(destination, cancellationToken);
+        await WriteCoreAsync(writer, capabilities.Supports(SmtpExtensions.EightBitMime)).ConfigureAwait(false);
+    }
+
+    private async ValueTask WriteCoreAsync(MimeWriter writer, bool eightBit)
+    {
         WriteHeaders(writer);
         if (_mixedBoundary is not null)
         {

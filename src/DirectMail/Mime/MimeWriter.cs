@@ -33,6 +33,7 @@ internal sealed class MimeWriter : IDisposable
 
     private readonly Stream _destination;
     private readonly CancellationToken _cancellationToken;
+    private readonly bool _countOnly;
     private byte[] _buffer;
     private int _length;
     private int _column;
@@ -45,12 +46,21 @@ internal sealed class MimeWriter : IDisposable
     // Quoted-printable state: the column of the current output line.
     private int _qpColumn;
 
-    public MimeWriter(Stream destination, CancellationToken cancellationToken)
+    /// <param name="destination">Where the message goes.</param>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    /// <param name="countOnly">
+    /// True to measure the message: resources are not read, their base64 length is added to <see cref="UnwrittenLength"/>.
+    /// </param>
+    public MimeWriter(Stream destination, CancellationToken cancellationToken, bool countOnly = false)
     {
         _destination = destination;
         _cancellationToken = cancellationToken;
+        _countOnly = countOnly;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
     }
+
+    /// <summary>In count-only mode, the octets the resources would have added.</summary>
+    public long UnwrittenLength { get; private set; }
 
     public void Dispose()
     {
@@ -900,6 +910,15 @@ internal sealed class MimeWriter : IDisposable
     {
         _carryLength = 0;
         _base64Started = false;
+        if (_countOnly)
+        {
+            // 4 characters per 3 octets, and a CRLF between lines of 57 octets.
+            var octets = resource.KnownLength ?? throw new InvalidOperationException("The length of a forward-only stream is not known.");
+            var lines = (octets + Base64LineOctets - 1) / Base64LineOctets;
+            UnwrittenLength += ((octets + 2) / 3 * 4) + (lines > 0 ? (lines - 1) * 2 : 0);
+            return;
+        }
+
         var stream = resource.OpenStream();
         if (stream is null)
         {

@@ -153,5 +153,8 @@ public class MimeKitAdapterTests
         Assert.False(options.International);
         Assert.Contains(HeaderId.Bcc, options.HiddenHeaders);
         Assert.True(MimeMessageContent.CreateFormatOptions(EightBit).International);
+        var smtpUtf8Only = SmtpCapabilities.Parse(new SmtpReply(250, new[] { "mx.test", "SMTPUTF8" }));
+        Assert.False(MimeMessageContent.CreateFormatOptions(smtpUtf8Only).International);
+        Assert.Equal(SmtpBodyType.SevenBit, NewMessage().ToSmtpContent().GetBodyType(smtpUtf8Only));
     }
 }

@@ -512,3 +512,49 @@ public class WriterRoundTripTests
         public override bool CanSeek => false;
     }
 }
+
+public class MessageLengthTests
+{
+    [Theory]
+    [MemberData(nameof(MimeTestSupport.BothCapabilities), MemberType = typeof(MimeTestSupport))]
+    public void The_length_is_exactly_what_is_written_without_reading_attachments(bool eightBitMime)
+    {
+        var capabilities = MimeTestSupport.Capabilities(eightBitMime);
+        var path = System.IO.Path.GetTempFileName();
+        System.IO.File.WriteAllBytes(path, WriterRoundTripTests.RandomBytes(100_001, 3));
+        try
+        {
+            for (var size = 0; size < 200; size += 37)
+            {
+                var message = WriterRoundTripTests.NewMessage();
+                message.Subject = "Longueur — 长度 " + size;
+                message.TextBody = new string('é', size) + "\nplain";
+                message.HtmlBody = "<p>" + new string('x', size * 10) + "</p>";
+                message.InlineResources.Add(InlineResource.FromStream(new System.IO.MemoryStream(new byte[size]), "i@x", "image/png"));
+                message.Attachments.Add(Attachment.FromBytes(new byte[size * 3], "a.bin"));
+                message.Attachments.Add(Attachment.FromFile(path));
+                var content = message.ToSmtpContent();
+                var length = content.GetLength(capabilities);
+                Assert.Equal(MimeTestSupport.Write(content, capabilities).LongLength, length);
+                Assert.Equal(length, content.GetLength(capabilities));
+            }
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void The_length_is_unknown_with_a_forward_only_attachment()
+    {
+        var message = WriterRoundTripTests.NewMessage();
+        message.Attachments.Add(Attachment.FromStream(new System.IO.BufferedStream(new NonSeekable()), "a.bin"));
+        Assert.Null(message.ToSmtpContent().GetLength(MimeTestSupport.SevenBit));
+    }
+
+    private sealed class NonSeekable : System.IO.MemoryStream
+    {
+        public override bool CanSeek => false;
+    }
+}
