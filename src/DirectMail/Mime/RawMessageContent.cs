@@ -11,8 +11,9 @@ namespace DirectMail.Mime;
 /// Content for an existing RFC 5322 message sent as it is, with an envelope given separately
 /// (<c>new SmtpEnvelope(sender, recipients)</c>). Bytes, files and seekable streams
 /// are scanned when the content is made: a line over 998 octets is refused then, naming the line, and the body type
-/// (7-bit or 8-bit) and the need for SMTPUTF8 (8-bit octets in the header section, RFC 6532) are found. Bare LF and
-/// CR line ends are left to the session, which sends CRLF.
+/// (7-bit or 8-bit), the need for SMTPUTF8 (8-bit octets in the header section, RFC 6532) and the length as sent
+/// (for SIZE: every line end counted as CRLF) are found. Bare LF and CR line ends are left to the session, which
+/// sends CRLF.
 /// </summary>
 public static class RawMessage
 {
@@ -82,7 +83,7 @@ internal sealed class RawMessageContent : SmtpContent
     {
         var scan = new RawScanner();
         scan.Feed(message.Span, nameof(message));
-        return new RawMessageContent(message, null, null, message.Length, scan);
+        return new RawMessageContent(message, null, null, scan.WireLength, scan);
     }
 
     /// <summary>A message in a file, scanned now and read again as it is sent.</summary>
@@ -100,7 +101,7 @@ internal sealed class RawMessageContent : SmtpContent
 
         using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         var scan = ScanStream(file, nameof(path));
-        return new RawMessageContent(default, full, null, file.Length, scan);
+        return new RawMessageContent(default, full, null, scan.WireLength, scan);
     }
 
     /// <summary>
@@ -127,7 +128,7 @@ internal sealed class RawMessageContent : SmtpContent
         var start = message.Position;
         var scan = ScanStream(message, nameof(message));
         message.Position = start;
-        return new RawMessageContent(default, null, message, message.Length - start, scan);
+        return new RawMessageContent(default, null, message, scan.WireLength, scan);
     }
 
     /// <inheritdoc />
@@ -196,13 +197,36 @@ internal sealed class RawMessageContent : SmtpContent
         private long _lineNumber;
         private bool _afterCr;
         private bool _inBody;
+        private long _length;
+        private long _bareLineEnds;
+        private byte _last;
 
         public bool HasEightBit { get; private set; }
 
         public bool HeaderHasEightBit { get; private set; }
 
+        /// <summary>
+        /// The length as sent, which SIZE declares (RFC 1870 section 4): every line end a CRLF, so a bare CR or LF
+        /// counts two octets, and a last line without its end gets one.
+        /// </summary>
+        public readonly long WireLength
+        {
+            get
+            {
+                var length = _length + _bareLineEnds + (_afterCr ? 1 : 0);
+                return _length > 0 && _last is not ((byte)'\r' or (byte)'\n') ? length + 2 : length;
+            }
+        }
+
         public void Feed(ReadOnlySpan<byte> data, string paramName)
         {
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            _length += data.Length;
+            _last = data[^1];
             if (!HasEightBit && data.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
             {
                 HasEightBit = true;
@@ -218,6 +242,8 @@ internal sealed class RawMessageContent : SmtpContent
                         data = data[1..];
                         continue;
                     }
+
+                    _bareLineEnds++; // a CR without its LF
                 }
 
                 var end = data.IndexOfAny((byte)'\r', (byte)'\n');
@@ -244,6 +270,11 @@ internal sealed class RawMessageContent : SmtpContent
                 }
 
                 _afterCr = data[end] == '\r';
+                if (!_afterCr)
+                {
+                    _bareLineEnds++; // an LF without its CR
+                }
+
                 _lineLength = 0;
                 _lineNumber++;
                 data = data[(end + 1)..];

@@ -26,7 +26,7 @@ public class RawMessageTests
     {
         var content = RawMessage.FromBytes(SevenBitMessage);
         Assert.Equal(SevenBitMessage, WriteRaw(content)); // bare LF is left for the session's normaliser
-        Assert.Equal(SevenBitMessage.Length, content.GetLength(SevenBit));
+        Assert.Equal(SevenBitMessage.Length + 1, content.GetLength(SevenBit)); // SIZE counts the bare LF as CRLF
         Assert.Equal(SmtpBodyType.SevenBit, content.GetBodyType(SevenBit));
         Assert.False(content.RequiresSmtpUtf8);
 
@@ -129,6 +129,38 @@ public class RawMessageTests
         RawMessage.FromStream(new MemoryStream(bytes)); // every line under 998
         bytes[65_300] = (byte)'a'; // join two lines across the 64 KiB chunk edge
         Assert.ThrowsAny<ArgumentException>(() => RawMessage.FromStream(new MemoryStream(bytes)));
+    }
+
+    [Theory]
+    [InlineData("a\r\nb\r\n", 0)]
+    [InlineData("a\nb\n", 2)]
+    [InlineData("a\rb\r", 2)]
+    [InlineData("a\r\nb", 2)]
+    [InlineData("a\n\r\n\rb", 4)]
+    [InlineData("", 0)]
+    public void The_length_counts_every_line_end_as_crlf(string text, int extra)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        Assert.Equal(bytes.Length + extra, RawMessage.FromBytes(bytes).GetLength(SevenBit));
+        Assert.Equal(bytes.Length + extra, RawMessage.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
+    }
+
+    [Fact]
+    public void A_crlf_split_between_scan_chunks_is_one_line_end()
+    {
+        var bytes = new byte[65_536 + 10];
+        bytes.AsSpan().Fill((byte)'a');
+        for (var i = 100; i < bytes.Length - 20; i += 100)
+        {
+            bytes[i] = (byte)'\r';
+            bytes[i + 1] = (byte)'\n';
+        }
+
+        bytes[65_535] = (byte)'\r';
+        bytes[65_536] = (byte)'\n';
+        bytes[^2] = (byte)'\r';
+        bytes[^1] = (byte)'\n';
+        Assert.Equal(bytes.Length, RawMessage.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
     }
 
     private sealed class ForwardOnly(byte[] data) : MemoryStream(data)
