@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Delivery;
+using DirectMail.Smtp;
+using MimeKit;
+
+namespace DirectMail.MimeKit;
+
+/// <summary>
+/// A MimeKit <see cref="MimeMessage"/> as SMTP content, written by MimeKit's own writer: CRLF line ends, Bcc and
+/// Resent-Bcc never written, 8-bit parts only for a server that announced 8BITMIME (the message is prepared with
+/// <see cref="MimeMessage.Prepare(EncodingConstraint, int)"/> for each server, which may change the transfer encoding
+/// of its parts), and UTF-8 headers (RFC 6532) only for a server offering SMTPUTF8.
+/// </summary>
+/// <remarks>Do not change the message while it is being sent.</remarks>
+public sealed class MimeMessageContent : SmtpContent
+{
+    private readonly bool _requiresSmtpUtf8;
+
+    /// <summary>Wraps a message.</summary>
+    /// <param name="message">The message.</param>
+    public MimeMessageContent(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Message = message;
+        _requiresSmtpUtf8 = NeedsUtf8(message.From) || NeedsUtf8(message.Sender) || NeedsUtf8(message.ReplyTo)
+            || NeedsUtf8(message.To) || NeedsUtf8(message.Cc)
+            || NeedsUtf8(message.ResentFrom) || NeedsUtf8(message.ResentSender) || NeedsUtf8(message.ResentTo) || NeedsUtf8(message.ResentCc);
+    }
+
+    /// <summary>The message.</summary>
+    public MimeMessage Message { get; }
+
+    /// <summary>True when an address in the headers has a non-ASCII local part, which only SMTPUTF8 can carry.</summary>
+    public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
+
+    /// <summary>8-bit for a server offering 8BITMIME, where 8-bit parts (and, with SMTPUTF8, UTF-8 headers) are kept; 7-bit otherwise, every part encoded.</summary>
+    /// <param name="capabilities">What the server announced.</param>
+    public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities)
+    {
+        ArgumentNullException.ThrowIfNull(capabilities);
+        return _requiresSmtpUtf8 || capabilities.Supports(SmtpExtensions.EightBitMime)
+            ? SmtpBodyType.EightBit
+            : SmtpBodyType.SevenBit;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(capabilities);
+        var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime);
+        Message.Prepare(eightBit ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit);
+        await Message.WriteToAsync(CreateFormatOptions(capabilities), destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The options MimeKit writes with for a server: CRLF, Bcc hidden, International when SMTPUTF8 (with 8BITMIME) is offered.</summary>
+    internal static FormatOptions CreateFormatOptions(SmtpCapabilities capabilities)
+    {
+        var options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        options.EnsureNewLine = true;
+        // UTF-8 headers (RFC 6532) need SMTPUTF8, and are 8-bit content, so 8BITMIME too (RFC 6531 requires both).
+        options.International = capabilities.Supports(SmtpExtensions.SmtpUtf8 | SmtpExtensions.EightBitMime);
+        options.HiddenHeaders.Add(HeaderId.Bcc);
+        options.HiddenHeaders.Add(HeaderId.ResentBcc);
+        return options;
+    }
+
+    /// <summary>
+    /// The envelope from the message's headers, as an MTA reads them: when Resent- fields are present, the sender is
+    /// Resent-Sender or else the first Resent-From mailbox, the recipients Resent-To, Resent-Cc and Resent-Bcc;
+    /// otherwise Sender or else the first From mailbox, and To, Cc and Bcc. Groups are expanded; each address once.
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <exception cref="InvalidOperationException">The message has no sender or no recipient.</exception>
+    public static SmtpEnvelope CreateEnvelope(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var resent = message.ResentSender is not null || message.ResentFrom.Count > 0;
+        var sender = resent
+            ? message.ResentSender ?? First(message.ResentFrom)
+            : message.Sender ?? First(message.From);
+        if (sender is null)
+        {
+            throw new InvalidOperationException(resent
+                ? "The message has Resent- fields but no Resent-Sender or Resent-From mailbox for the envelope sender."
+                : "The message has no Sender or From mailbox for the envelope sender.");
+        }
+
+        var recipients = new List<string>();
+        if (resent)
+        {
+            Add(recipients, message.ResentTo);
+            Add(recipients, message.ResentCc);
+            Add(recipients, message.ResentBcc);
+        }
+        else
+        {
+            Add(recipients, message.To);
+            Add(recipients, message.Cc);
+            Add(recipients, message.Bcc);
+        }
+
+        if (recipients.Count == 0)
+        {
+            throw new InvalidOperationException(resent
+                ? "The message has no recipient in Resent-To, Resent-Cc or Resent-Bcc."
+                : "The message has no recipient: add at least one address to To, Cc or Bcc.");
+        }
+
+        return new SmtpEnvelope(sender.Address, recipients);
+    }
+
+    private static MailboxAddress? First(InternetAddressList list)
+    {
+        foreach (var mailbox in list.Mailboxes)
+        {
+            return mailbox;
+        }
+
+        return null;
+    }
+
+    private static void Add(List<string> recipients, InternetAddressList list)
+    {
+        foreach (var mailbox in list.Mailboxes)
+        {
+            recipients.Add(mailbox.Address);
+        }
+    }
+
+    private static bool NeedsUtf8(MailboxAddress? mailbox) => mailbox is not null && !IsAscii(mailbox.LocalPart);
+
+    private static bool NeedsUtf8(InternetAddressList list)
+    {
+        foreach (var mailbox in list.Mailboxes)
+        {
+            if (!IsAscii(mailbox.LocalPart))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsAscii(string value) => System.Text.Ascii.IsValid(value);
+}
+
+/// <summary>Sending a MimeKit <see cref="MimeMessage"/> with DirectMail.</summary>
+public static class MimeMessageExtensions
+{
+    /// <summary>The message as SMTP content, written by MimeKit for each server.</summary>
+    /// <param name="message">The message.</param>
+    public static MimeMessageContent ToSmtpContent(this MimeMessage message) => new(message);
+
+    /// <summary>The envelope from the message's headers; see <see cref="MimeMessageContent.CreateEnvelope(MimeMessage)"/>.</summary>
+    /// <param name="message">The message.</param>
+    /// <exception cref="InvalidOperationException">The message has no sender or no recipient.</exception>
+    public static SmtpEnvelope CreateEnvelope(this MimeMessage message) => MimeMessageContent.CreateEnvelope(message);
+
+    /// <summary>Delivers a MimeKit message: the envelope from its headers, the content written by MimeKit for each server.</summary>
+    /// <param name="mailer">The mailer.</param>
+    /// <param name="message">The message. Do not change it until the send completes.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <exception cref="InvalidOperationException">The message has no sender or no recipient.</exception>
+    public static Task<DeliveryReport> SendAsync(this IDirectMailer mailer, MimeMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mailer);
+        ArgumentNullException.ThrowIfNull(message);
+        return mailer.SendAsync(CreateEnvelope(message), new MimeMessageContent(message), cancellationToken);
+    }
+}

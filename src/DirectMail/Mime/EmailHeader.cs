@@ -1,0 +1,113 @@
+using System;
+using System.Collections.ObjectModel;
+
+namespace DirectMail.Mime;
+
+/// <summary>A custom header field: a name and an unstructured value (RFC 5322 section 2.2).</summary>
+public sealed class EmailHeader
+{
+    /// <summary>Creates a header field.</summary>
+    /// <param name="name">The field name: printable ASCII without colon or space, for example <c>X-Campaign</c>.</param>
+    /// <param name="value">The value, any script (non-ASCII is written as RFC 2047 encoded-words). Folding is done by the writer.</param>
+    /// <exception cref="ArgumentException">
+    /// The name is not a field name or is one the writer writes itself; the name or value holds CR, LF, NUL or another
+    /// control character (header injection).
+    /// </exception>
+    public EmailHeader(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        MimeSyntax.ThrowOnControl(name, nameof(name), "header name");
+        if (name.Length is 0 or > 76)
+        {
+            throw new ArgumentException("A header name must be 1 to 76 characters.", nameof(name));
+        }
+
+        foreach (var c in name)
+        {
+            if (!MimeSyntax.IsFieldNameChar(c))
+            {
+                throw new ArgumentException($"The header name '{name}' holds '{c}': a field name is printable ASCII without colon or space (RFC 5322 section 2.2).", nameof(name));
+            }
+        }
+
+        if (IsReserved(name))
+        {
+            throw new ArgumentException($"The header '{name}' is written from the message's own properties and cannot be added as a custom header.", nameof(name));
+        }
+
+        MimeSyntax.ThrowOnControl(value, nameof(value), $"value of header '{name}'");
+        Name = name;
+        Value = value;
+    }
+
+    /// <summary>The field name.</summary>
+    public string Name { get; }
+
+    /// <summary>The unstructured value.</summary>
+    public string Value { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name}: {Value}";
+
+    private static bool IsReserved(string name) =>
+        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("From", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Sender", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Reply-To", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("To", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Cc", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Bcc", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Subject", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Date", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Message-ID", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>The custom header fields of a message, in the order they are written.</summary>
+public sealed class EmailHeaderCollection : Collection<EmailHeader>
+{
+    /// <summary>Adds a header field.</summary>
+    /// <param name="name">The field name.</param>
+    /// <param name="value">The value.</param>
+    /// <exception cref="ArgumentException">See <see cref="EmailHeader(string, string)"/>.</exception>
+    public void Add(string name, string value) => Add(new EmailHeader(name, value));
+
+    /// <inheritdoc />
+    protected override void InsertItem(int index, EmailHeader item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        base.InsertItem(index, item);
+    }
+
+    /// <inheritdoc />
+    protected override void SetItem(int index, EmailHeader item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        base.SetItem(index, item);
+    }
+}
+
+/// <summary>A list of mailboxes (To, Cc, Bcc, Reply-To).</summary>
+public sealed class EmailAddressCollection : Collection<EmailAddress>
+{
+    /// <summary>Adds a mailbox.</summary>
+    /// <param name="address">The address, <c>local@domain</c>.</param>
+    /// <param name="displayName">The display name, or null.</param>
+    /// <exception cref="ArgumentException">See <see cref="EmailAddress(string, string?)"/>.</exception>
+    public void Add(string address, string? displayName = null) => Add(new EmailAddress(address, displayName));
+
+    /// <inheritdoc />
+    protected override void InsertItem(int index, EmailAddress item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        base.InsertItem(index, item);
+    }
+
+    /// <inheritdoc />
+    protected override void SetItem(int index, EmailAddress item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        base.SetItem(index, item);
+    }
+}

@@ -1,0 +1,264 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace DirectMail.Mime;
+
+/// <summary>
+/// Content carried in a message besides its text: an <see cref="Attachment"/> or an <see cref="InlineResource"/>.
+/// The content is read only while the message is written, in chunks, and always sent base64-encoded.
+/// </summary>
+public abstract class EmailResource
+{
+    private readonly ReadOnlyMemory<byte> _bytes;
+    private readonly Stream? _stream;
+    private readonly long _streamStart;
+    private readonly string? _path;
+    private int _streamUsed;
+
+    private protected EmailResource(ReadOnlyMemory<byte> bytes, string? fileName, string? contentType, bool fileNameRequired)
+    {
+        _bytes = bytes;
+        FileName = ValidateFileName(fileName, fileNameRequired);
+        ContentType = ResolveContentType(contentType, FileName);
+    }
+
+    private protected EmailResource(Stream stream, string? fileName, string? contentType, bool fileNameRequired)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead)
+        {
+            throw new ArgumentException("The stream cannot be read.", nameof(stream));
+        }
+
+        _stream = stream;
+        _streamStart = stream.CanSeek ? stream.Position : -1;
+        FileName = ValidateFileName(fileName, fileNameRequired);
+        ContentType = ResolveContentType(contentType, FileName);
+    }
+
+    private protected EmailResource(string path, string? fileName, string? contentType)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"The file '{full}' does not exist.", full);
+        }
+
+        _path = full;
+        FileName = ValidateFileName(fileName ?? Path.GetFileName(full), required: true);
+        ContentType = ResolveContentType(contentType, FileName);
+    }
+
+    /// <summary>The file name given to the recipient (non-ASCII is written with RFC 2231); null when there is none.</summary>
+    public string? FileName { get; }
+
+    /// <summary>The MIME type, <c>type/subtype</c> in lower case; guessed from the file name's extension when not given.</summary>
+    public string ContentType { get; }
+
+    /// <summary>Opens the content for one write: the bytes, the file, or the stream rewound to where it stood.</summary>
+    internal Stream? OpenStream()
+    {
+        if (_path is not null)
+        {
+            return new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+
+        if (_stream is null)
+        {
+            return null;
+        }
+
+        if (_stream.CanSeek)
+        {
+            _stream.Position = _streamStart;
+        }
+        else if (Interlocked.Exchange(ref _streamUsed, 1) != 0)
+        {
+            throw new InvalidOperationException($"The content of '{FileName}' came from a forward-only stream and has already been sent once; give a seekable stream, bytes or a file to allow another attempt.");
+        }
+
+        return _stream;
+    }
+
+    /// <summary>The length of the content in octets when it is known without reading it; null for a forward-only stream.</summary>
+    internal long? KnownLength
+    {
+        get
+        {
+            if (_path is not null)
+            {
+                return new FileInfo(_path).Length;
+            }
+
+            if (_stream is null)
+            {
+                return _bytes.Length;
+            }
+
+            return _stream.CanSeek ? _stream.Length - _streamStart : null;
+        }
+    }
+
+    /// <summary>True when <see cref="OpenStream"/> returns a stream the writer must dispose (a file it opened).</summary>
+    internal bool OwnsStream => _path is not null;
+
+    /// <summary>The content when it is in memory.</summary>
+    internal ReadOnlyMemory<byte> Bytes => _bytes;
+
+    private static string? ValidateFileName(string? fileName, bool required)
+    {
+        if (fileName is null)
+        {
+            return required ? throw new ArgumentNullException(nameof(fileName)) : null;
+        }
+
+        MimeSyntax.ThrowOnControl(fileName, nameof(fileName), "file name");
+        if (fileName.Length == 0)
+        {
+            throw new ArgumentException("The file name is empty.", nameof(fileName));
+        }
+
+        if (fileName.Length > 255)
+        {
+            throw new ArgumentException("The file name is longer than 255 characters.", nameof(fileName));
+        }
+
+        return fileName;
+    }
+
+    private static string ResolveContentType(string? contentType, string? fileName)
+    {
+        if (contentType is not null)
+        {
+            return MimeSyntax.ValidateContentType(contentType, nameof(contentType));
+        }
+
+        var extension = fileName is null ? default : Path.GetExtension(fileName.AsSpan());
+        return extension switch
+        {
+            _ when extension.Equals(".pdf", StringComparison.OrdinalIgnoreCase) => "application/pdf",
+            _ when extension.Equals(".png", StringComparison.OrdinalIgnoreCase) => "image/png",
+            _ when extension.Equals(".jpg", StringComparison.OrdinalIgnoreCase) => "image/jpeg",
+            _ when extension.Equals(".jpeg", StringComparison.OrdinalIgnoreCase) => "image/jpeg",
+            _ when extension.Equals(".gif", StringComparison.OrdinalIgnoreCase) => "image/gif",
+            _ when extension.Equals(".webp", StringComparison.OrdinalIgnoreCase) => "image/webp",
+            _ when extension.Equals(".svg", StringComparison.OrdinalIgnoreCase) => "image/svg+xml",
+            _ when extension.Equals(".txt", StringComparison.OrdinalIgnoreCase) => "text/plain",
+            _ when extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) => "text/csv",
+            _ when extension.Equals(".htm", StringComparison.OrdinalIgnoreCase) => "text/html",
+            _ when extension.Equals(".html", StringComparison.OrdinalIgnoreCase) => "text/html",
+            _ when extension.Equals(".ics", StringComparison.OrdinalIgnoreCase) => "text/calendar",
+            _ when extension.Equals(".json", StringComparison.OrdinalIgnoreCase) => "application/json",
+            _ when extension.Equals(".xml", StringComparison.OrdinalIgnoreCase) => "application/xml",
+            _ when extension.Equals(".zip", StringComparison.OrdinalIgnoreCase) => "application/zip",
+            _ when extension.Equals(".docx", StringComparison.OrdinalIgnoreCase) => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            _ when extension.Equals(".xlsx", StringComparison.OrdinalIgnoreCase) => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            _ => "application/octet-stream",
+        };
+    }
+}
+
+/// <summary>A file attached to a message (<c>Content-Disposition: attachment</c>), in a multipart/mixed body.</summary>
+public sealed class Attachment : EmailResource
+{
+    private Attachment(ReadOnlyMemory<byte> bytes, string fileName, string? contentType)
+        : base(bytes, fileName, contentType, fileNameRequired: true)
+    {
+    }
+
+    private Attachment(Stream stream, string fileName, string? contentType)
+        : base(stream, fileName, contentType, fileNameRequired: true)
+    {
+    }
+
+    private Attachment(string path, string? fileName, string? contentType)
+        : base(path, fileName, contentType)
+    {
+    }
+
+    /// <summary>An attachment from bytes in memory (not copied: do not change them until the message is sent).</summary>
+    /// <param name="content">The content.</param>
+    /// <param name="fileName">The file name the recipient sees, any script.</param>
+    /// <param name="contentType">The MIME type; null to guess it from the file name's extension.</param>
+    /// <exception cref="ArgumentException">The file name holds a control character (header injection), or the MIME type is malformed.</exception>
+    public static Attachment FromBytes(ReadOnlyMemory<byte> content, string fileName, string? contentType = null) => new(content, fileName, contentType);
+
+    /// <summary>
+    /// An attachment read from a stream while the message is written. A seekable stream is rewound to where it
+    /// stood for every attempt; a forward-only one can be sent once. The stream stays open: it belongs to the caller.
+    /// </summary>
+    /// <param name="content">The content.</param>
+    /// <param name="fileName">The file name the recipient sees, any script.</param>
+    /// <param name="contentType">The MIME type; null to guess it from the file name's extension.</param>
+    /// <exception cref="ArgumentException">The stream cannot be read; the file name holds a control character; the MIME type is malformed.</exception>
+    public static Attachment FromStream(Stream content, string fileName, string? contentType = null) => new(content, fileName, contentType);
+
+    /// <summary>An attachment read from a file while the message is written.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="fileName">The file name the recipient sees; null for the file's own name.</param>
+    /// <param name="contentType">The MIME type; null to guess it from the file name's extension.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The file name holds a control character; the MIME type is malformed.</exception>
+    public static Attachment FromFile(string path, string? fileName = null, string? contentType = null) => new(path, fileName, contentType);
+}
+
+/// <summary>
+/// A resource the HTML body shows by reference, <c>&lt;img src="cid:logo@example.com"&gt;</c> (RFC 2392), sent in a
+/// multipart/related body with <c>Content-Disposition: inline</c>.
+/// </summary>
+public sealed class InlineResource : EmailResource
+{
+    private InlineResource(ReadOnlyMemory<byte> bytes, string contentId, string? fileName, string? contentType)
+        : base(bytes, fileName, contentType, fileNameRequired: false)
+    {
+        ContentId = ValidateContentId(contentId);
+    }
+
+    private InlineResource(Stream stream, string contentId, string? fileName, string? contentType)
+        : base(stream, fileName, contentType, fileNameRequired: false)
+    {
+        ContentId = ValidateContentId(contentId);
+    }
+
+    private InlineResource(string path, string contentId, string? fileName, string? contentType)
+        : base(path, fileName, contentType)
+    {
+        ContentId = ValidateContentId(contentId);
+    }
+
+    /// <summary>The Content-ID without angle brackets: the HTML refers to it as <c>cid:</c> followed by this value.</summary>
+    public string ContentId { get; }
+
+    /// <summary>An inline resource from bytes in memory (not copied).</summary>
+    /// <param name="content">The content.</param>
+    /// <param name="contentId">The Content-ID without angle brackets, for example <c>logo@example.com</c>.</param>
+    /// <param name="contentType">The MIME type, for example <c>image/png</c>; null to guess it from the file name.</param>
+    /// <param name="fileName">An optional file name.</param>
+    /// <exception cref="ArgumentException">The Content-ID or file name holds a control character (header injection) or is malformed.</exception>
+    public static InlineResource FromBytes(ReadOnlyMemory<byte> content, string contentId, string? contentType = null, string? fileName = null) => new(content, contentId, fileName, contentType);
+
+    /// <summary>An inline resource read from a stream while the message is written (rewound per attempt when seekable).</summary>
+    /// <param name="content">The content; it stays open.</param>
+    /// <param name="contentId">The Content-ID without angle brackets.</param>
+    /// <param name="contentType">The MIME type; null to guess it from the file name.</param>
+    /// <param name="fileName">An optional file name.</param>
+    /// <exception cref="ArgumentException">The stream cannot be read, or the Content-ID or file name is malformed.</exception>
+    public static InlineResource FromStream(Stream content, string contentId, string? contentType = null, string? fileName = null) => new(content, contentId, fileName, contentType);
+
+    /// <summary>An inline resource read from a file while the message is written.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="contentId">The Content-ID without angle brackets.</param>
+    /// <param name="contentType">The MIME type; null to guess it from the file name.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The Content-ID is malformed.</exception>
+    public static InlineResource FromFile(string path, string contentId, string? contentType = null) => new(path, contentId, null, contentType);
+
+    private static string ValidateContentId(string contentId)
+    {
+        MimeSyntax.ValidateId(contentId, nameof(contentId), "Content-ID");
+        return contentId;
+    }
+}
