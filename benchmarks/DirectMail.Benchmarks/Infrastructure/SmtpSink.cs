@@ -28,15 +28,20 @@ public sealed class SmtpSink : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>Starts <c>smtp-sink -u nobody ADDRESS:PORT 1000</c> and waits until it greets with 220.</summary>
-    public static SmtpSink Start(int port = 10026)
+    /// <summary>Starts <c>smtp-sink -u nobody ADDRESS:PORT 1000</c> on <see cref="Address"/> and waits until it greets with 220.</summary>
+    public static SmtpSink Start(int port = 10026) => Start(new IPEndPoint(Address, port));
+
+    /// <summary>
+    /// Starts <c>smtp-sink -u nobody [-h HOSTNAME] ADDRESS:PORT 1000</c> and waits until it greets with 220;
+    /// <paramref name="hostName"/> is the name it greets and answers EHLO with.
+    /// </summary>
+    public static SmtpSink Start(IPEndPoint endPoint, string? hostName = null)
     {
         if (!File.Exists(Command))
         {
             throw new InvalidOperationException($"{Command} is missing: apt-get install postfix (it ships smtp-sink).");
         }
 
-        var endPoint = new IPEndPoint(Address, port);
         for (var attempt = 1; ; attempt++)
         {
             var start = new ProcessStartInfo(Command)
@@ -53,7 +58,13 @@ public sealed class SmtpSink : IDisposable
                 start.ArgumentList.Add("nobody");
             }
 
-            start.ArgumentList.Add($"{Address}:{port}");
+            if (hostName is not null)
+            {
+                start.ArgumentList.Add("-h");
+                start.ArgumentList.Add(hostName);
+            }
+
+            start.ArgumentList.Add($"{endPoint.Address}:{endPoint.Port}");
             start.ArgumentList.Add("1000");
             var process = Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start.");
             process.OutputDataReceived += (_, _) => { };
