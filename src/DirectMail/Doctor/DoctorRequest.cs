@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Net;
 using DirectMail.Dns;
 
@@ -67,14 +68,12 @@ public sealed class DoctorRequest
     {
         ArgumentNullException.ThrowIfNull(text);
         text = text.Trim();
-        if (IPAddress.TryParse(text, out var bare))
-        {
-            return new IPEndPoint(bare, 53);
-        }
 
-        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+        // A port is given as [IPv6]:PORT or IPv4:PORT; a bare IPv6 address has several colons and no brackets.
+        var hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
+        if (IPEndPoint.TryParse(text, out var endPoint) && (endPoint.Port != 0 || !hasPort))
         {
-            return endPoint;
+            return hasPort ? endPoint : new IPEndPoint(endPoint.Address, 53);
         }
 
         throw new FormatException($"'{text}' is not a name server: give an IP address with an optional port, such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53.");
