@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -144,7 +145,7 @@ public sealed class DoctorReport
     /// </summary>
     /// <param name="indented">Indent the JSON (default true).</param>
     public string ToJson(bool indented = true) =>
-        JsonSerializer.Serialize(this, indented ? DoctorJsonContext.Indented.DoctorReport : DoctorJsonContext.Default.DoctorReport);
+        JsonSerializer.Serialize(this, indented ? DoctorJsonContext.Indented.DoctorReport : DoctorJsonContext.Compact.DoctorReport);
 
     /// <inheritdoc />
     public override string ToString() => ToText();
@@ -167,9 +168,18 @@ internal sealed class DoctorStatusJsonConverter : JsonStringEnumConverter<Doctor
     }
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DoctorReport))]
 internal sealed partial class DoctorJsonContext : JsonSerializerContext
 {
-    public static DoctorJsonContext Indented { get; } = new(new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true });
+    // The report goes to terminals and files, never into HTML: quotes and apostrophes in records stay readable.
+    public static DoctorJsonContext Compact { get; } = new(CreateOptions(indented: false));
+
+    public static DoctorJsonContext Indented { get; } = new(CreateOptions(indented: true));
+
+    private static JsonSerializerOptions CreateOptions(bool indented) => new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = indented,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

@@ -137,7 +137,7 @@ internal sealed class SpfEvaluator
             var redirected = await CheckAsync(ip, target.ToLowerInvariant(), sender, helo, depth + 1, cancellationToken).ConfigureAwait(false);
             return redirected.Result == SpfResult.None
                 ? new(SpfResult.PermError, $"redirect={target}: {redirected.Reason} (RFC 7208 section 6.1: a permerror)", text)
-                : redirected with { Record = text, Reason = $"redirect={target}: {redirected.Reason}" };
+                : redirected with { Record = text, Reason = Within(depth, $"redirect={target}", redirected.Reason) };
         }
 
         Trace(depth, $"{domain}: nothing matched: neutral");
@@ -182,9 +182,9 @@ internal sealed class SpfEvaluator
                 {
                     SpfResult.Pass => (true, null),
                     SpfResult.Fail or SpfResult.SoftFail or SpfResult.Neutral => (false, null),
-                    SpfResult.TempError => (false, included with { Reason = $"include:{target}: {included.Reason}" }),
+                    SpfResult.TempError => (false, included with { Reason = Within(depth, $"include:{target}", included.Reason) }),
                     SpfResult.None => (false, new(SpfResult.PermError, $"include:{target}: {included.Reason} (RFC 7208 section 5.2: a permerror)")),
-                    _ => (false, new(SpfResult.PermError, $"include:{target}: {included.Reason}")),
+                    _ => (false, new(SpfResult.PermError, Within(depth, $"include:{target}", included.Reason))),
                 };
             }
 
@@ -310,6 +310,9 @@ internal sealed class SpfEvaluator
         limit = new(SpfResult.PermError, $"more than {MaxVoidLookups} lookups returned no records (RFC 7208 section 4.6.4)");
         return _voids <= MaxVoidLookups;
     }
+
+    /// <summary>A nested result's reason, named after the top-level term that led to it (nesting deeper is in the trace).</summary>
+    private static string Within(int depth, string term, string reason) => depth == 0 ? $"{term}: {reason}" : reason;
 
     private void Trace(int depth, string line) => _trace.Add(new string(' ', 2 * depth) + line);
 

@@ -88,6 +88,7 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
         Assert.StartsWith("No SPF record", spf.GetProperty("found").GetString(), StringComparison.Ordinal);
         Assert.NotNull(spf.GetProperty("fix").GetString());
         Assert.DoesNotContain('\n', report.ToJson(indented: false));
+        Assert.Contains("no 'v=spf1' TXT record", report.ToJson(), StringComparison.Ordinal);
     }
 
     // ---- MX --------------------------------------------------------------------------------------------------
@@ -130,7 +131,8 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
     public async Task Eleven_nested_includes_exceed_the_lookup_limit()
     {
         var report = await CheckAsync("lookups");
-        AssertStatus(report, "spf", DoctorStatus.Fail, "more than 10 DNS lookups");
+        AssertStatus(report, "spf", DoctorStatus.Fail, "permerror: include:l1.lookups.doctor.test: the evaluation needs more than 10 DNS lookups");
+        Assert.Contains("l10.lookups.doctor.test: include:l11.lookups.doctor.test", string.Join('\n', Get(report, "spf").Details), StringComparison.Ordinal);
         Assert.Contains("under 10 DNS lookups", Get(report, "spf").Fix, StringComparison.Ordinal);
 
         var ten = await CheckAsync("lookups10");
