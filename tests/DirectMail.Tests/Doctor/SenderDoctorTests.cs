@@ -132,7 +132,7 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
     {
         var report = await CheckAsync("lookups");
         AssertStatus(report, "spf", DoctorStatus.Fail, "permerror: include:l1.lookups.doctor.test: the evaluation needs more than 10 DNS lookups");
-        Assert.Contains("l10.lookups.doctor.test: include:l11.lookups.doctor.test", string.Join('\n', Get(report, "spf").Details), StringComparison.Ordinal);
+        Assert.Contains("l9.lookups.doctor.test: include:l10.lookups.doctor.test", string.Join('\n', Get(report, "spf").Details), StringComparison.Ordinal);
         Assert.Contains("under 10 DNS lookups", Get(report, "spf").Fix, StringComparison.Ordinal);
 
         var ten = await CheckAsync("lookups10");
