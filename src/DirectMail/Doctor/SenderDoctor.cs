@@ -542,7 +542,7 @@ public sealed class SenderDoctor
         else if (ptrs.Values.Count == 0)
         {
             // Gmail, Outlook and others refuse or junk mail from addresses without reverse DNS.
-            ptr = new DoctorCheck("ptr", PtrTitle, DoctorStatus.Fail, $"{ip} has no PTR record ({ptrs.Describe(ip.GetArpaName(), "PTR")}); many receivers refuse mail from such addresses.", $"Ask whoever holds the address (your hosting provider or ISP; the reverse zone is theirs) to set its PTR to {suggestedName}, and give that name an A{(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : string.Empty)} record of {ip}.");
+            ptr = new DoctorCheck("ptr", PtrTitle, DoctorStatus.Fail, $"{ip} has no PTR record ({ptrs.Describe(ip.GetArpaName(), "PTR")}); many receivers refuse mail from such addresses.", $"Ask whoever holds the address (your hosting provider or ISP; the reverse zone is theirs) to set its PTR to {suggestedName}, and give that name an {(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : "A")} record of {ip}.");
             fcrdns = new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Skipped, "Not checked: no PTR record.");
         }
         else
