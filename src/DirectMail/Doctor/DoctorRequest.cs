@@ -1,0 +1,144 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using DirectMail.Dns;
+
+namespace DirectMail.Doctor;
+
+/// <summary>What <see cref="SenderDoctor"/> checks: a sending domain and, optionally, the host and key that send for it.</summary>
+public sealed class DoctorRequest
+{
+    /// <summary>The sending domain: the domain of the From address. Required. A Unicode name is converted to A-labels.</summary>
+    public string Domain { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The domain of the envelope sender (MAIL FROM), where bounces go and whose SPF record receivers evaluate; null
+    /// (the default) for <see cref="Domain"/>, which is what DirectMail sends unless told otherwise.
+    /// </summary>
+    public string? MailFromDomain { get; set; }
+
+    /// <summary>The public address mail leaves from. Null skips the reverse DNS checks, and SPF is checked for syntax and lookup limits only.</summary>
+    public IPAddress? SendingAddress { get; set; }
+
+    /// <summary>The name sent in EHLO (<see cref="Delivery.DirectMailOptions.HeloName"/>); null skips the HELO check.</summary>
+    public string? HeloName { get; set; }
+
+    /// <summary>The DKIM selector; null skips the DKIM check.</summary>
+    public string? DkimSelector { get; set; }
+
+    /// <summary>The DKIM signing domain (d=); null (the default) for <see cref="Domain"/>.</summary>
+    public string? DkimDomain { get; set; }
+
+    /// <summary>
+    /// The DKIM private key in PEM (PKCS#1 <c>RSA PRIVATE KEY</c> or PKCS#8 <c>PRIVATE KEY</c>), to check that the published
+    /// key is its public half. Null checks the published record only. Not stored or logged.
+    /// </summary>
+    public string? DkimPrivateKeyPem { get; set; }
+
+    /// <summary>The recursive resolvers to ask; empty (the default) for the system's. See <see cref="ParseNameServer"/>.</summary>
+    public IReadOnlyList<IPEndPoint> NameServers { get; set; } = Array.Empty<IPEndPoint>();
+
+    /// <summary>Time allowed for one DNS query. Default 5 seconds, as <see cref="MxResolverOptions.QueryTimeout"/>.</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Opt-in: a domain (for example a large mailbox provider) whose first MX host the doctor opens a TCP connection to on
+    /// port 25, to see whether this network lets outbound SMTP out at all; nothing is sent on it. Null (the default)
+    /// skips the check and makes no connection.
+    /// </summary>
+    public string? Port25ProbeDomain { get; set; }
+
+    /// <summary>Time allowed for the port 25 connection. Default 10 seconds.</summary>
+    public TimeSpan Port25Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The port the probe connects to; tests point it at a loopback listener.</summary>
+    internal int Port25ProbePort { get; set; } = 25;
+
+    /// <summary>Let the probe connect to a non-public MX address; tests only.</summary>
+    internal bool AllowNonPublicProbeAddress { get; set; }
+
+    /// <summary>
+    /// Parses a name server as the CLI takes it: <c>IP</c> or <c>IP:PORT</c>, with IPv6 as <c>[IP]:PORT</c> or a bare
+    /// address; port 53 when none is given.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not an address with an optional port.</exception>
+    public static IPEndPoint ParseNameServer(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
+
+        // A port is given as [IPv6]:PORT or IPv4:PORT; a bare IPv6 address has several colons and no brackets.
+        var hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
+        if (IPEndPoint.TryParse(text, out var endPoint) && (endPoint.Port != 0 || !hasPort))
+        {
+            return hasPort ? endPoint : new IPEndPoint(endPoint.Address, 53);
+        }
+
+        throw new FormatException($"'{text}' is not a name server: give an IP address with an optional port, such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53.");
+    }
+
+    /// <summary>Checks the request and throws <see cref="ArgumentException"/> naming the first thing that is wrong.</summary>
+    public void Validate()
+    {
+        _ = Normalize(Domain, nameof(Domain), required: true);
+        _ = Normalize(MailFromDomain, nameof(MailFromDomain), required: false);
+        _ = Normalize(DkimDomain, nameof(DkimDomain), required: false);
+        _ = Normalize(Port25ProbeDomain, nameof(Port25ProbeDomain), required: false);
+        if (DkimSelector is not null && (DkimSelector.Length == 0 || DkimSelector.Contains('@') || DkimSelector.Contains(' ')))
+        {
+            throw new ArgumentException($"{nameof(DkimSelector)} '{DkimSelector}' is not a selector (one or more DNS labels, RFC 6376 section 3.1).", nameof(DkimSelector));
+        }
+
+        if (DkimPrivateKeyPem is not null && DkimSelector is null)
+        {
+            throw new ArgumentException($"{nameof(DkimPrivateKeyPem)} is given without {nameof(DkimSelector)}: the key is looked up at SELECTOR._domainkey.DOMAIN.", nameof(DkimSelector));
+        }
+
+        if (NameServers is null)
+        {
+            throw new ArgumentException($"{nameof(NameServers)} is null; use an empty list for the system resolver.", nameof(NameServers));
+        }
+
+        foreach (var server in NameServers)
+        {
+            if (server is null || server.Port == 0)
+            {
+                throw new ArgumentException($"{nameof(NameServers)} holds {(server is null ? "null" : server + ", with port 0")}.", nameof(NameServers));
+            }
+        }
+
+        if (QueryTimeout <= TimeSpan.Zero || QueryTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentException($"{nameof(QueryTimeout)} must be more than 0 and at most 1 minute; it is {QueryTimeout}.", nameof(QueryTimeout));
+        }
+
+        if (Port25Timeout <= TimeSpan.Zero || Port25Timeout > TimeSpan.FromMinutes(5))
+        {
+            throw new ArgumentException($"{nameof(Port25Timeout)} must be more than 0 and at most 5 minutes; it is {Port25Timeout}.", nameof(Port25Timeout));
+        }
+    }
+
+    /// <summary>A domain in A-label form, lower case, without the trailing dot; null for a null optional one.</summary>
+    internal static string? Normalize(string? domain, string name, bool required)
+    {
+        if (domain is null && !required)
+        {
+            return null;
+        }
+
+        var parsed = MxDomain.Parse(domain ?? string.Empty);
+        if (parsed.Error is not null || parsed.Literal is not null)
+        {
+            throw new ArgumentException($"{name} '{domain}' is not a domain name: {parsed.Error ?? "an address literal"}", name);
+        }
+
+        if (!parsed.Name!.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} '{domain}' is not a fully qualified domain name."), name);
+        }
+
+        return parsed.Name;
+    }
+}

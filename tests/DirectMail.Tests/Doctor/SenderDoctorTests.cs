@@ -1,0 +1,417 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Tasks;
+using DirectMail.Doctor;
+
+namespace DirectMail.Tests.Doctor;
+
+/// <summary>The doctor against real DNS: NSD serving a good domain and one domain per kind of broken record.</summary>
+[Collection(DoctorCollection.Name)]
+public sealed class SenderDoctorTests(DoctorDnsFixture dns)
+{
+    private static string Name(string label) => label + "." + DoctorDnsFixture.Zone;
+
+    private Task<DoctorReport> CheckAsync(string label, Action<DoctorRequest>? configure = null)
+    {
+        var request = new DoctorRequest
+        {
+            Domain = Name(label),
+            SendingAddress = DoctorDnsFixture.SendingIp,
+            HeloName = DoctorDnsFixture.HeloName,
+            DkimSelector = DoctorDnsFixture.Selector,
+            DkimPrivateKeyPem = dns.SigningKeyPem,
+            NameServers = [DoctorDnsFixture.EndPoint],
+            QueryTimeout = TimeSpan.FromSeconds(2),
+        };
+        configure?.Invoke(request);
+        return new SenderDoctor().CheckAsync(request);
+    }
+
+    private static DoctorCheck Get(DoctorReport report, string id) => report.Find(id) ?? throw new InvalidOperationException($"No check {id}.\n{report}");
+
+    private static void AssertStatus(DoctorReport report, string id, DoctorStatus status, string? found = null)
+    {
+        var check = Get(report, id);
+        Assert.True(check.Status == status, $"{id}: expected {status}, got {check.Status}.\n{report.ToText(details: true)}");
+        if (found is not null)
+        {
+            Assert.Contains(found, check.Found, StringComparison.Ordinal);
+        }
+    }
+
+    // ---- The good domain -------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Good_domain_passes_every_check_and_is_ready()
+    {
+        var report = await CheckAsync("good");
+
+        Assert.Equal(["mx", "spf", "dkim", "dmarc", "alignment", "ptr", "fcrdns", "helo", "port25"], report.Checks.Select(c => c.Id));
+        foreach (var check in report.Checks.Where(c => c.Id != "port25"))
+        {
+            Assert.True(check.Status == DoctorStatus.Pass, $"{check}\n{report.ToText(details: true)}");
+            Assert.Null(check.Fix);
+        }
+
+        AssertStatus(report, "port25", DoctorStatus.Skipped);
+        Assert.True(report.IsReady);
+        Assert.Contains("mail.good.doctor.test", Get(report, "mx").Found, StringComparison.Ordinal);
+        Assert.Contains("authorises 192.0.2.10", Get(report, "spf").Found, StringComparison.Ordinal);
+        Assert.Contains("2048-bit RSA key matching the configured private key", Get(report, "dkim").Found, StringComparison.Ordinal);
+        Assert.Contains("p=reject", Get(report, "dmarc").Found, StringComparison.Ordinal);
+        Assert.Contains("include:_spf.good.doctor.test", string.Join('\n', Get(report, "spf").Details), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_prints_as_a_checklist_and_as_json()
+    {
+        var report = await CheckAsync("no-spf");
+
+        var text = report.ToText();
+        Assert.StartsWith("directmail doctor: no-spf.doctor.test\n", text, StringComparison.Ordinal);
+        Assert.Contains("[FAIL] SPF", text, StringComparison.Ordinal);
+        Assert.Contains("fix: Publish one TXT record at no-spf.doctor.test", text, StringComparison.Ordinal);
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        Assert.Contains("Not ready:", text, StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        var root = json.RootElement;
+        Assert.Equal("no-spf.doctor.test", root.GetProperty("domain").GetString());
+        Assert.False(root.GetProperty("isReady").GetBoolean());
+        var spf = root.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "spf");
+        Assert.Equal("fail", spf.GetProperty("status").GetString());
+        Assert.Equal("SPF", spf.GetProperty("title").GetString());
+        Assert.StartsWith("No SPF record", spf.GetProperty("found").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(spf.GetProperty("fix").GetString());
+        Assert.DoesNotContain('\n', report.ToJson(indented: false));
+        Assert.Contains("no 'v=spf1' TXT record", report.ToJson(), StringComparison.Ordinal);
+    }
+
+    // ---- MX --------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Domain_without_mx_or_address_fails_the_mx_check()
+    {
+        var report = await CheckAsync("no-mx");
+        AssertStatus(report, "mx", DoctorStatus.Fail);
+        Assert.Contains("MX 10 mail.no-mx.doctor.test", Get(report, "mx").Fix, StringComparison.Ordinal);
+        Assert.False(report.IsReady);
+    }
+
+    // ---- SPF -------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Missing_spf_fails_with_the_record_to_publish()
+    {
+        var report = await CheckAsync("no-spf");
+        AssertStatus(report, "spf", DoctorStatus.Fail, "no 'v=spf1' TXT record");
+        Assert.Contains("\"v=spf1 ip4:192.0.2.10 -all\"", Get(report, "spf").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Spf_without_the_sending_ip_fails_and_suggests_adding_it()
+    {
+        var report = await CheckAsync("spf-without-ip");
+        AssertStatus(report, "spf", DoctorStatus.Fail, "does not authorise 192.0.2.10: fail");
+        Assert.Contains("\"v=spf1 ip4:192.0.2.10 ip4:198.51.100.0/24 a -all\"", Get(report, "spf").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Softfail_is_not_authorisation()
+    {
+        var report = await CheckAsync("softfail");
+        AssertStatus(report, "spf", DoctorStatus.Fail, "softfail");
+    }
+
+    [Fact]
+    public async Task Eleven_nested_includes_exceed_the_lookup_limit()
+    {
+        var report = await CheckAsync("lookups");
+        AssertStatus(report, "spf", DoctorStatus.Fail, "permerror: include:l1.lookups.doctor.test: the evaluation needs more than 10 DNS lookups");
+        Assert.Contains("l9.lookups.doctor.test: include:l10.lookups.doctor.test", string.Join('\n', Get(report, "spf").Details), StringComparison.Ordinal);
+        Assert.Contains("under 10 DNS lookups", Get(report, "spf").Fix, StringComparison.Ordinal);
+
+        var ten = await CheckAsync("lookups10");
+        AssertStatus(ten, "spf", DoctorStatus.Pass, "10 of 10 DNS lookups");
+    }
+
+    [Theory]
+    [InlineData("redirect", "redirect=_spf.redirect.doctor.test")]
+    [InlineData("mx-mech", "'mx' in the record of mx-mech.doctor.test matched")]
+    [InlineData("exists", "'exists:%{i}._allow.%{d}' in the record of exists.doctor.test matched")]
+    public async Task Spf_mechanisms_authorise_the_address(string label, string found)
+    {
+        var report = await CheckAsync(label);
+        AssertStatus(report, "spf", DoctorStatus.Pass, found);
+    }
+
+    [Fact]
+    public async Task Ip6_range_authorises_an_ipv6_sender()
+    {
+        var report = await CheckAsync("ip6", r => r.SendingAddress = IPAddress.Parse("2001:db8:1::25"));
+        AssertStatus(report, "spf", DoctorStatus.Pass, "authorises 2001:db8:1::25");
+
+        var outside = await CheckAsync("ip6", r => r.SendingAddress = IPAddress.Parse("2001:db8:2::25"));
+        AssertStatus(outside, "spf", DoctorStatus.Fail, "fail");
+        Assert.Contains("ip6:2001:db8:2::25", Get(outside, "spf").Fix, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("two-spf", "2 'v=spf1' records")]
+    [InlineData("bad-syntax", "unknown mechanism 'foo'")]
+    [InlineData("voids", "more than 2 lookups returned no records")]
+    public async Task Broken_spf_records_are_permerrors(string label, string found)
+    {
+        var report = await CheckAsync(label);
+        AssertStatus(report, "spf", DoctorStatus.Fail, "permerror");
+        Assert.Contains(found, Get(report, "spf").Found, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plus_all_passes_with_a_warning()
+    {
+        var report = await CheckAsync("plus-all");
+        AssertStatus(report, "spf", DoctorStatus.Warn);
+        Assert.Contains("every address on the Internet", Get(report, "spf").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_sending_address_spf_is_checked_for_syntax_and_limits_only()
+    {
+        var report = await CheckAsync("good", r => r.SendingAddress = null);
+        AssertStatus(report, "spf", DoctorStatus.Pass, "not checked against a sending address");
+        AssertStatus(report, "ptr", DoctorStatus.Skipped);
+        AssertStatus(report, "fcrdns", DoctorStatus.Skipped);
+        AssertStatus(report, "helo", DoctorStatus.Pass, "resolves to 192.0.2.10");
+        AssertStatus(report, "alignment", DoctorStatus.Pass, "SPF not checked");
+
+        var lookups = await CheckAsync("lookups", r => r.SendingAddress = null);
+        AssertStatus(lookups, "spf", DoctorStatus.Fail, "more than 10 DNS lookups");
+    }
+
+    // ---- DKIM ------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Missing_dkim_key_fails_with_the_record_to_publish()
+    {
+        var report = await CheckAsync("no-dkim");
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "No DKIM key record");
+        using var key = RSA.Create();
+        key.ImportFromPem(dns.SigningKeyPem);
+        var p = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+        Assert.Contains($"sel._domainkey.no-dkim.doctor.test: \"v=DKIM1; k=rsa; p={p}\"", Get(report, "dkim").Fix, StringComparison.Ordinal);
+
+        // SPF still aligns, so DMARC would pass, but only until the mail is forwarded.
+        AssertStatus(report, "alignment", DoctorStatus.Warn, "SPF passes for no-dkim.doctor.test, aligned");
+    }
+
+    [Fact]
+    public async Task Key_in_dns_different_from_the_configured_one_fails()
+    {
+        var report = await CheckAsync("other-key");
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "is not the public half of the configured private key");
+
+        // The published key itself is fine: with that key configured, or none, it passes.
+        var matching = await CheckAsync("other-key", r => r.DkimPrivateKeyPem = dns.OtherKeyPem);
+        AssertStatus(matching, "dkim", DoctorStatus.Warn, "1024-bit RSA key matching");
+        var noKey = await CheckAsync("other-key", r => r.DkimPrivateKeyPem = null);
+        AssertStatus(noKey, "dkim", DoctorStatus.Warn, "not compared");
+    }
+
+    [Theory]
+    [InlineData("revoked", DoctorStatus.Fail, "revoked")]
+    [InlineData("small-key", DoctorStatus.Fail, "768 bits")]
+    [InlineData("pkcs1-key", DoctorStatus.Pass, "2048-bit RSA key matching")]
+    [InlineData("testing", DoctorStatus.Warn, "testing mode (t=y)")]
+    public async Task Dkim_key_records(string label, DoctorStatus status, string found)
+    {
+        var report = await CheckAsync(label);
+        AssertStatus(report, "dkim", status, found);
+    }
+
+    [Fact]
+    public async Task Unreadable_private_key_fails_the_dkim_check()
+    {
+        var report = await CheckAsync("good", r => r.DkimPrivateKeyPem = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "cannot be read");
+    }
+
+    [Fact]
+    public async Task Without_a_selector_dkim_is_skipped()
+    {
+        var report = await CheckAsync("good", r => (r.DkimSelector, r.DkimPrivateKeyPem) = (null, null));
+        AssertStatus(report, "dkim", DoctorStatus.Skipped);
+        AssertStatus(report, "alignment", DoctorStatus.Warn, "DKIM not checked");
+        Assert.True(report.IsReady);
+    }
+
+    // ---- DMARC -----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Missing_dmarc_fails_with_the_record_to_publish()
+    {
+        var report = await CheckAsync("no-dmarc");
+        AssertStatus(report, "dmarc", DoctorStatus.Fail, "No DMARC record at _dmarc.no-dmarc.doctor.test or _dmarc.doctor.test");
+        Assert.Contains("_dmarc.no-dmarc.doctor.test: \"v=DMARC1; p=none; rua=mailto:dmarc-reports@no-dmarc.doctor.test\"", Get(report, "dmarc").Fix, StringComparison.Ordinal);
+        AssertStatus(report, "alignment", DoctorStatus.Pass);
+        Assert.False(report.IsReady);
+    }
+
+    [Fact]
+    public async Task Policy_none_is_a_warning()
+    {
+        var report = await CheckAsync("monitor", r => r.DkimSelector = r.DkimPrivateKeyPem = null);
+        AssertStatus(report, "dmarc", DoctorStatus.Warn, "p=none");
+        Assert.Contains("p=quarantine", Get(report, "dmarc").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Subdomain_without_a_record_uses_the_parents_subdomain_policy()
+    {
+        var report = await CheckAsync("sub.inherit", r => r.DkimSelector = r.DkimPrivateKeyPem = null);
+        AssertStatus(report, "dmarc", DoctorStatus.Pass, "the parent's _dmarc.inherit.doctor.test applies");
+        Assert.Contains("policy reject", Get(report, "dmarc").Found, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_dmarc_record_fails()
+    {
+        var report = await CheckAsync("bad-dmarc", r => r.DkimSelector = r.DkimPrivateKeyPem = null);
+        AssertStatus(report, "dmarc", DoctorStatus.Fail, "p= tag (the policy) is missing");
+    }
+
+    [Fact]
+    public async Task Strict_spf_alignment_rejects_a_mail_from_subdomain()
+    {
+        var report = await CheckAsync("strict", r => (r.MailFromDomain, r.DkimSelector, r.DkimPrivateKeyPem) = ("bounces.strict.doctor.test", null, null));
+        AssertStatus(report, "spf", DoctorStatus.Pass);
+        AssertStatus(report, "alignment", DoctorStatus.Fail, "not aligned with From strict.doctor.test (strict)");
+
+        // Relaxed alignment (the default) accepts the subdomain.
+        var relaxed = await CheckAsync("good", r => (r.MailFromDomain, r.DkimSelector, r.DkimPrivateKeyPem) = ("bounces.good.doctor.test", null, null));
+        AssertStatus(relaxed, "alignment", DoctorStatus.Warn, "SPF passes for bounces.good.doctor.test, aligned with From good.doctor.test (relaxed)");
+        AssertStatus(relaxed, "mx", DoctorStatus.Pass, "bounces.good.doctor.test receives mail");
+
+        // Neither subdomain nor sibling: not aligned even when relaxed.
+        var elsewhere = await CheckAsync("good", r => (r.MailFromDomain, r.DkimSelector, r.DkimPrivateKeyPem) = ("bounces.strict.doctor.test", null, null));
+        AssertStatus(elsewhere, "alignment", DoctorStatus.Fail, "SPF passes for bounces.strict.doctor.test, not aligned");
+    }
+
+    // ---- Reverse DNS and HELO --------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Address_without_ptr_fails()
+    {
+        var report = await CheckAsync("good", r => r.SendingAddress = IPAddress.Parse("192.0.2.20"));
+        AssertStatus(report, "ptr", DoctorStatus.Fail, "192.0.2.20 has no PTR record");
+        Assert.Contains("set its PTR to mail.good.doctor.test", Get(report, "ptr").Fix, StringComparison.Ordinal);
+        AssertStatus(report, "fcrdns", DoctorStatus.Skipped);
+        AssertStatus(report, "helo", DoctorStatus.Warn, "192.0.2.20 has no PTR");
+    }
+
+    [Fact]
+    public async Task Ptr_name_resolving_to_another_address_fails_fcrdns()
+    {
+        var report = await CheckAsync("good", r => (r.SendingAddress, r.HeloName) = (IPAddress.Parse("192.0.2.30"), "fwd-mismatch.doctor.test"));
+        AssertStatus(report, "ptr", DoctorStatus.Pass, "PTR fwd-mismatch.doctor.test");
+        AssertStatus(report, "fcrdns", DoctorStatus.Fail, "fwd-mismatch.doctor.test resolves to 192.0.2.31");
+        AssertStatus(report, "helo", DoctorStatus.Warn, "is the PTR name of 192.0.2.30, but does not resolve back to it");
+    }
+
+    [Fact]
+    public async Task Helo_not_matching_the_ptr_is_a_warning()
+    {
+        var report = await CheckAsync("good", r => r.HeloName = "other.good.doctor.test");
+        AssertStatus(report, "fcrdns", DoctorStatus.Pass);
+        AssertStatus(report, "helo", DoctorStatus.Warn, "the PTR of 192.0.2.10 is mail.good.doctor.test");
+        Assert.Contains("HeloName to mail.good.doctor.test", Get(report, "helo").Fix, StringComparison.Ordinal);
+        Assert.True(report.IsReady);
+    }
+
+    [Theory]
+    [InlineData("localhost", DoctorStatus.Fail, "not fully qualified")]
+    [InlineData("[192.0.2.10]", DoctorStatus.Warn, "address literal")]
+    public async Task Helo_names_that_receivers_dislike(string helo, DoctorStatus status, string found)
+    {
+        var report = await CheckAsync("good", r => r.HeloName = helo);
+        AssertStatus(report, "helo", status, found);
+    }
+
+    // ---- Port 25 (opt-in; a loopback listener only) ----------------------------------------------------------
+
+    [Fact]
+    public async Task Port25_probe_connects_to_the_first_mx_of_the_probe_domain()
+    {
+        var listener = new TcpListener(DoctorDnsFixture.Address, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var accepted = listener.AcceptTcpClientAsync();
+            var report = await CheckAsync("good", r => (r.Port25ProbeDomain, r.Port25ProbePort, r.AllowNonPublicProbeAddress) = (Name("probe"), port, true));
+            AssertStatus(report, "port25", DoctorStatus.Pass, $"Connected to mx.probe.doctor.test (127.0.53.27) port {port}");
+            using var client = await accepted.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Port25_probe_reports_a_refused_connection_and_never_connects_to_non_public_addresses_by_default()
+    {
+        var listener = new TcpListener(DoctorDnsFixture.Address, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var refused = await CheckAsync("good", r => (r.Port25ProbeDomain, r.Port25ProbePort, r.AllowNonPublicProbeAddress) = (Name("probe"), port, true));
+        AssertStatus(refused, "port25", DoctorStatus.Fail, "ConnectionRefused");
+
+        var loopback = await CheckAsync("good", r => r.Port25ProbeDomain = Name("probe"));
+        AssertStatus(loopback, "port25", DoctorStatus.Fail, "has no public address");
+    }
+
+    // ---- The request -----------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("localhost")]
+    [InlineData("[192.0.2.1]")]
+    [InlineData("bad..domain")]
+    public async Task Invalid_domains_are_refused(string domain)
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => new SenderDoctor().CheckAsync(new DoctorRequest { Domain = domain }));
+    }
+
+    [Fact]
+    public async Task Private_key_without_selector_is_refused()
+    {
+        var request = new DoctorRequest { Domain = "example.com", DkimPrivateKeyPem = dns.SigningKeyPem };
+        await Assert.ThrowsAsync<ArgumentException>(() => new SenderDoctor().CheckAsync(request));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.53", "192.0.2.53:53")]
+    [InlineData("127.0.0.1:10053", "127.0.0.1:10053")]
+    [InlineData("2001:db8::53", "[2001:db8::53]:53")]
+    [InlineData("[2001:db8::53]:5353", "[2001:db8::53]:5353")]
+    public void Name_servers_parse_with_port_53_by_default(string text, string expected)
+    {
+        Assert.Equal(expected, DoctorRequest.ParseNameServer(text).ToString());
+    }
+
+    [Theory]
+    [InlineData("dns.example")]
+    [InlineData("192.0.2.1:")]
+    [InlineData("192.0.2.1:0")]
+    public void Name_servers_that_are_not_addresses_are_refused(string text)
+    {
+        Assert.Throws<FormatException>(() => DoctorRequest.ParseNameServer(text));
+    }
+}
