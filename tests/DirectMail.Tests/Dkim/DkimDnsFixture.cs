@@ -14,7 +14,7 @@ namespace DirectMail.Tests.Dkim;
 /// <summary>
 /// The DKIM tests' keys and their DNS: keys made with <see cref="DkimKeyGenerator"/> when the fixture starts, their
 /// records written with <see cref="DkimKeyGenerator.ZoneFileRecord"/> into the zone <c>dkim.test</c>, served by NSD
-/// (Debian package <c>nsd</c>) on 127.0.53.29 port 10053. The verifiers ask it for the public keys. Configuration,
+/// (Debian package <c>nsd</c>) on 127.0.53.129 port 10053. The verifiers ask it for the public keys. Configuration,
 /// zone and private keys live in a temporary directory removed on dispose; nothing leaves the loopback interface.
 /// </summary>
 public sealed class DkimDnsFixture : IDisposable
@@ -23,7 +23,7 @@ public sealed class DkimDnsFixture : IDisposable
 
     public const string OtherDomain = "other.dkim.test";
 
-    public static readonly IPAddress Address = IPAddress.Parse("127.0.53.29");
+    public static readonly IPAddress Address = IPAddress.Parse("127.0.53.129");
 
     public const int Port = 10053;
 
@@ -205,5 +205,5 @@ public sealed class DkimDnsFixture : IDisposable
 [CollectionDefinition(Name)]
 public sealed class DkimCollection : ICollectionFixture<DkimDnsFixture>
 {
-    public const string Name = "DKIM (NSD on 127.0.53.29:10053)";
+    public const string Name = "DKIM (NSD on 127.0.53.129:10053)";
 }
