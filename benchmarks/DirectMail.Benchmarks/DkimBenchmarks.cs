@@ -39,7 +39,7 @@ public class DkimBenchmarks
     private MimeMessage _smallMime = null!;
     private MimeMessage _largeMime = null!;
     private Dkim.DkimSigner _signer = null!;
-    private MimeKit.Cryptography.DkimSigner _mimeKitSigner = null!;
+    private global::MimeKit.Cryptography.DkimSigner _mimeKitSigner = null!;
     private RSA _rsa = null!;
 
     [GlobalSetup]
@@ -47,7 +47,7 @@ public class DkimBenchmarks
     {
         var pem = DkimKeyGenerator.Generate(2048).PrivateKeyPem;
         _signer = Dkim.DkimSigner.FromPem("bench.test", "s2048", pem);
-        _mimeKitSigner = new MimeKit.Cryptography.DkimSigner(new MemoryStream(Encoding.ASCII.GetBytes(pem)), "bench.test", "s2048", DkimSignatureAlgorithm.RsaSha256)
+        _mimeKitSigner = new global::MimeKit.Cryptography.DkimSigner(new MemoryStream(Encoding.ASCII.GetBytes(pem)), "bench.test", "s2048", DkimSignatureAlgorithm.RsaSha256)
         {
             HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
