@@ -1,20 +1,18 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading;
 using DirectMail.Dkim;
-using DnsClient;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Dkim;
 
 /// <summary>
 /// The DKIM tests' keys and their DNS: keys made with <see cref="DkimKeyGenerator"/> when the fixture starts, their
-/// records written with <see cref="DkimKeyGenerator.ZoneFileRecord"/> into the zone <c>dkim.test</c>, served by NSD
-/// (Debian package <c>nsd</c>) on 127.0.53.129 port 10053. The verifiers ask it for the public keys. Configuration,
+/// records written with <see cref="DkimKeyGenerator.ZoneFileRecord"/> into the zone <c>dkim.test</c>, served by the
+/// shared <see cref="NsdServer"/> (Debian package <c>nsd</c>) on 127.0.53.129 port 10053. The verifiers ask it for the public keys. Configuration,
 /// zone and private keys live in a temporary directory removed on dispose; nothing leaves the loopback interface.
 /// </summary>
 public sealed class DkimDnsFixture : IDisposable
@@ -27,8 +25,7 @@ public sealed class DkimDnsFixture : IDisposable
 
     public const int Port = 10053;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly NsdServer _server;
 
     public DkimDnsFixture()
     {
@@ -63,44 +60,7 @@ public sealed class DkimDnsFixture : IDisposable
 
         ZoneFile = Path.Combine(Directory, "dkim.test.zone");
         File.WriteAllText(ZoneFile, zone.ToString());
-        var config = Path.Combine(Directory, "nsd.conf");
-        File.WriteAllText(config, $"""
-            server:
-              ip-address: {Address}@{Port}
-              port: {Port}
-              do-ip6: no
-              username: ""
-              chroot: ""
-              zonesdir: "{Directory}"
-              database: ""
-              pidfile: "{Directory}/nsd.pid"
-              logfile: "{Directory}/nsd.log"
-              xfrdfile: "{Directory}/xfrd.state"
-              zonelistfile: "{Directory}/zone.list"
-              server-count: 1
-              verbosity: 1
-              hide-version: yes
-            remote-control:
-              control-enable: no
-            zone:
-              name: "{Zone}"
-              zonefile: "dkim.test.zone"
-            """);
-
-        var nsd = File.Exists("/usr/sbin/nsd") ? "/usr/sbin/nsd"
-            : throw new InvalidOperationException("The DKIM tests need NSD: apt-get install nsd (.ci/run does this).");
-        _process = Process.Start(new ProcessStartInfo(nsd)
-        {
-            ArgumentList = { "-d", "-c", config },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException("NSD did not start.");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        WaitUntilAnswering();
+        _server = new NsdServer(new IPEndPoint(Address, Port), [new NsdZone(Zone, zone.ToString())]);
     }
 
     private readonly List<string> _records = new();
@@ -130,25 +90,14 @@ public sealed class DkimDnsFixture : IDisposable
 
     public void Dispose()
     {
+        _server.Dispose();
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
-        finally
+        catch (IOException)
         {
-            _process.Dispose();
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temporary directory left behind is harmless.
-            }
+            // A temporary directory left behind is harmless.
         }
     }
 
@@ -158,47 +107,6 @@ public sealed class DkimDnsFixture : IDisposable
         File.WriteAllText(file, pem);
         Keys[selector] = (domain, pem, file);
         _records.Add(DkimKeyGenerator.ZoneFileRecord(selector, domain, publish ?? DkimKeyGenerator.DnsRecordForKey(pem), ttl: 300));
-    }
-
-    private void WaitUntilAnswering()
-    {
-        var client = new LookupClient(new LookupClientOptions(new IPEndPoint(Address, Port)) { UseCache = false, Timeout = TimeSpan.FromMilliseconds(200), Retries = 0 });
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"NSD exited with code {_process.ExitCode} before answering on {Server}.\n{_output}");
-            }
-
-            try
-            {
-                var response = client.Query(Zone, QueryType.SOA);
-                if (!response.HasError && response.Answers.Count > 0)
-                {
-                    return;
-                }
-            }
-            catch (DnsResponseException)
-            {
-                // Not listening yet.
-            }
-
-            Thread.Sleep(50);
-        }
-
-        throw new InvalidOperationException($"NSD did not answer on {Server} within 15 seconds.\n{_output}");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
     }
 }
 
