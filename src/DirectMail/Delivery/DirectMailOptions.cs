@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
+using DirectMail.Dkim;
 using DirectMail.Dns;
 using DirectMail.Smtp;
 
@@ -124,6 +125,13 @@ public sealed class DirectMailOptions
     public TimeSpan PooledConnectionProbeAfter { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// DKIM keys (RFC 6376), one entry per domain and selector (several domains, several selectors each). A message is
+    /// signed with every key of its From domain, or failing that of its envelope sender's domain; a message from a
+    /// domain with no key is sent unsigned, with a warning in the log. Empty (default): nothing is signed.
+    /// </summary>
+    public List<DkimSignerOptions> Dkim { get; set; } = new();
+
+    /// <summary>
     /// Checks every option and throws <see cref="ArgumentException"/> naming the first wrong one. <c>AddDirectMail</c>
     /// runs it at startup.
     /// </summary>
@@ -186,6 +194,17 @@ public sealed class DirectMailOptions
         if (HostBackoffAfter421 < TimeSpan.Zero || PooledConnectionProbeAfter < TimeSpan.Zero)
         {
             throw new ArgumentException("DirectMail:HostBackoffAfter421 and PooledConnectionProbeAfter must not be negative.", HostBackoffAfter421 < TimeSpan.Zero ? nameof(HostBackoffAfter421) : nameof(PooledConnectionProbeAfter));
+        }
+
+        // DKIM: each key is read and checked (DkimSignerOptions.Validate).
+        foreach (var key in Dkim)
+        {
+            if (key is null)
+            {
+                throw new ArgumentException("DirectMail:Dkim holds an empty entry.", nameof(Dkim));
+            }
+
+            key.Validate();
         }
     }
 

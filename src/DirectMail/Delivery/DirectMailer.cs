@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Diagnostics;
+using DirectMail.Dkim;
 using DirectMail.Dns;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     private readonly SemaphoreSlim _domainSlots;
     private readonly TimeProvider _time;
+    private readonly DkimKeyring? _dkim;
     private int _disposed;
 
     /// <summary>Creates a mailer.</summary>
@@ -46,6 +48,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         Backoff = new HostBackoff(_time, options.HostBackoffAfter421);
         Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time);
         _domainSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains);
+
+        // DKIM: the keys of DirectMail:Dkim, null when there are none.
+        _dkim = DkimKeyring.Create(options.Dkim, loggerFactory.CreateLogger("DirectMail.Dkim"), _time);
     }
 
     internal DirectMailOptions Options { get; }
@@ -67,6 +72,12 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(content);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
+
+        // DKIM: signed for each server as it is written, with the keys of the From (or envelope sender) domain.
+        if (_dkim is not null)
+        {
+            content = _dkim.Wrap(content, envelope.Sender);
+        }
 
         var started = Stopwatch.GetTimestamp();
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.send");
@@ -123,6 +134,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
         await Pool.DisposeAsync().ConfigureAwait(false);
         _domainSlots.Dispose();
+        _dkim?.Dispose();
     }
 
     /// <summary>Closes the pooled connections; prefer <see cref="DisposeAsync"/>.</summary>

@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace DirectMail.Dkim;
+
+/// <summary>
+/// One DKIM key of one sender domain: the signing domain (<c>d=</c>), the selector (<c>s=</c>) under which the public
+/// key is published as <c>selector._domainkey.domain</c>, the private key, and how to sign. Listed in
+/// <c>DirectMail:Dkim</c> (<see cref="Delivery.DirectMailOptions.Dkim"/>); bindable from configuration.
+/// </summary>
+/// <remarks>
+/// Only <c>rsa-sha256</c> is produced. <c>ed25519-sha256</c> (RFC 8463) is not: .NET's class library (up to net10.0)
+/// has no Ed25519 signature (only inside composite ML-DSA), and DirectMail takes no third-party cryptography
+/// dependency for it. RFC 8463 receivers still require an RSA signature besides it, so RSA alone loses nothing.
+/// </remarks>
+public sealed class DkimSignerOptions
+{
+    /// <summary>Headers signed by default, in this order, when present; <c>From</c> is signed once more than it occurs.</summary>
+    public static IReadOnlyList<string> DefaultHeaders { get; } =
+    [
+        "From", "Reply-To", "Sender", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+        "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Resent-From", "Resent-To", "Resent-Date",
+    ];
+
+    /// <summary>The signing domain (<c>d=</c>): the From domain for DMARC alignment, or a parent of it. Required.</summary>
+    public string Domain { get; set; } = string.Empty;
+
+    /// <summary>The selector (<c>s=</c>): the public key is the TXT record <c>{Selector}._domainkey.{Domain}</c>. Required.</summary>
+    public string Selector { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The RSA private key as PEM text: <c>-----BEGIN RSA PRIVATE KEY-----</c> (PKCS#1) or <c>-----BEGIN PRIVATE KEY-----</c>
+    /// (PKCS#8), 1024 to 4096 bits (2048 recommended). Either this or <see cref="PrivateKeyFile"/>.
+    /// </summary>
+    public string? PrivateKey { get; set; }
+
+    /// <summary>The path of a PEM file holding the private key, read when the signer is made. Either this or <see cref="PrivateKey"/>.</summary>
+    public string? PrivateKeyFile { get; set; }
+
+    /// <summary>How the header is canonicalised. Default <see cref="DkimCanonicalization.Relaxed"/>.</summary>
+    public DkimCanonicalization HeaderCanonicalization { get; set; } = DkimCanonicalization.Relaxed;
+
+    /// <summary>How the body is canonicalised. Default <see cref="DkimCanonicalization.Relaxed"/>.</summary>
+    public DkimCanonicalization BodyCanonicalization { get; set; } = DkimCanonicalization.Relaxed;
+
+    /// <summary>
+    /// The header fields to sign, in order, when present (each as many times as it occurs). Empty (default) signs
+    /// <see cref="DefaultHeaders"/>. <c>From</c> is always signed, and signed once more than it occurs, so that no
+    /// second From can be added without breaking the signature.
+    /// </summary>
+    public List<string> Headers { get; set; } = new();
+
+    /// <summary>Writes the signing time (<c>t=</c>). Default true.</summary>
+    public bool IncludeTimestamp { get; set; } = true;
+
+    /// <summary>
+    /// How long the signature stays valid: written as the expiry <c>x=</c> (signing time plus this), and implies
+    /// <c>t=</c>. Null (default) for no expiry. A few days covers queued and retried delivery.
+    /// </summary>
+    public TimeSpan? SignatureLifetime { get; set; }
+
+    /// <summary>Checks the options, the key included (it is read and parsed), and throws <see cref="ArgumentException"/> naming the first wrong one.</summary>
+    public void Validate()
+    {
+        using var signer = new DkimSigner(this);
+    }
+
+    internal void ValidateFields()
+    {
+        var where = $"DirectMail:Dkim entry for '{Domain}'";
+        if (string.IsNullOrWhiteSpace(Domain))
+        {
+            throw new ArgumentException("A DKIM key needs its Domain (the signing domain, d=).", nameof(Domain));
+        }
+
+        if (string.IsNullOrWhiteSpace(Selector) || !IsDnsLabels(Selector))
+        {
+            throw new ArgumentException($"{where}: Selector '{Selector}' must be one or more DNS labels (letters, digits, '-', separated by '.').", nameof(Selector));
+        }
+
+        if (string.IsNullOrWhiteSpace(PrivateKey) == string.IsNullOrWhiteSpace(PrivateKeyFile))
+        {
+            throw new ArgumentException($"{where}: set exactly one of PrivateKey (PEM text) and PrivateKeyFile (a PEM file's path).", nameof(PrivateKey));
+        }
+
+        if (SignatureLifetime is { } lifetime && lifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{where}: SignatureLifetime must be positive; it is {lifetime}.", nameof(SignatureLifetime));
+        }
+
+        foreach (var header in Headers)
+        {
+            if (string.IsNullOrEmpty(header) || header.AsSpan().ContainsAny(": \t\r\n") || !System.Text.Ascii.IsValid(header))
+            {
+                throw new ArgumentException($"{where}: '{header}' in Headers is not a header field name.", nameof(Headers));
+            }
+        }
+    }
+
+    internal string LoadPem()
+    {
+        if (!string.IsNullOrWhiteSpace(PrivateKey))
+        {
+            return PrivateKey;
+        }
+
+        try
+        {
+            return File.ReadAllText(PrivateKeyFile!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"DirectMail:Dkim entry for '{Domain}': the PrivateKeyFile '{PrivateKeyFile}' cannot be read: {e.Message}", nameof(PrivateKeyFile), e);
+        }
+    }
+
+    private static bool IsDnsLabels(string value)
+    {
+        foreach (var label in value.Split('.'))
+        {
+            if (label.Length is 0 or > 63)
+            {
+                return false;
+            }
+
+            foreach (var c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}
