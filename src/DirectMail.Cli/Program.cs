@@ -14,12 +14,16 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("directmail: deliver email straight to the recipients' MX servers, no relay. Start with `directmail demo`.")
+        // A plain command named "directmail" rather than a RootCommand, which would take its name from the assembly
+        // (DirectMail.Cli: "directmail.dll" would clash with the library's DirectMail.dll).
+        var root = new Command("directmail", "directmail: deliver email straight to the recipients' MX servers, no relay. Start with `directmail demo`.")
         {
             MxCommand.Create(),
             SendCommand.Create(),
             DemoCommand.Create(),
         };
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption());
         root.Options.Add(Options.Verbose);
 
         ParseResult? parse = null;
@@ -29,8 +33,8 @@ internal static class Program
             if (parse.Action is ParseErrorAction)
             {
                 // Usage errors: one line naming what is wrong, and where the help is.
-                var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name ? ["directmail"] : new[] { "directmail", parse.CommandResult.Command.Name });
-                Console.Error.WriteLine($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(e.Message)))} See '{command} --help'.");
+                var command = parse.CommandResult.Command == root ? "directmail" : "directmail " + parse.CommandResult.Command.Name;
+                Console.Error.WriteLine($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(OneLine(e.Message))))} See '{command} --help'.");
                 return ExitCodes.Usage;
             }
 
@@ -65,5 +69,7 @@ internal static class Program
 
     private static string EndSentence(string text) => text.EndsWith('.') ? text : text + ".";
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+    /// <summary>The text on one line: line breaks and tabs (System.CommandLine lists allowed values on lines of their own) become spaces.</summary>
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
