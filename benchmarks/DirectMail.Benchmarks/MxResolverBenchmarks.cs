@@ -1,10 +1,8 @@
 using System;
-using System.Diagnostics;
-using System.IO;
 using System.Net;
-using System.Threading;
 using BenchmarkDotNet.Attributes;
 using DirectMail.Dns;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Benchmarks;
 
@@ -37,81 +35,26 @@ public class MxResolverBenchmarks
 
     private static readonly IPEndPoint Server = new(IPAddress.Parse("127.0.53.1"), 10054);
 
-    private Process? _nsd;
-    private string? _directory;
+    private NsdServer? _nsd;
     private MxResolver _resolver = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("directmail-bench-nsd-").FullName;
-        File.WriteAllText(Path.Combine(_directory, "bench.test.zone"), Zone);
-        var config = Path.Combine(_directory, "nsd.conf");
-        File.WriteAllText(config, $"""
-            server:
-              ip-address: {Server.Address}@{Server.Port}
-              port: {Server.Port}
-              do-ip6: no
-              username: ""
-              chroot: ""
-              zonesdir: "{_directory}"
-              database: ""
-              pidfile: "{_directory}/nsd.pid"
-              logfile: "{_directory}/nsd.log"
-              xfrdfile: "{_directory}/xfrd.state"
-              zonelistfile: "{_directory}/zone.list"
-              server-count: 1
-            remote-control:
-              control-enable: no
-            zone:
-              name: "bench.test"
-              zonefile: "bench.test.zone"
-            """);
-
-        var nsd = File.Exists("/usr/sbin/nsd") ? "/usr/sbin/nsd" : throw new InvalidOperationException("The benchmark needs NSD: apt-get install nsd.");
-        _nsd = Process.Start(new ProcessStartInfo(nsd) { ArgumentList = { "-d", "-c", config }, UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true });
-
+        _nsd = new NsdServer(Server, [new NsdZone("bench.test", Zone)]);
         _resolver = new MxResolver(new MxResolverOptions { NameServers = [Server], QueryTimeout = TimeSpan.FromMilliseconds(300), Retries = 0 });
-        var ready = Stopwatch.StartNew();
-        while (true)
+        foreach (var domain in new[] { "single.bench.test", "equal.bench.test" })
         {
-            var single = _resolver.ResolveAsync("single.bench.test").AsTask().GetAwaiter().GetResult();
-            if (single.IsSuccess)
+            var resolution = _resolver.ResolveAsync(domain).AsTask().GetAwaiter().GetResult();
+            if (!resolution.IsSuccess)
             {
-                break;
+                throw new InvalidOperationException($"{domain} did not resolve: {resolution}");
             }
-
-            if (ready.Elapsed > TimeSpan.FromSeconds(15))
-            {
-                throw new InvalidOperationException($"NSD did not answer on {Server}: {single}");
-            }
-
-            // Failures are kept for 30 s; a fresh resolver asks again.
-            Thread.Sleep(100);
-            _resolver = new MxResolver(new MxResolverOptions { NameServers = [Server], QueryTimeout = TimeSpan.FromMilliseconds(300), Retries = 0 });
-        }
-
-        if (!_resolver.ResolveAsync("equal.bench.test").AsTask().GetAwaiter().GetResult().IsSuccess)
-        {
-            throw new InvalidOperationException("equal.bench.test did not resolve.");
         }
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        if (_nsd is { HasExited: false })
-        {
-            _nsd.Kill(entireProcessTree: true);
-            _nsd.WaitForExit(5000);
-        }
-
-        _nsd?.Dispose();
-        if (_directory is not null)
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Cleanup() => _nsd?.Dispose();
 
     /// <summary>One MX host: nothing to shuffle, the cached result itself is returned.</summary>
     [Benchmark(Baseline = true)]

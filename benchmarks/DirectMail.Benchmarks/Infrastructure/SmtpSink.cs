@@ -1,10 +1,11 @@
 using System;
-using System.Diagnostics;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Benchmarks.Infrastructure;
 
@@ -18,9 +19,9 @@ public sealed class SmtpSink : IDisposable
     public static readonly IPAddress Address = IPAddress.Parse("127.0.25.20");
 
     private const string Command = "/usr/sbin/smtp-sink";
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private SmtpSink(Process process, IPEndPoint endPoint)
+    private SmtpSink(ChildProcess process, IPEndPoint endPoint)
     {
         _process = process;
         EndPoint = endPoint;
@@ -28,39 +29,36 @@ public sealed class SmtpSink : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>Starts <c>smtp-sink -u nobody ADDRESS:PORT 1000</c> and waits until it greets with 220.</summary>
-    public static SmtpSink Start(int port = 10026)
+    /// <summary>Starts <c>smtp-sink -u nobody ADDRESS:PORT 1000</c> on <see cref="Address"/> and waits until it greets with 220.</summary>
+    public static SmtpSink Start(int port = 10026) => Start(new IPEndPoint(Address, port));
+
+    /// <summary>
+    /// Starts <c>smtp-sink -u nobody [-h HOSTNAME] ADDRESS:PORT 1000</c> and waits until it greets with 220;
+    /// <paramref name="hostName"/> is the name it greets and answers EHLO with.
+    /// </summary>
+    public static SmtpSink Start(IPEndPoint endPoint, string? hostName = null)
     {
         if (!File.Exists(Command))
         {
             throw new InvalidOperationException($"{Command} is missing: apt-get install postfix (it ships smtp-sink).");
         }
 
-        var endPoint = new IPEndPoint(Address, port);
+        // -u: drop root after binding (required when started as root); 1000: the listen backlog.
+        var arguments = new List<string>();
+        if (Environment.IsPrivilegedProcess)
+        {
+            arguments.AddRange(["-u", "nobody"]);
+        }
+
+        if (hostName is not null)
+        {
+            arguments.AddRange(["-h", hostName]);
+        }
+
+        arguments.AddRange([$"{endPoint.Address}:{endPoint.Port}", "1000"]);
         for (var attempt = 1; ; attempt++)
         {
-            var start = new ProcessStartInfo(Command)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-
-            // -u: drop root after binding (required when started as root); 1000: the listen backlog.
-            if (Environment.IsPrivilegedProcess)
-            {
-                start.ArgumentList.Add("-u");
-                start.ArgumentList.Add("nobody");
-            }
-
-            start.ArgumentList.Add($"{Address}:{port}");
-            start.ArgumentList.Add("1000");
-            var process = Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start.");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
+            var process = new ChildProcess(Command, [.. arguments]);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (!process.HasExited && DateTime.UtcNow < deadline)
             {
@@ -72,10 +70,11 @@ public sealed class SmtpSink : IDisposable
                 Thread.Sleep(50);
             }
 
-            Stop(process);
+            var exit = process.HasExited ? process.ExitCode : -1;
+            process.Dispose();
             if (attempt == 5)
             {
-                throw new InvalidOperationException($"smtp-sink did not greet on {endPoint} (exit code {(process.HasExited ? process.ExitCode : -1)}); is the port in use?");
+                throw new InvalidOperationException($"smtp-sink did not greet on {endPoint} (exit code {exit}); is the port in use?\n{process.Output}");
             }
 
             // The previous benchmark process's sink may still hold the port for a moment.
@@ -83,18 +82,7 @@ public sealed class SmtpSink : IDisposable
         }
     }
 
-    public void Dispose() => Stop(_process);
-
-    private static void Stop(Process process)
-    {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-
-        process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 
     private static bool Greets(IPEndPoint endPoint)
     {

@@ -25,7 +25,7 @@ public sealed class DeliveryConcurrencyTests : IClassFixture<DeliveryDnsFixture>
     public async Task Two_thousand_messages_from_many_threads_are_all_reported_over_bounded_connections_and_leave_no_socket()
     {
         var dialogues = DeliveryAddresses.Concurrency.Select(_ => new SmtpDialogue()).ToArray();
-        var servers = DeliveryAddresses.Concurrency.Select((a, i) => FixedSmtpServer.Start(a, dialogues[i])).ToArray();
+        var servers = DeliveryAddresses.Concurrency.Select((a, i) => ScriptedSmtpServer.Start(dialogues[i].RunAsync, DeliveryAddresses.EndPoint(a))).ToArray();
         try
         {
             var before = SocketCounter.Count();
@@ -65,7 +65,7 @@ public sealed class DeliveryConcurrencyTests : IClassFixture<DeliveryDnsFixture>
             // Disposing the mailer closed its pooled connections: the servers see them end, the process holds no more sockets.
             foreach (var server in servers)
             {
-                await server.WaitUntilAllClosedAsync(TimeSpan.FromSeconds(5));
+                await server.WaitForScriptsAsync(TimeSpan.FromSeconds(5));
             }
 
             var after = SocketCounter.Count();

@@ -25,7 +25,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Preferred_MX_refusing_connections_falls_back_to_the_backup()
     {
         var backup = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(RefusedBackup, backup);
+        await using var server = ScriptedSmtpServer.Start(backup.RunAsync, EndPoint(RefusedBackup));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@refused.deliver.test", "two@refused.deliver.test");
         var content = Message("refused");
@@ -50,7 +50,7 @@ public sealed class DeliveryEndToEndTests
     public async Task An_address_that_refuses_is_followed_by_the_next_address_of_the_same_host()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(RefusedBackup, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(RefusedBackup));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@multiaddr.deliver.test");
 
@@ -67,9 +67,9 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task Preferred_MX_greeting_421_falls_back_and_is_not_hammered_afterwards()
     {
-        await using var busy = FixedSmtpServer.Start(Greet421Primary, c => c.ReplyAsync("421 4.3.2 mx1.greet421.deliver.test Service not available, closing transmission channel"));
+        await using var busy = ScriptedSmtpServer.Start(c => c.ReplyAsync("421 4.3.2 mx1.greet421.deliver.test Service not available, closing transmission channel"), EndPoint(Greet421Primary));
         var backup = new SmtpDialogue();
-        await using var good = FixedSmtpServer.Start(Greet421Backup, backup);
+        await using var good = ScriptedSmtpServer.Start(backup.RunAsync, EndPoint(Greet421Backup));
         await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
 
         var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@greet421.deliver.test"), SmtpContent.FromBytes(Message("421 first")));
@@ -84,9 +84,9 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task A_host_that_never_greets_times_out_and_the_backup_delivers()
     {
-        await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)));
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), EndPoint(Silent));
         var backup = new SmtpDialogue();
-        await using var good = FixedSmtpServer.Start(SilentBackup, backup);
+        await using var good = ScriptedSmtpServer.Start(backup.RunAsync, EndPoint(SilentBackup));
         await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
         var clock = Stopwatch.StartNew();
 
@@ -101,7 +101,7 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task A_domain_whose_only_host_never_greets_is_deferred_with_what_happened()
     {
-        await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)));
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), EndPoint(Silent));
         await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silentonly.deliver.test"), SmtpContent.FromBytes(Message("silent only")));
@@ -122,8 +122,8 @@ public sealed class DeliveryEndToEndTests
             : l.StartsWith("RCPT TO:<unknown", StringComparison.OrdinalIgnoreCase) ? "550 5.1.1 <unknown@rcpt4xx.deliver.test>: Recipient address rejected: User unknown"
             : null);
         var second = new SmtpDialogue();
-        await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
-        await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
+        await using var primary = ScriptedSmtpServer.Start(first.RunAsync, EndPoint(Rcpt4xxPrimary));
+        await using var backup = ScriptedSmtpServer.Start(second.RunAsync, EndPoint(FourXxBackup));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "ok@rcpt4xx.deliver.test", "busy@rcpt4xx.deliver.test", "unknown@rcpt4xx.deliver.test");
         var content = Message("rcpt 4xx");
@@ -145,8 +145,8 @@ public sealed class DeliveryEndToEndTests
     {
         var refusing = Postfix(l => l.StartsWith("EHLO", StringComparison.OrdinalIgnoreCase) || l.StartsWith("HELO", StringComparison.OrdinalIgnoreCase) ? "451 4.3.0 Server configuration problem" : null);
         var good = new SmtpDialogue();
-        await using var primary = FixedSmtpServer.Start(Ehlo4xxPrimary, refusing);
-        await using var backup = FixedSmtpServer.Start(FourXxBackup, good);
+        await using var primary = ScriptedSmtpServer.Start(refusing.RunAsync, EndPoint(Ehlo4xxPrimary));
+        await using var backup = ScriptedSmtpServer.Start(good.RunAsync, EndPoint(FourXxBackup));
         await using var mailer = NewMailer();
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@ehlo4xx.deliver.test"), SmtpContent.FromBytes(Message("ehlo 4xx")));
@@ -160,9 +160,9 @@ public sealed class DeliveryEndToEndTests
     public async Task Mixed_recipients_across_three_domains_each_get_their_own_outcome()
     {
         var dialogues = new[] { MixedRecipientsDialogue(), MixedRecipientsDialogue(), MixedRecipientsDialogue() };
-        await using var alpha = FixedSmtpServer.Start(Alpha, dialogues[0]);
-        await using var beta = FixedSmtpServer.Start(Beta, dialogues[1]);
-        await using var elsewhere = FixedSmtpServer.Start(Elsewhere, dialogues[2]);
+        await using var alpha = ScriptedSmtpServer.Start(dialogues[0].RunAsync, EndPoint(Alpha));
+        await using var beta = ScriptedSmtpServer.Start(dialogues[1].RunAsync, EndPoint(Beta));
+        await using var elsewhere = ScriptedSmtpServer.Start(dialogues[2].RunAsync, EndPoint(Elsewhere));
         await using var mailer = NewMailer();
         string[] domains = ["alpha.deliver.test", "beta.deliver.test", "elsewhere.test"];
         var recipients = domains.SelectMany(d => new[] { "ok@" + d, "unknown@" + d, "busy@" + d }).ToArray();
@@ -204,7 +204,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Transient_refusals_are_retried_within_the_send_and_permanent_ones_never()
     {
         var dialogue = MixedRecipientsDialogue();
-        await using var server = FixedSmtpServer.Start(Alpha, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Alpha));
         await using var mailer = NewMailer(o =>
         {
             o.MaxRetryAttempts = 2;
@@ -228,7 +228,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Internationalised_domains_are_grouped_after_normalisation_and_resolved_once()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(Idn, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Idn));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@bücher.deliver.test", "two@xn--bcher-kva.deliver.test", "three@BÜCHER.Deliver.Test");
 
@@ -246,7 +246,7 @@ public sealed class DeliveryEndToEndTests
     public async Task More_than_100_recipients_go_as_several_transactions_on_one_connection()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(Bulk, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Bulk));
         await using var mailer = NewMailer();
         var recipients = Enumerable.Range(0, 250).Select(i => $"user{i:D3}@bulk.deliver.test").ToArray();
         var envelope = new SmtpEnvelope(Sender, recipients);
@@ -269,8 +269,8 @@ public sealed class DeliveryEndToEndTests
     {
         var refusing = Postfix(l => l.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase) ? "550 5.7.1 <sender@client.deliver.test>: Sender address rejected: Access denied" : null);
         var backupDialogue = new SmtpDialogue();
-        await using var primary = FixedSmtpServer.Start(MailRejectPrimary, refusing);
-        await using var backup = FixedSmtpServer.Start(MailRejectBackup, backupDialogue);
+        await using var primary = ScriptedSmtpServer.Start(refusing.RunAsync, EndPoint(MailRejectPrimary));
+        await using var backup = ScriptedSmtpServer.Start(backupDialogue.RunAsync, EndPoint(MailRejectBackup));
         await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
         var envelope = new SmtpEnvelope(Sender, "a@mailreject.deliver.test", "b@mailreject.deliver.test");
 
@@ -295,7 +295,7 @@ public sealed class DeliveryEndToEndTests
     {
         const string gmail = "550-5.7.26 This mail is unauthenticated, which poses a security risk to the\r\n550-5.7.26 sender and Gmail users, and has been blocked. The sender must\r\n550 5.7.26 authenticate with at least one of SPF or DKIM. - gsmtp";
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? gmail : null };
-        await using var server = FixedSmtpServer.Start(DataReject, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(DataReject));
         await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@datareject.deliver.test"), SmtpContent.FromBytes(Message("data 5xx")));
@@ -314,7 +314,7 @@ public sealed class DeliveryEndToEndTests
     {
         const string gmail = "421-4.7.0 [127.0.0.1] This message does not have authentication information or fails to\r\n421-4.7.0 pass authentication checks (SPF or DKIM). To best protect our users from spam, the\r\n421 4.7.0 message has been blocked. - gsmtp";
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? gmail : null };
-        await using var server = FixedSmtpServer.Start(Gmail421, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Gmail421));
         await using var mailer = NewMailer(o =>
         {
             o.MaxRetryAttempts = 2;
@@ -403,9 +403,9 @@ public sealed class DeliveryEndToEndTests
     public async Task Null_MX_NXDOMAIN_and_a_good_domain_in_one_send()
     {
         var trap = new SmtpDialogue();
-        await using var nullMxTrap = FixedSmtpServer.Start(NullMxTrap, trap);
+        await using var nullMxTrap = ScriptedSmtpServer.Start(trap.RunAsync, EndPoint(NullMxTrap));
         var good = new SmtpDialogue();
-        await using var alpha = FixedSmtpServer.Start(Alpha, good);
+        await using var alpha = ScriptedSmtpServer.Start(good.RunAsync, EndPoint(Alpha));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "a@nullmx.deliver.test", "b@nosuch.deliver.test", "c@alpha.deliver.test");
 
@@ -423,7 +423,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Private_targets_are_refused_without_a_connection_unless_allowed()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(Private, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Private));
         await using var strict = NewMailer(o => o.AllowPrivateTargets = false);
         var envelope = new SmtpEnvelope(Sender, "a@private.deliver.test");
 
@@ -461,7 +461,7 @@ public sealed class DeliveryEndToEndTests
     public async Task Cancellation_stops_promptly_and_closes_the_connection()
     {
         var dialogue = new SmtpDialogue { Respond = l => l == "<end-of-data>" ? SmtpDialogue.Silent : null };
-        await using var server = FixedSmtpServer.Start(Slow, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Slow));
         await using var mailer = NewMailer(o => o.DataTerminationTimeout = TimeSpan.FromSeconds(30));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
@@ -469,7 +469,7 @@ public sealed class DeliveryEndToEndTests
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mailer.SendAsync(new SmtpEnvelope(Sender, "a@slow.deliver.test"), SmtpContent.FromBytes(Message("slow")), cancel.Token));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
-        await server.WaitUntilAllClosedAsync(TimeSpan.FromSeconds(5));
+        await server.WaitForScriptsAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(0, server.Open);
         if (error is DeliveryCanceledException canceled)
         {
@@ -482,7 +482,7 @@ public sealed class DeliveryEndToEndTests
     public async Task A_burst_to_one_domain_reuses_a_few_pooled_connections()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(Pool, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Pool));
         await using var mailer = NewMailer(o => o.MaxConnectionsPerHost = 2);
         var ids = Enumerable.Range(0, 200).Select(i => "burst" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var reports = new ConcurrentBag<DeliveryReport>();
@@ -502,8 +502,8 @@ public sealed class DeliveryEndToEndTests
     public async Task Spans_per_domain_and_per_attempt_and_metrics_by_outcome()
     {
         var dialogue = MixedRecipientsDialogue();
-        await using var alpha = FixedSmtpServer.Start(Alpha, dialogue);
-        await using var backup = FixedSmtpServer.Start(RefusedBackup, new SmtpDialogue());
+        await using var alpha = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Alpha));
+        await using var backup = ScriptedSmtpServer.Start(new SmtpDialogue().RunAsync, EndPoint(RefusedBackup));
         await using var mailer = NewMailer();
         using var source = new ActivitySource("DirectMail.Tests.Delivery");
         var activities = new ConcurrentQueue<Activity>();
@@ -561,8 +561,8 @@ public sealed class DeliveryEndToEndTests
     {
         var first = Postfix(l => l == "<end-of-data>" ? SmtpDialogue.Drop : null);
         var second = new SmtpDialogue();
-        await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
-        await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
+        await using var primary = ScriptedSmtpServer.Start(first.RunAsync, EndPoint(Rcpt4xxPrimary));
+        await using var backup = ScriptedSmtpServer.Start(second.RunAsync, EndPoint(FourXxBackup));
         await using var mailer = NewMailer(o => o.MaxRetryAttempts = 2);
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@rcpt4xx.deliver.test"), SmtpContent.FromBytes(Message("lost reply")));
@@ -581,8 +581,8 @@ public sealed class DeliveryEndToEndTests
     {
         var first = Postfix(l => l.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase) ? "421 4.3.2 mx1.rcpt4xx.deliver.test Service shutting down" : null);
         var second = new SmtpDialogue();
-        await using var primary = FixedSmtpServer.Start(Rcpt4xxPrimary, first);
-        await using var backup = FixedSmtpServer.Start(FourXxBackup, second);
+        await using var primary = ScriptedSmtpServer.Start(first.RunAsync, EndPoint(Rcpt4xxPrimary));
+        await using var backup = ScriptedSmtpServer.Start(second.RunAsync, EndPoint(FourXxBackup));
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "a@rcpt4xx.deliver.test", "b@rcpt4xx.deliver.test");
 
@@ -599,7 +599,7 @@ public sealed class DeliveryEndToEndTests
     {
         var mails = 0;
         var dialogue = Postfix(l => l.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase) && Interlocked.Increment(ref mails) == 2 ? SmtpDialogue.Drop : null);
-        await using var server = FixedSmtpServer.Start(Pool, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Pool));
         await using var mailer = NewMailer();
 
         var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@pool.deliver.test"), SmtpContent.FromBytes(Message("pooled 1")));
@@ -614,7 +614,7 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task The_overall_send_timeout_reports_deferred_instead_of_waiting_for_slow_hosts()
     {
-        await using var silent = FixedSmtpServer.Start(Silent, async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(10)));
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(10)), EndPoint(Silent));
         await using var mailer = NewMailer(o =>
         {
             o.GreetingTimeout = TimeSpan.FromSeconds(30);
@@ -633,6 +633,6 @@ public sealed class DeliveryEndToEndTests
         Assert.True(Equals(r.ServerAddress, Silent), what);
         Assert.True(r.Attempts == 1, what);
         Assert.Equal(1, silent.Accepted);
-        await silent.WaitUntilAllClosedAsync(TimeSpan.FromSeconds(5));
+        await silent.WaitForScriptsAsync(TimeSpan.FromSeconds(5));
     }
 }

@@ -57,7 +57,7 @@ public sealed class DeliveryRigTests
     public async Task A_fixed_server_counts_its_connections_and_stores_messages()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(DeliveryAddresses.Pool, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.Pool));
         using (var client = new TcpClient())
         {
             await client.ConnectAsync(server.EndPoint);
@@ -67,7 +67,7 @@ public sealed class DeliveryRigTests
             Assert.StartsWith("220 ", System.Text.Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
         }
 
-        await server.WaitUntilAllClosedAsync();
+        await server.WaitForScriptsAsync();
         Assert.Equal(1, server.Accepted);
         Assert.Equal(0, server.Open);
     }

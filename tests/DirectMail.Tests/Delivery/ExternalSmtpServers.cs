@@ -1,14 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Threading;
-using System.Threading.Tasks;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Delivery;
 
@@ -85,7 +82,7 @@ public sealed class SmtpSinkServer : IDisposable
         {
             File.SetUnixFileMode(Store, (UnixFileMode)0x1FF); // smtp-sink drops to "nobody" before it writes
         }
-        var sink = DeliveryDnsFixture.FindExecutable("smtp-sink") ?? throw new InvalidOperationException("smtp-sink is missing: apt-get install postfix (.ci/run does this).");
+        var sink = ChildProcess.FindExecutable("smtp-sink") ?? throw new InvalidOperationException("smtp-sink is missing: apt-get install postfix (.ci/run does this).");
         var endPoint = DeliveryAddresses.EndPoint(address);
         var arguments = new List<string> { "-u", "nobody", "-h", "sink.deliver.test" };
         if (dump)
@@ -148,112 +145,6 @@ public sealed class SmtpSinkServer : IDisposable
         }
         catch (IOException)
         {
-        }
-    }
-}
-
-/// <summary>A server process of the tests: output collected, killed (with its children) on dispose.</summary>
-internal sealed class ChildProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    public ChildProcess(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public bool HasExited => _process.HasExited;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public void WaitForOutput(string text, TimeSpan timeout, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (Output.Contains(text, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            if (_process.HasExited)
-            {
-                break;
-            }
-
-            Thread.Sleep(20);
-        }
-
-        Dispose();
-        throw new InvalidOperationException($"{what} did not start:\n{Output}");
-    }
-
-    public static void WaitUntilListening(IPEndPoint endPoint, ChildProcess process, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
-        {
-            try
-            {
-                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                probe.Connect(endPoint);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(20);
-            }
-        }
-
-        process.Dispose();
-        throw new InvalidOperationException($"{what} did not listen on {endPoint}:\n{process.Output}");
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
         }
     }
 }

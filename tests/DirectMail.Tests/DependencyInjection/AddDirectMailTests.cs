@@ -59,7 +59,7 @@ public sealed class AddDirectMailTests
     public async Task The_DirectMail_section_is_bound_and_the_mailer_delivers_with_it()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(DeliveryAddresses.DependencyInjection, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.DependencyInjection));
         using var host = BuildHost(ValidSection());
         await host.StartAsync();
 
@@ -180,7 +180,7 @@ public sealed class AddDirectMailTests
     public async Task A_registered_resolver_replaces_DNS(bool registerBefore)
     {
         var dialogue = new SmtpDialogue();
-        await using var server = FixedSmtpServer.Start(DeliveryAddresses.FakeResolverTarget, dialogue);
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.FakeResolverTarget));
         var fake = new FakeResolver();
         var settings = ValidSection();
         settings.Remove("DirectMail:NameServers:0");

@@ -14,7 +14,8 @@ namespace DirectMail.Tests.Infrastructure;
 /// <summary>
 /// An SMTP server on a loopback address whose every move is scripted by the test: what it sends, when it stops
 /// answering, when it drops the connection. It is how the tests produce the faults real servers produce only
-/// sometimes (421 greetings, endless replies, resets mid-data).
+/// sometimes (421 greetings, endless replies, resets mid-data). On a fixed address and port it stands in for an MX
+/// host named in a test zone. It counts accepted connections (what a client really opened) and those still open.
 /// </summary>
 public sealed class ScriptedSmtpServer : IAsyncDisposable
 {
@@ -24,6 +25,8 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly ConcurrentBag<Task> _connections = new();
     private readonly Task _acceptLoop;
     private int _accepted;
+    private int _open;
+    private int _maxOpen;
 
     private ScriptedSmtpServer(Func<ScriptedConnection, Task> script, IPEndPoint endPoint)
     {
@@ -41,6 +44,12 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>How many connections were accepted.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>How many accepted connections are still open (their script has not ended).</summary>
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary>The most connections open at once.</summary>
+    public int MaxOpen => Volatile.Read(ref _maxOpen);
+
     /// <summary>The first exception a script threw (an assertion inside the script), if any.</summary>
     public Exception? ScriptError { get; private set; }
 
@@ -49,19 +58,21 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>Starts a server on a given address and port (several MX hosts of a test share one port).</summary>
     public static ScriptedSmtpServer Start(Func<ScriptedConnection, Task> script, IPEndPoint endPoint) => new(script, endPoint);
 
-    /// <summary>Waits until every accepted connection's script has ended, and rethrows a script's failure.</summary>
+    /// <summary>
+    /// Waits until every accepted connection's script has ended (so no connection is open any more), and rethrows a
+    /// script's failure.
+    /// </summary>
     public async Task WaitForScriptsAsync(TimeSpan? timeout = null)
     {
         var all = Task.WhenAll(_connections.ToArray());
-        var finished = await Task.WhenAny(all, Task.Delay(timeout ?? TimeSpan.FromSeconds(10)));
-        if (finished != all)
+        if (await Task.WhenAny(all, Task.Delay(timeout ?? TimeSpan.FromSeconds(10))) != all)
         {
-            throw new TimeoutException("A scripted SMTP connection did not finish.");
+            throw new TimeoutException($"{Open} scripted SMTP connection(s) to {EndPoint} did not finish.");
         }
 
         if (ScriptError is not null)
         {
-            throw new InvalidOperationException("The server script failed: " + ScriptError.Message, ScriptError);
+            throw new InvalidOperationException($"The script of {EndPoint} failed: {ScriptError.Message}", ScriptError);
         }
     }
 
@@ -103,16 +114,29 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
+            var open = Interlocked.Increment(ref _open);
+            int max;
+            while (open > (max = Volatile.Read(ref _maxOpen)) && Interlocked.CompareExchange(ref _maxOpen, open, max) != max)
+            {
+            }
+
             _connections.Add(Task.Run(async () =>
             {
-                await using var connection = new ScriptedConnection(socket, _stop.Token);
                 try
                 {
+                    await using var connection = new ScriptedConnection(socket, _stop.Token);
                     await _script(connection);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     ScriptError ??= e;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _open);
                 }
             }));
         }
