@@ -50,7 +50,7 @@ public sealed class CliServers : IAsyncLifetime
         mx.mail         A       127.0.28.10
         """;
 
-    private NsdProcess? _dns;
+    private NsdServer? _dns;
 
     public SmtpDialogue Dialogue { get; } = new()
     {
@@ -64,7 +64,7 @@ public sealed class CliServers : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _dns = new NsdProcess(DnsEndPoint, "cli.test", Zone);
+        _dns = new NsdServer(DnsEndPoint, [new NsdZone("cli.test", Zone + "\n")]);
         Mail = ScriptedSmtpServer.Start(Dialogue.RunAsync, MailEndPoint);
         return Task.CompletedTask;
     }
