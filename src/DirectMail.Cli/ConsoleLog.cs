@@ -22,7 +22,9 @@ internal sealed class ConsoleLog : ILoggerProvider
     private readonly AsyncLocal<ScopeNode?> _scope = new();
     private readonly TextWriter? _transcript;
     private readonly TextWriter? _verbose;
-    private string? _lastConversation;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, string> _labels = new();
+    private readonly Dictionary<string, int> _connectionsTo = new(StringComparer.Ordinal);
+    private object? _lastConversation;
 
     /// <param name="transcript">Where the transcript goes; null for none.</param>
     /// <param name="verbose">Where the other events go; null for none.</param>
@@ -64,10 +66,19 @@ internal sealed class ConsoleLog : ILoggerProvider
             lock (_gate)
             {
                 BeforeWrite?.Invoke();
-                var conversation = _scope.Value?.Text;
-                if (conversation is not null && conversation != _lastConversation)
+                // A header names the conversation whenever the lines switch to another one (several domains are
+                // delivered at once). Each session has its own scope object: a second connection to the same address
+                // is numbered.
+                if (_scope.Value is { Conversation: { } conversation, Text: { } text } && !ReferenceEquals(conversation, _lastConversation))
                 {
-                    _transcript.WriteLine($"--- {conversation}");
+                    if (!_labels.TryGetValue(conversation, out var label))
+                    {
+                        var n = _connectionsTo[text] = _connectionsTo.GetValueOrDefault(text) + 1;
+                        label = n == 1 ? text : $"{text} (connection {n})";
+                        _labels.Add(conversation, label);
+                    }
+
+                    _transcript.WriteLine($"--- {label}");
                     _lastConversation = conversation;
                 }
 
@@ -107,10 +118,14 @@ internal sealed class ConsoleLog : ILoggerProvider
     private bool IsEnabled(LogLevel level) =>
         (level == LogLevel.Trace && _transcript is not null) || level >= LogLevel.Debug;
 
-    /// <summary>One scope of the current async flow; the innermost whose text names a conversation wins.</summary>
-    private sealed class ScopeNode(ConsoleLog owner, ScopeNode? parent, string? text) : IDisposable
+    /// <summary>One scope of the current async flow; the innermost session scope names the conversation.</summary>
+    private sealed class ScopeNode(ConsoleLog owner, ScopeNode? parent, object? conversation) : IDisposable
     {
-        public string? Text { get; } = text ?? parent?.Text;
+        /// <summary>The session's scope object: one per SMTP session (connection).</summary>
+        public object? Conversation { get; } = conversation ?? parent?.Conversation;
+
+        /// <summary>"host [ip:port]".</summary>
+        public string? Text { get; } = conversation?.ToString() ?? parent?.Text;
 
         public void Dispose() => owner._scope.Value = parent;
     }
@@ -122,8 +137,8 @@ internal sealed class ConsoleLog : ILoggerProvider
         {
             // The session's scope is a list of ServerName/EndPoint whose text is "host [ip:port]"; other scopes
             // (Polly's, for example) keep the conversation of the scope around them.
-            var text = state is IReadOnlyList<KeyValuePair<string, object?>> values && HasKey(values, "ServerName") ? state.ToString() : null;
-            var node = new ScopeNode(owner, owner._scope.Value, text);
+            object? conversation = state is IReadOnlyList<KeyValuePair<string, object?>> values && HasKey(values, "ServerName") ? state : null;
+            var node = new ScopeNode(owner, owner._scope.Value, conversation);
             owner._scope.Value = node;
             return node;
         }

@@ -78,13 +78,14 @@ internal static class Describe
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{resolution.Domain}: {count} target{(count == 1 ? string.Empty : "s")}{(resolution.IsImplicitMx ? " (implicit MX)" : string.Empty)}"));
             output.WriteLine(Explain(resolution));
             output.WriteLine();
+            var width = resolution.Targets.SelectMany(t => t.Addresses).Max(a => a.Address.ToString().Length);
             output.WriteLine("  pref  host / addresses");
             foreach (var target in resolution.Targets)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {target.Preference,4}  {target.Host}"));
                 foreach (var address in target.Addresses)
                 {
-                    output.WriteLine($"        {address.Address,-39} {Scope(address.Scope)}");
+                    output.WriteLine($"        {address.Address.ToString().PadRight(width)}  {Scope(address.Scope)}");
                 }
             }
 
@@ -146,7 +147,7 @@ internal static class Describe
             }
 
             output.WriteLine(line);
-            if (r.Detail is not null)
+            if (r.Detail is not null && (r.Reply is null || !r.Reply.Text.Contains(r.Detail, StringComparison.Ordinal)))
             {
                 output.WriteLine("  " + r.Detail);
             }

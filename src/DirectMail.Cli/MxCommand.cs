@@ -36,6 +36,11 @@ internal static class MxCommand
 
         var resolver = new MxResolver(options);
         var resolution = await resolver.ResolveAsync(domain, cancellationToken).ConfigureAwait(false);
+        if (resolution.Status == MxResolutionStatus.InvalidDomain && !json)
+        {
+            throw CliException.Input(resolution.Message);
+        }
+
         if (json)
         {
             Describe.PrintJson(resolution, Console.Out);

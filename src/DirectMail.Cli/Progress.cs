@@ -19,7 +19,7 @@ internal sealed class Progress : IDisposable
     private int _domainsDone;
     private long _sent;
     private long? _total;
-    private long _lastDrawn = -1;
+    private long _lastDrawn = long.MinValue;
     private bool _visible;
 
     private Progress(TextWriter error, int domains)
@@ -47,10 +47,11 @@ internal sealed class Progress : IDisposable
             _sent += octets;
             _total = total;
 
-            // Redraw every 64 KiB at most: a terminal is slow.
-            if (_sent - _lastDrawn >= 64 * 1024 || _sent == total)
+            // Redraw ten times a second at most: a terminal is slow.
+            var now = Environment.TickCount64;
+            if (now - _lastDrawn >= 100 || _sent == total)
             {
-                _lastDrawn = _sent;
+                _lastDrawn = now;
                 Draw();
             }
         }

@@ -256,6 +256,11 @@ internal static class SendCommand
 
     private static void RequireReadable(string option, FileInfo file)
     {
+        if (Directory.Exists(file.FullName))
+        {
+            throw CliException.Input($"{option} '{file}': cannot read the file: it is a folder");
+        }
+
         try
         {
             using var stream = file.OpenRead();
@@ -268,6 +273,7 @@ internal static class SendCommand
 
     private static string ReadText(string option, FileInfo file)
     {
+        RequireReadable(option, file);
         try
         {
             return File.ReadAllText(file.FullName);
