@@ -116,7 +116,9 @@ internal sealed class ConsoleLog : ILoggerProvider
     }
 
     private bool IsEnabled(LogLevel level) =>
-        (level == LogLevel.Trace && _transcript is not null) || level >= LogLevel.Debug;
+        (level == LogLevel.Trace && _transcript is not null)
+        || (level >= LogLevel.Debug && _verbose is not null)
+        || (level == LogLevel.Information && DomainDone is not null);
 
     /// <summary>One scope of the current async flow; the innermost session scope names the conversation.</summary>
     private sealed class ScopeNode(ConsoleLog owner, ScopeNode? parent, object? conversation) : IDisposable

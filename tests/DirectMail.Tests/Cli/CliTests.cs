@@ -113,6 +113,16 @@ public sealed class CliTests(CliServers servers)
         Assert.Contains("may pass", document.RootElement.GetProperty("explanation").GetString());
     }
 
+    [Fact]
+    public async Task Mx_of_an_invalid_domain_exits_65_with_one_line()
+    {
+        var result = await CliRunner.RunAsync("mx", "bad_domain!", "--dns", CliServers.Dns);
+
+        Assert.True(result.ExitCode == 65, result.ToString());
+        AssertOneLineError(result, "directmail: 'bad_domain!' is not a domain name");
+        Assert.Empty(result.StdOut);
+    }
+
     // ---- send ----
 
     [Fact]
@@ -174,6 +184,20 @@ public sealed class CliTests(CliServers servers)
         Assert.Contains("C: QUIT", lines);
         Assert.Contains("bob@mail.cli.test: delivered, 250 2.0.0 Ok: queued as 4XyZ, via mx.mail.cli.test [127.0.28.10]", lines);
         Assert.Single(servers.Dialogue.Messages);
+    }
+
+    [Fact]
+    public async Task Send_trace_with_json_keeps_stdout_for_the_json()
+    {
+        servers.Reset();
+
+        var result = await Send("--to", "frank@mail.cli.test", "--text", "hi", "--trace", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.StdOut);
+        Assert.Equal(1, json.RootElement.GetProperty("delivered").GetInt32());
+        Assert.StartsWith("--- mx.mail.cli.test [127.0.28.10:10025]\n", result.StdErr.ReplaceLineEndings("\n"));
+        Assert.Contains("C: RCPT TO:<frank@mail.cli.test>", result.StdErr);
     }
 
     [Fact]
