@@ -1,0 +1,123 @@
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DirectMail.Cli;
+
+/// <summary>The JSON of <c>directmail send --json</c>: the delivery report.</summary>
+internal sealed class SendJson
+{
+    public required int Delivered { get; init; }
+
+    public required int Deferred { get; init; }
+
+    public required int Failed { get; init; }
+
+    public required long DurationMs { get; init; }
+
+    public required IReadOnlyList<RecipientJson> Recipients { get; init; }
+
+    public required IReadOnlyList<string> Diagnostics { get; init; }
+}
+
+/// <summary>One recipient of the report.</summary>
+internal sealed class RecipientJson
+{
+    public required string Address { get; init; }
+
+    /// <summary>delivered, deferred or failed.</summary>
+    public required string Status { get; init; }
+
+    public int? ReplyCode { get; init; }
+
+    public string? EnhancedStatusCode { get; init; }
+
+    public string? ReplyText { get; init; }
+
+    /// <summary>True when DirectMail made the reply itself (no such domain, null MX...), no server said it.</summary>
+    public bool ReplySynthetic { get; init; }
+
+    public string? MxHost { get; init; }
+
+    public string? Ip { get; init; }
+
+    public int Attempts { get; init; }
+
+    public long DurationMs { get; init; }
+
+    public bool PolicyRejection { get; init; }
+
+    public string? Hint { get; init; }
+
+    public string? Detail { get; init; }
+}
+
+/// <summary>The JSON of <c>directmail mx --json</c>.</summary>
+internal sealed class MxJson
+{
+    public required string Domain { get; init; }
+
+    /// <summary>success, domain-not-found, null-mx, no-usable-targets, invalid-domain or dns-failure.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>True for a failure that may pass (dns-failure).</summary>
+    public bool Transient { get; init; }
+
+    public required string Message { get; init; }
+
+    public required string Explanation { get; init; }
+
+    public bool ImplicitMx { get; init; }
+
+    public bool AddressLiteral { get; init; }
+
+    public required IReadOnlyList<MxTargetJson> Targets { get; init; }
+
+    public required IReadOnlyList<string> Warnings { get; init; }
+
+    public ReplyJson? FailureReply { get; init; }
+}
+
+internal sealed class MxTargetJson
+{
+    public required string Host { get; init; }
+
+    public int Preference { get; init; }
+
+    public required IReadOnlyList<MxAddressJson> Addresses { get; init; }
+}
+
+internal sealed class MxAddressJson
+{
+    public required string Address { get; init; }
+
+    /// <summary>public, loopback, private, link-local...</summary>
+    public required string Scope { get; init; }
+}
+
+internal sealed class ReplyJson
+{
+    public int Code { get; init; }
+
+    public string? EnhancedStatusCode { get; init; }
+
+    public required string Text { get; init; }
+}
+
+/// <summary>Source-generated serialization (no reflection: trimming and AOT safe).</summary>
+[JsonSourceGenerationOptions(
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(SendJson))]
+[JsonSerializable(typeof(MxJson))]
+internal sealed partial class CliJsonContext : JsonSerializerContext
+{
+    /// <summary>Relaxed escaping: addresses and replies keep their '+', '&lt;' and non-ASCII letters readable.</summary>
+    public static CliJsonContext Readable { get; } = new(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -1,0 +1,52 @@
+using System;
+using System.CommandLine;
+using System.Net;
+
+namespace DirectMail.Cli;
+
+/// <summary>Options shared by several commands.</summary>
+internal static class Options
+{
+    /// <summary><c>--dns IP[:PORT]</c>: the name server to ask instead of the system's.</summary>
+    public static Option<IPEndPoint?> Dns() => new("--dns")
+    {
+        Description = "The name server to ask, IP or IP:PORT ([IPv6]:PORT); default: the system's resolvers.",
+        HelpName = "IP[:PORT]",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[0].Value;
+            if (IPAddress.TryParse(text, out var address))
+            {
+                return new IPEndPoint(address, 53);
+            }
+
+            if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+            {
+                return endPoint;
+            }
+
+            result.AddError($"--dns '{text}' is not an IP address or IP:PORT (a name server is given by address, for example 127.0.0.53 or 192.0.2.53:5353).");
+            return null;
+        },
+    };
+
+    /// <summary><c>--verbose</c>: the library's debug log on stderr, and stack traces with errors.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Print DirectMail's debug log on stderr, and the stack trace of an error.",
+        Recursive = true,
+    };
+
+    /// <summary>Whether <c>--verbose</c> was given; read by the error handler, which runs outside the commands.</summary>
+    public static bool IsVerbose(ParseResult? parse)
+    {
+        try
+        {
+            return parse?.GetValue(Verbose) ?? false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System;
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Linq;
+using System.Threading.Tasks;
+
+namespace DirectMail.Cli;
+
+/// <summary>
+/// directmail: look up where mail goes (mx), deliver a message directly (send), try it all offline (demo).
+/// Exit codes: see <see cref="ExitCodes"/>.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // A plain command named "directmail" rather than a RootCommand, which would take its name from the assembly
+        // (DirectMail.Cli: "directmail.dll" would clash with the library's DirectMail.dll).
+        var root = new Command("directmail", "directmail: deliver email straight to the recipients' MX servers, no relay. Start with `directmail demo`.")
+        {
+            MxCommand.Create(),
+            SendCommand.Create(),
+            DemoCommand.Create(),
+        };
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption());
+        root.Options.Add(Options.Verbose);
+
+        ParseResult? parse = null;
+        try
+        {
+            parse = root.Parse(args);
+            if (parse.Action is ParseErrorAction)
+            {
+                // Usage errors: one line naming what is wrong, and where the help is.
+                var command = parse.CommandResult.Command == root ? "directmail" : "directmail " + parse.CommandResult.Command.Name;
+                Console.Error.WriteLine($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(OneLine(e.Message))))} See '{command} --help'.");
+                return ExitCodes.Usage;
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine("directmail: " + e.Message);
+            if (Options.IsVerbose(parse) && e.InnerException is not null)
+            {
+                Console.Error.WriteLine(e.InnerException);
+            }
+
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("directmail: canceled.");
+            return ExitCodes.Canceled;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"directmail: {OneLine(e.Message)} ({e.GetType().Name}; --verbose shows where)");
+            if (Options.IsVerbose(parse))
+            {
+                Console.Error.WriteLine(e);
+            }
+
+            return ExitCodes.Internal;
+        }
+    }
+
+    private static string EndSentence(string text) => text.EndsWith('.') ? text : text + ".";
+
+    /// <summary>The text on one line: line breaks and tabs (System.CommandLine lists allowed values on lines of their own) become spaces.</summary>
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

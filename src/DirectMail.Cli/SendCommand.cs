@@ -1,0 +1,294 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Delivery;
+using DirectMail.Mime;
+using DirectMail.Smtp;
+
+namespace DirectMail.Cli;
+
+/// <summary><c>directmail send</c>: delivers a message for real through <see cref="DirectMailer"/>, the IDirectMailer applications use.</summary>
+internal static class SendCommand
+{
+    private static readonly Option<string> From = new("--from") { Description = "The sender: address or \"Name <address>\"; the envelope sender (MAIL FROM) and the From header.", Required = true, HelpName = "ADDR" };
+    private static readonly Option<string[]> To = new("--to") { Description = "A recipient (To header and RCPT TO); repeat for several.", HelpName = "ADDR" };
+    private static readonly Option<string[]> Cc = new("--cc") { Description = "A copy recipient (Cc header and RCPT TO); repeat for several.", HelpName = "ADDR" };
+    private static readonly Option<string[]> Bcc = new("--bcc") { Description = "A blind copy recipient (RCPT TO only); repeat for several.", HelpName = "ADDR" };
+    private static readonly Option<string> Subject = new("--subject") { Description = "The subject.", HelpName = "TEXT" };
+    private static readonly Option<string> Text = new("--text") { Description = "The plain-text body.", HelpName = "TEXT" };
+    private static readonly Option<FileInfo> TextFile = new("--text-file") { Description = "Read the plain-text body from a file (UTF-8).", HelpName = "FILE" };
+    private static readonly Option<FileInfo> HtmlFile = new("--html-file") { Description = "Read an HTML body from a file (UTF-8); with a text body, both are sent (multipart/alternative).", HelpName = "FILE" };
+    private static readonly Option<FileInfo[]> Attach = new("--attach") { Description = "Attach a file; repeat for several.", HelpName = "FILE" };
+    private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed.", HelpName = "FILE" };
+    private static readonly Option<string> Helo = new("--helo") { Description = "The name given in EHLO: this host's fully qualified name, as its IP's PTR record says (default: the machine's name when it has a domain).", HelpName = "NAME" };
+    private static readonly Option<int> Port = new("--port") { Description = "The SMTP port of the MX hosts (tests and labs only: MX hosts receive mail on 25).", DefaultValueFactory = _ => 25, HelpName = "N" };
+    private static readonly Option<string> Tls = new("--tls") { Description = "STARTTLS: opportunistic (encrypt when offered, as MTAs do), required (fail without a valid certificate) or none.", DefaultValueFactory = _ => "opportunistic" };
+    private static readonly Option<bool> AllowPrivate = new("--allow-private-targets") { Description = "Allow MX targets on loopback and private addresses (tests and intranets)." };
+    private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with." };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the delivery report as JSON (the trace, if any, goes to stderr)." };
+
+    public static Command Create()
+    {
+        var dns = Options.Dns();
+        Tls.AcceptOnlyFromAmong("opportunistic", "required", "none");
+        Port.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 65535)
+            {
+                result.AddError("--port must be 1 to 65535.");
+            }
+        });
+
+        var command = new Command("send", "Deliver a message straight to each recipient's MX servers, and report what every server answered.")
+        {
+            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Helo, dns, Port, Tls, AllowPrivate, Trace, Json,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(To) is not { Length: > 0 } && result.GetValue(Cc) is not { Length: > 0 } && result.GetValue(Bcc) is not { Length: > 0 })
+            {
+                result.AddError("send needs at least one recipient: --to, --cc or --bcc.");
+            }
+
+            if (result.GetValue(Text) is not null && result.GetValue(TextFile) is not null)
+            {
+                result.AddError("--text and --text-file both give the text body: use one.");
+            }
+
+            if (result.GetValue(Eml) is not null
+                && (result.GetValue(Subject) is not null || result.GetValue(Text) is not null || result.GetValue(TextFile) is not null
+                    || result.GetValue(HtmlFile) is not null || result.GetValue(Attach) is { Length: > 0 }))
+            {
+                result.AddError("--eml sends a message file as it is: --subject, --text, --text-file, --html-file and --attach cannot be used with it.");
+            }
+        });
+
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, dns, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Option<IPEndPoint?> dns, CancellationToken cancellationToken)
+    {
+        var json = parse.GetValue(Json);
+        var trace = parse.GetValue(Trace);
+        var verbose = parse.GetValue(Options.Verbose);
+
+        var options = new DirectMailOptions
+        {
+            HeloName = parse.GetValue(Helo) ?? DefaultHeloName(),
+            Port = parse.GetValue(Port),
+            TlsMode = parse.GetValue(Tls) switch
+            {
+                "required" => SmtpTlsMode.Required,
+                "none" => SmtpTlsMode.None,
+                _ => SmtpTlsMode.Opportunistic,
+            },
+            AllowPrivateTargets = parse.GetValue(AllowPrivate),
+        };
+        if (parse.GetValue(dns) is { } server)
+        {
+            options.NameServers.Add(server.ToString());
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal), e);
+        }
+
+        // The addresses and files are checked before anything is sent: a mistake is one line and exit code 65.
+        var from = ParseAddress("--from", parse.GetRequiredValue(From));
+        var to = ParseAddresses("--to", parse.GetValue(To));
+        var cc = ParseAddresses("--cc", parse.GetValue(Cc));
+        var bcc = ParseAddresses("--bcc", parse.GetValue(Bcc));
+
+        SmtpEnvelope envelope;
+        SmtpContent content;
+        if (parse.GetValue(Eml) is { } eml)
+        {
+            RequireReadable("--eml", eml);
+            envelope = new SmtpEnvelope(from.Address, to.Concat(cc).Concat(bcc).Select(a => a.Address));
+            try
+            {
+                content = RawMessage.FromFile(eml.FullName);
+            }
+            catch (ArgumentException e)
+            {
+                throw CliException.Input($"--eml '{eml}': {CliException.Reason(e)}", e);
+            }
+        }
+        else
+        {
+            var message = new EmailMessage { From = from, Subject = parse.GetValue(Subject) };
+            AddAll(message.To, to);
+            AddAll(message.Cc, cc);
+            AddAll(message.Bcc, bcc);
+            message.TextBody = parse.GetValue(Text);
+            if (parse.GetValue(TextFile) is { } textFile)
+            {
+                message.TextBody = ReadText("--text-file", textFile);
+            }
+
+            if (parse.GetValue(HtmlFile) is { } htmlFile)
+            {
+                message.HtmlBody = ReadText("--html-file", htmlFile);
+            }
+
+            if (message.TextBody is null && message.HtmlBody is null)
+            {
+                message.TextBody = string.Empty;
+            }
+
+            foreach (var file in parse.GetValue(Attach) ?? [])
+            {
+                RequireReadable("--attach", file);
+                message.Attachments.Add(Attachment.FromFile(file.FullName));
+            }
+
+            envelope = message.CreateEnvelope();
+            content = message.ToSmtpContent();
+        }
+
+        // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
+        var domains = envelope.Recipients.Select(r => r[(r.LastIndexOf('@') + 1)..].ToLowerInvariant()).Distinct().Count();
+        var large = content.GetLength(SmtpCapabilities.Minimal) is > 1024 * 1024;
+        using var progress = (domains > 1 || large) && !(trace && !json) ? Progress.TryCreate(domains) : null;
+        if (progress is not null)
+        {
+            content = new ProgressContent(content, progress);
+        }
+
+        using var log = new ConsoleLog(trace ? (json ? Console.Error : Console.Out) : null, verbose ? Console.Error : null);
+        if (progress is not null)
+        {
+            log.DomainDone = _ => progress.DomainDone();
+            log.BeforeWrite = progress.Clear;
+        }
+
+        using var loggerFactory = log.CreateFactory();
+        DeliveryReport report;
+        await using (var mailer = new DirectMailer(options, loggerFactory: loggerFactory))
+        {
+            try
+            {
+                report = await mailer.SendAsync(envelope, content, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeliveryCanceledException e)
+            {
+                progress?.Clear();
+                Console.Error.WriteLine("directmail: canceled; what was done by then:");
+                Describe.PrintText(e.Report, Console.Error);
+                return ExitCodes.Canceled;
+            }
+        }
+
+        progress?.Clear();
+        if (json)
+        {
+            Describe.PrintJson(report, Console.Out);
+        }
+        else
+        {
+            if (trace)
+            {
+                Console.Out.WriteLine();
+            }
+
+            Describe.PrintText(report, Console.Out);
+        }
+
+        return Describe.ExitCode(report);
+    }
+
+    /// <summary>
+    /// This machine's fully qualified name from the local configuration only (no DNS query): the host name when it has
+    /// a dot, else host name and domain name. Without one, --helo is required.
+    /// </summary>
+    private static string DefaultHeloName()
+    {
+        var properties = IPGlobalProperties.GetIPGlobalProperties();
+        var host = properties.HostName.TrimEnd('.');
+        var domain = properties.DomainName.TrimEnd('.');
+        if (host.Contains('.', StringComparison.Ordinal))
+        {
+            return host;
+        }
+
+        if (host.Length > 0 && domain.Length > 0 && domain != "(none)" && domain != "localdomain")
+        {
+            return host + "." + domain;
+        }
+
+        throw CliException.Usage($"--helo is needed: this machine's name '{host}' has no domain. Give this host's fully qualified name, the one its IP address's PTR record names (--helo mail.example.com), or an address literal (--helo [192.0.2.1]).");
+    }
+
+    private static EmailAddress ParseAddress(string option, string text)
+    {
+        try
+        {
+            return EmailAddress.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Input($"{option} '{text}' is not a valid address: {CliException.Reason(e)}", e);
+        }
+    }
+
+    private static List<EmailAddress> ParseAddresses(string option, string[]? texts) =>
+        (texts ?? []).Select(t => ParseAddress(option, t)).ToList();
+
+    private static void AddAll(EmailAddressCollection collection, List<EmailAddress> addresses)
+    {
+        foreach (var address in addresses)
+        {
+            collection.Add(address);
+        }
+    }
+
+    private static void RequireReadable(string option, FileInfo file)
+    {
+        if (Directory.Exists(file.FullName))
+        {
+            throw CliException.Input($"{option} '{file}': cannot read the file: it is a folder");
+        }
+
+        try
+        {
+            using var stream = file.OpenRead();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Input($"{option} '{file}': cannot read the file: {Unreadable(e)}", e);
+        }
+    }
+
+    private static string ReadText(string option, FileInfo file)
+    {
+        RequireReadable(option, file);
+        try
+        {
+            return File.ReadAllText(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Input($"{option} '{file}': cannot read the file: {Unreadable(e)}", e);
+        }
+    }
+
+    private static string Unreadable(Exception e) => e switch
+    {
+        FileNotFoundException => "it does not exist",
+        DirectoryNotFoundException => "its folder does not exist",
+        UnauthorizedAccessException => "permission denied",
+        _ => e.Message,
+    };
+}
