@@ -6,10 +6,10 @@ namespace DirectMail.Diagnostics;
 /// <summary>Log events of the delivery layer (event ids 4000-4099).</summary>
 internal static partial class DeliveryLog
 {
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Debug, Message = "Delivering to {Domain}: {Recipients} recipients")]
+    [LoggerMessage(EventId = DirectMailLogEvents.DomainStarted, Level = LogLevel.Debug, Message = "Delivering to {Domain}: {Recipients} recipients")]
     public static partial void DomainStarted(ILogger logger, string domain, int recipients);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "{Domain}: {Delivered} delivered, {Deferred} deferred, {Failed} failed")]
+    [LoggerMessage(EventId = DirectMailLogEvents.DomainFinished, Level = LogLevel.Information, Message = "{Domain}: {Delivered} delivered, {Deferred} deferred, {Failed} failed")]
     public static partial void DomainFinished(ILogger logger, string domain, int delivered, int deferred, int failed);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "{Domain} could not be resolved: {Status} ({Message})")]

@@ -12,13 +12,13 @@ internal static partial class SmtpSessionLog
     [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Connected to {ServerName} at {EndPoint} from {LocalEndPoint}")]
     public static partial void Connected(ILogger logger, string serverName, string endPoint, string localEndPoint);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Trace, Message = "C: {Line}")]
+    [LoggerMessage(EventId = DirectMailLogEvents.SmtpClientLine, Level = LogLevel.Trace, Message = "C: {Line}")]
     public static partial void ClientLine(ILogger logger, string line);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Trace, Message = "S: {Line}")]
+    [LoggerMessage(EventId = DirectMailLogEvents.SmtpServerLine, Level = LogLevel.Trace, Message = "S: {Line}")]
     public static partial void ServerLine(ILogger logger, string line);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Trace, Message = "C: <{Octets} octets of message content>")]
+    [LoggerMessage(EventId = DirectMailLogEvents.SmtpClientContent, Level = LogLevel.Trace, Message = "C: <{Octets} octets of message content>")]
     public static partial void ClientContent(ILogger logger, long octets);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "TLS established with {ServerName}: {Protocol}, {CipherSuite}")]
