@@ -128,8 +128,9 @@ internal static class DkimCommand
         output.WriteLine("  name:  " + name);
         output.WriteLine("  value: " + record);
         output.WriteLine();
+        // Not indented: in a zone file, a line that starts with a space belongs to the previous owner name.
         output.WriteLine("As a zone-file line:");
-        output.WriteLine("  " + DkimKeyGenerator.ZoneFileRecord(selector, domain, record));
+        output.WriteLine(DkimKeyGenerator.ZoneFileRecord(selector, domain, record));
         output.WriteLine();
         output.WriteLine($"Sign with it: directmail send --from you@{domain} ... --dkim-key {shown} --dkim-selector {selector}; or in configuration: \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
         output.WriteLine($"Once published, check it: directmail doctor --domain {domain} --selector {selector} --key {shown}");

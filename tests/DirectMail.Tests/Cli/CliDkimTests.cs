@@ -41,7 +41,7 @@ public sealed class CliDkimKey : IAsyncLifetime
         }
 
         var lines = Keygen.StdOut.ReplaceLineEndings("\n").Split('\n');
-        var zoneLine = lines[Array.IndexOf(lines, "As a zone-file line:") + 1].Trim();
+        var zoneLine = lines[Array.IndexOf(lines, "As a zone-file line:") + 1]; // as printed, as a user pastes it
         var zone = $"""
             $ORIGIN {Domain}.
             $TTL 300
@@ -121,7 +121,7 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         var record = "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo());
         Assert.Contains("\n  name:  cli._domainkey.cli-dkim.test\n", output);
         Assert.Contains("\n  value: " + record + "\n", output);
-        Assert.Contains("\n  cli._domainkey.cli-dkim.test. 3600 IN TXT ( \"v=DKIM1; k=rsa; p=", output);
+        Assert.Contains("\nAs a zone-file line:\ncli._domainkey.cli-dkim.test. 3600 IN TXT ( \"v=DKIM1; k=rsa; p=", output); // not indented: pasted as it is
         Assert.Contains($"--dkim-key {key.KeyFile} --dkim-selector cli", output);
         Assert.Contains("\"DirectMail\": { \"Dkim\": [ { \"Domain\": \"cli-dkim.test\", \"Selector\": \"cli\"", output);
         Assert.Empty(key.Keygen.StdErr);
