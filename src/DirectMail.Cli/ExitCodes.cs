@@ -5,8 +5,11 @@ namespace DirectMail.Cli;
 /// <summary>The exit codes of directmail, from BSD's sysexits.h as mail programs use them.</summary>
 internal static class ExitCodes
 {
-    /// <summary>Every recipient delivered (send); the domain has targets (mx).</summary>
+    /// <summary>Every recipient delivered (send); the domain has targets (mx); every check needed passed (doctor); done (dkim keygen).</summary>
     public const int Success = 0;
+
+    /// <summary>doctor: some check failed; the domain is not ready to send (the checklist says what to fix).</summary>
+    public const int NotReady = 1;
 
     /// <summary>EX_USAGE: the command line is wrong (unknown option, missing value, options that exclude each other).</summary>
     public const int Usage = 64;
@@ -19,6 +22,9 @@ internal static class ExitCodes
 
     /// <summary>EX_SOFTWARE: something went wrong inside directmail itself.</summary>
     public const int Internal = 70;
+
+    /// <summary>EX_CANTCREAT: an output file cannot be created (it exists and --force was not given, or its folder is missing or not writable).</summary>
+    public const int CannotCreate = 73;
 
     /// <summary>EX_TEMPFAIL: some recipient deferred and none failed (send); a transient DNS failure (mx). Try again later.</summary>
     public const int TryAgainLater = 75;

@@ -1,5 +1,6 @@
 using System;
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 
 namespace DirectMail.Cli;
@@ -29,6 +30,22 @@ internal static class Options
             return null;
         },
     };
+
+    /// <summary>
+    /// Adds a validator that reports <paramref name="error"/> when the option's number is outside what
+    /// <paramref name="allowed"/> accepts. A value that is not a number is left to the parser, which reports it as a usage
+    /// error (reading the value here would throw instead).
+    /// </summary>
+    public static void AddRange(Option<int> option, Func<int, bool> allowed, string error) =>
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0
+                && int.TryParse(result.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+                && !allowed(value))
+            {
+                result.AddError(error);
+            }
+        });
 
     /// <summary><c>--verbose</c>: the library's debug log on stderr, and stack traces with errors.</summary>
     public static readonly Option<bool> Verbose = new("--verbose", "-v")

@@ -1,13 +1,16 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Linq;
 using System.Threading.Tasks;
 
 namespace DirectMail.Cli;
 
 /// <summary>
-/// directmail: look up where mail goes (mx), deliver a message directly (send), try it all offline (demo).
+/// directmail: look up where mail goes (mx), deliver a message directly (send), check a sending domain's DNS (doctor),
+/// make a DKIM key (dkim keygen), try it all offline (demo).
 /// Exit codes: see <see cref="ExitCodes"/>.
 /// </summary>
 internal static class Program
@@ -20,6 +23,8 @@ internal static class Program
         {
             MxCommand.Create(),
             SendCommand.Create(),
+            DoctorCommand.Create(),
+            DkimCommand.Create(),
             DemoCommand.Create(),
         };
         root.Options.Add(new System.CommandLine.Help.HelpOption());
@@ -33,7 +38,7 @@ internal static class Program
             if (parse.Action is ParseErrorAction)
             {
                 // Usage errors: one line naming what is wrong, and where the help is.
-                var command = parse.CommandResult.Command == root ? "directmail" : "directmail " + parse.CommandResult.Command.Name;
+                var command = CommandPath(parse.CommandResult);
                 Console.Error.WriteLine($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(OneLine(e.Message))))} See '{command} --help'.");
                 return ExitCodes.Usage;
             }
@@ -65,6 +70,18 @@ internal static class Program
 
             return ExitCodes.Internal;
         }
+    }
+
+    /// <summary>The command as typed: "directmail", "directmail send", "directmail dkim keygen".</summary>
+    private static string CommandPath(CommandResult? result)
+    {
+        var names = new List<string>();
+        for (; result is not null; result = result.Parent as CommandResult)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        return string.Join(' ', names);
     }
 
     private static string EndSentence(string text) => text.EndsWith('.') ? text : text + ".";

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -8,6 +9,7 @@ using System.Net.NetworkInformation;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
+using DirectMail.Dkim;
 using DirectMail.Mime;
 using DirectMail.Smtp;
 
@@ -31,23 +33,20 @@ internal static class SendCommand
     private static readonly Option<string> Tls = new("--tls") { Description = "STARTTLS: opportunistic (encrypt when offered, as MTAs do), required (fail without a valid certificate) or none.", DefaultValueFactory = _ => "opportunistic" };
     private static readonly Option<bool> AllowPrivate = new("--allow-private-targets") { Description = "Allow MX targets on loopback and private addresses (tests and intranets)." };
     private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with." };
+    private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
+    private static readonly Option<string> DkimSelector = new("--dkim-selector") { Description = "The DKIM selector (s=) whose TXT record SELECTOR._domainkey.DOMAIN publishes the key; needs --dkim-key.", HelpName = "S" };
+    private static readonly Option<string> DkimDomain = new("--dkim-domain") { Description = "The DKIM signing domain (d=); default: the domain of --from. For DMARC it must be the From domain or a parent of it.", HelpName = "DOMAIN" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the delivery report as JSON (the trace, if any, goes to stderr)." };
 
     public static Command Create()
     {
         var dns = Options.Dns();
         Tls.AcceptOnlyFromAmong("opportunistic", "required", "none");
-        Port.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 65535)
-            {
-                result.AddError("--port must be 1 to 65535.");
-            }
-        });
+        Options.AddRange(Port, port => port is >= 1 and <= 65535, "--port must be 1 to 65535.");
 
         var command = new Command("send", "Deliver a message straight to each recipient's MX servers, and report what every server answered.")
         {
-            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Helo, dns, Port, Tls, AllowPrivate, Trace, Json,
+            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Helo, dns, Port, Tls, AllowPrivate, DkimKey, DkimSelector, DkimDomain, Trace, Json,
         };
         command.Validators.Add(result =>
         {
@@ -66,6 +65,15 @@ internal static class SendCommand
                     || result.GetValue(HtmlFile) is not null || result.GetValue(Attach) is { Length: > 0 }))
             {
                 result.AddError("--eml sends a message file as it is: --subject, --text, --text-file, --html-file and --attach cannot be used with it.");
+            }
+
+            if ((result.GetValue(DkimKey) is null) != (result.GetValue(DkimSelector) is null))
+            {
+                result.AddError("--dkim-key and --dkim-selector go together: the key signs, the selector names where its public half is published.");
+            }
+            else if (result.GetValue(DkimDomain) is not null && result.GetValue(DkimKey) is null)
+            {
+                result.AddError("--dkim-domain needs --dkim-key and --dkim-selector.");
             }
         });
 
@@ -111,11 +119,14 @@ internal static class SendCommand
         var cc = ParseAddresses("--cc", parse.GetValue(Cc));
         var bcc = ParseAddresses("--bcc", parse.GetValue(Bcc));
 
+        // DKIM: the key is read and checked before anything is sent.
+        using var signer = ConfigureDkim(parse, options, from);
+
         SmtpEnvelope envelope;
         SmtpContent content;
         if (parse.GetValue(Eml) is { } eml)
         {
-            RequireReadable("--eml", eml);
+            InputFiles.RequireReadable("--eml", eml);
             envelope = new SmtpEnvelope(from.Address, to.Concat(cc).Concat(bcc).Select(a => a.Address));
             try
             {
@@ -135,12 +146,12 @@ internal static class SendCommand
             message.TextBody = parse.GetValue(Text);
             if (parse.GetValue(TextFile) is { } textFile)
             {
-                message.TextBody = ReadText("--text-file", textFile);
+                message.TextBody = InputFiles.ReadText("--text-file", textFile);
             }
 
             if (parse.GetValue(HtmlFile) is { } htmlFile)
             {
-                message.HtmlBody = ReadText("--html-file", htmlFile);
+                message.HtmlBody = InputFiles.ReadText("--html-file", htmlFile);
             }
 
             if (message.TextBody is null && message.HtmlBody is null)
@@ -150,12 +161,17 @@ internal static class SendCommand
 
             foreach (var file in parse.GetValue(Attach) ?? [])
             {
-                RequireReadable("--attach", file);
+                InputFiles.RequireReadable("--attach", file);
                 message.Attachments.Add(Attachment.FromFile(file.FullName));
             }
 
             envelope = message.CreateEnvelope();
             content = message.ToSmtpContent();
+        }
+
+        if (signer is not null)
+        {
+            content = signer.Sign(content);
         }
 
         // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
@@ -231,6 +247,67 @@ internal static class SendCommand
         throw CliException.Usage($"--helo is needed: this machine's name '{host}' has no domain. Give this host's fully qualified name, the one its IP address's PTR record names (--helo mail.example.com), or an address literal (--helo [192.0.2.1]).");
     }
 
+    /// <summary>
+    /// Adds the --dkim-key to the mailer's keys (DirectMail:Dkim), which sign mail of the From domain. A --dkim-domain
+    /// other than the --from domain (a parent domain, a service's own domain) is not chosen by the mailer's keyring, which
+    /// picks keys by the From and envelope sender domains: that signer is returned, to sign the content itself.
+    /// </summary>
+    private static DkimSigner? ConfigureDkim(ParseResult parse, DirectMailOptions options, EmailAddress from)
+    {
+        if (parse.GetValue(DkimKey) is not { } keyFile)
+        {
+            return null;
+        }
+
+        InputFiles.RequireReadable("--dkim-key", keyFile);
+        var dkim = new DkimSignerOptions
+        {
+            Domain = parse.GetValue(DkimDomain) ?? from.Domain,
+            Selector = parse.GetRequiredValue(DkimSelector),
+            PrivateKeyFile = keyFile.FullName,
+        };
+
+        DkimSigner signer;
+        try
+        {
+            signer = new DkimSigner(dkim);
+        }
+        catch (ArgumentException e)
+        {
+            var reason = CliException.Reason(e);
+            var prefix = $"DirectMail:Dkim entry for '{dkim.Domain}': ";
+            reason = reason.StartsWith(prefix, StringComparison.Ordinal) ? reason[prefix.Length..] : reason;
+            var option = e.ParamName switch
+            {
+                nameof(DkimSignerOptions.Selector) => "--dkim-selector",
+                "domain" or nameof(DkimSignerOptions.Domain) => "--dkim-domain",
+                _ => $"--dkim-key '{keyFile}'",
+            };
+            throw CliException.Input($"{option}: {reason}", e);
+        }
+
+        if (string.Equals(signer.Domain, AsciiDomain(from.Domain), StringComparison.Ordinal))
+        {
+            signer.Dispose();
+            options.Dkim.Add(dkim);
+            return null;
+        }
+
+        return signer;
+    }
+
+    private static string AsciiDomain(string domain)
+    {
+        try
+        {
+            return new IdnMapping().GetAscii(domain.TrimEnd('.')).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return domain.ToLowerInvariant();
+        }
+    }
+
     private static EmailAddress ParseAddress(string option, string text)
     {
         try
@@ -253,42 +330,4 @@ internal static class SendCommand
             collection.Add(address);
         }
     }
-
-    private static void RequireReadable(string option, FileInfo file)
-    {
-        if (Directory.Exists(file.FullName))
-        {
-            throw CliException.Input($"{option} '{file}': cannot read the file: it is a folder");
-        }
-
-        try
-        {
-            using var stream = file.OpenRead();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.Input($"{option} '{file}': cannot read the file: {Unreadable(e)}", e);
-        }
-    }
-
-    private static string ReadText(string option, FileInfo file)
-    {
-        RequireReadable(option, file);
-        try
-        {
-            return File.ReadAllText(file.FullName);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.Input($"{option} '{file}': cannot read the file: {Unreadable(e)}", e);
-        }
-    }
-
-    private static string Unreadable(Exception e) => e switch
-    {
-        FileNotFoundException => "it does not exist",
-        DirectoryNotFoundException => "its folder does not exist",
-        UnauthorizedAccessException => "permission denied",
-        _ => e.Message,
-    };
 }

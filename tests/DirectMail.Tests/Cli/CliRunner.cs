@@ -24,10 +24,14 @@ public static class CliRunner
 
     public static async Task<CliResult> RunAsync(params string[] args) => await RunAsync(TimeSpan.FromSeconds(30), args);
 
-    public static async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunInAsync(null, timeout, args);
+
+    /// <summary>Runs directmail in <paramref name="workingDirectory"/> (null: this process's).</summary>
+    public static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

@@ -290,6 +290,10 @@ public sealed class CliTests(CliServers servers)
     [InlineData("send", "--from", Sender)]
     [InlineData("send", "--from", Sender, "--to", "x@mail.cli.test", "--text", "a", "--text-file", "b.txt")]
     [InlineData("send", "--from", Sender, "--to", "x@mail.cli.test", "--tls", "sometimes")]
+    [InlineData("send", "--from", Sender, "--to", "x@mail.cli.test", "--port", "many")]
+    [InlineData("dkim")]
+    [InlineData("dkim", "keygen", "--selector", "s1")]
+    [InlineData("doctor")]
     [InlineData("mx")]
     [InlineData("nonsense")]
     public async Task A_usage_error_exits_64_with_one_line(params string[] args)
@@ -304,9 +308,9 @@ public sealed class CliTests(CliServers servers)
     [Fact]
     public async Task Help_is_on_every_command()
     {
-        foreach (var command in new[] { "mx", "send", "demo" })
+        foreach (var command in new[] { "mx", "send", "doctor", "dkim", "dkim keygen", "demo" })
         {
-            var result = await CliRunner.RunAsync(command, "--help");
+            var result = await CliRunner.RunAsync([.. command.Split(' '), "--help"]);
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.Contains("Usage:\n  directmail " + command, result.StdOut.ReplaceLineEndings("\n"));
         }

@@ -1,0 +1,159 @@
+using System;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using DirectMail.Dkim;
+
+namespace DirectMail.Cli;
+
+/// <summary><c>directmail dkim keygen</c>: a new DKIM key, saved for signing, and the DNS record that publishes it (<see cref="DkimKeyGenerator"/>).</summary>
+internal static class DkimCommand
+{
+    public const int MinBits = 1024;
+    public const int MaxBits = 4096;
+
+    public static Command Create()
+    {
+        var command = new Command("dkim", "DKIM (RFC 6376): make the key that `directmail send --dkim-key` and DirectMail:Dkim sign with.")
+        {
+            CreateKeygen(),
+        };
+        return command;
+    }
+
+    private static Command CreateKeygen()
+    {
+        var domain = new Option<string>("--domain") { Description = "The signing domain (d=): the domain of the From addresses to sign.", Required = true, HelpName = "DOMAIN" };
+        var selector = new Option<string>("--selector") { Description = "The selector (s=): the key is published at SELECTOR._domainkey.DOMAIN; a new selector lets a new key replace an old one.", Required = true, HelpName = "S" };
+        var bits = new Option<int>("--bits") { Description = $"The RSA key size, {MinBits} to {MaxBits} bits, a multiple of 8 (2048 recommended; 4096-bit records need a DNS host that takes long TXT records).", DefaultValueFactory = _ => 2048, HelpName = "N" };
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the private key (PEM, mode 0600 on Unix); default SELECTOR.DOMAIN.pem in the current folder.", HelpName = "FILE" };
+        var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists (the old key is lost: mail signed with it stops verifying once its record is replaced)." };
+        Options.AddRange(bits, n => n is >= MinBits and <= MaxBits && n % 8 == 0, $"--bits must be {MinBits} to {MaxBits}, a multiple of 8 (2048 recommended).");
+
+        var command = new Command("keygen", "Generate an RSA key for DKIM signing: write the private key to a file and print the DNS TXT record to publish (name and value, and as a zone-file line).")
+        {
+            domain, selector, bits, output, force,
+        };
+        command.SetAction(parse =>
+        {
+            var (name, selectorName, normalized) = Check(parse.GetRequiredValue(domain), parse.GetRequiredValue(selector));
+            var file = parse.GetValue(output) ?? new FileInfo($"{selectorName}.{normalized}.pem");
+            if (!parse.GetValue(force) && File.Exists(file.FullName))
+            {
+                throw Exists(file);
+            }
+
+            var pair = DkimKeyGenerator.Generate(parse.GetValue(bits));
+            Write(file, pair.PrivateKeyPem, parse.GetValue(force));
+            Print(Console.Out, file, parse.GetValue(bits), name, selectorName, normalized, pair.DnsRecord);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The record name, the selector and the domain (A-labels, lower case), or a <see cref="CliException"/> (65).</summary>
+    private static (string Name, string Selector, string Domain) Check(string domain, string selector)
+    {
+        if (selector.Length == 0 || !IsDnsLabels(selector))
+        {
+            throw CliException.Input($"--selector '{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.'), for example 'mail2025'.");
+        }
+
+        string name;
+        try
+        {
+            name = DkimKeyGenerator.DnsRecordName(selector, domain);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Input($"--domain '{domain}' is not a domain name: {CliException.Reason(e)}", e);
+        }
+
+        var normalized = name[(name.IndexOf("._domainkey.", StringComparison.Ordinal) + "._domainkey.".Length)..];
+        if (!normalized.Contains('.', StringComparison.Ordinal) || !IsDnsLabels(normalized))
+        {
+            throw CliException.Input($"--domain '{domain}' is not a fully qualified domain name (the domain of the From addresses, for example example.com).");
+        }
+
+        return (name, selector.ToLowerInvariant(), normalized);
+    }
+
+    /// <summary>Writes the private key, readable by its owner only from the moment it exists; refuses to overwrite without --force.</summary>
+    private static void Write(FileInfo file, string pem, bool force)
+    {
+        if (Directory.Exists(file.FullName))
+        {
+            throw new CliException(ExitCodes.CannotCreate, $"--out '{file}' is a folder: give the key file's name.");
+        }
+
+        var options = new FileStreamOptions { Mode = force ? FileMode.Create : FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using var stream = new FileStream(file.FullName, options);
+            if (!OperatingSystem.IsWindows())
+            {
+                // A file overwritten with --force keeps its old mode otherwise.
+                File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            stream.Write(Encoding.ASCII.GetBytes(pem));
+        }
+        catch (IOException e) when (!force && File.Exists(file.FullName))
+        {
+            throw Exists(file, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.CannotCreate, $"--out '{file}': cannot create the file: {InputFiles.Unreadable(e)}", e);
+        }
+    }
+
+    private static CliException Exists(FileInfo file, Exception? inner = null) =>
+        new(ExitCodes.CannotCreate, $"--out '{file}' exists: not overwritten (it may be a key in use). Give another --out, or --force to replace it.", inner);
+
+    private static void Print(TextWriter output, FileInfo file, int bits, string name, string selector, string domain, string record)
+    {
+        var path = file.ToString();
+        var shown = path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+        var invariant = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(invariant, $"Wrote the private key ({bits}-bit RSA, PKCS#8 PEM) to {path}: keep it secret."));
+        output.WriteLine();
+        output.WriteLine("Publish this DNS TXT record:");
+        output.WriteLine("  name:  " + name);
+        output.WriteLine("  value: " + record);
+        output.WriteLine();
+        // Not indented: in a zone file, a line that starts with a space belongs to the previous owner name.
+        output.WriteLine("As a zone-file line:");
+        output.WriteLine(DkimKeyGenerator.ZoneFileRecord(selector, domain, record));
+        output.WriteLine();
+        output.WriteLine($"Sign with it: directmail send --from you@{domain} ... --dkim-key {shown} --dkim-selector {selector}; or in configuration: \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
+        output.WriteLine($"Once published, check it: directmail doctor --domain {domain} --selector {selector} --key {shown}");
+    }
+
+    private static bool IsDnsLabels(string value)
+    {
+        foreach (var label in value.Split('.'))
+        {
+            if (label.Length is 0 or > 63)
+            {
+                return false;
+            }
+
+            foreach (var c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,112 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Doctor;
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Cli;
+
+/// <summary><c>directmail doctor</c>: what a sending domain's DNS lacks for receivers to accept its mail, through <see cref="SenderDoctor"/>.</summary>
+internal static class DoctorCommand
+{
+    public static Command Create()
+    {
+        var domain = new Option<string>("--domain") { Description = "The sending domain: the domain of the From address.", Required = true, HelpName = "DOMAIN" };
+        var ip = new Option<string>("--ip") { Description = "The public IP address mail leaves from: SPF is evaluated for it, and its reverse DNS (PTR, forward confirmation) is checked. Without it, SPF is checked for syntax and limits only.", HelpName = "A.B.C.D" };
+        var helo = new Option<string>("--helo") { Description = "The name sent in EHLO (send --helo, DirectMail:HeloName): checked against the IP's PTR name.", HelpName = "NAME" };
+        var selector = new Option<string>("--selector") { Description = "The DKIM selector: the key record SELECTOR._domainkey.DOMAIN must exist and be usable.", HelpName = "S" };
+        var key = new Option<FileInfo>("--key") { Description = "The DKIM private key file (PEM) signed with: the published record must be its public half. Needs --selector.", HelpName = "FILE" };
+        var mailFromDomain = new Option<string>("--mail-from-domain") { Description = "The envelope sender's (MAIL FROM) domain when it is not --domain: its MX and SPF are checked.", HelpName = "DOMAIN" };
+        var dkimDomain = new Option<string>("--dkim-domain") { Description = "The DKIM signing domain (d=) when it is not --domain.", HelpName = "DOMAIN" };
+        var port25 = new Option<string>("--port25") { Description = "Also check that outbound port 25 is open: connect to the first MX host of this domain (for example gmail.com); nothing is sent. Without it, no connection is made.", HelpName = "DOMAIN" };
+        var dns = Options.Dns();
+        var json = new Option<bool>("--json") { Description = "Print the checklist as JSON: {domain, isReady, checks: [{id, title, status, found, fix, details}]}." };
+
+        var command = new Command("doctor", "Check what a sending domain's DNS lacks for receivers to accept its mail: MX (for bounces), SPF for the sending IP, the DKIM key, DMARC and alignment, reverse DNS and the HELO name, and optionally outbound port 25. One line per check with what was found and how to fix it; exit code 0 when ready to send, 1 when a check failed. --verbose adds the SPF evaluation trace.")
+        {
+            domain, ip, helo, selector, key, mailFromDomain, dkimDomain, port25, dns, json,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(key) is not null && result.GetValue(selector) is null)
+            {
+                result.AddError("--key needs --selector: the key is checked against the record at SELECTOR._domainkey.DOMAIN.");
+            }
+        });
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var request = new DoctorRequest
+            {
+                Domain = parse.GetRequiredValue(domain),
+                MailFromDomain = parse.GetValue(mailFromDomain),
+                DkimDomain = parse.GetValue(dkimDomain),
+                HeloName = parse.GetValue(helo),
+                DkimSelector = parse.GetValue(selector),
+                Port25ProbeDomain = parse.GetValue(port25),
+                NameServers = parse.GetValue(dns) is { } server ? [server] : [],
+            };
+            if (parse.GetValue(ip) is { } address)
+            {
+                request.SendingAddress = IPAddress.TryParse(address, out var parsed) && !address.Contains('/', StringComparison.Ordinal)
+                    ? parsed
+                    : throw CliException.Input($"--ip '{address}' is not an IP address (the sending host's public address, for example 192.0.2.10 or 2001:db8::10).");
+            }
+
+            if (parse.GetValue(key) is { } file)
+            {
+                request.DkimPrivateKeyPem = InputFiles.ReadText("--key", file);
+            }
+
+            return await RunAsync(request, parse.GetValue(json), parse.GetValue(Options.Verbose), cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(DoctorRequest request, bool json, bool verbose, CancellationToken cancellationToken)
+    {
+        try
+        {
+            request.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Input(OptionNames(e), e);
+        }
+
+        using var log = new ConsoleLog(null, verbose ? Console.Error : null);
+        using var loggerFactory = log.CreateFactory();
+        var report = await new SenderDoctor(loggerFactory.CreateLogger<SenderDoctor>()).CheckAsync(request, cancellationToken).ConfigureAwait(false);
+        if (json)
+        {
+            Console.Out.WriteLine(report.ToJson());
+        }
+        else
+        {
+            Console.Out.Write(report.ToText(details: verbose));
+        }
+
+        return report.IsReady ? ExitCodes.Success : ExitCodes.NotReady;
+    }
+
+    /// <summary>A <see cref="DoctorRequest.Validate"/> message with the property it names as the option that set it.</summary>
+    private static string OptionNames(ArgumentException e)
+    {
+        var message = CliException.Reason(e);
+        var option = e.ParamName switch
+        {
+            nameof(DoctorRequest.Domain) => "--domain",
+            nameof(DoctorRequest.MailFromDomain) => "--mail-from-domain",
+            nameof(DoctorRequest.DkimDomain) => "--dkim-domain",
+            nameof(DoctorRequest.DkimSelector) => "--selector",
+            nameof(DoctorRequest.Port25ProbeDomain) => "--port25",
+            _ => null,
+        };
+        return option is not null && e.ParamName is { } name && message.StartsWith(name + " ", StringComparison.Ordinal)
+            ? option + message[name.Length..]
+            : message;
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using DirectMail.Tests.Doctor;
+
+namespace DirectMail.Tests.Cli;
+
+/// <summary>
+/// <c>directmail doctor</c> run as a process against the doctor tests' NSD (<see cref="DoctorDnsFixture"/>, 127.0.53.27:10053,
+/// zone doctor.test): in their collection, so that one server serves both. The private key is the fixture's, saved to a file.
+/// </summary>
+[Collection(DoctorCollection.Name)]
+public sealed class CliDoctorTests(DoctorDnsFixture dns)
+{
+    private static readonly string Dns = DoctorDnsFixture.EndPoint.ToString();
+
+    [Fact]
+    public async Task A_good_domain_passes_and_exits_0()
+    {
+        var result = await Doctor("good");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.StdOut.Split('\n');
+        Assert.Equal("directmail doctor: good.doctor.test", lines[0]);
+        foreach (var title in new[] { "MX (bounces)", "SPF", "DKIM key", "DMARC" })
+        {
+            Assert.Contains(lines, l => l.StartsWith("[pass] " + title + " ", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(8, lines.Count(l => l.StartsWith("[pass] ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("[skip] Outbound port 25", StringComparison.Ordinal));
+        Assert.Contains("matching the configured private key", result.StdOut);
+        Assert.DoesNotContain("fix:", result.StdOut);
+        Assert.Contains("Ready to send.", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith(' ')); // no fix, and the details only with --verbose
+        Assert.Empty(result.StdErr);
+    }
+
+    [Theory]
+    [InlineData("spf-without-ip", "[FAIL] SPF", "fix: Add ip4:192.0.2.10 to the SPF record of spf-without-ip.doctor.test")]
+    [InlineData("no-dkim", "[FAIL] DKIM key", "fix: Publish a TXT record at sel._domainkey.no-dkim.doctor.test: \"v=DKIM1; k=rsa; p=")]
+    [InlineData("other-key", "[FAIL] DKIM key", "fix: ")]
+    public async Task A_broken_domain_fails_with_the_fix_and_exits_1(string label, string failed, string fix)
+    {
+        var result = await Doctor(label);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var lines = result.StdOut.Split('\n').Select(l => l.TrimStart()).ToList();
+        var line = lines.FindIndex(l => l.StartsWith(failed, StringComparison.Ordinal));
+        Assert.True(line >= 0, result.ToString());
+        Assert.StartsWith(fix, lines[line + 1]);
+        Assert.Contains(lines, l => l.StartsWith("Not ready: ", StringComparison.Ordinal));
+        Assert.Empty(result.StdErr);
+    }
+
+    [Fact]
+    public async Task Json_has_the_verdict_and_every_check()
+    {
+        var good = await Doctor("good", "--json");
+        var broken = await Doctor("spf-without-ip", "--json");
+
+        Assert.True(good.ExitCode == 0, good.ToString());
+        using (var json = JsonDocument.Parse(good.StdOut))
+        {
+            var root = json.RootElement;
+            Assert.Equal("good.doctor.test", root.GetProperty("domain").GetString());
+            Assert.True(root.GetProperty("isReady").GetBoolean());
+            var checks = root.GetProperty("checks").EnumerateArray().ToList();
+            Assert.Equal(["mx", "spf", "dkim", "dmarc", "alignment", "ptr", "fcrdns", "helo", "port25"], checks.Select(c => c.GetProperty("id").GetString()));
+            Assert.Equal([.. Enumerable.Repeat("pass", 8), "skipped"], checks.Select(c => c.GetProperty("status").GetString()));
+            Assert.Contains("include:_spf.good.doctor.test", string.Join('\n', checks[1].GetProperty("details").EnumerateArray().Select(d => d.GetString())));
+        }
+
+        Assert.True(broken.ExitCode == 1, broken.ToString());
+        using (var json = JsonDocument.Parse(broken.StdOut))
+        {
+            var root = json.RootElement;
+            Assert.False(root.GetProperty("isReady").GetBoolean());
+            var spf = root.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "spf");
+            Assert.Equal("fail", spf.GetProperty("status").GetString());
+            Assert.Contains("ip4:192.0.2.10", spf.GetProperty("fix").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Verbose_adds_the_SPF_evaluation_trace()
+    {
+        var result = await Doctor("good", "--verbose");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var details = result.StdOut.Split('\n').Where(l => l.StartsWith(' ')).ToList();
+        Assert.Contains(details, l => l.Contains("include:_spf.good.doctor.test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_missing_key_file_exits_65_with_one_line()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "directmail-cli-missing-" + Guid.NewGuid().ToString("N") + ".pem");
+
+        var result = await CliRunner.RunAsync("doctor", "--domain", "good.doctor.test", "--selector", "sel", "--key", missing, "--dns", Dns);
+
+        Assert.True(result.ExitCode == 65, result.ToString());
+        CliAssert.OneLineError(result, $"directmail: --key '{missing}': cannot read the file: it does not exist");
+        Assert.Empty(result.StdOut);
+    }
+
+    [Theory]
+    [InlineData("65", "--domain", "good.doctor.test", "--ip", "192.0.2.300")]
+    [InlineData("65", "--domain", "not a domain")]
+    [InlineData("64", "--domain", "good.doctor.test", "--key", "some.pem")]
+    [InlineData("64", "--ip", "192.0.2.10")]
+    public async Task Bad_input_exits_65_and_usage_errors_64(string code, params string[] args)
+    {
+        var result = await CliRunner.RunAsync(["doctor", .. args, "--dns", Dns]);
+
+        Assert.True(result.ExitCode == int.Parse(code, System.Globalization.CultureInfo.InvariantCulture), result.ToString());
+        CliAssert.OneLineError(result, "directmail");
+        Assert.Empty(result.StdOut);
+    }
+
+    private async Task<CliResult> Doctor(string label, params string[] more)
+    {
+        var key = Path.Combine(CliAssert.TempDirectory(), "sel.pem");
+        await File.WriteAllTextAsync(key, dns.SigningKeyPem);
+        return await CliRunner.RunAsync(
+        [
+            "doctor", "--domain", label + "." + DoctorDnsFixture.Zone, "--ip", DoctorDnsFixture.SendingIp.ToString(), "--helo", DoctorDnsFixture.HeloName,
+            "--selector", DoctorDnsFixture.Selector, "--key", key, "--dns", Dns, .. more,
+        ]);
+    }
+}
