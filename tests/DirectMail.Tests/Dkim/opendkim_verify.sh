@@ -10,7 +10,17 @@ exec unshare --mount --net /bin/bash -s "$zone" "$message" "$origin" <<'INNER'
 set -euo pipefail
 zone=$1 message=$2 origin=$3
 dir=$(mktemp -d /tmp/directmail-opendkim-XXXXXX)
-trap 'kill $(cat "$dir/nsd.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$dir"' EXIT
+cleanup() {
+  # Stop NSD and wait for it to go before removing its folder: it writes its state files while it exits.
+  local pid
+  pid=$(cat "$dir/nsd.pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
+  fi
+  rm -rf "$dir" 2>/dev/null || true
+}
+trap cleanup EXIT
 ip link set lo up
 cp "$zone" "$dir/zone"
 cat > "$dir/nsd.conf" <<CONF
