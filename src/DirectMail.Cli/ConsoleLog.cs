@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
+using DirectMail.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace DirectMail.Cli;
@@ -13,10 +14,10 @@ namespace DirectMail.Cli;
 /// </summary>
 internal sealed class ConsoleLog : ILoggerProvider
 {
-    private const int ClientLine = 2001;
-    private const int ServerLine = 2002;
-    private const int ClientContent = 2003;
-    private const int DomainFinished = 4001;
+    private const int ClientLine = DirectMailLogEvents.SmtpClientLine;
+    private const int ServerLine = DirectMailLogEvents.SmtpServerLine;
+    private const int ClientContent = DirectMailLogEvents.SmtpClientContent;
+    private const int DomainFinished = DirectMailLogEvents.DomainFinished;
 
     private readonly object _gate = new();
     private readonly AsyncLocal<ScopeNode?> _scope = new();
