@@ -55,15 +55,14 @@ internal static class DkimCommand
     /// <summary>The record name, the selector and the domain (A-labels, lower case), or a <see cref="CliException"/> (65).</summary>
     private static (string Name, string Selector, string Domain) Check(string domain, string selector)
     {
-        if (selector.Length == 0 || !IsDnsLabels(selector))
-        {
-            throw CliException.Input($"--selector '{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.'), for example 'mail2025'.");
-        }
-
         string name;
         try
         {
             name = DkimKeyGenerator.DnsRecordName(selector, domain);
+        }
+        catch (ArgumentException e) when (e.ParamName == "selector")
+        {
+            throw CliException.Input($"--selector '{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.'), for example 'mail2025'.", e);
         }
         catch (ArgumentException e)
         {
@@ -71,7 +70,7 @@ internal static class DkimCommand
         }
 
         var normalized = name[(name.IndexOf("._domainkey.", StringComparison.Ordinal) + "._domainkey.".Length)..];
-        if (!normalized.Contains('.', StringComparison.Ordinal) || !IsDnsLabels(normalized))
+        if (!normalized.Contains('.', StringComparison.Ordinal))
         {
             throw CliException.Input($"--domain '{domain}' is not a fully qualified domain name (the domain of the From addresses, for example example.com).");
         }
@@ -134,26 +133,5 @@ internal static class DkimCommand
         output.WriteLine();
         output.WriteLine($"Sign with it: directmail send --from you@{domain} ... --dkim-key {shown} --dkim-selector {selector}; or in configuration: \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
         output.WriteLine($"Once published, check it: directmail doctor --domain {domain} --selector {selector} --key {shown}");
-    }
-
-    private static bool IsDnsLabels(string value)
-    {
-        foreach (var label in value.Split('.'))
-        {
-            if (label.Length is 0 or > 63)
-            {
-                return false;
-            }
-
-            foreach (var c in label)
-            {
-                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
     }
 }

@@ -78,11 +78,45 @@ public static class DkimKeyGenerator
     /// <param name="selector">The selector.</param>
     /// <param name="domain">The signing domain.</param>
     /// <returns>The owner name, without a final dot.</returns>
+    /// <exception cref="ArgumentException">The selector is not DNS labels (named <c>selector</c>), or the domain is not a domain name (named <c>domain</c>).</exception>
     public static string DnsRecordName(string selector, string domain)
     {
         ArgumentException.ThrowIfNullOrEmpty(selector);
         ArgumentException.ThrowIfNullOrEmpty(domain);
-        return selector.ToLowerInvariant() + "._domainkey." + DkimSigner.NormalizeDomain(domain);
+        if (!IsDnsLabels(selector))
+        {
+            throw new ArgumentException($"'{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.').", nameof(selector));
+        }
+
+        var normalized = DkimSigner.NormalizeDomain(domain);
+        if (!IsDnsLabels(normalized))
+        {
+            throw new ArgumentException($"'{domain}' is not a domain name.", nameof(domain));
+        }
+
+        return selector.ToLowerInvariant() + "._domainkey." + normalized;
+    }
+
+    /// <summary>True for one or more DNS labels of letters, digits, '-' and '_' (selectors may use '_'), each 1 to 63 long.</summary>
+    internal static bool IsDnsLabels(string value)
+    {
+        foreach (var label in value.Split('.'))
+        {
+            if (label.Length is 0 or > 63)
+            {
+                return false;
+            }
+
+            foreach (var c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ public sealed class DkimSignerOptions
             throw new ArgumentException("A DKIM key needs its Domain (the signing domain, d=).", nameof(Domain));
         }
 
-        if (string.IsNullOrWhiteSpace(Selector) || !IsDnsLabels(Selector))
+        if (string.IsNullOrWhiteSpace(Selector) || !DkimKeyGenerator.IsDnsLabels(Selector))
         {
             throw new ArgumentException($"{where}: Selector '{Selector}' must be one or more DNS labels (letters, digits, '-', separated by '.').", nameof(Selector));
         }
@@ -114,26 +114,5 @@ public sealed class DkimSignerOptions
         {
             throw new ArgumentException($"DirectMail:Dkim entry for '{Domain}': the PrivateKeyFile '{PrivateKeyFile}' cannot be read: {e.Message}", nameof(PrivateKeyFile), e);
         }
-    }
-
-    private static bool IsDnsLabels(string value)
-    {
-        foreach (var label in value.Split('.'))
-        {
-            if (label.Length is 0 or > 63)
-            {
-                return false;
-            }
-
-            foreach (var c in label)
-            {
-                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
     }
 }
