@@ -14,7 +14,7 @@ namespace DirectMail.Dkim;
 /// Nothing else of the message is kept. Optionally tees the raw octets into a spool for a content that cannot be
 /// written twice.
 /// </summary>
-internal sealed class DkimMessageHasher : Stream
+internal sealed class DkimMessageHasher : IO.WriteOnlyStream
 {
     private const byte CR = (byte)'\r';
     private const byte LF = (byte)'\n';
@@ -49,20 +49,6 @@ internal sealed class DkimMessageHasher : Stream
     public string FromDomain { get; private set; } = string.Empty;
 
     public int FieldCount => _keptCount;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>The i-th kept header field, from its name to the end of its value, without the final CRLF.</summary>
     public ReadOnlySpan<byte> GetField(int index) => _fields.AsSpan(_kept[index].Start, _kept[index].Length);
@@ -133,10 +119,6 @@ internal sealed class DkimMessageHasher : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void WriteByte(byte value) => Write([value]);
-
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_spool is not null)
@@ -147,21 +129,6 @@ internal sealed class DkimMessageHasher : Stream
         Hash(buffer.Span);
         return ValueTask.CompletedTask;
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Ends the message as the encoder ends it: a pending CR or an unterminated last line gets its CRLF.</summary>
     public void Complete()
