@@ -16,6 +16,17 @@ public sealed class SmtpSessionTransactionTests
 
     private static SmtpContent Content(string text = Message) => SmtpContent.FromBytes(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Greets, offers PIPELINING, and reads one pipelined MAIL, RCPT and DATA without answering them yet.</summary>
+    private static async Task ReadPipelinedBatchAsync(ScriptedConnection c)
+    {
+        await c.ReplyAsync("220 mx.test");
+        await c.ExpectAsync("EHLO");
+        await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+        await c.ExpectAsync("MAIL");
+        await c.ExpectAsync("RCPT");
+        await c.ExpectAsync("DATA");
+    }
+
     private static async Task<SmtpSession> ConnectAsync(ScriptedSmtpServer server, Action<SmtpSessionOptions>? configure = null)
     {
         var session = new SmtpSession(SmtpSessionConnectTests.Options(configure));
@@ -165,12 +176,7 @@ public sealed class SmtpSessionTransactionTests
         bool? closedWithoutContent = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
-            await c.ExpectAsync("MAIL");
-            await c.ExpectAsync("RCPT");
-            await c.ExpectAsync("DATA");
+            await ReadPipelinedBatchAsync(c);
             await c.SendAsync("250 ok\r\n550 5.1.1 unknown\r\n354 go ahead anyway\r\n");
             closedWithoutContent = await c.ClientClosesAsync(TimeSpan.FromSeconds(5));
         });
@@ -272,12 +278,7 @@ public sealed class SmtpSessionTransactionTests
     {
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
-            await c.ExpectAsync("MAIL");
-            await c.ExpectAsync("RCPT");
-            await c.ExpectAsync("DATA");
+            await ReadPipelinedBatchAsync(c);
             await c.SendAsync("250 ok\r\n250 ok\r\n354 go\r\n");
             await c.ReadBytesAsync(1000);
             c.Reset();
@@ -534,12 +535,7 @@ public sealed class SmtpSessionTransactionTests
         bool? sawTerminator = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
-            await c.ExpectAsync("MAIL");
-            await c.ExpectAsync("RCPT");
-            await c.ExpectAsync("DATA");
+            await ReadPipelinedBatchAsync(c);
             await c.SendAsync("250 ok\r\n250 ok\r\n354 go\r\n");
             try
             {
