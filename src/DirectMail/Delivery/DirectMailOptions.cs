@@ -142,15 +142,23 @@ public sealed class DirectMailOptions
             throw new ArgumentException("DirectMail:HeloName is required: this host's fully qualified domain name (what its IP's PTR record says) or an address literal such as [192.0.2.1].", nameof(HeloName));
         }
 
+        if (LocalAddress is not null && !IPAddress.TryParse(LocalAddress, out _))
+        {
+            throw new ArgumentException($"DirectMail:LocalAddress '{LocalAddress}' is not an IP address.", nameof(LocalAddress));
+        }
+
+        // The EHLO name, the TLS mode and the eight SMTP timeouts follow the session's own rules: checked by the
+        // session's options, reported under the mailer's names.
         try
         {
-            SmtpSyntax.ValidateHeloName(HeloName, nameof(HeloName));
+            ToSessionOptions(plaintext: false).Validate();
         }
         catch (ArgumentException e)
         {
             var suffix = e.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal);
-            throw new ArgumentException("DirectMail:HeloName: " + (suffix < 0 ? e.Message : e.Message[..suffix]), nameof(HeloName), e);
+            throw new ArgumentException($"DirectMail:{e.ParamName}: " + (suffix < 0 ? e.Message : e.Message[..suffix]), e.ParamName, e);
         }
+
         if (HeloName[0] != '[' && HeloName.TrimEnd('.').IndexOf('.', StringComparison.Ordinal) < 0)
         {
             throw new ArgumentException($"DirectMail:HeloName '{HeloName}' is not fully qualified; receivers reject EHLO names without a domain. Use the host's full name (mail.example.com) or an address literal.", nameof(HeloName));
@@ -166,19 +174,6 @@ public sealed class DirectMailOptions
             _ = ParseNameServer(server);
         }
 
-        if (LocalAddress is not null && !IPAddress.TryParse(LocalAddress, out _))
-        {
-            throw new ArgumentException($"DirectMail:LocalAddress '{LocalAddress}' is not an IP address.", nameof(LocalAddress));
-        }
-
-        Positive(ConnectTimeout, nameof(ConnectTimeout));
-        Positive(GreetingTimeout, nameof(GreetingTimeout));
-        Positive(CommandTimeout, nameof(CommandTimeout));
-        Positive(MailFromTimeout, nameof(MailFromTimeout));
-        Positive(RcptToTimeout, nameof(RcptToTimeout));
-        Positive(DataInitiationTimeout, nameof(DataInitiationTimeout));
-        Positive(DataBlockTimeout, nameof(DataBlockTimeout));
-        Positive(DataTerminationTimeout, nameof(DataTerminationTimeout));
         Positive(SendTimeout, nameof(SendTimeout));
         Positive(PooledConnectionIdleTimeout, nameof(PooledConnectionIdleTimeout));
         Range(MaxRecipientsPerTransaction, 1, 10_000, nameof(MaxRecipientsPerTransaction));
