@@ -20,9 +20,16 @@ namespace DirectMail.Delivery;
 /// a lost connection: the next address.</item>
 /// <item>5xx to MAIL, to DATA or after the data: permanent for the recipients of that transaction.</item>
 /// <item>RCPT 5xx: that recipient failed. RCPT 4xx: that recipient waits for the next address.</item>
+/// <item>A local refusal (the message needs SMTPUTF8, 8BITMIME or a larger SIZE than this server offers; nothing was
+/// sent): the next address, which may offer it (as Postfix 3.11 does, "try multiple servers before giving up"). The
+/// recipient fails with that refusal only when every address tried in the round refused it locally; an address that
+/// deferred it (4xx, no connection) leaves it Deferred.</item>
 /// <item>The last address tried decides what is reported; a connection lost after the end of data is not retried
 /// (the server may have taken the message, and nothing is sent twice).</item>
 /// </list>
+/// A session at work holds one of the mailer's session slots (<see cref="DirectMailOptions.MaxConcurrentDomains"/>) from
+/// the moment it is connected and greeted until it goes back to the pool; resolving and connecting hold none, so an MX
+/// that never answers does not keep a responsive domain waiting.
 /// One instance per domain per SendAsync; it is the state the resilience pipeline's attempts share.
 /// </summary>
 internal sealed class DomainDelivery
@@ -73,7 +80,7 @@ internal sealed class DomainDelivery
             return;
         }
 
-        ChooseCandidates(resolution);
+        ChooseCandidates(resolution, _mailer.Options, logger, _domain, _candidates);
         if (_candidates.Count == 0)
         {
             var reply = new SmtpReply(550, ["5.4.4 DirectMail refused to connect: every MX address of " + _domain + " is loopback, private or otherwise not public (DirectMail:AllowPrivateTargets is off)"], isSynthetic: true);
@@ -134,9 +141,12 @@ internal sealed class DomainDelivery
         DeliveryLog.DomainFinished(_mailer.Logger, _domain, delivered, deferred, failed);
     }
 
-    private void ChooseCandidates(MxResolution resolution)
+    /// <summary>
+    /// The addresses to try, in resolver order: non-public ones dropped first (unless allowed), then at most
+    /// <see cref="DirectMailOptions.MaxAddressesPerDomain"/> of those left, so that refused addresses never use up the budget.
+    /// </summary>
+    internal static void ChooseCandidates(MxResolution resolution, DirectMailOptions options, ILogger logger, string domain, List<Candidate> candidates)
     {
-        var options = _mailer.Options;
         foreach (var target in resolution.Targets)
         {
             foreach (var address in target.Addresses)
@@ -144,14 +154,16 @@ internal sealed class DomainDelivery
                 if (!address.IsPublic && !options.AllowPrivateTargets)
                 {
                     // An attacker who controls the recipient's DNS must not make us connect into our own network.
-                    DeliveryLog.PrivateTargetRefused(_mailer.Logger, address.Address.ToString(), _domain, address.Scope);
+                    DeliveryLog.PrivateTargetRefused(logger, address.Address.ToString(), domain, address.Scope);
                     continue;
                 }
 
-                if (_candidates.Count < options.MaxAddressesPerDomain)
+                if (candidates.Count == options.MaxAddressesPerDomain)
                 {
-                    _candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, options.Port), Plaintext: false));
+                    return;
                 }
+
+                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, options.Port), Plaintext: false));
             }
         }
     }
@@ -164,6 +176,10 @@ internal sealed class DomainDelivery
             // The retry strategy starts a new round over the addresses.
             _roundFinished = false;
             _next = 0;
+            foreach (var r in _recipients)
+            {
+                r.NewRound();
+            }
         }
 
         var candidate = NextCandidate();
@@ -210,8 +226,13 @@ internal sealed class DomainDelivery
             if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && _mailer.Options.TlsMode == SmtpTlsMode.Opportunistic)
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
-                DeliveryLog.TlsFallbackToPlaintext(_mailer.Logger, host, endPoint.ToString());
-                _candidates.Insert(_next, candidate.Value with { Plaintext = true });
+                // Once: a retry round finds the plaintext candidate already in the list, right after this one.
+                var fallback = candidate.Value with { Plaintext = true };
+                if (!_candidates.Contains(fallback))
+                {
+                    DeliveryLog.TlsFallbackToPlaintext(_mailer.Logger, host, endPoint.ToString());
+                    _candidates.Insert(_next, fallback);
+                }
             }
 
             RecordConnectionFailure(failure);
@@ -221,8 +242,12 @@ internal sealed class DomainDelivery
         DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connected"));
         var session = lease.Session;
         SmtpFailure? sessionFailure = null;
+        var slot = false;
         try
         {
+            // The session is connected and greeted: only now does it take a slot (see the class summary).
+            await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            slot = true;
             var batch = new List<RecipientState>(Math.Min(_recipients.Length, _mailer.Options.MaxRecipientsPerTransaction));
             var start = 0;
             while (session.IsUsable && FillBatch(batch, ref start))
@@ -237,6 +262,9 @@ internal sealed class DomainDelivery
                 if (lease.FromPool && IsStale(result))
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
+                    // The slot is given up while a new connection is opened, as for any connect.
+                    _mailer.SessionSlots.Release();
+                    slot = false;
                     await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
                     lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
@@ -248,6 +276,8 @@ internal sealed class DomainDelivery
                     }
 
                     session = lease.Session;
+                    await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    slot = true;
                     result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -261,12 +291,24 @@ internal sealed class DomainDelivery
         }
         finally
         {
+            if (slot)
+            {
+                _mailer.SessionSlots.Release();
+            }
+
             await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
         }
 
         activity?.SetTag("directmail.result", sessionFailure?.Kind.ToString() ?? "Completed");
         return Next(host, endPoint, sessionFailure);
     }
+
+    /// <summary>
+    /// True for a refusal made by this client before sending (a synthetic reply: SMTPUTF8, 8BITMIME or SIZE not offered
+    /// by this server), as opposed to the server's own 5xx or content that no server can take.
+    /// </summary>
+    private static bool IsLocalRefusal(SmtpTransactionResult result, SmtpReply reply) =>
+        reply.IsSynthetic && result.Failure?.Kind is not (SmtpFailureKind.InvalidContent or SmtpFailureKind.ContentSourceFailed);
 
     private static bool IsStale(SmtpTransactionResult result) =>
         result is { Outcome: SmtpTransactionOutcome.Failed, MailFromReply: null, Failure.Kind: SmtpFailureKind.ConnectionLost or SmtpFailureKind.ProtocolViolation };
@@ -328,7 +370,12 @@ internal sealed class DomainDelivery
                 DeliveryLog.PolicyRejection(_mailer.Logger, r.Address, host, reply.ToString(), hint);
             }
 
-            if (reply.IsPermanentNegative)
+            if (reply.IsPermanentNegative && IsLocalRefusal(result, reply))
+            {
+                // Nothing was sent for this recipient: another MX may offer what this one lacks.
+                r.RefusedLocally(reply, result.Failure?.Kind == SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
+            }
+            else if (reply.IsPermanentNegative)
             {
                 r.Finish(DeliveryStatus.Failed, reply, result.Failure?.Kind is SmtpFailureKind.InvalidContent or SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
             }
@@ -411,6 +458,15 @@ internal sealed class DomainDelivery
     private DeliveryAttemptOutcome EndOfRound(string? host, IPEndPoint? endPoint, SmtpFailure? failure = null)
     {
         _roundFinished = true;
+        foreach (var r in _recipients)
+        {
+            // Every address of the round refused it locally (none deferred it): that is final.
+            if (r.IsPending && r.IsRetryable && r.LocalRefusal is { } refusal && !r.DeferredThisRound)
+            {
+                r.Finish(DeliveryStatus.Failed, refusal, r.LocalRefusalDetail);
+            }
+        }
+
         var pending = CountPending(out var retryable);
         return new DeliveryAttemptOutcome(_domain, retryable > 0 ? DeliveryNextStep.RetryLater : DeliveryNextStep.Done, pending, host, endPoint, failure);
     }
@@ -431,7 +487,7 @@ internal sealed class DomainDelivery
         return pending;
     }
 
-    private readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext);
+    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext);
 }
 
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
@@ -463,6 +519,17 @@ internal sealed class RecipientState(string address, long startTimestamp)
 
     public long FinishedTimestamp { get; private set; }
 
+    /// <summary>The last local refusal (SMTPUTF8, 8BITMIME, SIZE not offered), while other addresses may still take it.</summary>
+    public SmtpReply? LocalRefusal { get; private set; }
+
+    public string? LocalRefusalDetail { get; private set; }
+
+    /// <summary>True when an address of the current round deferred this recipient (4xx, no connection): a local refusal elsewhere is then not final.</summary>
+    public bool DeferredThisRound { get; private set; }
+
+    private string? _deferredHost;
+    private IPAddress? _deferredAddress;
+
     public void At(string host, IPAddress address)
     {
         MxHost = host;
@@ -474,7 +541,28 @@ internal sealed class RecipientState(string address, long startTimestamp)
         // The last host tried decides what is reported.
         Reply = reply;
         Detail = detail;
+        DeferredThisRound = true;
+        _deferredHost = MxHost;
+        _deferredAddress = ServerAddress;
     }
+
+    /// <summary>This address cannot take the recipient; a deferral from another address of the round stays what is reported.</summary>
+    public void RefusedLocally(SmtpReply reply, string? detail)
+    {
+        LocalRefusal = reply;
+        LocalRefusalDetail = detail;
+        if (DeferredThisRound)
+        {
+            MxHost = _deferredHost;
+            ServerAddress = _deferredAddress;
+            return;
+        }
+
+        Reply = reply;
+        Detail = detail;
+    }
+
+    public void NewRound() => DeferredThisRound = false;
 
     public void Policy(string hint)
     {
