@@ -374,6 +374,7 @@ internal sealed class DomainDelivery
             {
                 // Nothing was sent for this recipient: another MX may offer what this one lacks.
                 r.RefusedLocally(reply, result.Failure?.Kind == SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
+                DeliveryLog.RefusedLocally(_mailer.Logger, r.Address, host, reply.ToString());
             }
             else if (reply.IsPermanentNegative)
             {

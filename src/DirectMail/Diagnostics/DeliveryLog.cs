@@ -33,6 +33,9 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 4008, Level = LogLevel.Debug, Message = "TLS handshake with {MxHost} [{Address}] failed; trying the same address without TLS, as opportunistic TLS allows")]
     public static partial void TlsFallbackToPlaintext(ILogger logger, string mxHost, string address);
 
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Debug, Message = "{Recipient} cannot be sent through {MxHost}: {Reply}; the next MX address may take it")]
+    public static partial void RefusedLocally(ILogger logger, string recipient, string mxHost, string reply);
+
     [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Send canceled with {Pending} recipients of {Domain} still pending")]
     public static partial void Canceled(ILogger logger, string domain, int pending);
 }
