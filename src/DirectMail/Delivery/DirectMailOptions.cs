@@ -85,11 +85,11 @@ public sealed class DirectMailOptions
     public int MaxAddressesPerDomain { get; set; } = 5;
 
     /// <summary>
-    /// The most domains in an SMTP session at work at once over all SendAsync calls (connected and greeted, sending a
-    /// transaction). Default 64. Resolving MX hosts, connecting, waiting for a greeting and waiting to retry hold no slot:
-    /// a destination that never answers costs only its own time and cannot make a responsive one wait (Postfix's queue
-    /// manager limits concurrency per destination for the same reason). Connection attempts are bounded per MX address
-    /// by <see cref="MaxConnectionsPerHost"/>, and each domain of a send tries one address at a time.
+    /// The most domains at work at once over all SendAsync calls: looking up MX hosts, connecting, or in a mail
+    /// transaction. Default 64. A lookup or a connection (connect, greeting, EHLO, STARTTLS) still running after 2 seconds
+    /// is slow and stops counting (it goes on, and counts again once connected), so destinations whose MX never answers
+    /// cannot hold every slot for the whole <see cref="SendTimeout"/> and make a responsive one wait. Waiting to retry
+    /// does not count. A server slow once connected still counts, within the command timeouts.
     /// </summary>
     public int MaxConcurrentDomains { get; set; } = 64;
 

@@ -15,8 +15,8 @@ namespace DirectMail.Delivery;
 
 /// <summary>
 /// The default <see cref="IDirectMailer"/>: groups recipients by domain, resolves each domain once, delivers to the
-/// domains concurrently through pooled SMTP sessions (at most <see cref="DirectMailOptions.MaxConcurrentDomains"/> sessions at
-/// work at once over all calls; a destination still connecting holds none), and reports every recipient. Thread-safe; create one per application (or let
+/// domains concurrently through pooled SMTP sessions (at most <see cref="DirectMailOptions.MaxConcurrentDomains"/> at work at
+/// once over all calls; a destination slow to answer does not count for long), and reports every recipient. Thread-safe; create one per application (or let
 /// <c>AddDirectMail</c> do it) and dispose it at the end to close pooled connections.
 /// </summary>
 public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
@@ -65,10 +65,12 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     internal ResiliencePipeline<DeliveryAttemptOutcome> Pipeline { get; }
 
     /// <summary>
-    /// <see cref="DirectMailOptions.MaxConcurrentDomains"/>: taken by a domain's session once it is connected and greeted,
-    /// given back when the session returns to the pool (DomainDelivery). Resolution, connecting and retry delays hold none.
+    /// <see cref="DirectMailOptions.MaxConcurrentDomains"/>: held by a domain's MX lookup and connection while they are not
+    /// slow, and by its session while it transacts (the rule is in DomainDelivery). Retry delays hold none.
     /// </summary>
     internal SemaphoreSlim SessionSlots { get; }
+
+    internal TimeProvider Time => _time;
 
     /// <inheritdoc />
     public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)

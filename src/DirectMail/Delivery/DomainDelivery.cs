@@ -27,13 +27,19 @@ namespace DirectMail.Delivery;
 /// <item>The last address tried decides what is reported; a connection lost after the end of data is not retried
 /// (the server may have taken the message, and nothing is sent twice).</item>
 /// </list>
-/// A session at work holds one of the mailer's session slots (<see cref="DirectMailOptions.MaxConcurrentDomains"/>) from
-/// the moment it is connected and greeted until it goes back to the pool; resolving and connecting hold none, so an MX
-/// that never answers does not keep a responsive domain waiting.
+/// Concurrency (<see cref="DirectMailOptions.MaxConcurrentDomains"/>, the mailer's slots): the MX lookup and each connection
+/// (connect, greeting, EHLO, STARTTLS) start under a slot, but one that takes longer than <see cref="SlowStepThreshold"/>
+/// gives its slot back and finishes without one; a connected session takes a slot for its transactions and holds it until
+/// it goes back to the pool. An MX that never answers thus holds a slot for at most that threshold and cannot keep a
+/// responsive domain waiting, while the number of lookups and connections started at once stays bounded. Waiting between
+/// retry rounds holds no slot.
 /// One instance per domain per SendAsync; it is the state the resilience pipeline's attempts share.
 /// </summary>
 internal sealed class DomainDelivery
 {
+    /// <summary>How long an MX lookup or a connection keeps its concurrency slot before it is taken for slow and gives it back.</summary>
+    internal static readonly TimeSpan SlowStepThreshold = TimeSpan.FromSeconds(2);
+
     private static readonly ResiliencePropertyKey<DomainDelivery> StateKey = new("DirectMail.DomainDelivery");
 
     private readonly DirectMailer _mailer;
@@ -43,6 +49,7 @@ internal sealed class DomainDelivery
     private readonly RecipientState[] _recipients;
     private readonly List<Candidate> _candidates = new();
     private int _next;
+    private Candidate _renting;
     private bool _roundFinished;
 
     public DomainDelivery(DirectMailer mailer, string domain, string sender, SmtpContent content, RecipientState[] recipients)
@@ -67,7 +74,12 @@ internal sealed class DomainDelivery
         var logger = _mailer.Logger;
         DeliveryLog.DomainStarted(logger, _domain, _recipients.Length);
 
-        var resolution = await _mailer.Resolver.ResolveAsync(_domain, cancellationToken).ConfigureAwait(false);
+        var (resolution, holdsSlot) = await UnderSlotAsync(static (d, ct) => d._mailer.Resolver.ResolveAsync(d._domain, ct), null, cancellationToken).ConfigureAwait(false);
+        if (holdsSlot)
+        {
+            _mailer.SessionSlots.Release();
+        }
+
         if (!resolution.IsSuccess)
         {
             DeliveryLog.ResolutionFailed(logger, _domain, resolution.Status, resolution.Message);
@@ -206,9 +218,15 @@ internal sealed class DomainDelivery
             }
         }
 
-        var lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
+        _renting = candidate.Value;
+        var (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
         if (lease.Session is null)
         {
+            if (slot)
+            {
+                _mailer.SessionSlots.Release();
+            }
+
             var failure = lease.Connect!.Failure!;
             activity?.SetTag("directmail.result", failure.Kind.ToString());
             DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connect_failed"));
@@ -242,12 +260,15 @@ internal sealed class DomainDelivery
         DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connected"));
         var session = lease.Session;
         SmtpFailure? sessionFailure = null;
-        var slot = false;
         try
         {
-            // The session is connected and greeted: only now does it take a slot (see the class summary).
-            await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            slot = true;
+            if (!slot)
+            {
+                // A slow connection gave its slot back; its transactions take one again (see the class summary).
+                await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                slot = true;
+            }
+
             var batch = new List<RecipientState>(Math.Min(_recipients.Length, _mailer.Options.MaxRecipientsPerTransaction));
             var start = 0;
             while (session.IsUsable && FillBatch(batch, ref start))
@@ -262,12 +283,12 @@ internal sealed class DomainDelivery
                 if (lease.FromPool && IsStale(result))
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
-                    // The slot is given up while a new connection is opened, as for any connect.
+                    // The new connection is opened as any other: under a slot while it is not slow.
                     _mailer.SessionSlots.Release();
                     slot = false;
                     await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
-                    lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
+                    (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
                     if (lease.Session is null)
                     {
                         sessionFailure = lease.Connect!.Failure!;
@@ -276,8 +297,12 @@ internal sealed class DomainDelivery
                     }
 
                     session = lease.Session;
-                    await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    slot = true;
+                    if (!slot)
+                    {
+                        await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        slot = true;
+                    }
+
                     result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -301,6 +326,61 @@ internal sealed class DomainDelivery
 
         activity?.SetTag("directmail.result", sessionFailure?.Kind.ToString() ?? "Completed");
         return Next(host, endPoint, sessionFailure);
+    }
+
+    private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
+        _mailer.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="step"/> under one of the mailer's slots and gives the slot back if the step is still running
+    /// after <see cref="SlowStepThreshold"/> (a tarpit, a blackholed address, a name server that does not answer).
+    /// </summary>
+    /// <returns>The step's result, and whether the slot is still held (the caller then releases it).</returns>
+    private async ValueTask<(T Result, bool HoldsSlot)> UnderSlotAsync<T>(Func<DomainDelivery, CancellationToken, ValueTask<T>> step, string? host, CancellationToken cancellationToken)
+    {
+        var slots = _mailer.SessionSlots;
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var holds = true;
+        try
+        {
+            var pending = step(this, cancellationToken);
+            if (!pending.IsCompleted)
+            {
+                var task = pending.AsTask();
+                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    var slow = Task.Delay(SlowStepThreshold, _mailer.Time, stop.Token);
+                    if (await Task.WhenAny(task, slow).ConfigureAwait(false) != task)
+                    {
+                        holds = false;
+                        slots.Release();
+                        if (host is null)
+                        {
+                            DeliveryLog.SlowLookup(_mailer.Logger, _domain, SlowStepThreshold);
+                        }
+                        else
+                        {
+                            DeliveryLog.SlowConnect(_mailer.Logger, host, _domain, SlowStepThreshold);
+                        }
+                    }
+
+                    stop.Cancel();
+                }
+
+                pending = new ValueTask<T>(task);
+            }
+
+            return (await pending.ConfigureAwait(false), holds);
+        }
+        catch
+        {
+            if (holds)
+            {
+                slots.Release();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

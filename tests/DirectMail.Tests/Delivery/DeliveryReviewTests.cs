@@ -296,7 +296,7 @@ public sealed class DeliveryReviewTests
         }
 
         Assert.Equal(1, tarpit.Accepted);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5)); // the caller's own deadline
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10)); // the caller's own deadline, far below the tarpits' timeouts
         var report = await mailer.SendAsync(new SmtpEnvelope("me@client.test", "y@good.test"), SmtpContent.FromBytes(Ascii), deadline.Token);
 
         var r = Assert.Single(report.Recipients);
@@ -305,6 +305,7 @@ public sealed class DeliveryReviewTests
         Assert.Single(dialogue.Messages);
         Assert.False(muteSend.IsCompleted); // the tarpits are still being tried
         Assert.False(deadSend.IsCompleted);
+        Assert.Equal(2, mailer.SessionSlots.CurrentCount); // and hold no slot while they wait
 
         stopTarpits.Cancel();
         release.SetResult();
