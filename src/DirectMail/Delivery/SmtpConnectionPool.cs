@@ -29,6 +29,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     private readonly ITimer _pruning;
     private readonly TimeSpan _prunePeriod;
     private readonly object _timerGate = new();
+    private readonly object _pruneGate = new();
     private volatile bool _pruneArmed;
     private volatile bool _disposed;
 
@@ -84,7 +85,19 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             while (pool.Idle.TryPop(out var idle))
             {
                 var age = _time.GetElapsedTime(idle.Since);
-                if (age <= _options.PooledConnectionIdleTimeout && (age <= _options.PooledConnectionProbeAfter || await ProbeAsync(idle.Session, cancellationToken).ConfigureAwait(false)))
+                bool reusable;
+                try
+                {
+                    reusable = age <= _options.PooledConnectionIdleTimeout && (age <= _options.PooledConnectionProbeAfter || await ProbeAsync(idle.Session, cancellationToken).ConfigureAwait(false));
+                }
+                catch
+                {
+                    // Canceled during the probe: the session closed its connection; it is disposed and counted out.
+                    await CloseAsync(idle.Session).ConfigureAwait(false);
+                    throw;
+                }
+
+                if (reusable)
                 {
                     return new Lease(pool, idle.Session, fromPool: true, null);
                 }
@@ -153,6 +166,14 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
     /// <summary>Closes idle sessions older than the idle timeout, forgets addresses left with no session, and stops the timer when no idle session is left.</summary>
     internal void Prune()
+    {
+        lock (_pruneGate)
+        {
+            PruneLocked();
+        }
+    }
+
+    private void PruneLocked()
     {
         var idleLeft = false;
         foreach (var pool in _hosts.Values)
