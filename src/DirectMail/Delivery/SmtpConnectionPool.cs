@@ -362,15 +362,29 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
 /// <summary>
 /// MX addresses that answered 421 (service closing, RFC 5321 section 3.8), left alone for a while across all SendAsync
-/// calls so that an overloaded server is not hammered.
+/// calls so that an overloaded server is not hammered. Expired entries are dropped when checked and whenever another
+/// address is marked, so only addresses that answered 421 within the backoff time are kept.
 /// </summary>
 internal sealed class HostBackoff(TimeProvider time, TimeSpan duration)
 {
     private readonly ConcurrentDictionary<IPEndPoint, long> _until = new();
 
+    /// <summary>How many addresses are kept (backing off, or expired and not yet swept).</summary>
+    internal int Count => _until.Count;
+
     public DateTimeOffset Mark(IPEndPoint endPoint)
     {
-        _until[endPoint] = time.GetTimestamp() + (long)(duration.TotalSeconds * time.TimestampFrequency);
+        // Rare (a 421): the moment to forget the addresses whose backoff is over.
+        var now = time.GetTimestamp();
+        foreach (var entry in _until)
+        {
+            if (now >= entry.Value)
+            {
+                _until.TryRemove(entry);
+            }
+        }
+
+        _until[endPoint] = now + (long)(duration.TotalSeconds * time.TimestampFrequency);
         return time.GetUtcNow() + duration;
     }
 

@@ -534,3 +534,27 @@ public sealed class DeliveryReviewDnsTests
         }
     }
 }
+
+/// <summary>The 421 backoff list forgets addresses whose backoff is over (it kept every address that ever said 421).</summary>
+public sealed class HostBackoffTests
+{
+    [Fact]
+    public void Marking_an_address_forgets_those_whose_backoff_is_over()
+    {
+        var clock = new ManualTimeProvider();
+        var backoff = new HostBackoff(clock, TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 100; i++)
+        {
+            backoff.Mark(new IPEndPoint(IPAddress.Parse($"127.0.33.{i}"), 25));
+        }
+
+        Assert.Equal(100, backoff.Count);
+        clock.Advance(TimeSpan.FromSeconds(61));
+        var last = new IPEndPoint(IPAddress.Parse("127.0.34.1"), 25);
+        backoff.Mark(last);
+
+        Assert.Equal(1, backoff.Count);
+        Assert.True(backoff.IsBackingOff(last));
+        Assert.False(backoff.IsBackingOff(new IPEndPoint(IPAddress.Parse("127.0.33.1"), 25)));
+    }
+}
