@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using DirectMail.Smtp;
 using Polly;
 using Polly.Retry;
+using Polly.Telemetry;
 
 namespace DirectMail.Delivery;
 
@@ -71,6 +72,12 @@ public static class DeliveryResilience
     /// <summary>The name of the pipeline, as it appears in Polly's telemetry.</summary>
     public const string PipelineName = "DirectMail.Delivery";
 
+    /// <summary>The outer retry strategy (a new round over the MX addresses after a delay).</summary>
+    internal const string RetryStrategyName = "Retry";
+
+    /// <summary>The MX fallback strategy (the next address at once).</summary>
+    internal const string MxFallbackStrategyName = "MxFallback";
+
     /// <summary>Adds the default strategies to <paramref name="builder"/>; a replacement pipeline can start from here and add more.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="options">The mailer's options (retry count and delay).</param>
@@ -83,7 +90,7 @@ public static class DeliveryResilience
         {
             builder.AddRetry(new RetryStrategyOptions<DeliveryAttemptOutcome>
             {
-                Name = "Retry",
+                Name = RetryStrategyName,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { NextStep: DeliveryNextStep.RetryLater }),
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
@@ -94,7 +101,7 @@ public static class DeliveryResilience
 
         builder.AddRetry(new RetryStrategyOptions<DeliveryAttemptOutcome>
         {
-            Name = "MxFallback",
+            Name = MxFallbackStrategyName,
             ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { NextStep: DeliveryNextStep.TryNextAddress }),
 
             // Bounded by the addresses: the attempt says TryNextAddress only while one is left.
@@ -103,5 +110,28 @@ public static class DeliveryResilience
             BackoffType = DelayBackoffType.Constant,
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The severity of the default pipeline's Polly events. Polly rates a handled attempt and a retry as Warning, and a
+    /// last handled attempt as Error; for mail they are routine: trying the next MX host is Debug, a new round after a
+    /// delay is Information, and running out of rounds (the recipient is reported Deferred) is Information. Events of
+    /// other pipelines, and events Polly rates below Warning, keep Polly's severity.
+    /// </summary>
+    internal static ResilienceEventSeverity Severity(SeverityProviderArguments args)
+    {
+        var severity = args.Event.Severity;
+        if (severity < ResilienceEventSeverity.Warning || args.Source.PipelineName != PipelineName)
+        {
+            return severity;
+        }
+
+        return args.Source.StrategyName switch
+        {
+            MxFallbackStrategyName => ResilienceEventSeverity.Debug,
+            RetryStrategyName when args.Event.EventName == "OnRetry" || severity == ResilienceEventSeverity.Error => ResilienceEventSeverity.Information,
+            RetryStrategyName => ResilienceEventSeverity.Debug,
+            _ => severity,
+        };
     }
 }

@@ -84,7 +84,13 @@ public sealed class DirectMailOptions
     /// <summary>The most MX addresses tried for one domain in one round. Default 5, as Postfix's <c>smtp_mx_address_limit</c>.</summary>
     public int MaxAddressesPerDomain { get; set; } = 5;
 
-    /// <summary>The most domains delivered at once over all SendAsync calls. Default 64.</summary>
+    /// <summary>
+    /// The most domains at work at once over all SendAsync calls: looking up MX hosts, connecting, or in a mail
+    /// transaction. Default 64. A lookup or a connection (connect, greeting, EHLO, STARTTLS) still running after 2 seconds
+    /// is slow and stops counting (it goes on, and counts again once connected), so destinations whose MX never answers
+    /// cannot hold every slot for the whole <see cref="SendTimeout"/> and make a responsive one wait. Waiting to retry
+    /// does not count. A server slow once connected still counts, within the command timeouts.
+    /// </summary>
     public int MaxConcurrentDomains { get; set; } = 64;
 
     /// <summary>
@@ -123,6 +129,14 @@ public sealed class DirectMailOptions
 
     /// <summary>A pooled connection idle longer than this is checked with NOOP before reuse. Default 2 seconds.</summary>
     public TimeSpan PooledConnectionProbeAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the NOOP check of a pooled connection waits for its reply before the connection is dropped and a fresh
+    /// one opened. Default 20 seconds, as Postfix's <c>smtp_rset_timeout</c> (the wait for the RSET it sends to check that a
+    /// cached session is still usable): a peer that went silent while the connection was idle must not cost the
+    /// 5-minute command timeout.
+    /// </summary>
+    public TimeSpan PooledConnectionProbeTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// DKIM keys (RFC 6376), one entry per domain and selector (several domains, several selectors each). A message is
@@ -176,6 +190,7 @@ public sealed class DirectMailOptions
 
         Positive(SendTimeout, nameof(SendTimeout));
         Positive(PooledConnectionIdleTimeout, nameof(PooledConnectionIdleTimeout));
+        Positive(PooledConnectionProbeTimeout, nameof(PooledConnectionProbeTimeout));
         Range(MaxRecipientsPerTransaction, 1, 10_000, nameof(MaxRecipientsPerTransaction));
         Range(MaxAddressesPerDomain, 1, 100, nameof(MaxAddressesPerDomain));
         Range(MaxConcurrentDomains, 1, 10_000, nameof(MaxConcurrentDomains));
@@ -231,9 +246,17 @@ public sealed class DirectMailOptions
         {
             NameServers = servers,
             AddressFamilyPreference = AddressFamilyPreference,
-            MaxAddresses = Math.Max(MaxAddressesPerDomain, 5),
+
+            // The address budget (MaxAddressesPerDomain) is spent by the mailer on the addresses it may connect to, after
+            // non-public ones are dropped (DomainDelivery.ChooseCandidates): a resolver cut at five would let five
+            // private addresses of the first MX push a usable backup out of the list. So the resolver hands over every
+            // address of its (at most MaxMxHosts) hosts, up to a bound on the work.
+            MaxAddresses = AllowPrivateTargets ? Math.Max(MaxAddressesPerDomain, 5) : ResolverAddressLimit,
         };
     }
+
+    /// <summary>The most addresses asked of the resolver when non-public ones are filtered out before the budget.</summary>
+    internal const int ResolverAddressLimit = 100;
 
     internal static IPEndPoint ParseNameServer(string value)
     {

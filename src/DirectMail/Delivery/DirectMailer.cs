@@ -15,15 +15,14 @@ namespace DirectMail.Delivery;
 
 /// <summary>
 /// The default <see cref="IDirectMailer"/>: groups recipients by domain, resolves each domain once, delivers to the
-/// domains concurrently (at most <see cref="DirectMailOptions.MaxConcurrentDomains"/> at once over all calls) through
-/// pooled SMTP sessions, and reports every recipient. Thread-safe; create one per application (or let
+/// domains concurrently through pooled SMTP sessions (at most <see cref="DirectMailOptions.MaxConcurrentDomains"/> at work at
+/// once over all calls; a destination slow to answer does not count for long), and reports every recipient. Thread-safe; create one per application (or let
 /// <c>AddDirectMail</c> do it) and dispose it at the end to close pooled connections.
 /// </summary>
 public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 {
     private const string PortBlockedDiagnostic = "Every connection to port {0} timed out: outbound port {0} is probably blocked (most cloud and residential networks block it). Ask the provider to open it, or send through a relay (smart host) on port 587.";
 
-    private readonly SemaphoreSlim _domainSlots;
     private readonly TimeProvider _time;
     private readonly DkimKeyring? _dkim;
     private int _disposed;
@@ -47,7 +46,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         Pool = new SmtpConnectionPool(options, loggerFactory.CreateLogger("DirectMail.Smtp"), _time);
         Backoff = new HostBackoff(_time, options.HostBackoffAfter421);
         Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time);
-        _domainSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains);
+        SessionSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains);
 
         // DKIM: the keys of DirectMail:Dkim, null when there are none.
         _dkim = DkimKeyring.Create(options.Dkim, loggerFactory.CreateLogger("DirectMail.Dkim"), _time);
@@ -64,6 +63,14 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     internal HostBackoff Backoff { get; }
 
     internal ResiliencePipeline<DeliveryAttemptOutcome> Pipeline { get; }
+
+    /// <summary>
+    /// <see cref="DirectMailOptions.MaxConcurrentDomains"/>: held by a domain's MX lookup and connection while they are not
+    /// slow, and by its session while it transacts (the rule is in DomainDelivery). Retry delays hold none.
+    /// </summary>
+    internal SemaphoreSlim SessionSlots { get; }
+
+    internal TimeProvider Time => _time;
 
     /// <inheritdoc />
     public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
@@ -133,7 +140,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
 
         await Pool.DisposeAsync().ConfigureAwait(false);
-        _domainSlots.Dispose();
+        SessionSlots.Dispose();
         _dkim?.Dispose();
     }
 
@@ -143,18 +150,15 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     internal static ResiliencePipeline<DeliveryAttemptOutcome> CreateDefaultPipeline(DirectMailOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
         var builder = new ResiliencePipelineBuilder<DeliveryAttemptOutcome> { Name = DeliveryResilience.PipelineName, TimeProvider = time };
-        Polly.Telemetry.TelemetryOptions telemetry = new() { LoggerFactory = loggerFactory };
+        Polly.Telemetry.TelemetryOptions telemetry = new() { LoggerFactory = loggerFactory, SeverityProvider = DeliveryResilience.Severity };
         builder.ConfigureTelemetry(telemetry);
         return DeliveryResilience.AddDefaultStrategies(builder, options).Build();
     }
 
     private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
     {
-        var acquired = false;
         try
         {
-            await _domainSlots.WaitAsync(deadline).ConfigureAwait(false);
-            acquired = true;
             await delivery.RunAsync(deadline).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -173,13 +177,6 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             }
 
             DeliveryLog.Canceled(Logger, domain, pending);
-        }
-        finally
-        {
-            if (acquired)
-            {
-                _domainSlots.Release();
-            }
         }
     }
 

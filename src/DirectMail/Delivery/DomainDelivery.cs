@@ -20,13 +20,26 @@ namespace DirectMail.Delivery;
 /// a lost connection: the next address.</item>
 /// <item>5xx to MAIL, to DATA or after the data: permanent for the recipients of that transaction.</item>
 /// <item>RCPT 5xx: that recipient failed. RCPT 4xx: that recipient waits for the next address.</item>
+/// <item>A local refusal (the message needs SMTPUTF8, 8BITMIME or a larger SIZE than this server offers; nothing was
+/// sent): the next address, which may offer it (as Postfix 3.11 does, "try multiple servers before giving up"). The
+/// recipient fails with that refusal only when every address tried in the round refused it locally; an address that
+/// deferred it (4xx, no connection) leaves it Deferred.</item>
 /// <item>The last address tried decides what is reported; a connection lost after the end of data is not retried
 /// (the server may have taken the message, and nothing is sent twice).</item>
 /// </list>
+/// Concurrency (<see cref="DirectMailOptions.MaxConcurrentDomains"/>, the mailer's slots): the MX lookup and each connection
+/// (connect, greeting, EHLO, STARTTLS) start under a slot, but one that takes longer than <see cref="SlowStepThreshold"/>
+/// gives its slot back and finishes without one; a connected session takes a slot for its transactions and holds it until
+/// it goes back to the pool. An MX that never answers thus holds a slot for at most that threshold and cannot keep a
+/// responsive domain waiting, while the number of lookups and connections started at once stays bounded. Waiting between
+/// retry rounds holds no slot.
 /// One instance per domain per SendAsync; it is the state the resilience pipeline's attempts share.
 /// </summary>
 internal sealed class DomainDelivery
 {
+    /// <summary>How long an MX lookup or a connection keeps its concurrency slot before it is taken for slow and gives it back.</summary>
+    internal static readonly TimeSpan SlowStepThreshold = TimeSpan.FromSeconds(2);
+
     private static readonly ResiliencePropertyKey<DomainDelivery> StateKey = new("DirectMail.DomainDelivery");
 
     private readonly DirectMailer _mailer;
@@ -36,6 +49,7 @@ internal sealed class DomainDelivery
     private readonly RecipientState[] _recipients;
     private readonly List<Candidate> _candidates = new();
     private int _next;
+    private Candidate _renting;
     private bool _roundFinished;
 
     public DomainDelivery(DirectMailer mailer, string domain, string sender, SmtpContent content, RecipientState[] recipients)
@@ -60,7 +74,12 @@ internal sealed class DomainDelivery
         var logger = _mailer.Logger;
         DeliveryLog.DomainStarted(logger, _domain, _recipients.Length);
 
-        var resolution = await _mailer.Resolver.ResolveAsync(_domain, cancellationToken).ConfigureAwait(false);
+        var (resolution, holdsSlot) = await UnderSlotAsync(static (d, ct) => d._mailer.Resolver.ResolveAsync(d._domain, ct), null, cancellationToken).ConfigureAwait(false);
+        if (holdsSlot)
+        {
+            _mailer.SessionSlots.Release();
+        }
+
         if (!resolution.IsSuccess)
         {
             DeliveryLog.ResolutionFailed(logger, _domain, resolution.Status, resolution.Message);
@@ -73,7 +92,7 @@ internal sealed class DomainDelivery
             return;
         }
 
-        ChooseCandidates(resolution);
+        ChooseCandidates(resolution, _mailer.Options, logger, _domain, _candidates);
         if (_candidates.Count == 0)
         {
             var reply = new SmtpReply(550, ["5.4.4 DirectMail refused to connect: every MX address of " + _domain + " is loopback, private or otherwise not public (DirectMail:AllowPrivateTargets is off)"], isSynthetic: true);
@@ -134,9 +153,12 @@ internal sealed class DomainDelivery
         DeliveryLog.DomainFinished(_mailer.Logger, _domain, delivered, deferred, failed);
     }
 
-    private void ChooseCandidates(MxResolution resolution)
+    /// <summary>
+    /// The addresses to try, in resolver order: non-public ones dropped first (unless allowed), then at most
+    /// <see cref="DirectMailOptions.MaxAddressesPerDomain"/> of those left, so that refused addresses never use up the budget.
+    /// </summary>
+    internal static void ChooseCandidates(MxResolution resolution, DirectMailOptions options, ILogger logger, string domain, List<Candidate> candidates)
     {
-        var options = _mailer.Options;
         foreach (var target in resolution.Targets)
         {
             foreach (var address in target.Addresses)
@@ -144,14 +166,16 @@ internal sealed class DomainDelivery
                 if (!address.IsPublic && !options.AllowPrivateTargets)
                 {
                     // An attacker who controls the recipient's DNS must not make us connect into our own network.
-                    DeliveryLog.PrivateTargetRefused(_mailer.Logger, address.Address.ToString(), _domain, address.Scope);
+                    DeliveryLog.PrivateTargetRefused(logger, address.Address.ToString(), domain, address.Scope);
                     continue;
                 }
 
-                if (_candidates.Count < options.MaxAddressesPerDomain)
+                if (candidates.Count == options.MaxAddressesPerDomain)
                 {
-                    _candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, options.Port), Plaintext: false));
+                    return;
                 }
+
+                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, options.Port), Plaintext: false));
             }
         }
     }
@@ -164,6 +188,10 @@ internal sealed class DomainDelivery
             // The retry strategy starts a new round over the addresses.
             _roundFinished = false;
             _next = 0;
+            foreach (var r in _recipients)
+            {
+                r.NewRound();
+            }
         }
 
         var candidate = NextCandidate();
@@ -190,9 +218,15 @@ internal sealed class DomainDelivery
             }
         }
 
-        var lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
+        _renting = candidate.Value;
+        var (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
         if (lease.Session is null)
         {
+            if (slot)
+            {
+                _mailer.SessionSlots.Release();
+            }
+
             var failure = lease.Connect!.Failure!;
             activity?.SetTag("directmail.result", failure.Kind.ToString());
             DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connect_failed"));
@@ -210,8 +244,13 @@ internal sealed class DomainDelivery
             if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && _mailer.Options.TlsMode == SmtpTlsMode.Opportunistic)
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
-                DeliveryLog.TlsFallbackToPlaintext(_mailer.Logger, host, endPoint.ToString());
-                _candidates.Insert(_next, candidate.Value with { Plaintext = true });
+                // Once: a retry round finds the plaintext candidate already in the list, right after this one.
+                var fallback = candidate.Value with { Plaintext = true };
+                if (!_candidates.Contains(fallback))
+                {
+                    DeliveryLog.TlsFallbackToPlaintext(_mailer.Logger, host, endPoint.ToString());
+                    _candidates.Insert(_next, fallback);
+                }
             }
 
             RecordConnectionFailure(failure);
@@ -223,6 +262,13 @@ internal sealed class DomainDelivery
         SmtpFailure? sessionFailure = null;
         try
         {
+            if (!slot)
+            {
+                // A slow connection gave its slot back; its transactions take one again (see the class summary).
+                await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                slot = true;
+            }
+
             var batch = new List<RecipientState>(Math.Min(_recipients.Length, _mailer.Options.MaxRecipientsPerTransaction));
             var start = 0;
             while (session.IsUsable && FillBatch(batch, ref start))
@@ -237,9 +283,12 @@ internal sealed class DomainDelivery
                 if (lease.FromPool && IsStale(result))
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
+                    // The new connection is opened as any other: under a slot while it is not slow.
+                    _mailer.SessionSlots.Release();
+                    slot = false;
                     await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
-                    lease = await _mailer.Pool.RentAsync(endPoint, host, plaintext, cancellationToken).ConfigureAwait(false);
+                    (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
                     if (lease.Session is null)
                     {
                         sessionFailure = lease.Connect!.Failure!;
@@ -248,6 +297,12 @@ internal sealed class DomainDelivery
                     }
 
                     session = lease.Session;
+                    if (!slot)
+                    {
+                        await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        slot = true;
+                    }
+
                     result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -261,12 +316,79 @@ internal sealed class DomainDelivery
         }
         finally
         {
+            if (slot)
+            {
+                _mailer.SessionSlots.Release();
+            }
+
             await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
         }
 
         activity?.SetTag("directmail.result", sessionFailure?.Kind.ToString() ?? "Completed");
         return Next(host, endPoint, sessionFailure);
     }
+
+    private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
+        _mailer.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="step"/> under one of the mailer's slots and gives the slot back if the step is still running
+    /// after <see cref="SlowStepThreshold"/> (a tarpit, a blackholed address, a name server that does not answer).
+    /// </summary>
+    /// <returns>The step's result, and whether the slot is still held (the caller then releases it).</returns>
+    private async ValueTask<(T Result, bool HoldsSlot)> UnderSlotAsync<T>(Func<DomainDelivery, CancellationToken, ValueTask<T>> step, string? host, CancellationToken cancellationToken)
+    {
+        var slots = _mailer.SessionSlots;
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var holds = true;
+        try
+        {
+            var pending = step(this, cancellationToken);
+            if (!pending.IsCompleted)
+            {
+                var task = pending.AsTask();
+                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    var slow = Task.Delay(SlowStepThreshold, _mailer.Time, stop.Token);
+                    if (await Task.WhenAny(task, slow).ConfigureAwait(false) != task)
+                    {
+                        holds = false;
+                        slots.Release();
+                        if (host is null)
+                        {
+                            DeliveryLog.SlowLookup(_mailer.Logger, _domain, SlowStepThreshold);
+                        }
+                        else
+                        {
+                            DeliveryLog.SlowConnect(_mailer.Logger, host, _domain, SlowStepThreshold);
+                        }
+                    }
+
+                    stop.Cancel();
+                }
+
+                pending = new ValueTask<T>(task);
+            }
+
+            return (await pending.ConfigureAwait(false), holds);
+        }
+        catch
+        {
+            if (holds)
+            {
+                slots.Release();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// True for a refusal made by this client before sending (a synthetic reply: SMTPUTF8, 8BITMIME or SIZE not offered
+    /// by this server), as opposed to the server's own 5xx or content that no server can take.
+    /// </summary>
+    private static bool IsLocalRefusal(SmtpTransactionResult result, SmtpReply reply) =>
+        reply.IsSynthetic && result.Failure?.Kind is not (SmtpFailureKind.InvalidContent or SmtpFailureKind.ContentSourceFailed);
 
     private static bool IsStale(SmtpTransactionResult result) =>
         result is { Outcome: SmtpTransactionOutcome.Failed, MailFromReply: null, Failure.Kind: SmtpFailureKind.ConnectionLost or SmtpFailureKind.ProtocolViolation };
@@ -328,7 +450,13 @@ internal sealed class DomainDelivery
                 DeliveryLog.PolicyRejection(_mailer.Logger, r.Address, host, reply.ToString(), hint);
             }
 
-            if (reply.IsPermanentNegative)
+            if (reply.IsPermanentNegative && IsLocalRefusal(result, reply))
+            {
+                // Nothing was sent for this recipient: another MX may offer what this one lacks.
+                r.RefusedLocally(reply, result.Failure?.Kind == SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
+                DeliveryLog.RefusedLocally(_mailer.Logger, r.Address, host, reply.ToString());
+            }
+            else if (reply.IsPermanentNegative)
             {
                 r.Finish(DeliveryStatus.Failed, reply, result.Failure?.Kind is SmtpFailureKind.InvalidContent or SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
             }
@@ -411,6 +539,15 @@ internal sealed class DomainDelivery
     private DeliveryAttemptOutcome EndOfRound(string? host, IPEndPoint? endPoint, SmtpFailure? failure = null)
     {
         _roundFinished = true;
+        foreach (var r in _recipients)
+        {
+            // Every address of the round refused it locally (none deferred it): that is final.
+            if (r.IsPending && r.IsRetryable && r.LocalRefusal is { } refusal && !r.DeferredThisRound)
+            {
+                r.Finish(DeliveryStatus.Failed, refusal, r.LocalRefusalDetail);
+            }
+        }
+
         var pending = CountPending(out var retryable);
         return new DeliveryAttemptOutcome(_domain, retryable > 0 ? DeliveryNextStep.RetryLater : DeliveryNextStep.Done, pending, host, endPoint, failure);
     }
@@ -431,7 +568,7 @@ internal sealed class DomainDelivery
         return pending;
     }
 
-    private readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext);
+    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext);
 }
 
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
@@ -463,6 +600,17 @@ internal sealed class RecipientState(string address, long startTimestamp)
 
     public long FinishedTimestamp { get; private set; }
 
+    /// <summary>The last local refusal (SMTPUTF8, 8BITMIME, SIZE not offered), while other addresses may still take it.</summary>
+    public SmtpReply? LocalRefusal { get; private set; }
+
+    public string? LocalRefusalDetail { get; private set; }
+
+    /// <summary>True when an address of the current round deferred this recipient (4xx, no connection): a local refusal elsewhere is then not final.</summary>
+    public bool DeferredThisRound { get; private set; }
+
+    private string? _deferredHost;
+    private IPAddress? _deferredAddress;
+
     public void At(string host, IPAddress address)
     {
         MxHost = host;
@@ -474,7 +622,28 @@ internal sealed class RecipientState(string address, long startTimestamp)
         // The last host tried decides what is reported.
         Reply = reply;
         Detail = detail;
+        DeferredThisRound = true;
+        _deferredHost = MxHost;
+        _deferredAddress = ServerAddress;
     }
+
+    /// <summary>This address cannot take the recipient; a deferral from another address of the round stays what is reported.</summary>
+    public void RefusedLocally(SmtpReply reply, string? detail)
+    {
+        LocalRefusal = reply;
+        LocalRefusalDetail = detail;
+        if (DeferredThisRound)
+        {
+            MxHost = _deferredHost;
+            ServerAddress = _deferredAddress;
+            return;
+        }
+
+        Reply = reply;
+        Detail = detail;
+    }
+
+    public void NewRound() => DeferredThisRound = false;
 
     public void Policy(string hint)
     {

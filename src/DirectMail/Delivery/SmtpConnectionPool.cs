@@ -13,7 +13,10 @@ namespace DirectMail.Delivery;
 /// <summary>
 /// Open SMTP sessions kept for reuse across SendAsync calls, per MX address: at most
 /// <see cref="DirectMailOptions.MaxConnectionsPerHost"/> open to one address, idle ones probed with NOOP after a
-/// short pause and closed with QUIT after <see cref="DirectMailOptions.PooledConnectionIdleTimeout"/>.
+/// short pause (the probe waits <see cref="DirectMailOptions.PooledConnectionProbeTimeout"/>, not the command timeout)
+/// and closed with QUIT after <see cref="DirectMailOptions.PooledConnectionIdleTimeout"/>. An address's entry lives only
+/// while a session to it is leased, being opened or idle: the pool does not keep every host it ever saw, and its prune
+/// timer runs only while idle sessions exist.
 /// </summary>
 internal sealed class SmtpConnectionPool : IAsyncDisposable
 {
@@ -24,6 +27,10 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<PoolKey, HostPool> _hosts = new();
     private readonly ITimer _pruning;
+    private readonly TimeSpan _prunePeriod;
+    private readonly object _timerGate = new();
+    private readonly object _pruneGate = new();
+    private volatile bool _pruneArmed;
     private volatile bool _disposed;
 
     public SmtpConnectionPool(DirectMailOptions options, ILogger sessionLogger, TimeProvider time)
@@ -33,23 +40,64 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         _plainSessionOptions = options.ToSessionOptions(plaintext: true);
         _sessionLogger = sessionLogger;
         _time = time;
-        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.PooledConnectionIdleTimeout.Ticks / 2));
-        _pruning = time.CreateTimer(static state => ((SmtpConnectionPool)state!).Prune(), this, period, period);
+        _prunePeriod = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.PooledConnectionIdleTimeout.Ticks / 2));
+
+        // Created stopped: armed when a session goes idle, stopped again when none is left.
+        _pruning = time.CreateTimer(static state => ((SmtpConnectionPool)state!).Prune(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>How many addresses the pool holds an entry for (leased, connecting or idle sessions).</summary>
+    internal int HostCount => _hosts.Count;
+
+    /// <summary>True while the prune timer is running (only while idle sessions may exist).</summary>
+    internal bool IsPruneTimerArmed => _pruneArmed;
 
     /// <summary>Gives a ready session to the address: an idle one that still works, or a new one.</summary>
     /// <returns>A lease holding the session, or, when connecting failed, the reason (and no session).</returns>
     public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var pool = _hosts.GetOrAdd(new PoolKey(endPoint, host, plaintext), static (_, max) => new HostPool(max), _options.MaxConnectionsPerHost);
-        await pool.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var key = new PoolKey(endPoint, host, plaintext);
+        HostPool pool;
+        while (true)
+        {
+            pool = _hosts.GetOrAdd(key, static (k, max) => new HostPool(k, max), _options.MaxConnectionsPerHost);
+            if (pool.TryEnter())
+            {
+                break;
+            }
+
+            // Retired by Prune or by the last user between the lookup and here: a fresh entry replaces it.
+        }
+
+        try
+        {
+            await pool.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Leave(pool);
+            throw;
+        }
+
         try
         {
             while (pool.Idle.TryPop(out var idle))
             {
                 var age = _time.GetElapsedTime(idle.Since);
-                if (age <= _options.PooledConnectionIdleTimeout && (age <= _options.PooledConnectionProbeAfter || await idle.Session.NoOpAsync(cancellationToken).ConfigureAwait(false)))
+                bool reusable;
+                try
+                {
+                    reusable = age <= _options.PooledConnectionIdleTimeout && (age <= _options.PooledConnectionProbeAfter || await ProbeAsync(idle.Session, cancellationToken).ConfigureAwait(false));
+                }
+                catch
+                {
+                    // Canceled during the probe: the session closed its connection; it is disposed and counted out.
+                    await CloseAsync(idle.Session).ConfigureAwait(false);
+                    throw;
+                }
+
+                if (reusable)
                 {
                     return new Lease(pool, idle.Session, fromPool: true, null);
                 }
@@ -63,6 +111,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             {
                 await session.DisposeAsync().ConfigureAwait(false);
                 pool.Slots.Release();
+                Leave(pool);
                 return new Lease(null, null, fromPool: false, result);
             }
 
@@ -72,6 +121,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         catch
         {
             pool.Slots.Release();
+            Leave(pool);
             throw;
         }
     }
@@ -87,6 +137,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         if (session.IsUsable && !_disposed)
         {
             pool.Idle.Push(new IdleSession(session, _time.GetTimestamp()));
+            ArmPruning();
         }
         else
         {
@@ -94,6 +145,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         }
 
         pool.Slots.Release();
+        Leave(pool);
     }
 
     public async ValueTask DisposeAsync()
@@ -112,10 +164,26 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         await Task.WhenAll(closing).ConfigureAwait(false);
     }
 
-    private void Prune()
+    /// <summary>Closes idle sessions older than the idle timeout, forgets addresses left with no session, and stops the timer when no idle session is left.</summary>
+    internal void Prune()
     {
+        lock (_pruneGate)
+        {
+            PruneLocked();
+        }
+    }
+
+    private void PruneLocked()
+    {
+        var idleLeft = false;
         foreach (var pool in _hosts.Values)
         {
+            // Counted in as a user while the stack is emptied and refilled, so that the entry is not retired meanwhile.
+            if (!pool.TryEnter())
+            {
+                continue;
+            }
+
             // Sessions come back newest on top: pop all, keep the fresh ones in their order, close the stale ones.
             var keep = new List<IdleSession>();
             while (pool.Idle.TryPop(out var idle))
@@ -134,6 +202,62 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             {
                 pool.Idle.Push(keep[i]);
             }
+
+            idleLeft |= keep.Count > 0;
+            Leave(pool);
+        }
+
+        if (idleLeft || _disposed)
+        {
+            return;
+        }
+
+        lock (_timerGate)
+        {
+            _pruneArmed = false;
+            _pruning.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        // A session that went idle while the timer was being stopped saw it still armed: look once more.
+        foreach (var pool in _hosts.Values)
+        {
+            if (!pool.Idle.IsEmpty)
+            {
+                ArmPruning();
+                return;
+            }
+        }
+    }
+
+    private void ArmPruning()
+    {
+        if (_pruneArmed)
+        {
+            return;
+        }
+
+        lock (_timerGate)
+        {
+            if (!_pruneArmed && !_disposed)
+            {
+                _pruneArmed = true;
+                _pruning.Change(_prunePeriod, _prunePeriod);
+            }
+        }
+    }
+
+    /// <summary>A renter is done with the entry (its lease returned, or its connect failed): the entry goes when it was the last and nothing is idle.</summary>
+    private void Leave(HostPool pool)
+    {
+        pool.Exit();
+        TryRetire(pool);
+    }
+
+    private void TryRetire(HostPool pool)
+    {
+        if (pool.TryRetire())
+        {
+            _hosts.TryRemove(new KeyValuePair<PoolKey, HostPool>(pool.Key, pool));
         }
     }
 
@@ -150,15 +274,75 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         }
     }
 
-    private readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext);
+    /// <summary>NOOP with its own short deadline: a peer that went silent costs the probe timeout, not the command timeout.</summary>
+    private async ValueTask<bool> ProbeAsync(SmtpSession session, CancellationToken cancellationToken)
+    {
+        using var probe = new CancellationTokenSource(_options.PooledConnectionProbeTimeout, _time);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), probe);
+        try
+        {
+            return await session.NoOpAsync(probe.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The probe timed out; the session closed its connection. A fresh one is opened.
+            return false;
+        }
+    }
+
+    internal readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext);
 
     internal readonly record struct IdleSession(SmtpSession Session, long Since);
 
-    internal sealed class HostPool(int maxConnections)
+    internal sealed class HostPool(PoolKey key, int maxConnections)
     {
+        private readonly object _gate = new();
+        private int _users;
+        private bool _retired;
+
+        public PoolKey Key { get; } = key;
+
         public SemaphoreSlim Slots { get; } = new(maxConnections, maxConnections);
 
         public ConcurrentStack<IdleSession> Idle { get; } = new();
+
+        /// <summary>Counts a renter in; false when the entry was retired (removed from the pool) meanwhile.</summary>
+        public bool TryEnter()
+        {
+            lock (_gate)
+            {
+                if (_retired)
+                {
+                    return false;
+                }
+
+                _users++;
+                return true;
+            }
+        }
+
+        public void Exit()
+        {
+            lock (_gate)
+            {
+                _users--;
+            }
+        }
+
+        /// <summary>Retires the entry when no renter holds or waits for it and no session is idle in it.</summary>
+        public bool TryRetire()
+        {
+            lock (_gate)
+            {
+                if (_retired || _users > 0 || !Idle.IsEmpty)
+                {
+                    return false;
+                }
+
+                _retired = true;
+                return true;
+            }
+        }
     }
 
     /// <summary>A session lent by the pool, or why none could be had.</summary>
@@ -178,15 +362,29 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
 /// <summary>
 /// MX addresses that answered 421 (service closing, RFC 5321 section 3.8), left alone for a while across all SendAsync
-/// calls so that an overloaded server is not hammered.
+/// calls so that an overloaded server is not hammered. Expired entries are dropped when checked and whenever another
+/// address is marked, so only addresses that answered 421 within the backoff time are kept.
 /// </summary>
 internal sealed class HostBackoff(TimeProvider time, TimeSpan duration)
 {
     private readonly ConcurrentDictionary<IPEndPoint, long> _until = new();
 
+    /// <summary>How many addresses are kept (backing off, or expired and not yet swept).</summary>
+    internal int Count => _until.Count;
+
     public DateTimeOffset Mark(IPEndPoint endPoint)
     {
-        _until[endPoint] = time.GetTimestamp() + (long)(duration.TotalSeconds * time.TimestampFrequency);
+        // Rare (a 421): the moment to forget the addresses whose backoff is over.
+        var now = time.GetTimestamp();
+        foreach (var entry in _until)
+        {
+            if (now >= entry.Value)
+            {
+                _until.TryRemove(entry);
+            }
+        }
+
+        _until[endPoint] = now + (long)(duration.TotalSeconds * time.TimestampFrequency);
         return time.GetUtcNow() + duration;
     }
 

@@ -90,7 +90,7 @@ public static class DirectMailServiceCollectionExtensions
         {
             var any = false;
             var builder = new ResiliencePipelineBuilder<DeliveryAttemptOutcome> { Name = DeliveryResilience.PipelineName, TimeProvider = time };
-            builder.ConfigureTelemetry(new Polly.Telemetry.TelemetryOptions { LoggerFactory = loggerFactory });
+            builder.ConfigureTelemetry(new Polly.Telemetry.TelemetryOptions { LoggerFactory = loggerFactory, SeverityProvider = DeliveryResilience.Severity });
             foreach (var callback in callbacks)
             {
                 callback.Configure(builder, options);

@@ -33,6 +33,15 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 4008, Level = LogLevel.Debug, Message = "TLS handshake with {MxHost} [{Address}] failed; trying the same address without TLS, as opportunistic TLS allows")]
     public static partial void TlsFallbackToPlaintext(ILogger logger, string mxHost, string address);
 
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Debug, Message = "{Recipient} cannot be sent through {MxHost}: {Reply}; the next MX address may take it")]
+    public static partial void RefusedLocally(ILogger logger, string recipient, string mxHost, string reply);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Debug, Message = "The MX lookup of {Domain} is still running after {Threshold}; it goes on without a concurrency slot (DirectMail:MaxConcurrentDomains)")]
+    public static partial void SlowLookup(ILogger logger, string domain, TimeSpan threshold);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Debug, Message = "The connection to {MxHost} for {Domain} is still not ready after {Threshold}; it goes on without a concurrency slot (DirectMail:MaxConcurrentDomains)")]
+    public static partial void SlowConnect(ILogger logger, string mxHost, string domain, TimeSpan threshold);
+
     [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Send canceled with {Pending} recipients of {Domain} still pending")]
     public static partial void Canceled(ILogger logger, string domain, int pending);
 }
