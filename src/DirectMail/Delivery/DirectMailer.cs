@@ -90,7 +90,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.send");
         activity?.SetTag("directmail.recipients", envelope.Recipients.Count);
 
-        // Recipients grouped by domain, in A-label form (the envelope converted Unicode domains) and lower case.
+        // Recipients grouped by domain, in A-label form without the root dot (as the envelope writes them) and lower case.
         var count = envelope.Recipients.Count;
         var states = new RecipientState[count];
         var groups = new Dictionary<string, List<RecipientState>>(StringComparer.Ordinal);
@@ -98,7 +98,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             states[i] = new RecipientState(envelope.Recipients[i], started);
             var wire = envelope.GetWireRecipient(i);
-            var domain = wire[(wire.LastIndexOf('@') + 1)..].TrimEnd('.').ToLowerInvariant();
+            var domain = wire[(wire.LastIndexOf('@') + 1)..].ToLowerInvariant();
             if (!groups.TryGetValue(domain, out var group))
             {
                 groups[domain] = group = new List<RecipientState>();

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -15,6 +16,8 @@ internal readonly struct MxDomain
     // UTS 46 with the STD3 rules: only letters, digits and hyphens survive, as RFC 5321 section 2.3.5 requires of
     // host names. IdnMapping is thread-safe for conversions once configured.
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+
+    private static readonly SearchValues<char> DigitsAndDots = SearchValues.Create("0123456789.");
 
     private MxDomain(string? name, IPAddress? literal, string? error)
     {
@@ -101,26 +104,38 @@ internal readonly struct MxDomain
             return Invalid($"'{Printable(input)}' is an IP address, not a domain name; an address literal is written [{ascii}].");
         }
 
+        if (!ascii.AsSpan().ContainsAnyExcept(DigitsAndDots))
+        {
+            // "010.0.0.1", "127.1" or "2130706433": no top-level domain is all digits, and inet_aton would read these
+            // as addresses (octal, or with parts left out), so they are neither a name nor an address.
+            return Invalid($"'{Printable(input)}' is all digits: not a domain name, and not an address either; an IPv4 address literal is four decimal numbers in brackets, such as [192.0.2.1].");
+        }
+
         return new MxDomain(ascii, null, null);
     }
 
-    /// <summary>True for four dot-separated decimal numbers, which DNS would take as a name and a mail server as an address.</summary>
+    /// <summary>
+    /// True for four dot-separated decimal numbers from 0 to 255 without leading zeros, which DNS would take as a
+    /// name and a mail server as an address. Only this spelling counts: <see cref="IPAddress.Parse(string)"/> reads it
+    /// in decimal, where it would read "010.0.0.1" as octal (8.0.0.1).
+    /// </summary>
     public static bool IsDottedQuad(ReadOnlySpan<char> name)
     {
-        var dots = 0;
-        foreach (var c in name)
+        Span<byte> octets = stackalloc byte[4];
+        if (!SmtpSyntax.TryParseIPv4(name, octets))
         {
-            if (c == '.')
-            {
-                dots++;
-            }
-            else if ((uint)(c - '0') > 9)
+            return false;
+        }
+
+        for (var i = 0; i < name.Length - 1; i++)
+        {
+            if (name[i] == '0' && (i == 0 || name[i - 1] == '.') && name[i + 1] != '.')
             {
                 return false;
             }
         }
 
-        return dots == 3 && IPAddress.TryParse(name, out var address) && address.AddressFamily == AddressFamily.InterNetwork;
+        return true;
     }
 
     /// <summary>The input made safe to put in a message: control characters escaped, cut at 100 characters.</summary>
@@ -145,18 +160,15 @@ internal readonly struct MxDomain
 
     private static MxDomain ParseLiteral(string input)
     {
-        if (!SmtpSyntax.IsAddressLiteral(input))
+        // The address comes from the numbers read by the RFC 5321 grammar, never from IPAddress.Parse, which would
+        // take "[0127.0.0.1]" as octal (87.0.0.1) and "[IPv6:[::1]:25]" or a zone index as an address.
+        if (!SmtpSyntax.TryParseAddressLiteral(input, out var address, out var error))
         {
-            return Invalid($"'{Printable(input)}' is not an address literal DirectMail can use: [192.0.2.1] or [IPv6:2001:db8::1] (RFC 5321 section 4.1.3).");
+            return Invalid($"'{Printable(input)}' is not an address literal DirectMail can use: {error}");
         }
 
-        var inner = input.AsSpan(1, input.Length - 2);
-        var isV6 = inner.StartsWith("IPv6:", StringComparison.OrdinalIgnoreCase);
-        var address = IPAddress.Parse(isV6 ? inner[5..] : inner);
-
-        // One canonical spelling, so the same literal is the same target whatever its case or zero-compression.
-        var canonical = isV6 ? $"[IPv6:{address}]" : $"[{address}]";
-        return new MxDomain(canonical, address, null);
+        // One canonical spelling, so the same literal is the same target whatever its case, zero-compression or leading zeros.
+        return new MxDomain(SmtpSyntax.FormatAddressLiteral(address), address, null);
     }
 
     private static MxDomain Invalid(string error) => new(null, null, error);

@@ -1,27 +1,20 @@
 using System;
-using System.Buffers;
+using DirectMail.Smtp;
 
 namespace DirectMail.Mime;
 
 /// <summary>Checks on what goes into headers: every check runs when a value is given, before anything is written.</summary>
 internal static class MimeSyntax
 {
-    // C0 controls (TAB, CR and LF included), DEL, C1 controls, and the Unicode line and paragraph separators:
-    // any of them in a header could end the field and start another (header injection) or end an SMTP command.
-    private static readonly SearchValues<char> HeaderControls = SearchValues.Create(
-        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
-        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"
-        + "\u007F\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008D\u008E\u008F"
-        + "\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009D\u009E\u009F\u2028\u2029");
-
     /// <summary>Throws when <paramref name="value"/> holds CR, LF, NUL or another control character.</summary>
     public static void ThrowOnControl(string value, string paramName, string what)
     {
-        var index = value.AsSpan().IndexOfAny(HeaderControls);
+        // The same set as in SMTP commands: C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+        var index = value.AsSpan().IndexOfAny(SmtpSyntax.Controls);
         if (index >= 0)
         {
             throw new ArgumentException(
-                $"The {what} contains the control character U+{(int)value[index]:X4} at position {index}; CR, LF, NUL and other controls are refused because they could end the header or SMTP command and inject another.",
+                $"The {what} contains the {(value[index] >= '\u2028' ? "line or paragraph separator" : "control character")} U+{(int)value[index]:X4} at position {index}; CR, LF, NUL, other controls and line separators are refused because they could end the header or SMTP command and inject another.",
                 paramName);
         }
     }

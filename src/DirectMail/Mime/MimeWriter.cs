@@ -736,23 +736,28 @@ internal sealed class MimeWriter : IDisposable
         var stop = _length + FlushThreshold;
         while (position < text.Length && _length < stop)
         {
+            // The line break is looked for only within the next slice and the character after it: searching the
+            // whole rest of the text for it, once per slice, made one long line cost quadratic time.
             var rest = text.AsSpan(position);
-            var end = rest.IndexOfAny('\r', '\n');
-            var line = end < 0 ? rest : rest[..end];
+            var window = rest.Length > TextSliceChars ? rest[..(TextSliceChars + 1)] : rest;
+            var end = window.IndexOfAny('\r', '\n');
+            ReadOnlySpan<char> slice;
+            var lastSlice = end >= 0 || window.Length == rest.Length;
             var lineBreak = 0;
-            if (end >= 0)
+            if (lastSlice)
             {
-                lineBreak = rest[end] == '\r' && end + 1 < rest.Length && rest[end + 1] == '\n' ? 2 : 1;
+                // The rest of the line fits in one slice.
+                slice = end < 0 ? rest : rest[..end];
+                if (end >= 0)
+                {
+                    lineBreak = rest[end] == '\r' && end + 1 < rest.Length && rest[end + 1] == '\n' ? 2 : 1;
+                }
             }
-
-            // A long line is written in slices that never split a surrogate pair.
-            var slice = line;
-            var lastSlice = true;
-            if (slice.Length > TextSliceChars)
+            else
             {
-                var cut = char.IsHighSurrogate(slice[TextSliceChars - 1]) ? TextSliceChars - 1 : TextSliceChars;
-                slice = slice[..cut];
-                lastSlice = false;
+                // A long line is written in slices that never split a surrogate pair.
+                var cut = char.IsHighSurrogate(rest[TextSliceChars - 1]) ? TextSliceChars - 1 : TextSliceChars;
+                slice = rest[..cut];
             }
 
             switch (encoding)

@@ -15,7 +15,10 @@ public sealed class SmtpEnvelope
 
     /// <summary>Creates an envelope.</summary>
     /// <param name="sender">The reverse path without angle brackets; empty for a null sender (bounces and notifications).</param>
-    /// <param name="recipients">One or more recipient addresses without angle brackets; duplicates are removed, the first kept.</param>
+    /// <param name="recipients">
+    /// One or more recipient addresses without angle brackets; duplicates are removed, the first kept. Addresses are
+    /// compared in their wire form: domain in A-labels, without case and without a root dot, address literal in one spelling.
+    /// </param>
     /// <exception cref="ArgumentException">An address is malformed, holds CR, LF or another control character, or there is no recipient.</exception>
     public SmtpEnvelope(string sender, IEnumerable<string> recipients)
     {
@@ -32,7 +35,8 @@ public sealed class SmtpEnvelope
         {
             var normalized = SmtpSyntax.NormalizeMailbox(recipient, nameof(recipients), allowEmpty: false, out var needsUtf8);
 
-            // The local part is case-sensitive in principle (RFC 5321 section 2.4); the domain is not.
+            // The local part is case-sensitive in principle (RFC 5321 section 2.4); the domain is not. The wire form has
+            // no root dot, so "a@example.com." and "a@example.com" are one recipient.
             if (!seen.Add(CaseFoldDomain(normalized)))
             {
                 continue;
