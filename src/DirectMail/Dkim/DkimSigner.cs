@@ -33,6 +33,7 @@ public sealed class DkimSigner : IDisposable
     private readonly TimeProvider _time;
     private readonly byte[][] _headerNames;
     private readonly bool[] _overSigned;
+    private readonly int _namesCapacity;
     private readonly byte[] _aTag;
     private readonly byte[] _cTag;
     private readonly byte[] _dTag;
@@ -85,6 +86,7 @@ public sealed class DkimSigner : IDisposable
         for (var n = 0; n < _headerNames.Length; n++)
         {
             _overSigned[n] = IsAtMostOnce(_headerNames[n]);
+            _namesCapacity += _headerNames[n].Length + 4; // one more h= entry of each name, with its folding
         }
 
         _aTag = "a=rsa-sha256;"u8.ToArray();
@@ -173,7 +175,7 @@ public sealed class DkimSigner : IDisposable
             names += message.GetFieldName(i).Length + 4;
         }
 
-        return 512 + (2 * (_dTag.Length + _sTag.Length + names)) + (_headerNames.Length * 24) + (2 * _base64SignatureLength);
+        return 512 + (2 * (_dTag.Length + _sTag.Length + names)) + _namesCapacity + (2 * _base64SignatureLength);
     }
 
     /// <summary>
