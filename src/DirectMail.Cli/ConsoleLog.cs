@@ -79,11 +79,12 @@ internal sealed class ConsoleLog : ILoggerProvider
                         _labels.Add(conversation, label);
                     }
 
-                    _transcript.WriteLine($"--- {label}");
+                    _transcript.WriteLine(Display.Line($"--- {label}"));
                     _lastConversation = conversation;
                 }
 
-                _transcript.WriteLine(message);
+                // Server lines come escaped from the library already; escaping again changes nothing and covers the rest.
+                _transcript.WriteLine(Display.Line(message));
                 _transcript.Flush();
             }
 
@@ -106,10 +107,10 @@ internal sealed class ConsoleLog : ILoggerProvider
                 LogLevel.Error => "error",
                 _ => "critical",
             };
-            _verbose.WriteLine($"{name}: {category}: {message}");
+            _verbose.WriteLine($"{name}: {category}: {Display.Line(message)}");
             if (exception is not null)
             {
-                _verbose.WriteLine(exception.ToString());
+                _verbose.WriteLine(Display.Lines(exception.ToString()));
             }
 
             _verbose.Flush();

@@ -69,7 +69,7 @@ internal static class Describe
     {
         if (!resolution.IsSuccess)
         {
-            output.WriteLine(resolution.Message);
+            output.WriteLine(Display.Line(resolution.Message));
             output.WriteLine(Explain(resolution));
         }
         else
@@ -82,7 +82,7 @@ internal static class Describe
             output.WriteLine("  pref  host / addresses");
             foreach (var target in resolution.Targets)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {target.Preference,4}  {target.Host}"));
+                output.WriteLine(Display.Line(string.Create(CultureInfo.InvariantCulture, $"  {target.Preference,4}  {target.Host}")));
                 foreach (var address in target.Addresses)
                 {
                     output.WriteLine($"        {address.Address.ToString().PadRight(width)}  {Scope(address.Scope)}");
@@ -98,7 +98,7 @@ internal static class Describe
 
         foreach (var warning in resolution.Warnings)
         {
-            output.WriteLine("warning: " + warning);
+            output.WriteLine(Display.Line("warning: " + warning));
         }
     }
 
@@ -124,7 +124,7 @@ internal static class Describe
                 ? new ReplyJson { Code = reply.Code, EnhancedStatusCode = reply.EnhancedStatusCode?.ToString(), Text = ReplyText(reply) }
                 : null,
         };
-        output.WriteLine(JsonSerializer.Serialize(json, CliJsonContext.Readable.MxJson));
+        output.WriteLine(Display.Json(JsonSerializer.Serialize(json, CliJsonContext.Readable.MxJson)));
     }
 
     public static void PrintText(DeliveryReport report, TextWriter output)
@@ -146,24 +146,25 @@ internal static class Describe
                 }
             }
 
-            output.WriteLine(line);
+            // The reply, detail, hint and notes carry server text: each printed line is escaped (Display).
+            output.WriteLine(Display.Line(line.ToString()));
             if (r.Detail is not null && (r.Reply is null || !r.Reply.Text.Contains(r.Detail, StringComparison.Ordinal)))
             {
-                output.WriteLine("  " + r.Detail);
+                output.WriteLine(Display.Line("  " + r.Detail));
             }
 
             if (r.Hint is not null)
             {
-                output.WriteLine("  hint: " + r.Hint);
+                output.WriteLine(Display.Line("  hint: " + r.Hint));
             }
         }
 
         foreach (var diagnostic in report.Diagnostics)
         {
-            output.WriteLine("note: " + diagnostic);
+            output.WriteLine(Display.Line("note: " + diagnostic));
         }
 
-        output.WriteLine(report.ToString());
+        output.WriteLine(Display.Line(report.ToString()));
         if (report.DeferredCount > 0)
         {
             output.WriteLine("Deferred recipients may be delivered later: send to them again in a few minutes (a mail queue does this for you).");
@@ -196,7 +197,7 @@ internal static class Describe
             }).ToArray(),
             Diagnostics = report.Diagnostics.ToArray(),
         };
-        output.WriteLine(JsonSerializer.Serialize(json, CliJsonContext.Readable.SendJson));
+        output.WriteLine(Display.Json(JsonSerializer.Serialize(json, CliJsonContext.Readable.SendJson)));
     }
 
     /// <summary>The exit code of a report: 0 all delivered, 69 some failed, 75 some deferred and none failed.</summary>

@@ -82,11 +82,11 @@ internal static class DoctorCommand
         var report = await new SenderDoctor(loggerFactory.CreateLogger<SenderDoctor>()).CheckAsync(request, cancellationToken).ConfigureAwait(false);
         if (json)
         {
-            Console.Out.WriteLine(report.ToJson());
+            Console.Out.WriteLine(Display.Json(report.ToJson()));
         }
         else
         {
-            Console.Out.Write(report.ToText(details: verbose));
+            Console.Out.Write(Display.Lines(report.ToText(details: verbose))); // DNS text is a hostile server's text too
         }
 
         return report.IsReady ? ExitCodes.Success : ExitCodes.NotReady;

@@ -39,7 +39,7 @@ internal static class Program
             {
                 // Usage errors: one line naming what is wrong, and where the help is.
                 var command = CommandPath(parse.CommandResult);
-                Console.Error.WriteLine($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(OneLine(e.Message))))} See '{command} --help'.");
+                Console.Error.WriteLine(Display.Line($"{command}: {string.Join(" ", parse.Errors.Select(e => EndSentence(OneLine(e.Message))))} See '{command} --help'."));
                 return ExitCodes.Usage;
             }
 
@@ -47,10 +47,10 @@ internal static class Program
         }
         catch (CliException e)
         {
-            Console.Error.WriteLine("directmail: " + e.Message);
+            Console.Error.WriteLine(Display.Line("directmail: " + e.Message));
             if (Options.IsVerbose(parse) && e.InnerException is not null)
             {
-                Console.Error.WriteLine(e.InnerException);
+                Console.Error.WriteLine(Display.Lines(e.InnerException.ToString()));
             }
 
             return e.ExitCode;
@@ -62,10 +62,10 @@ internal static class Program
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"directmail: {OneLine(e.Message)} ({e.GetType().Name}; --verbose shows where)");
+            Console.Error.WriteLine(Display.Line($"directmail: {OneLine(e.Message)} ({e.GetType().Name}; --verbose shows where)"));
             if (Options.IsVerbose(parse))
             {
-                Console.Error.WriteLine(e);
+                Console.Error.WriteLine(Display.Lines(e.ToString()));
             }
 
             return ExitCodes.Internal;

@@ -139,7 +139,18 @@ internal static class SendCommand
         }
         else
         {
-            var message = new EmailMessage { From = from, Subject = parse.GetValue(Subject) };
+            // What the library refuses in a header (a control character in the subject or a file name: header
+            // injection) is wrong input, exit 65, as an address is.
+            var message = new EmailMessage { From = from };
+            try
+            {
+                message.Subject = parse.GetValue(Subject);
+            }
+            catch (ArgumentException e)
+            {
+                throw CliException.Input($"--subject: {CliException.Reason(e)}", e);
+            }
+
             AddAll(message.To, to);
             AddAll(message.Cc, cc);
             AddAll(message.Bcc, bcc);
@@ -162,7 +173,14 @@ internal static class SendCommand
             foreach (var file in parse.GetValue(Attach) ?? [])
             {
                 InputFiles.RequireReadable("--attach", file);
-                message.Attachments.Add(Attachment.FromFile(file.FullName));
+                try
+                {
+                    message.Attachments.Add(Attachment.FromFile(file.FullName));
+                }
+                catch (ArgumentException e)
+                {
+                    throw CliException.Input($"--attach '{file}': {CliException.Reason(e)}", e);
+                }
             }
 
             envelope = message.CreateEnvelope();

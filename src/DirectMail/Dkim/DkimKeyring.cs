@@ -7,8 +7,9 @@ namespace DirectMail.Dkim;
 
 /// <summary>
 /// The DKIM keys of <c>DirectMail:Dkim</c>, by domain (several domains, several selectors each: every key of the
-/// chosen domain signs). A message is signed with the keys of its From domain (what DMARC aligns with), or failing
-/// that of its envelope sender's domain; with none, it is sent unsigned and a warning is logged.
+/// chosen domain signs). A message is signed with the keys of its From domain (what DMARC aligns with), read as
+/// receivers read it (RFC 5322: comments, quoted strings, groups), or failing that of its envelope sender's domain;
+/// with none, it is sent unsigned and a warning is logged. A From that is not exactly one mailbox is never signed.
 /// </summary>
 internal sealed class DkimKeyring : DkimSignerSet, IDisposable
 {
@@ -102,8 +103,18 @@ internal sealed class DkimKeyring : DkimSignerSet, IDisposable
 
     public override DkimSigner[] Choose(DkimMessageHasher message, string? envelopeDomain, out string fromDomain)
     {
-        fromDomain = FromDomain(message);
-        if (fromDomain.Length > 0 && _byDomain.TryGetValue(fromDomain, out var signers))
+        // Keys are chosen by the domain receivers see in From: a From that is not one mailbox (two mailboxes, a
+        // group, two From fields, unparsable) gets no signature at all, since a receiver may take another of its
+        // domains than a naive reader would; never the envelope domain's either, so that a tenant cannot have a
+        // message that shows another domain signed by it.
+        var kind = From(message, out fromDomain);
+        if (kind == DkimFromKind.NotOneMailbox)
+        {
+            fromDomain = "(a From field that is not exactly one mailbox)";
+            return [];
+        }
+
+        if (kind == DkimFromKind.Mailbox && _byDomain.TryGetValue(fromDomain, out var signers))
         {
             return signers;
         }

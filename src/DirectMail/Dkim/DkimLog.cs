@@ -5,7 +5,7 @@ namespace DirectMail.Dkim;
 /// <summary>Log events of DKIM signing (event ids 5000-5099).</summary>
 internal static partial class DkimLog
 {
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Warning, Message = "Message from {FromDomain} (envelope sender domain {SenderDomain}) sent unsigned: no DKIM key is configured for either domain (DirectMail:Dkim)")]
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Warning, Message = "Message from {FromDomain} (envelope sender domain {SenderDomain}) sent unsigned: no DKIM key applies (DirectMail:Dkim signs with the keys of the domain of the single From mailbox, else of the envelope sender)")]
     public static partial void Unsigned(ILogger logger, string fromDomain, string senderDomain);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Signed with DKIM: d={Domain} s={Selector}")]

@@ -32,6 +32,8 @@ public sealed class DkimSigner : IDisposable
     private readonly object _signLock = new();
     private readonly TimeProvider _time;
     private readonly byte[][] _headerNames;
+    private readonly bool[] _overSigned;
+    private readonly int _namesCapacity;
     private readonly byte[] _aTag;
     private readonly byte[] _cTag;
     private readonly byte[] _dTag;
@@ -80,6 +82,13 @@ public sealed class DkimSigner : IDisposable
         }
 
         _headerNames = names.ToArray();
+        _overSigned = new bool[_headerNames.Length];
+        for (var n = 0; n < _headerNames.Length; n++)
+        {
+            _overSigned[n] = IsAtMostOnce(_headerNames[n]);
+            _namesCapacity += _headerNames[n].Length + 4; // one more h= entry of each name, with its folding
+        }
+
         _aTag = "a=rsa-sha256;"u8.ToArray();
         _cTag = Encoding.ASCII.GetBytes("c=" + Name(HeaderCanonicalization) + "/" + Name(BodyCanonicalization) + ";");
         _dTag = Encoding.ASCII.GetBytes("d=" + Domain + ";");
@@ -105,6 +114,18 @@ public sealed class DkimSigner : IDisposable
 
     /// <summary>The lower-case names of the header fields signed when present, From first.</summary>
     internal byte[][] HeaderNames => _headerNames;
+
+    /// <summary>
+    /// The header fields that RFC 5322 section 3.6 (and RFC 2045, RFC 2919, RFC 8058 for the MIME and list fields) allow
+    /// at most once: signed once more than they occur (absent ones once), so that a field added in front of a signed
+    /// message, a second Subject or a Reply-To where there was none, breaks the signature (RFC 6376 section 8.15).
+    /// </summary>
+    internal static readonly string[] AtMostOnce =
+    [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date", "message-id", "in-reply-to", "references",
+        "mime-version", "content-type", "content-transfer-encoding", "content-disposition", "content-id", "content-description",
+        "list-id", "list-unsubscribe", "list-unsubscribe-post",
+    ];
 
     /// <summary>The most octets the DKIM-Signature field takes when every signed field occurs at most twice (for SIZE).</summary>
     internal int MaxHeaderLength { get; }
@@ -154,7 +175,7 @@ public sealed class DkimSigner : IDisposable
             names += message.GetFieldName(i).Length + 4;
         }
 
-        return 512 + (2 * (_dTag.Length + _sTag.Length + names)) + (_headerNames.Length * 24) + (2 * _base64SignatureLength);
+        return 512 + (2 * (_dTag.Length + _sTag.Length + names)) + _namesCapacity + (2 * _base64SignatureLength);
     }
 
     /// <summary>
@@ -163,7 +184,7 @@ public sealed class DkimSigner : IDisposable
     /// </summary>
     internal int WriteHeader(DkimMessageHasher message, ReadOnlySpan<byte> bodyHash, Span<byte> destination)
     {
-        // How often each signed name occurs; From once more.
+        // How often each signed name occurs; the fields allowed at most once, once more.
         Span<int> counts = _headerNames.Length <= 64 ? stackalloc int[_headerNames.Length] : new int[_headerNames.Length];
         counts.Clear();
         for (var i = 0; i < message.FieldCount; i++)
@@ -179,7 +200,14 @@ public sealed class DkimSigner : IDisposable
             }
         }
 
-        counts[IndexOfFrom()]++;
+        for (var n = 0; n < counts.Length; n++)
+        {
+            if (_overSigned[n])
+            {
+                counts[n]++;
+            }
+        }
+
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var folder = new Folder(destination);
         WritePrefix(ref folder, counts, bodyHash, now);
@@ -332,17 +360,17 @@ public sealed class DkimSigner : IDisposable
         return false;
     }
 
-    private int IndexOfFrom()
+    private static bool IsAtMostOnce(byte[] name)
     {
-        for (var n = 0; n < _headerNames.Length; n++)
+        foreach (var once in AtMostOnce)
         {
-            if (_headerNames[n].AsSpan().SequenceEqual(FromName))
+            if (Ascii.Equals(name, once))
             {
-                return n;
+                return true;
             }
         }
 
-        return 0;
+        return false;
     }
 
     private void WritePrefix(ref Folder folder, scoped ReadOnlySpan<int> counts, scoped ReadOnlySpan<byte> bodyHash, long now)
@@ -419,8 +447,11 @@ public sealed class DkimSigner : IDisposable
     private int ComputeMaxHeaderLength()
     {
         Span<int> counts = stackalloc int[_headerNames.Length];
-        counts.Fill(2);
-        counts[IndexOfFrom()] = 3;
+        for (var n = 0; n < counts.Length; n++)
+        {
+            counts[n] = _overSigned[n] ? 3 : 2;
+        }
+
         var names = 0;
         foreach (var name in _headerNames)
         {

@@ -16,7 +16,11 @@ namespace DirectMail.Dkim;
 /// </remarks>
 public sealed class DkimSignerOptions
 {
-    /// <summary>Headers signed by default, in this order, when present; <c>From</c> is signed once more than it occurs.</summary>
+    /// <summary>
+    /// Headers signed by default, in this order, when present. Those a message may have at most once (From, Reply-To,
+    /// Sender, To, Cc, Subject, Date, Message-ID, In-Reply-To, References, the MIME and List fields) are signed once more
+    /// than they occur, absent ones included, so that none can be added without breaking the signature.
+    /// </summary>
     public static IReadOnlyList<string> DefaultHeaders { get; } =
     [
         "From", "Reply-To", "Sender", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
@@ -47,8 +51,12 @@ public sealed class DkimSignerOptions
 
     /// <summary>
     /// The header fields to sign, in order, when present (each as many times as it occurs). Empty (default) signs
-    /// <see cref="DefaultHeaders"/>. <c>From</c> is always signed, and signed once more than it occurs, so that no
-    /// second From can be added without breaking the signature.
+    /// <see cref="DefaultHeaders"/>. <c>From</c> is always signed. Every listed field that RFC 5322 allows at most once
+    /// (From, Sender, Reply-To, To, Cc, Bcc, Subject, Date, Message-ID, In-Reply-To, References, MIME-Version,
+    /// Content-Type, Content-Transfer-Encoding, Content-Disposition, Content-ID, Content-Description, List-Id,
+    /// List-Unsubscribe, List-Unsubscribe-Post) is signed once more than it occurs, so that no second one can be added
+    /// without breaking the signature. Each name must be an RFC 5322 field name: printable US-ASCII (33 to 126) except
+    /// the colon.
     /// </summary>
     public List<string> Headers { get; set; } = new();
 
@@ -92,11 +100,36 @@ public sealed class DkimSignerOptions
 
         foreach (var header in Headers)
         {
-            if (string.IsNullOrEmpty(header) || header.AsSpan().ContainsAny(": \t\r\n") || !System.Text.Ascii.IsValid(header))
+            // field-name = 1*ftext, ftext = %d33-57 / %d59-126 (RFC 5322 section 3.6.8): no control, space, colon or non-ASCII.
+            if (string.IsNullOrEmpty(header) || header.AsSpan().ContainsAnyExceptInRange('!', '~') || header.Contains(':', StringComparison.Ordinal))
             {
-                throw new ArgumentException($"{where}: '{header}' in Headers is not a header field name.", nameof(Headers));
+                throw new ArgumentException($"{where}: {DisplayName(header)} in Headers is not a header field name (RFC 5322: one or more printable US-ASCII characters, 33 to 126, except ':').", nameof(Headers));
             }
         }
+    }
+
+    /// <summary>A header name as it can be shown in a message: quoted, controls and non-ASCII as \uXXXX escapes.</summary>
+    private static string DisplayName(string? header)
+    {
+        if (header is null)
+        {
+            return "(null)";
+        }
+
+        var text = new System.Text.StringBuilder(header.Length + 2).Append('\'');
+        foreach (var c in header)
+        {
+            if (c is >= ' ' and <= '~')
+            {
+                text.Append(c);
+            }
+            else
+            {
+                text.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return text.Append('\'').ToString();
     }
 
     internal string LoadPem()

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Text;
 
 namespace DirectMail.Dkim;
@@ -51,11 +50,13 @@ internal abstract class DkimSignerSet
     public abstract DkimSigner[] Choose(DkimMessageHasher message, string? envelopeDomain, out string fromDomain);
 
     /// <summary>
-    /// The domain of the (first) From field's address, A-label and lower case; empty when there is none. For
-    /// <c>Name &lt;user@domain&gt;</c> the address in angle brackets is taken, otherwise the last <c>@</c>.
+    /// What the message's From says (see <see cref="DkimFromAddress"/>): its single mailbox's domain, A-label and lower
+    /// case, or no From, or not one mailbox (two From fields count as not one mailbox).
     /// </summary>
-    public static string FromDomain(DkimMessageHasher message)
+    public static DkimFromKind From(DkimMessageHasher message, out string domain)
     {
+        domain = string.Empty;
+        var kind = DkimFromKind.None;
         for (var i = 0; i < message.FieldCount; i++)
         {
             if (!Ascii.EqualsIgnoreCase(message.GetFieldName(i), "from"u8))
@@ -63,44 +64,17 @@ internal abstract class DkimSignerSet
                 continue;
             }
 
+            if (kind != DkimFromKind.None)
+            {
+                domain = string.Empty;
+                return DkimFromKind.NotOneMailbox;
+            }
+
             var value = message.GetField(i);
-            value = value[(value.IndexOf((byte)':') + 1)..];
-            var open = value.LastIndexOf((byte)'<');
-            if (open >= 0)
-            {
-                value = value[(open + 1)..];
-                var close = value.IndexOf((byte)'>');
-                if (close >= 0)
-                {
-                    value = value[..close];
-                }
-            }
-
-            var at = value.LastIndexOf((byte)'@');
-            if (at < 0)
-            {
-                return string.Empty;
-            }
-
-            var domain = value[(at + 1)..];
-            var end = 0;
-            while (end < domain.Length && (domain[end] >= 0x80 || char.IsAsciiLetterOrDigit((char)domain[end]) || domain[end] is (byte)'-' or (byte)'.'))
-            {
-                end++;
-            }
-
-            var text = Encoding.UTF8.GetString(domain[..end]).TrimEnd('.');
-            try
-            {
-                return text.Length == 0 ? string.Empty : new IdnMapping().GetAscii(text).ToLowerInvariant();
-            }
-            catch (ArgumentException)
-            {
-                return text.ToLowerInvariant();
-            }
+            kind = DkimFromAddress.Parse(value[(value.IndexOf((byte)':') + 1)..], out domain);
         }
 
-        return string.Empty;
+        return kind;
     }
 
     private static bool Contains(List<byte[]> names, byte[] name)

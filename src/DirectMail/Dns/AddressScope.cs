@@ -32,130 +32,177 @@ public enum AddressScope
     /// <summary><c>224.0.0.0/4</c> or <c>ff00::/8</c>: not a host.</summary>
     Multicast,
 
-    /// <summary><c>192.0.2.0/24</c>, <c>198.51.100.0/24</c>, <c>203.0.113.0/24</c> (RFC 5737) or <c>2001:db8::/32</c> (RFC 3849): examples, never routed.</summary>
+    /// <summary><c>192.0.2.0/24</c>, <c>198.51.100.0/24</c>, <c>203.0.113.0/24</c> (RFC 5737) or <c>2001:db8::/32</c> (RFC 3849) or <c>3fff::/20</c> (RFC 9637): examples, never routed.</summary>
     Documentation,
 
     /// <summary>
     /// Any other special-purpose range that is not globally reachable: <c>0.0.0.0/8</c>, <c>192.0.0.0/24</c>,
     /// <c>198.18.0.0/15</c> (benchmarking), <c>240.0.0.0/4</c> and the broadcast address, <c>100::/64</c> (discard),
-    /// <c>2001:2::/48</c> (benchmarking), <c>fec0::/10</c> (deprecated site-local).
+    /// <c>2001:2::/48</c> (benchmarking), <c>fec0::/10</c> (deprecated site-local), and IPv6 forms that carry a public
+    /// IPv4 address but are not globally reachable themselves (IPv4-compatible <c>::/96</c>, SIIT <c>::ffff:0:0:0/96</c>,
+    /// the NAT64 local-use prefix <c>64:ff9b:1::/48</c>).
     /// </summary>
     Reserved,
 }
 
-/// <summary>Classifies addresses into <see cref="AddressScope"/>s.</summary>
+/// <summary>
+/// Classifies addresses into <see cref="AddressScope"/>s with a table in the shape of the IANA IPv4 and IPv6
+/// special-purpose address registries (RFC 6890, as updated to 2024), one row per registry entry, plus the multicast
+/// blocks. The most specific row that contains the address decides. An IPv6 address that carries an IPv4 address
+/// (IPv4-mapped, IPv4-compatible, SIIT, NAT64, 6to4, Teredo) is judged by that IPv4 address as well: it is public
+/// only when the form itself is globally reachable and the IPv4 address it leads to is public.
+/// </summary>
 public static class AddressScopes
 {
-    /// <summary>Returns the scope of <paramref name="address"/>. An IPv4-mapped IPv6 address is classified as the IPv4 address it carries.</summary>
+    /// <summary>The registries as rows: network, scope when the address is the network's own, and the IPv4 address it embeds.</summary>
+    private static readonly Row[] Table =
+    [
+        // IPv4 special-purpose address registry.
+        V4("0.0.0.0/8", AddressScope.Reserved),           // "this network" (RFC 791)
+        V4("0.0.0.0/32", AddressScope.Unspecified),       // "this host on this network" (RFC 1122)
+        V4("10.0.0.0/8", AddressScope.Private),           // RFC 1918
+        V4("100.64.0.0/10", AddressScope.SharedCgnat),    // RFC 6598
+        V4("127.0.0.0/8", AddressScope.Loopback),         // RFC 1122
+        V4("169.254.0.0/16", AddressScope.LinkLocal),     // RFC 3927
+        V4("172.16.0.0/12", AddressScope.Private),        // RFC 1918
+        V4("192.0.0.0/24", AddressScope.Reserved),        // IETF protocol assignments (RFC 6890); its anycast /32s are no mail servers
+        V4("192.0.2.0/24", AddressScope.Documentation),   // TEST-NET-1 (RFC 5737)
+        V4("192.31.196.0/24", AddressScope.Public),       // AS112-v4 (RFC 7535): globally reachable
+        V4("192.52.193.0/24", AddressScope.Public),       // AMT (RFC 7450): globally reachable
+        V4("192.88.99.0/24", AddressScope.Reserved),      // deprecated 6to4 relay anycast (RFC 7526)
+        V4("192.168.0.0/16", AddressScope.Private),       // RFC 1918
+        V4("192.175.48.0/24", AddressScope.Public),       // AS112 direct delegation (RFC 7534): globally reachable
+        V4("198.18.0.0/15", AddressScope.Reserved),       // benchmarking (RFC 2544)
+        V4("198.51.100.0/24", AddressScope.Documentation), // TEST-NET-2 (RFC 5737)
+        V4("203.0.113.0/24", AddressScope.Documentation), // TEST-NET-3 (RFC 5737)
+        V4("224.0.0.0/4", AddressScope.Multicast),        // multicast address space registry (RFC 5771)
+        V4("240.0.0.0/4", AddressScope.Reserved),         // reserved (RFC 1112)
+        V4("255.255.255.255/32", AddressScope.Reserved),  // limited broadcast (RFC 919)
+
+        // IPv6 special-purpose address registry. Rows that carry an IPv4 address give where it is.
+        V6("::/128", AddressScope.Unspecified),                           // RFC 4291
+        V6("::1/128", AddressScope.Loopback),                             // RFC 4291
+        V6("::/96", AddressScope.Reserved, Embedded.Last32),              // IPv4-compatible, deprecated (RFC 4291 section 2.5.5.1)
+        V6("::ffff:0:0/96", AddressScope.Public, Embedded.Last32),        // IPv4-mapped (RFC 4291): reaches the IPv4 host on dual-stack sockets
+        V6("::ffff:0:0:0/96", AddressScope.Reserved, Embedded.Last32),    // IPv4-translated, SIIT (RFC 2765, RFC 7915)
+        V6("64:ff9b::/96", AddressScope.Public, Embedded.Last32),         // NAT64 well-known prefix (RFC 6052): globally reachable
+        V6("64:ff9b:1::/48", AddressScope.Reserved, Embedded.Last32),     // NAT64 local-use prefix (RFC 8215): not globally reachable
+        V6("100::/64", AddressScope.Reserved),                            // discard-only (RFC 6666)
+        V6("100:0:0:1::/64", AddressScope.Reserved),                      // dummy prefix (RFC 9780)
+        V6("2001::/23", AddressScope.Reserved),                           // IETF protocol assignments (RFC 2928)
+        V6("2001::/32", AddressScope.Public, Embedded.Teredo),            // Teredo (RFC 4380)
+        V6("2001:1::1/128", AddressScope.Public),                         // PCP anycast (RFC 7723): globally reachable
+        V6("2001:1::2/128", AddressScope.Public),                         // TURN anycast (RFC 8155): globally reachable
+        V6("2001:1::3/128", AddressScope.Public),                         // DNS-SD SRP anycast (RFC 9665): globally reachable
+        V6("2001:2::/48", AddressScope.Reserved),                         // benchmarking (RFC 5180)
+        V6("2001:3::/32", AddressScope.Public),                           // AMT (RFC 7450): globally reachable
+        V6("2001:4:112::/48", AddressScope.Public),                       // AS112-v6 (RFC 7535): globally reachable
+        V6("2001:10::/28", AddressScope.Reserved),                        // ORCHID, deprecated (RFC 4843)
+        V6("2001:20::/28", AddressScope.Public),                          // ORCHIDv2 (RFC 7343): globally reachable
+        V6("2001:30::/28", AddressScope.Public),                          // DRIP DETs (RFC 9374): globally reachable
+        V6("2001:db8::/32", AddressScope.Documentation),                  // RFC 3849
+        V6("2002::/16", AddressScope.Public, Embedded.SixToFour),         // 6to4 (RFC 3056)
+        V6("2620:4f:8000::/48", AddressScope.Public),                     // AS112 direct delegation (RFC 7534): globally reachable
+        V6("3fff::/20", AddressScope.Documentation),                      // RFC 9637
+        V6("5f00::/16", AddressScope.Reserved),                           // segment routing SIDs (RFC 9602): not globally reachable
+        V6("fc00::/7", AddressScope.Private),                             // unique local (RFC 4193)
+        V6("fe80::/10", AddressScope.LinkLocal),                          // RFC 4291
+        V6("fec0::/10", AddressScope.Reserved),                           // site-local, deprecated (RFC 3879)
+        V6("ff00::/8", AddressScope.Multicast),                           // RFC 4291
+    ];
+
+    /// <summary>
+    /// Returns the scope of <paramref name="address"/>. An IPv6 address that carries an IPv4 address (IPv4-mapped
+    /// <c>::ffff:0:0/96</c>, IPv4-compatible <c>::/96</c>, SIIT <c>::ffff:0:0:0/96</c>, NAT64 <c>64:ff9b::/96</c> and
+    /// <c>64:ff9b:1::/48</c>, 6to4 <c>2002::/16</c>, Teredo <c>2001::/32</c>) has the scope of that IPv4 address
+    /// when it is not public (so <c>64:ff9b::127.0.0.1</c> is <see cref="AddressScope.Loopback"/>), and
+    /// <see cref="AddressScope.Reserved"/> when the form is not globally reachable although its IPv4 address is.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
     public static AddressScope Classify(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            Span<byte> v4 = stackalloc byte[4];
-            address.TryWriteBytes(v4, out _);
-            return ClassifyV4(v4);
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {
             return AddressScope.Reserved;
         }
 
+        var row = Find(address);
+        if (row is null)
+        {
+            return AddressScope.Public;
+        }
+
+        if (row.Embedded == Embedded.None)
+        {
+            return row.Scope;
+        }
+
         Span<byte> b = stackalloc byte[16];
         address.TryWriteBytes(b, out _);
-
-        // ::ffff:a.b.c.d reaches the IPv4 host a.b.c.d on dual-stack sockets: judge it as that host.
-        if (b[..10].IndexOfAnyExcept((byte)0) < 0 && b[10] == 0xff && b[11] == 0xff)
+        AddressScope carried;
+        switch (row.Embedded)
         {
-            return ClassifyV4(b[12..]);
+            case Embedded.Last32:
+                carried = ClassifyV4(b[12..]);
+                break;
+            case Embedded.SixToFour:
+                carried = ClassifyV4(b[2..6]); // 2002:AABB:CCDD::/48
+                break;
+            default:
+                // Teredo: 2001:0:SSSS:SSSS:flags:port:CCCC:CCCC, the server's IPv4 address in bits 32-63, the
+                // client's (where the traffic goes, through a relay) in the last 32 bits, inverted.
+                Span<byte> client = stackalloc byte[4];
+                for (var i = 0; i < 4; i++)
+                {
+                    client[i] = (byte)~b[12 + i];
+                }
+
+                carried = ClassifyV4(client);
+                if (carried == AddressScope.Public)
+                {
+                    carried = ClassifyV4(b[4..8]);
+                }
+
+                break;
         }
 
-        if (b[..15].IndexOfAnyExcept((byte)0) < 0)
-        {
-            return b[15] switch
-            {
-                0 => AddressScope.Unspecified,
-                1 => AddressScope.Loopback,
-                _ => AddressScope.Reserved, // the rest of ::/96, including deprecated IPv4-compatible addresses
-            };
-        }
-
-        if (b[0] == 0xff)
-        {
-            return AddressScope.Multicast;
-        }
-
-        if (b[0] == 0xfe)
-        {
-            return (b[1] & 0xc0) switch
-            {
-                0x80 => AddressScope.LinkLocal, // fe80::/10
-                0xc0 => AddressScope.Reserved,  // fec0::/10, site-local, deprecated by RFC 3879
-                _ => AddressScope.Public,
-            };
-        }
-
-        if ((b[0] & 0xfe) == 0xfc)
-        {
-            return AddressScope.Private; // fc00::/7
-        }
-
-        if (b[0] == 0x20 && b[1] == 0x01)
-        {
-            if (b[2] == 0x0d && b[3] == 0xb8)
-            {
-                return AddressScope.Documentation; // 2001:db8::/32
-            }
-
-            if (b[2] == 0x00 && b[3] == 0x02 && b[4] == 0 && b[5] == 0)
-            {
-                return AddressScope.Reserved; // 2001:2::/48, benchmarking
-            }
-        }
-
-        if (b[0] == 0x01 && b[1] == 0x00 && b[2..8].IndexOfAnyExcept((byte)0) < 0)
-        {
-            return AddressScope.Reserved; // 100::/64, discard-only
-        }
-
-        return AddressScope.Public;
+        return carried != AddressScope.Public ? carried : row.Scope;
     }
 
-    private static AddressScope ClassifyV4(ReadOnlySpan<byte> a)
+    private static AddressScope ClassifyV4(ReadOnlySpan<byte> a) => Find(new IPAddress(a))?.Scope ?? AddressScope.Public;
+
+    /// <summary>The most specific row containing <paramref name="address"/>; null for none (a public address).</summary>
+    private static Row? Find(IPAddress address)
     {
-        switch (a[0])
+        Row? best = null;
+        foreach (var row in Table)
         {
-            case 0:
-                return a[1] == 0 && a[2] == 0 && a[3] == 0 ? AddressScope.Unspecified : AddressScope.Reserved;
-            case 10:
-                return AddressScope.Private;
-            case 100 when (a[1] & 0xc0) == 64:
-                return AddressScope.SharedCgnat; // 100.64.0.0/10
-            case 127:
-                return AddressScope.Loopback;
-            case 169 when a[1] == 254:
-                return AddressScope.LinkLocal;
-            case 172 when (a[1] & 0xf0) == 16:
-                return AddressScope.Private; // 172.16.0.0/12
-            case 192 when a[1] == 168:
-                return AddressScope.Private;
-            case 192 when a[1] == 0 && a[2] == 0:
-                return AddressScope.Reserved; // 192.0.0.0/24, IETF protocol assignments
-            case 192 when a[1] == 0 && a[2] == 2:
-            case 198 when a[1] == 51 && a[2] == 100:
-            case 203 when a[1] == 0 && a[2] == 113:
-                return AddressScope.Documentation;
-            case 198 when (a[1] & 0xfe) == 18:
-                return AddressScope.Reserved; // 198.18.0.0/15, benchmarking
+            if ((best is null || row.Network.PrefixLength > best.Network.PrefixLength) && row.Network.Contains(address))
+            {
+                best = row;
+            }
         }
 
-        if (a[0] >= 240)
-        {
-            return AddressScope.Reserved; // 240.0.0.0/4 and 255.255.255.255
-        }
-
-        return a[0] >= 224 ? AddressScope.Multicast : AddressScope.Public;
+        return best;
     }
+
+    private static Row V4(string network, AddressScope scope) => new(IPNetwork.Parse(network), scope, Embedded.None);
+
+    private static Row V6(string network, AddressScope scope, Embedded embedded = Embedded.None) => new(IPNetwork.Parse(network), scope, embedded);
+
+    /// <summary>Where an IPv6 form carries an IPv4 address.</summary>
+    private enum Embedded
+    {
+        None,
+        Last32,
+        SixToFour,
+        Teredo,
+    }
+
+    /// <summary>One registry entry.</summary>
+    /// <param name="Network">The block.</param>
+    /// <param name="Scope">The block's own scope; for a form that carries an IPv4 address, the scope when that address is public.</param>
+    /// <param name="Embedded">Where the block's addresses carry an IPv4 address.</param>
+    private sealed record Row(IPNetwork Network, AddressScope Scope, Embedded Embedded);
 }

@@ -1112,7 +1112,7 @@ public sealed class SmtpSession : IAsyncDisposable
                 line = line[..^1];
             }
 
-            SmtpSessionLog.ServerLine(_logger, Encoding.UTF8.GetString(line));
+            SmtpSessionLog.ServerLine(_logger, DisplayText.EscapeUtf8(line)); // a hostile server cannot control a terminal or forge a line
             lines = lines[(end + 1)..];
         }
     }
