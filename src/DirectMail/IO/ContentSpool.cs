@@ -105,9 +105,10 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
             return ValueTask.CompletedTask;
         }
 
+        var file = OpenFile();
         _fileLength += data.Length;
         _flushed = false;
-        return OpenFile().WriteAsync(data, cancellationToken);
+        return file.WriteAsync(data, cancellationToken);
     }
 
     /// <summary>Ends the writing: what the file stream buffers goes to the file, so that readers see every octet.</summary>
