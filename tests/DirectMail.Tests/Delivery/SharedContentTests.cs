@@ -104,6 +104,35 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         }
     }
 
+    [Theory]
+    [InlineData("stream-forward-only")]
+    [InlineData("raw-stream-forward-only")]
+    [InlineData("email-forward-only-attachment")]
+    public async Task Forward_only_content_to_one_domain_is_written_whole_for_every_transaction(string kind)
+    {
+        // Stops: the second transaction of one domain (a batch, or a fallback to the next MX) finding the caller's
+        // forward-only stream already read, and the recipients deferred.
+        var id = "batch-" + kind + "-" + Guid.NewGuid().ToString("N")[..8];
+        var (content, _, attachment) = Make(kind, id);
+        var envelope = new SmtpEnvelope(Sender, [id + "-1@c3.deliver.test", id + "-2@c3.deliver.test"]);
+        var mails = DeliveryTestKit.Count(_servers.Dialogue, "MAIL");
+
+        await using (var mailer = new DirectMailer(Options(o => o.MaxRecipientsPerTransaction = 1)))
+        {
+            var report = await mailer.SendAsync(envelope, content);
+            Assert.True(report.IsFullyDelivered, string.Join("; ", report.Recipients));
+        }
+
+        Assert.Equal(mails + 2, DeliveryTestKit.Count(_servers.Dialogue, "MAIL"));
+        var copies = _servers.Stored(id);
+        Assert.Equal(2, copies.Count);
+        Assert.Equal(copies[0].Content, copies[1].Content);
+        if (attachment is null)
+        {
+            Assert.Equal(DkimTestSupport.ToWire(RawMessageBytes(id)), copies[0].Content);
+        }
+    }
+
     [Fact]
     public async Task Spool_file_is_owner_only_never_visible_by_name_and_closed_after_the_send()
     {
@@ -442,6 +471,8 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         private GreylistServer? _aiosmtpd;
 
         public ScriptedSmtpServer Scripted { get; private set; } = null!;
+
+        public SmtpDialogue Dialogue => _dialogue;
 
         public string Temp(string name) => Path.Combine(_temp, name + ".eml");
 
