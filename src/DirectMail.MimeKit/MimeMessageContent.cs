@@ -15,10 +15,16 @@ namespace DirectMail.MimeKit;
 /// <see cref="MimeMessage.Prepare(EncodingConstraint, int)"/> for each server, which may change the transfer encoding
 /// of its parts), and UTF-8 headers (RFC 6532) only for a server offering SMTPUTF8.
 /// </summary>
-/// <remarks>Do not change the message while it is being sent.</remarks>
+/// <remarks>
+/// Do not change the message while it is being sent. Preparing and writing change the message and read its parts'
+/// streams, so one write runs at a time: a session waits for another writing the same content. A send to several
+/// domains writes the message once per server form (8BITMIME, SMTPUTF8) into a private spool, one write at a time,
+/// and every domain's session sends the octets of its form from there.
+/// </remarks>
 public sealed class MimeMessageContent : SmtpContent
 {
     private readonly bool _requiresSmtpUtf8;
+    private readonly SemaphoreSlim _writing = new(1, 1);
 
     /// <summary>Wraps a message.</summary>
     /// <param name="message">The message.</param>
@@ -53,8 +59,19 @@ public sealed class MimeMessageContent : SmtpContent
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(capabilities);
         var eightBit = capabilities.Supports(SmtpExtensions.EightBitMime);
-        Message.Prepare(eightBit ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit);
-        await Message.WriteToAsync(CreateFormatOptions(capabilities), destination, cancellationToken).ConfigureAwait(false);
+
+        // Prepare changes the parts' transfer encodings, and writing seeks and reads each part's one stream: two writes
+        // at once would interleave both (parts encoded for the other server, attachments split between the copies).
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Message.Prepare(eightBit ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit);
+            await Message.WriteToAsync(CreateFormatOptions(capabilities), destination, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     /// <summary>The options MimeKit writes with for a server: CRLF, Bcc hidden, International when SMTPUTF8 (with 8BITMIME) is offered.</summary>

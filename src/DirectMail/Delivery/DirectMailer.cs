@@ -73,18 +73,13 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     internal TimeProvider Time => _time;
 
     /// <inheritdoc />
+    /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
     public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-
-        // DKIM: signed for each server as it is written, with the keys of the From (or envelope sender) domain.
-        if (_dkim is not null)
-        {
-            content = _dkim.Wrap(content, envelope.Sender);
-        }
 
         var started = Stopwatch.GetTimestamp();
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.send");
@@ -110,6 +105,32 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         // One deadline for the whole call (SendTimeout), and the caller's cancellation.
         using var deadline = new CancellationTokenSource(Options.SendTimeout, _time);
         using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+
+        // Every domain's delivery writes the content at once, and again on fallback: content that cannot be written so
+        // (a stream) is read once now, before any connection, into private spools that live until the send ends.
+        var spools = new IO.ContentSpools();
+        await using var spoolsLifetime = spools.ConfigureAwait(false);
+        try
+        {
+            content = await content.ShareAsync(spools, concurrent: groups.Count > 1, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var reason = cancellationToken.IsCancellationRequested ? "The send was canceled while the message content was read." : $"DirectMail:SendTimeout ({Options.SendTimeout}) elapsed while the message content was read.";
+            foreach (var state in states)
+            {
+                state.Finish(DeliveryStatus.Deferred, null, reason);
+            }
+
+            groups.Clear();
+        }
+
+        // DKIM: signed for each server as it is written, with the keys of the From (or envelope sender) domain.
+        if (_dkim is not null)
+        {
+            content = _dkim.Wrap(content, envelope.Sender);
+        }
+
         var deliveries = new List<DomainDelivery>(groups.Count);
         var tasks = new List<Task>(groups.Count);
         foreach (var (domain, group) in groups)

@@ -44,11 +44,24 @@ internal sealed class DkimSignedContent : SmtpContent
     public override long? GetLength(SmtpCapabilities capabilities)
         => _inner.GetLength(capabilities) is { } length ? length + _set.MaxHeaderLength : null;
 
+    /// <summary>Signed over what the inner content is readied into (spools for the send): see <see cref="SmtpContent"/>.</summary>
+    internal override async ValueTask<SmtpContent> ShareAsync(IO.ContentSpools spools, bool concurrent, CancellationToken cancellationToken)
+    {
+        var inner = await _inner.ShareAsync(spools, concurrent, cancellationToken).ConfigureAwait(false);
+        return ReferenceEquals(inner, _inner) ? this : new DkimSignedContent(inner, _set, _envelopeDomain, _logger);
+    }
+
     /// <inheritdoc />
     public override async ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(capabilities);
+        if (_inner is FormSpooledContent forms)
+        {
+            // Spooled for this server's form first: then its length is known, and both passes read the spool.
+            await forms.SpoolAsync(capabilities, cancellationToken).ConfigureAwait(false);
+        }
+
         var spool = _inner.GetLength(capabilities) is null ? new DkimSpool() : null;
         try
         {

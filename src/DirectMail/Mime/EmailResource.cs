@@ -2,12 +2,15 @@ using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.IO;
 
 namespace DirectMail.Mime;
 
 /// <summary>
 /// Content carried in a message besides its text: an <see cref="Attachment"/> or an <see cref="InlineResource"/>.
-/// The content is read only while the message is written, in chunks, and always sent base64-encoded.
+/// The content is read only while the message is written, in chunks, and always sent base64-encoded. Content from a
+/// stream that <see cref="Delivery.DirectMailer"/> must read more than once at a time (a message to several domains)
+/// or again (a forward-only stream) is read once, before it connects, into a private spool that lives for the send.
 /// </summary>
 public abstract class EmailResource
 {
@@ -15,6 +18,7 @@ public abstract class EmailResource
     private readonly Stream? _stream;
     private readonly long _streamStart;
     private readonly string? _path;
+    private readonly ContentSpool? _spool;
     private int _streamUsed;
 
     private protected EmailResource(ReadOnlyMemory<byte> bytes, string? fileName, string? contentType, bool fileNameRequired)
@@ -52,6 +56,14 @@ public abstract class EmailResource
         ContentType = ResolveContentType(contentType, FileName);
     }
 
+    /// <summary>A copy of <paramref name="source"/> whose content is <paramref name="spool"/>, which stands for its stream.</summary>
+    private protected EmailResource(EmailResource source, ContentSpool spool)
+    {
+        _spool = spool;
+        FileName = source.FileName;
+        ContentType = source.ContentType;
+    }
+
     /// <summary>The file name given to the recipient (non-ASCII is written with RFC 2231); null when there is none.</summary>
     public string? FileName { get; }
 
@@ -61,6 +73,11 @@ public abstract class EmailResource
     /// <summary>Opens the content for one write: the bytes, the file, or the stream rewound to where it stood.</summary>
     internal Stream? OpenStream()
     {
+        if (_spool is not null)
+        {
+            return _spool.OpenRead();
+        }
+
         if (_path is not null)
         {
             return new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -88,6 +105,11 @@ public abstract class EmailResource
     {
         get
         {
+            if (_spool is not null)
+            {
+                return _spool.Length;
+            }
+
             if (_path is not null)
             {
                 return new FileInfo(_path).Length;
@@ -103,7 +125,26 @@ public abstract class EmailResource
     }
 
     /// <summary>True when <see cref="OpenStream"/> returns a stream the writer must dispose (a file it opened).</summary>
-    internal bool OwnsStream => _path is not null;
+    internal bool OwnsStream => _path is not null || _spool is not null;
+
+    /// <summary>
+    /// True when the content comes from a caller's stream that cannot be read as the deliveries of a send need:
+    /// by several at once (<paramref name="concurrent"/>: one stream has one position), or again after a fallback
+    /// (a forward-only stream).
+    /// </summary>
+    internal bool NeedsSpool(bool concurrent) => _stream is not null && (concurrent || !_stream.CanSeek);
+
+    /// <summary>Reads the stream once into a spool of <paramref name="spools"/>, and returns a copy of this resource over it.</summary>
+    internal async ValueTask<EmailResource> SpoolAsync(ContentSpools spools, CancellationToken cancellationToken)
+    {
+        var stream = OpenStream()!;
+        var spool = spools.Create();
+        await ContentSpool.FillAsync(stream, spool, static _ => { }, cancellationToken).ConfigureAwait(false);
+        return WithSpool(spool);
+    }
+
+    /// <summary>A copy of this resource (name, type, Content-ID) whose content is <paramref name="spool"/>.</summary>
+    private protected abstract EmailResource WithSpool(ContentSpool spool);
 
     /// <summary>The content when it is in memory.</summary>
     internal ReadOnlyMemory<byte> Bytes => _bytes;
@@ -179,6 +220,11 @@ public sealed class Attachment : EmailResource
     {
     }
 
+    private Attachment(Attachment source, ContentSpool spool)
+        : base(source, spool)
+    {
+    }
+
     /// <summary>An attachment from bytes in memory (not copied: do not change them until the message is sent).</summary>
     /// <param name="content">The content.</param>
     /// <param name="fileName">The file name the recipient sees, any script.</param>
@@ -203,6 +249,8 @@ public sealed class Attachment : EmailResource
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ArgumentException">The file name holds a control character; the MIME type is malformed.</exception>
     public static Attachment FromFile(string path, string? fileName = null, string? contentType = null) => new(path, fileName, contentType);
+
+    private protected override EmailResource WithSpool(ContentSpool spool) => new Attachment(this, spool);
 }
 
 /// <summary>
@@ -227,6 +275,12 @@ public sealed class InlineResource : EmailResource
         : base(path, fileName, contentType)
     {
         ContentId = ValidateContentId(contentId);
+    }
+
+    private InlineResource(InlineResource source, ContentSpool spool)
+        : base(source, spool)
+    {
+        ContentId = source.ContentId;
     }
 
     /// <summary>The Content-ID without angle brackets: the HTML refers to it as <c>cid:</c> followed by this value.</summary>
@@ -255,6 +309,8 @@ public sealed class InlineResource : EmailResource
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ArgumentException">The Content-ID is malformed.</exception>
     public static InlineResource FromFile(string path, string contentId, string? contentType = null) => new(path, contentId, null, contentType);
+
+    private protected override EmailResource WithSpool(ContentSpool spool) => new InlineResource(this, spool);
 
     private static string ValidateContentId(string contentId)
     {

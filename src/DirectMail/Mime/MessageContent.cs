@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.IO;
 using DirectMail.Smtp;
 
 namespace DirectMail.Mime;
@@ -105,6 +106,31 @@ public sealed class MessageContent : SmtpContent
             || AnyRequiresSmtpUtf8(_replyTo) || AnyRequiresSmtpUtf8(_to) || AnyRequiresSmtpUtf8(_cc);
     }
 
+    /// <summary>A copy of <paramref name="source"/> (same Date, Message-ID and boundaries: the same octets) with other resources.</summary>
+    private MessageContent(MessageContent source, Attachment[] attachments, InlineResource[] inline)
+    {
+        _from = source._from;
+        _sender = source._sender;
+        _replyTo = source._replyTo;
+        _to = source._to;
+        _cc = source._cc;
+        _subject = source._subject;
+        _text = source._text;
+        _html = source._html;
+        _textInfo = source._textInfo;
+        _htmlInfo = source._htmlInfo;
+        _attachments = attachments;
+        _inline = inline;
+        _headers = source._headers;
+        _priority = source._priority;
+        _mixedBoundary = source._mixedBoundary;
+        _alternativeBoundary = source._alternativeBoundary;
+        _relatedBoundary = source._relatedBoundary;
+        _requiresSmtpUtf8 = source._requiresSmtpUtf8;
+        Date = source.Date;
+        MessageId = source.MessageId;
+    }
+
     /// <summary>The Message-ID without angle brackets: the message's own, or the one made for it.</summary>
     public string MessageId { get; }
 
@@ -193,6 +219,34 @@ public sealed class MessageContent : SmtpContent
         ArgumentNullException.ThrowIfNull(capabilities);
         using var writer = new MimeWriter(destination, cancellationToken);
         await WriteCoreAsync(writer, capabilities.Supports(SmtpExtensions.EightBitMime)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Text, bytes and files can be written by any number of sessions at once. An attachment or inline resource from
+    /// a stream cannot when several write at once (one stream, one position), nor again when the stream is
+    /// forward-only: such content is read once into a spool now, and a copy of the message over the spools returned.
+    /// </summary>
+    internal override async ValueTask<SmtpContent> ShareAsync(ContentSpools spools, bool concurrent, CancellationToken cancellationToken)
+    {
+        var attachments = await ShareAsync(_attachments, spools, concurrent, cancellationToken).ConfigureAwait(false);
+        var inline = await ShareAsync(_inline, spools, concurrent, cancellationToken).ConfigureAwait(false);
+        return ReferenceEquals(attachments, _attachments) && ReferenceEquals(inline, _inline) ? this : new MessageContent(this, attachments, inline);
+    }
+
+    private static async ValueTask<T[]> ShareAsync<T>(T[] resources, ContentSpools spools, bool concurrent, CancellationToken cancellationToken)
+        where T : EmailResource
+    {
+        T[]? copy = null;
+        for (var i = 0; i < resources.Length; i++)
+        {
+            if (resources[i].NeedsSpool(concurrent))
+            {
+                copy ??= (T[])resources.Clone();
+                copy[i] = (T)await resources[i].SpoolAsync(spools, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return copy ?? resources;
     }
 
     private async ValueTask WriteCoreAsync(MimeWriter writer, bool eightBit)

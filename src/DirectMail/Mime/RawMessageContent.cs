@@ -3,6 +3,7 @@ using System.Buffers;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.IO;
 using DirectMail.Smtp;
 
 namespace DirectMail.Mime;
@@ -12,7 +13,9 @@ namespace DirectMail.Mime;
 /// (<c>new SmtpEnvelope(sender, recipients)</c>). Bytes, files and seekable streams
 /// are scanned when the content is made: a line over 998 octets is refused then, naming the line, and the body type
 /// (7-bit or 8-bit), the need for SMTPUTF8 (8-bit octets in the header section, RFC 6532) and the length as sent
-/// (for SIZE: every line end counted as CRLF) are found. Bare LF and CR line ends are left to the session, which
+/// (for SIZE: every line end counted as CRLF) are found; a NUL octet, which SMTP cannot carry, is refused then with
+/// <see cref="SmtpContentException"/>. A forward-only stream is read (and scanned the same way) by
+/// <see cref="Delivery.DirectMailer"/> before it connects. Bare LF and CR line ends are left to the session, which
 /// sends CRLF.
 /// </summary>
 public static class RawMessage
@@ -20,22 +23,27 @@ public static class RawMessage
     /// <summary>A message in memory (not copied: do not change it until it is sent), scanned now.</summary>
     /// <param name="message">The message, headers and body.</param>
     /// <exception cref="ArgumentException">A line is longer than 998 octets (RFC 5321 section 4.5.3.1.6); the message names it.</exception>
+    /// <exception cref="SmtpContentException">The message holds a NUL octet.</exception>
     public static SmtpContent FromBytes(ReadOnlyMemory<byte> message) => RawMessageContent.FromBytes(message);
 
     /// <summary>A message in a file, scanned now and read again as it is sent.</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ArgumentException">A line is longer than 998 octets; the message names it.</exception>
+    /// <exception cref="SmtpContentException">The message holds a NUL octet.</exception>
     public static SmtpContent FromFile(string path) => RawMessageContent.FromFile(path);
 
     /// <summary>
     /// A message read from a stream as it is sent. A seekable stream is scanned now from its position (and rewound to
     /// it for every attempt); a forward-only stream cannot be scanned, so its body type is what
     /// <paramref name="bodyType"/> declares, long lines are found by the session while sending, and it can be sent once.
+    /// <see cref="Delivery.DirectMailer"/> reads a forward-only stream (or a stream sent to several domains) once,
+    /// before it connects, into a private spool that it scans as a seekable stream is scanned.
     /// </summary>
     /// <param name="message">The message, headers and body; it stays open: it belongs to the caller.</param>
     /// <param name="bodyType">For a forward-only stream only: what it holds. A seekable stream is scanned instead.</param>
     /// <exception cref="ArgumentException">The stream cannot be read, or (seekable) a line is longer than 998 octets.</exception>
+    /// <exception cref="SmtpContentException">(Seekable) the message holds a NUL octet.</exception>
     public static SmtpContent FromStream(Stream message, SmtpBodyType bodyType = SmtpBodyType.SevenBit) => RawMessageContent.FromStream(message, bodyType);
 }
 
@@ -108,6 +116,8 @@ internal sealed class RawMessageContent : SmtpContent
     /// A message read from a stream as it is sent. A seekable stream is scanned now from its position (and rewound to
     /// it for every attempt); a forward-only stream cannot be scanned, so its body type is what
     /// <paramref name="bodyType"/> declares, long lines are found by the session while sending, and it can be sent once.
+    /// <see cref="Delivery.DirectMailer"/> reads a forward-only stream (or a stream sent to several domains) once,
+    /// before it connects, into a private spool that it scans as a seekable stream is scanned.
     /// </summary>
     /// <param name="message">The message, headers and body; it stays open: it belongs to the caller.</param>
     /// <param name="bodyType">For a forward-only stream only: what it holds. Ignored for a seekable stream, which is scanned.</param>
@@ -170,6 +180,33 @@ internal sealed class RawMessageContent : SmtpContent
         await _stream.CopyToAsync(destination, ChunkSize, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Bytes and files can be written by any number of sessions at once; a seekable stream, rewound, by one at a time.
+    /// A stream that several write at once, or a forward-only one, is read once into a spool now and scanned as the
+    /// bytes are: long lines and NUL refused, body type, SMTPUTF8 and length found.
+    /// </summary>
+    internal override async ValueTask<SmtpContent> ShareAsync(ContentSpools spools, bool concurrent, CancellationToken cancellationToken)
+    {
+        if (_stream is null || (_stream.CanSeek && _streamStart >= 0 && !concurrent))
+        {
+            return this;
+        }
+
+        if (_stream.CanSeek && _streamStart >= 0)
+        {
+            _stream.Position = _streamStart;
+        }
+        else if (Interlocked.Exchange(ref _consumed, 1) != 0)
+        {
+            throw new InvalidOperationException("This message came from a forward-only stream and has already been sent once; give a seekable stream, bytes or a file to allow another attempt.");
+        }
+
+        var scan = new RawScanner();
+        var spool = spools.Create();
+        await ContentSpool.FillAsync(_stream, spool, chunk => scan.Feed(chunk, "message"), cancellationToken).ConfigureAwait(false);
+        return new SpooledContent(spool, scan.HasEightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit, scan.HeaderHasEightBit, scan.WireLength);
+    }
+
     private static RawScanner ScanStream(Stream stream, string paramName)
     {
         var scan = new RawScanner();
@@ -223,6 +260,13 @@ internal sealed class RawMessageContent : SmtpContent
             if (data.IsEmpty)
             {
                 return;
+            }
+
+            var nul = data.IndexOf((byte)0);
+            if (nul >= 0)
+            {
+                Feed(data[..nul], paramName);
+                throw SmtpContentException.Nul(_length, _lineNumber + 1, paramName);
             }
 
             _length += data.Length;

@@ -7,8 +7,9 @@ namespace DirectMail.Smtp;
 /// every line end becomes CRLF (a bare CR or bare LF never reaches the wire), and for DATA a dot at the start of a
 /// line is doubled (RFC 5321 section 4.5.2). Because normalisation happens first and stuffing looks at the
 /// normalised line start, no input — <c>LF.LF</c>, <c>CR.CR</c>, <c>LF.CRLF</c> or any other — can end the data
-/// early (SMTP smuggling). A line over 998 octets, or an 8-bit octet in content declared 7-bit, stops the encoder
-/// with an error instead of being rewritten.
+/// early (SMTP smuggling). A line over 998 octets, a NUL octet, or an 8-bit octet in content declared 7-bit, stops
+/// the encoder with an error instead of being rewritten: the session then ends the transaction before the final dot,
+/// so the server discards the message.
 /// </summary>
 internal struct SmtpDataEncoder
 {
@@ -123,14 +124,15 @@ internal struct SmtpDataEncoder
                 return SmtpEncodeStatus.InvalidData;
             }
 
-            if (_sevenBitOnly)
+            // NUL is never allowed (RFC 5321 section 4.5.2; RFC 6152 excludes it from 8BITMIME too): a server may
+            // drop it, end a string at it, or store it. 7-bit content allows 1 to 127 only.
+            var bad = _sevenBitOnly ? run.IndexOfAnyExceptInRange((byte)0x01, (byte)0x7F) : run.IndexOf((byte)0);
+            if (bad >= 0)
             {
-                var eightBit = run.IndexOfAnyInRange((byte)0x80, (byte)0xFF);
-                if (eightBit >= 0)
-                {
-                    Error = $"Line {_line} of the content holds the 8-bit octet 0x{run[eightBit]:X2}, but the content was declared 7-bit; declare it 8-bit (the server must offer 8BITMIME) or encode it.";
-                    return SmtpEncodeStatus.InvalidData;
-                }
+                Error = run[bad] == 0
+                    ? $"Line {_line} of the content holds a NUL octet, which SMTP cannot carry (RFC 5321 section 4.5.2); encode the part it is in (base64)."
+                    : $"Line {_line} of the content holds the 8-bit octet 0x{run[bad]:X2}, but the content was declared 7-bit; declare it 8-bit (the server must offer 8BITMIME) or encode it.";
+                return SmtpEncodeStatus.InvalidData;
             }
 
             run.CopyTo(destination[written..]);

@@ -176,12 +176,27 @@ public sealed class SmtpDataEncoderTests
     }
 
     [Fact]
+    public void Nul_octet_is_refused_in_8bit_and_7bit_content()
+    {
+        // Stops: "\r\n\0.\r\n" reaching the wire; RFC 5321 section 4.5.2 and RFC 6152 allow no NUL, even with 8BITMIME.
+        foreach (var sevenBit in new[] { false, true })
+        {
+            var encoder = new SmtpDataEncoder(dotStuffing: true, sevenBitOnly: sevenBit);
+            var status = encoder.Encode("Subject: x\r\n\r\nbody\r\n\0.\r\n"u8, new byte[256], out _, out var written);
+            Assert.Equal(SmtpEncodeStatus.InvalidData, status);
+            Assert.Contains("NUL", encoder.Error, StringComparison.Ordinal);
+            Assert.Contains("Line 4", encoder.Error, StringComparison.Ordinal);
+            Assert.True(written <= 22, "octets after the NUL were encoded");
+        }
+    }
+
+    [Fact]
     public void Random_inputs_unstuff_to_the_normalised_input_and_never_end_early()
     {
         // Property over 3,000 random inputs rich in CR, LF and dots: what a server reads back after removing the
         // dot-stuffing is exactly the normalised input, and the only end-of-data sequence is the last one.
         var random = new Random(20261126);
-        byte[] alphabet = [(byte)'\r', (byte)'\n', (byte)'.', (byte)'a', (byte)' ', 0x00, 0xC3, 0xA9, (byte)'\t'];
+        byte[] alphabet = [(byte)'\r', (byte)'\n', (byte)'.', (byte)'a', (byte)' ', 0x01, 0xC3, 0xA9, (byte)'\t']; // NUL is refused: see below
         for (var round = 0; round < 3000; round++)
         {
             var input = new byte[random.Next(0, 200)];
