@@ -313,6 +313,7 @@ internal sealed class DomainDelivery
                     // attempt could deliver it twice. Report it, do not retry it.
                     r.Finish(DeliveryStatus.Deferred, null, $"The connection to {host} was lost after the end of the message was sent and before the reply: it may have been delivered. Not retried, so that it is not delivered twice.");
                     r.IsRetryable = false;
+                    r.MayHaveBeenDelivered = true;
                 }
                 else
                 {
@@ -461,6 +462,8 @@ internal sealed class RecipientState(string address, long startTimestamp)
 
     public bool ConnectTimedOut { get; set; }
 
+    public bool MayHaveBeenDelivered { get; set; }
+
     public long FinishedTimestamp { get; private set; }
 
     public void At(string host, IPAddress address)
@@ -508,5 +511,6 @@ internal sealed class RecipientState(string address, long startTimestamp)
         FinishedTimestamp == 0 ? fallbackDuration : Stopwatch.GetElapsedTime(startTimestamp, FinishedTimestamp),
         IsPolicyRejection,
         Hint,
-        Detail);
+        Detail,
+        MayHaveBeenDelivered);
 }

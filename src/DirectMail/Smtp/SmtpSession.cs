@@ -350,22 +350,33 @@ public sealed class SmtpSession : IAsyncDisposable
     {
         _phase = SmtpPhase.Hello;
         var reply = await CommandAsync("EHLO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
-        if (reply.Code == 250)
+        if (reply.IsPositiveCompletion)
         {
             Capabilities = SmtpCapabilities.Parse(reply);
             return null;
         }
 
-        if (reply.Code is 500 or 502)
+        if (reply.Code != 421)
         {
-            // RFC 5321 section 3.2: a server that does not know EHLO gets HELO.
+            // RFC 5321 sections 3.2 and 4.1.4: a server that does not take EHLO (500, 501, 502, 550 and the like)
+            // gets HELO, as Postfix's client does for any refusal but 421, which closes the session.
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 SmtpSessionLog.HeloFallback(_logger, ServerName, reply.ToString());
             }
 
-            reply = await CommandAsync("HELO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
-            if (reply.Code == 250)
+            var ehloReply = reply;
+            try
+            {
+                reply = await CommandAsync("HELO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
+            }
+            catch (SessionFailedException e)
+            {
+                // The server hung up (or went silent) after refusing EHLO: its refusal is the reason to report.
+                return new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Hello, $"{ServerName} refused EHLO, and HELO got no answer: {e.Failure.Message}", ehloReply);
+            }
+
+            if (reply.IsPositiveCompletion)
             {
                 Capabilities = SmtpCapabilities.FromHelo(reply);
                 return null;
@@ -555,7 +566,12 @@ public sealed class SmtpSession : IAsyncDisposable
                 if (!pipelining)
                 {
                     await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-                    await ReadResetReplyAsync().ConfigureAwait(false);
+                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    if (resetReply.Code == 421)
+                    {
+                        return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
+                    }
+
                     resetPending = false;
                 }
             }
@@ -580,7 +596,12 @@ public sealed class SmtpSession : IAsyncDisposable
                 await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
                 if (resetPending)
                 {
-                    await ReadResetReplyAsync().ConfigureAwait(false);
+                    // A 421 to the pipelined RSET: the server closes, and no reply to MAIL, RCPT or DATA will come.
+                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    if (resetReply.Code == 421)
+                    {
+                        return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
+                    }
                 }
             }
             else
@@ -635,6 +656,14 @@ public sealed class SmtpSession : IAsyncDisposable
             {
                 _phase = SmtpPhase.DataInitiation;
                 dataReply = await ReadReplyAsync(_options.DataInitiationTimeout).ConfigureAwait(false);
+                if (dataReply.Code == 354 && (!mailAccepted || accepted == 0))
+                {
+                    // The server is in its DATA state although the transaction cannot go on (RFC 2920 section 3.1
+                    // requires it to refuse DATA then). No content follows, and whatever is sent next, even RSET or
+                    // the next transaction's MAIL, would be message text: the connection cannot be used again.
+                    SmtpSessionLog.DataWithoutTransaction(_logger, ServerName, dataReply.ToString());
+                    Abort();
+                }
             }
 
             CheckClosing(mailReply);
@@ -653,14 +682,6 @@ public sealed class SmtpSession : IAsyncDisposable
 
             if (accepted == 0)
             {
-                if (dataReply is { Code: 354 })
-                {
-                    // RFC 2920 section 3.1 requires the server to refuse DATA when no RCPT succeeded. This one did
-                    // not: sending content, even just the dot, could deliver an empty message. Drop the connection.
-                    SmtpSessionLog.DataWithoutRecipients(_logger, ServerName, dataReply.ToString());
-                    Abort();
-                }
-
                 return new SmtpTransactionResult(SmtpTransactionOutcome.NoRecipientsAccepted, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.RcptTo, $"{ServerName} accepted none of the recipients.", FirstRejection(recipients)));
             }
 
@@ -687,6 +708,21 @@ public sealed class SmtpSession : IAsyncDisposable
             var finalReply = await WriteContentAsync(content, capabilities, bodyType, chunking, pipelining).ConfigureAwait(false);
             var failed = _firstFailedChunkReply;
             dataReply ??= failed;
+            if (failed is { Code: 421 })
+            {
+                // 421 to a BDAT before the last: the server closes; no further reply comes (RFC 5321 section 3.8).
+                return Closing(recipients, failed, SmtpPhase.Content, SmtpTransactionOutcome.MessageRejected, mailReply, failed);
+            }
+
+            if (finalReply is null)
+            {
+                // Without PIPELINING, the first refused chunk ended the content (RFC 3030 section 2): its reply
+                // decides for every accepted recipient, and the transaction is reset before the next one.
+                _needsReset = true;
+                ApplyToAccepted(recipients, failed!, delivered: false);
+                return new SmtpTransactionResult(SmtpTransactionOutcome.MessageRejected, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Content, $"{ServerName} refused a chunk of the message.", failed));
+            }
+
             CheckClosing(finalReply);
             if (finalReply.IsPositiveCompletion && failed is null)
             {
@@ -707,12 +743,6 @@ public sealed class SmtpSession : IAsyncDisposable
 
             return new SmtpTransactionResult(SmtpTransactionOutcome.Failed, recipients, mailReply, dataReply, null, e.Failure);
         }
-    }
-
-    private async ValueTask ReadResetReplyAsync()
-    {
-        var reply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
-        CheckClosing(reply);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -758,8 +788,13 @@ public sealed class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends the content and returns the reply after its end; null when a chunk was refused without PIPELINING and
+    /// the content stopped there (<see cref="_firstFailedChunkReply"/> holds that reply, and a 421 to any chunk
+    /// but the last).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpReply> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpBodyType bodyType, bool chunking, bool pipelining)
+    private async ValueTask<SmtpReply?> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpBodyType bodyType, bool chunking, bool pipelining)
     {
         _phase = SmtpPhase.Content;
         _encoder = new SmtpDataEncoder(dotStuffing: !chunking, sevenBitOnly: bodyType == SmtpBodyType.SevenBit);
@@ -782,11 +817,22 @@ public sealed class SmtpSession : IAsyncDisposable
         {
             throw;
         }
+        catch (Exception) when (_firstFailedChunkReply is not null)
+        {
+            // A chunk was refused (ChunkRefusedException, perhaps wrapped by the content source): no more are sent.
+            return null;
+        }
         catch (Exception e)
         {
             // The message is incomplete: closing the connection before its end makes the server discard it.
             Abort();
             throw new SessionFailedException(new SmtpFailure(SmtpFailureKind.ContentSourceFailed, SmtpPhase.Content, $"The message content could not be read: {e.Message}", exception: e));
+        }
+
+        if (_firstFailedChunkReply is not null)
+        {
+            // The content source swallowed the refusal of a chunk; the message still ends there.
+            return null;
         }
 
         _writeLength += _encoder.Complete(_writeBuffer.AsSpan(_writeLength));
@@ -795,14 +841,25 @@ public sealed class SmtpSession : IAsyncDisposable
             SmtpSessionLog.ClientContent(_logger, _contentOctets);
         }
 
+        // From here on the end of the message goes out, and the server may take it whatever the caller does.
+        DetachCancellation();
         if (chunking)
         {
             await SendChunkAsync(last: true).ConfigureAwait(false);
             _phase = SmtpPhase.DataTermination;
             SmtpReply? final = null;
-            while (_pendingChunkReplies > 0)
+            try
             {
-                final = await ReadChunkReplyAsync(_pendingChunkReplies == 1 ? _options.DataTerminationTimeout : _options.DataBlockTimeout).ConfigureAwait(false);
+                while (_pendingChunkReplies > 0)
+                {
+                    var last = _pendingChunkReplies == 1;
+                    final = await ReadChunkReplyAsync(last ? _options.DataTerminationTimeout : _options.DataBlockTimeout, last).ConfigureAwait(false);
+                }
+            }
+            catch (ChunkRefusedException)
+            {
+                // A 421 to a pipelined chunk before the last: the server closed; no other reply will come.
+                return null;
             }
 
             return final!;
@@ -834,6 +891,12 @@ public sealed class SmtpSession : IAsyncDisposable
         if (_phase != SmtpPhase.Content)
         {
             throw new InvalidOperationException("Message content can only be written while the session sends it.");
+        }
+
+        if (_firstFailedChunkReply is not null)
+        {
+            // A chunk was refused: nothing more of this message is sent (RFC 3030 section 2).
+            throw new ChunkRefusedException();
         }
 
         _contentOctets += source.Length;
@@ -915,19 +978,34 @@ public sealed class SmtpSession : IAsyncDisposable
         _pendingChunkReplies++;
         if (!_chunkRepliesPipelined && !last)
         {
-            // Without PIPELINING each BDAT waits for its reply (RFC 3030 section 4.2).
-            await ReadChunkReplyAsync(_options.DataBlockTimeout).ConfigureAwait(false);
+            // Without PIPELINING each BDAT waits for its reply (RFC 3030 section 4.2), and a refused one is the last.
+            await ReadChunkReplyAsync(_options.DataBlockTimeout, last: false).ConfigureAwait(false);
         }
     }
 
+    /// <summary>
+    /// Reads the reply to one BDAT. The first refusal of a chunk before the last decides the message (RFC 3030
+    /// section 2); it stops the content with <see cref="ChunkRefusedException"/> when no further chunk may be sent
+    /// (lock-step, without PIPELINING) or no further reply will come (421).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpReply> ReadChunkReplyAsync(TimeSpan timeout)
+    private async ValueTask<SmtpReply> ReadChunkReplyAsync(TimeSpan timeout, bool last)
     {
         var reply = await ReadReplyAsync(timeout).ConfigureAwait(false);
         _pendingChunkReplies--;
-        if (!reply.IsPositiveCompletion && _firstFailedChunkReply is null && _pendingChunkReplies > 0)
+        if (!last && !reply.IsPositiveCompletion)
         {
-            _firstFailedChunkReply = reply;
+            _firstFailedChunkReply ??= reply;
+            if (reply.Code == 421)
+            {
+                Abort();
+                throw new ChunkRefusedException();
+            }
+
+            if (!_chunkRepliesPipelined)
+            {
+                throw new ChunkRefusedException();
+            }
         }
 
         return reply;
@@ -1156,6 +1234,23 @@ public sealed class SmtpSession : IAsyncDisposable
         Volatile.Write(ref _busy, 0);
     }
 
+    /// <summary>
+    /// Called just before the end of the message (the final dot, or BDAT LAST) is written. From then on the server
+    /// may take the message whatever the client does, so the operation's token is no longer honoured: the end is
+    /// written within <see cref="SmtpSessionOptions.DataBlockTimeout"/> and its reply awaited for the whole
+    /// <see cref="SmtpSessionOptions.DataTerminationTimeout"/> (RFC 5321 section 4.5.3.2.6). Abandoning the wait
+    /// could only leave the outcome unknown and invite a second copy. A token canceled before this point still
+    /// cancels, and the server discards the unfinished message.
+    /// </summary>
+    private void DetachCancellation()
+    {
+        // Dispose waits for a callback that is running, so CancelIo cannot fire after this line.
+        _cancellationRegistration.Dispose();
+        _cancellationRegistration = default;
+        _operationToken.ThrowIfCancellationRequested();
+        _operationToken = default;
+    }
+
     private void CancelIo()
     {
         try
@@ -1353,6 +1448,15 @@ public sealed class SmtpSession : IAsyncDisposable
         MaxReplyBytes = o.MaxReplyBytes,
         LogContent = o.LogContent,
     };
+
+    /// <summary>Stops the content when a BDAT chunk was refused and no further one may be sent.</summary>
+    private sealed class ChunkRefusedException : Exception
+    {
+        public ChunkRefusedException()
+            : base("The server refused a BDAT chunk; no further chunk is sent.")
+        {
+        }
+    }
 
     /// <summary>Carries a failure from deep in the I/O code to the public method that reports it.</summary>
     private sealed class SessionFailedException : Exception
