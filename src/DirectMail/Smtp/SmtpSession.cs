@@ -820,7 +820,7 @@ public sealed class SmtpSession : IAsyncDisposable
         catch (Exception) when (_firstFailedChunkReply is not null)
         {
             // A chunk was refused (ChunkRefusedException, perhaps wrapped by the content source): no more are sent.
-            return null;
+            return AbandonContent();
         }
         catch (Exception e)
         {
@@ -832,7 +832,7 @@ public sealed class SmtpSession : IAsyncDisposable
         if (_firstFailedChunkReply is not null)
         {
             // The content source swallowed the refusal of a chunk; the message still ends there.
-            return null;
+            return AbandonContent();
         }
 
         _writeLength += _encoder.Complete(_writeBuffer.AsSpan(_writeLength));
@@ -859,7 +859,7 @@ public sealed class SmtpSession : IAsyncDisposable
             catch (ChunkRefusedException)
             {
                 // A 421 to a pipelined chunk before the last: the server closed; no other reply will come.
-                return null;
+                return AbandonContent();
             }
 
             return final!;
@@ -882,6 +882,13 @@ public sealed class SmtpSession : IAsyncDisposable
             SmtpSessionLog.LostAfterData(_logger, ServerName, e.Failure.Exception);
             throw;
         }
+    }
+
+    /// <summary>Drops the encoded content not sent (and the BDAT header gap): the next command starts at the front.</summary>
+    private SmtpReply? AbandonContent()
+    {
+        _writeLength = 0;
+        return null;
     }
 
     /// <summary>Called by the data stream for every write of content.</summary>
