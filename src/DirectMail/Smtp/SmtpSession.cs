@@ -186,7 +186,14 @@ public sealed class SmtpSession : IAsyncDisposable
     /// </summary>
     /// <param name="envelope">The sender and recipients.</param>
     /// <param name="content">The message; written into the connection as it is produced.</param>
-    /// <param name="cancellationToken">Cancels the transaction; the connection is closed (a message whose end was not sent is discarded by the server) and <see cref="OperationCanceledException"/> thrown.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the transaction until the end of the message is sent: the connection is closed (the server discards a
+    /// message whose end it did not get) and <see cref="OperationCanceledException"/> thrown. Once the final dot (or
+    /// BDAT LAST) is being sent it no longer applies: the server may take the message whatever the client does, so
+    /// its reply is awaited for up to <see cref="SmtpSessionOptions.DataTerminationTimeout"/> and returned; without
+    /// a reply the result is <see cref="SmtpTransactionOutcome.Failed"/> at <see cref="SmtpPhase.DataTermination"/>
+    /// (the message may have been delivered).
+    /// </param>
     /// <returns>The outcome with every recipient's reply. Failures (negative replies, lost connection, timeouts) are reported here, not thrown.</returns>
     /// <exception cref="InvalidOperationException">The session is not connected, is closed, or is running another operation.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
