@@ -12,7 +12,8 @@ namespace DirectMail.Tests.Delivery;
 /// <summary>
 /// SendTimeout and the caller's cancellation striking after the final dot (review of issue 10, item 2): the server
 /// may have taken the message, so the report gives its reply or says "may have been delivered", never a plain
-/// Deferred that invites a resend, and the message is never sent to the backup MX.
+/// Deferred that invites a resend, and the message is never sent to the backup MX. Also item 5 end to end: a stray
+/// 354 after a refused MAIL makes the retry use a fresh connection.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
 public sealed class DeliveryAfterTheDotTests
@@ -120,5 +121,42 @@ public sealed class DeliveryAfterTheDotTests
         var r = Assert.Single(canceled.Report.Recipients);
         AssertDelivered(r, Primary, Rcpt4xxPrimary, attempts: 1);
         Assert.Equal(0, second.Accepted);
+    }
+
+    [Fact]
+    public async Task MAIL_451_with_354_to_the_pipelined_DATA_is_retried_on_a_fresh_connection_not_into_the_open_data()
+    {
+        // Review item 5. Stops: the connection left in the server's DATA state going back to the pool, the retry's
+        // RSET and MAIL becoming message text, and the send hanging until MailFromTimeout.
+        var connections = 0;
+        bool? firstClosedAtOnce = null;
+        var good = new SmtpDialogue();
+        await using var server = ScriptedSmtpServer.Start(async c =>
+        {
+            if (Interlocked.Increment(ref connections) > 1)
+            {
+                await good.RunAsync(c);
+                return;
+            }
+
+            await c.ReplyAsync("220 mx.alpha.deliver.test ESMTP");
+            await c.ExpectAsync("EHLO");
+            await c.ReplyAsync("250-mx.alpha.deliver.test\r\n250 PIPELINING");
+            await c.ExpectAsync("MAIL");
+            await c.ExpectAsync("RCPT");
+            await c.ExpectAsync("DATA");
+            await c.SendAsync("451 4.3.0 Temporary sender problem\r\n503 5.5.1 Error: need MAIL command\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+            firstClosedAtOnce = await c.ClientClosesAsync(TimeSpan.FromSeconds(5));
+        }, EndPoint(Alpha));
+        await using var mailer = NewMailer(o => o.MaxRetryAttempts = 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@alpha.deliver.test"), SmtpContent.FromBytes(Message("mail 451 then 354")));
+
+        AssertDelivered(Assert.Single(report.Recipients), "mx.alpha.deliver.test", Alpha, attempts: 2);
+        Assert.True(firstClosedAtOnce, "the first connection must be closed after the stray 354, with nothing sent into it");
+        Assert.Equal(2, server.Accepted);
+        Assert.Single(good.Messages);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"no wait for MailFromTimeout: {clock.Elapsed}");
     }
 }
