@@ -311,7 +311,7 @@ internal sealed class DomainDelivery
                 {
                     // RFC 1047: the end of data was sent and the reply lost. The server may have the message; another
                     // attempt could deliver it twice. Report it, do not retry it.
-                    r.Finish(DeliveryStatus.Deferred, null, $"The connection to {host} was lost after the end of the message was sent and before the reply: it may have been delivered. Not retried, so that it is not delivered twice.");
+                    r.Finish(DeliveryStatus.Deferred, null, $"No reply came from {host} after the end of the message was sent ({failure.Kind}): it may have been delivered. Not retried, so that it is not delivered twice.");
                     r.IsRetryable = false;
                     r.MayHaveBeenDelivered = true;
                 }
