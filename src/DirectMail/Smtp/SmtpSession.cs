@@ -65,6 +65,7 @@ public sealed class SmtpSession : IAsyncDisposable
     private bool _chunkRepliesPipelined;
     private int _pendingChunkReplies;
     private SmtpReply? _firstFailedChunkReply;
+    private SmtpReply? _closingChunkReply;
     private long _contentOctets;
     private SmtpPhase _phase;
     private CancellationToken _operationToken;
@@ -724,10 +725,11 @@ public sealed class SmtpSession : IAsyncDisposable
             if (finalReply is null)
             {
                 // Without PIPELINING, the first refused chunk ended the content (RFC 3030 section 2): its reply
-                // decides for every accepted recipient, and the transaction is reset before the next one.
+                // decides for every accepted recipient, and the transaction is reset before the next one. (A 421
+                // to a later pipelined chunk closed the session: the failure carries it, for the host's backoff.)
                 _needsReset = true;
                 ApplyToAccepted(recipients, failed!, delivered: false);
-                return new SmtpTransactionResult(SmtpTransactionOutcome.MessageRejected, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Content, $"{ServerName} refused a chunk of the message.", failed));
+                return new SmtpTransactionResult(SmtpTransactionOutcome.MessageRejected, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Content, $"{ServerName} refused a chunk of the message.", _closingChunkReply ?? failed));
             }
 
             CheckClosing(finalReply);
@@ -809,6 +811,7 @@ public sealed class SmtpSession : IAsyncDisposable
         _chunkRepliesPipelined = pipelining;
         _pendingChunkReplies = 0;
         _firstFailedChunkReply = null;
+        _closingChunkReply = null;
         _contentOctets = 0;
         _writeLength = chunking ? BdatHeaderReserve : 0;
 
@@ -1012,6 +1015,7 @@ public sealed class SmtpSession : IAsyncDisposable
             _firstFailedChunkReply ??= reply;
             if (reply.Code == 421)
             {
+                _closingChunkReply = reply;
                 Abort();
                 throw new ChunkRefusedException();
             }

@@ -252,6 +252,40 @@ public sealed class SmtpSessionReviewTests
     }
 
     [Fact]
+    public async Task Pipelined_BDAT_refused_then_421_keeps_the_first_refusal_for_the_recipient_and_the_421_in_the_failure()
+    {
+        // The first refused chunk decides the message; the 421 that follows still reaches the failure (host backoff).
+        await using var server = ScriptedSmtpServer.Start(async c =>
+        {
+            await c.ReplyAsync("220 mx.test");
+            await c.ExpectAsync("EHLO");
+            await c.ReplyAsync("250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING");
+            await c.ExpectAsync("MAIL");
+            await c.ExpectAsync("RCPT");
+            await c.SendAsync("250 ok\r\n250 ok\r\n");
+            Assert.False(await ReadChunkAsync(c));
+            await c.ReplyAsync("552 5.3.4 Message too big");
+            Assert.False(await ReadChunkAsync(c));
+            await c.ReplyAsync("421 4.3.2 mx.test Service shutting down");
+            while (!await ReadChunkAsync(c))
+            {
+            }
+
+            c.Close();
+        });
+        var session = await ConnectAsync(server);
+
+        var result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content(BigMessage));
+        await server.WaitForScriptsAsync();
+
+        Assert.Equal(SmtpTransactionOutcome.MessageRejected, result.Outcome);
+        Assert.Equal("5.3.4 Message too big", result.Recipients[0].Reply!.Text);
+        Assert.Equal(421, result.Failure!.Reply!.Code);
+        Assert.False(session.IsUsable);
+        await session.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Reply_421_to_a_pipelined_RSET_is_reported_as_the_421_and_closes_the_session()
     {
         // Stops: the 421 to RSET being read as "the connection is closed" with no reply, so that the report misses
