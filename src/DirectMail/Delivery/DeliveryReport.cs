@@ -22,8 +22,9 @@ public enum DeliveryStatus
 /// <summary>The outcome for one envelope recipient.</summary>
 public sealed class RecipientDelivery
 {
-    internal RecipientDelivery(string address, DeliveryStatus status, SmtpReply? reply, string? mxHost, IPAddress? serverAddress, int attempts, TimeSpan duration, bool isPolicyRejection, string? hint, string? detail)
+    internal RecipientDelivery(string address, DeliveryStatus status, SmtpReply? reply, string? mxHost, IPAddress? serverAddress, int attempts, TimeSpan duration, bool isPolicyRejection, string? hint, string? detail, bool mayHaveBeenDelivered = false)
     {
+        MayHaveBeenDelivered = mayHaveBeenDelivered;
         Address = address;
         Status = status;
         Reply = reply;
@@ -72,6 +73,13 @@ public sealed class RecipientDelivery
 
     /// <summary>What happened, when the reply alone does not say (connection failures, timeouts, DNS).</summary>
     public string? Detail { get; }
+
+    /// <summary>
+    /// True for a <see cref="DeliveryStatus.Deferred"/> recipient whose message end was sent but whose reply never
+    /// came (the connection broke, or <see cref="SmtpSessionOptions.DataTerminationTimeout"/> passed): the server
+    /// may have taken the message (RFC 1047). DirectMail does not send it again; resending it risks a second copy.
+    /// </summary>
+    public bool MayHaveBeenDelivered { get; }
 
     /// <inheritdoc />
     public override string ToString()

@@ -111,7 +111,8 @@ public sealed class DirectMailOptions
 
     /// <summary>
     /// The overall deadline of one SendAsync call: what is not delivered by then is reported Deferred. Default 10 minutes,
-    /// twice the RFC 5321 wait for one reply.
+    /// twice the RFC 5321 wait for one reply. A message whose end was already sent still gets the whole
+    /// DataTerminationTimeout for its reply, as the server may have taken it.
     /// </summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromMinutes(10);
 

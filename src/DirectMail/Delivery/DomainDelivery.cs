@@ -433,8 +433,9 @@ internal sealed class DomainDelivery
                 {
                     // RFC 1047: the end of data was sent and the reply lost. The server may have the message; another
                     // attempt could deliver it twice. Report it, do not retry it.
-                    r.Finish(DeliveryStatus.Deferred, null, $"The connection to {host} was lost after the end of the message was sent and before the reply: it may have been delivered. Not retried, so that it is not delivered twice.");
+                    r.Finish(DeliveryStatus.Deferred, null, $"No reply came from {host} after the end of the message was sent ({failure.Kind}): it may have been delivered. Not retried, so that it is not delivered twice.");
                     r.IsRetryable = false;
+                    r.MayHaveBeenDelivered = true;
                 }
                 else
                 {
@@ -598,6 +599,8 @@ internal sealed class RecipientState(string address, long startTimestamp)
 
     public bool ConnectTimedOut { get; set; }
 
+    public bool MayHaveBeenDelivered { get; set; }
+
     public long FinishedTimestamp { get; private set; }
 
     /// <summary>The last local refusal (SMTPUTF8, 8BITMIME, SIZE not offered), while other addresses may still take it.</summary>
@@ -677,5 +680,6 @@ internal sealed class RecipientState(string address, long startTimestamp)
         FinishedTimestamp == 0 ? fallbackDuration : Stopwatch.GetElapsedTime(startTimestamp, FinishedTimestamp),
         IsPolicyRejection,
         Hint,
-        Detail);
+        Detail,
+        MayHaveBeenDelivered);
 }

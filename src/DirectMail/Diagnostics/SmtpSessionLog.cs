@@ -39,8 +39,8 @@ internal static partial class SmtpSessionLog
     [LoggerMessage(EventId = 2009, Level = LogLevel.Debug, Message = "{ServerName} does not accept EHLO ({Reply}); falling back to HELO")]
     public static partial void HeloFallback(ILogger logger, string serverName, string reply);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "{ServerName} answered DATA with {Reply} although no recipient was accepted; the connection is closed so that no empty message is delivered")]
-    public static partial void DataWithoutRecipients(ILogger logger, string serverName, string reply);
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "{ServerName} answered DATA with {Reply} although the sender or every recipient was refused; the connection is closed, as whatever is sent next would be message text")]
+    public static partial void DataWithoutTransaction(ILogger logger, string serverName, string reply);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "The connection to {ServerName} broke after the end of the data and before the reply; the message may have been delivered")]
     public static partial void LostAfterData(ILogger logger, string serverName, Exception? exception);

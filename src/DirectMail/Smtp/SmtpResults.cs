@@ -182,7 +182,7 @@ public enum SmtpTransactionOutcome
     /// <summary>DATA (or BDAT) was refused before the content.</summary>
     DataRejected,
 
-    /// <summary>The server refused the message after the content (reply to the final dot or last BDAT).</summary>
+    /// <summary>The server refused the message: the reply to the final dot or last BDAT, or the first refused BDAT chunk (after which no chunk is sent without PIPELINING).</summary>
     MessageRejected,
 
     /// <summary>The transaction ended without an answer from the server: see <see cref="SmtpTransactionResult.Failure"/>.</summary>

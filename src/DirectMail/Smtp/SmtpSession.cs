@@ -65,6 +65,7 @@ public sealed class SmtpSession : IAsyncDisposable
     private bool _chunkRepliesPipelined;
     private int _pendingChunkReplies;
     private SmtpReply? _firstFailedChunkReply;
+    private SmtpReply? _closingChunkReply;
     private long _contentOctets;
     private SmtpPhase _phase;
     private CancellationToken _operationToken;
@@ -186,7 +187,14 @@ public sealed class SmtpSession : IAsyncDisposable
     /// </summary>
     /// <param name="envelope">The sender and recipients.</param>
     /// <param name="content">The message; written into the connection as it is produced.</param>
-    /// <param name="cancellationToken">Cancels the transaction; the connection is closed (a message whose end was not sent is discarded by the server) and <see cref="OperationCanceledException"/> thrown.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the transaction until the end of the message is sent: the connection is closed (the server discards a
+    /// message whose end it did not get) and <see cref="OperationCanceledException"/> thrown. Once the final dot (or
+    /// BDAT LAST) is being sent it no longer applies: the server may take the message whatever the client does, so
+    /// its reply is awaited for up to <see cref="SmtpSessionOptions.DataTerminationTimeout"/> and returned; without
+    /// a reply the result is <see cref="SmtpTransactionOutcome.Failed"/> at <see cref="SmtpPhase.DataTermination"/>
+    /// (the message may have been delivered).
+    /// </param>
     /// <returns>The outcome with every recipient's reply. Failures (negative replies, lost connection, timeouts) are reported here, not thrown.</returns>
     /// <exception cref="InvalidOperationException">The session is not connected, is closed, or is running another operation.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -350,22 +358,33 @@ public sealed class SmtpSession : IAsyncDisposable
     {
         _phase = SmtpPhase.Hello;
         var reply = await CommandAsync("EHLO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
-        if (reply.Code == 250)
+        if (reply.IsPositiveCompletion)
         {
             Capabilities = SmtpCapabilities.Parse(reply);
             return null;
         }
 
-        if (reply.Code is 500 or 502)
+        if (reply.Code != 421)
         {
-            // RFC 5321 section 3.2: a server that does not know EHLO gets HELO.
+            // RFC 5321 sections 3.2 and 4.1.4: a server that does not take EHLO (500, 501, 502, 550 and the like)
+            // gets HELO, as Postfix's client does for any refusal but 421, which closes the session.
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 SmtpSessionLog.HeloFallback(_logger, ServerName, reply.ToString());
             }
 
-            reply = await CommandAsync("HELO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
-            if (reply.Code == 250)
+            var ehloReply = reply;
+            try
+            {
+                reply = await CommandAsync("HELO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
+            }
+            catch (SessionFailedException e)
+            {
+                // The server hung up (or went silent) after refusing EHLO: its refusal is the reason to report.
+                return new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Hello, $"{ServerName} refused EHLO, and HELO got no answer: {e.Failure.Message}", ehloReply);
+            }
+
+            if (reply.IsPositiveCompletion)
             {
                 Capabilities = SmtpCapabilities.FromHelo(reply);
                 return null;
@@ -555,7 +574,12 @@ public sealed class SmtpSession : IAsyncDisposable
                 if (!pipelining)
                 {
                     await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-                    await ReadResetReplyAsync().ConfigureAwait(false);
+                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    if (resetReply.Code == 421)
+                    {
+                        return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
+                    }
+
                     resetPending = false;
                 }
             }
@@ -580,7 +604,12 @@ public sealed class SmtpSession : IAsyncDisposable
                 await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
                 if (resetPending)
                 {
-                    await ReadResetReplyAsync().ConfigureAwait(false);
+                    // A 421 to the pipelined RSET: the server closes, and no reply to MAIL, RCPT or DATA will come.
+                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    if (resetReply.Code == 421)
+                    {
+                        return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
+                    }
                 }
             }
             else
@@ -635,6 +664,14 @@ public sealed class SmtpSession : IAsyncDisposable
             {
                 _phase = SmtpPhase.DataInitiation;
                 dataReply = await ReadReplyAsync(_options.DataInitiationTimeout).ConfigureAwait(false);
+                if (dataReply.Code == 354 && (!mailAccepted || accepted == 0))
+                {
+                    // The server is in its DATA state although the transaction cannot go on (RFC 2920 section 3.1
+                    // requires it to refuse DATA then). No content follows, and whatever is sent next, even RSET or
+                    // the next transaction's MAIL, would be message text: the connection cannot be used again.
+                    SmtpSessionLog.DataWithoutTransaction(_logger, ServerName, dataReply.ToString());
+                    Abort();
+                }
             }
 
             CheckClosing(mailReply);
@@ -653,14 +690,6 @@ public sealed class SmtpSession : IAsyncDisposable
 
             if (accepted == 0)
             {
-                if (dataReply is { Code: 354 })
-                {
-                    // RFC 2920 section 3.1 requires the server to refuse DATA when no RCPT succeeded. This one did
-                    // not: sending content, even just the dot, could deliver an empty message. Drop the connection.
-                    SmtpSessionLog.DataWithoutRecipients(_logger, ServerName, dataReply.ToString());
-                    Abort();
-                }
-
                 return new SmtpTransactionResult(SmtpTransactionOutcome.NoRecipientsAccepted, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.RcptTo, $"{ServerName} accepted none of the recipients.", FirstRejection(recipients)));
             }
 
@@ -687,6 +716,22 @@ public sealed class SmtpSession : IAsyncDisposable
             var finalReply = await WriteContentAsync(content, capabilities, bodyType, chunking, pipelining).ConfigureAwait(false);
             var failed = _firstFailedChunkReply;
             dataReply ??= failed;
+            if (failed is { Code: 421 })
+            {
+                // 421 to a BDAT before the last: the server closes; no further reply comes (RFC 5321 section 3.8).
+                return Closing(recipients, failed, SmtpPhase.Content, SmtpTransactionOutcome.MessageRejected, mailReply, failed);
+            }
+
+            if (finalReply is null)
+            {
+                // Without PIPELINING, the first refused chunk ended the content (RFC 3030 section 2): its reply
+                // decides for every accepted recipient, and the transaction is reset before the next one. (A 421
+                // to a later pipelined chunk closed the session: the failure carries it, for the host's backoff.)
+                _needsReset = true;
+                ApplyToAccepted(recipients, failed!, delivered: false);
+                return new SmtpTransactionResult(SmtpTransactionOutcome.MessageRejected, recipients, mailReply, dataReply, null, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.Content, $"{ServerName} refused a chunk of the message.", _closingChunkReply ?? failed));
+            }
+
             CheckClosing(finalReply);
             if (finalReply.IsPositiveCompletion && failed is null)
             {
@@ -707,12 +752,6 @@ public sealed class SmtpSession : IAsyncDisposable
 
             return new SmtpTransactionResult(SmtpTransactionOutcome.Failed, recipients, mailReply, dataReply, null, e.Failure);
         }
-    }
-
-    private async ValueTask ReadResetReplyAsync()
-    {
-        var reply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
-        CheckClosing(reply);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -758,8 +797,13 @@ public sealed class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends the content and returns the reply after its end; null when a chunk was refused without PIPELINING and
+    /// the content stopped there (<see cref="_firstFailedChunkReply"/> holds that reply, and a 421 to any chunk
+    /// but the last).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpReply> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpBodyType bodyType, bool chunking, bool pipelining)
+    private async ValueTask<SmtpReply?> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpBodyType bodyType, bool chunking, bool pipelining)
     {
         _phase = SmtpPhase.Content;
         _encoder = new SmtpDataEncoder(dotStuffing: !chunking, sevenBitOnly: bodyType == SmtpBodyType.SevenBit);
@@ -767,6 +811,7 @@ public sealed class SmtpSession : IAsyncDisposable
         _chunkRepliesPipelined = pipelining;
         _pendingChunkReplies = 0;
         _firstFailedChunkReply = null;
+        _closingChunkReply = null;
         _contentOctets = 0;
         _writeLength = chunking ? BdatHeaderReserve : 0;
 
@@ -782,11 +827,22 @@ public sealed class SmtpSession : IAsyncDisposable
         {
             throw;
         }
+        catch (Exception) when (_firstFailedChunkReply is not null)
+        {
+            // A chunk was refused (ChunkRefusedException, perhaps wrapped by the content source): no more are sent.
+            return AbandonContent();
+        }
         catch (Exception e)
         {
             // The message is incomplete: closing the connection before its end makes the server discard it.
             Abort();
             throw new SessionFailedException(new SmtpFailure(SmtpFailureKind.ContentSourceFailed, SmtpPhase.Content, $"The message content could not be read: {e.Message}", exception: e));
+        }
+
+        if (_firstFailedChunkReply is not null)
+        {
+            // The content source swallowed the refusal of a chunk; the message still ends there.
+            return AbandonContent();
         }
 
         _writeLength += _encoder.Complete(_writeBuffer.AsSpan(_writeLength));
@@ -795,14 +851,25 @@ public sealed class SmtpSession : IAsyncDisposable
             SmtpSessionLog.ClientContent(_logger, _contentOctets);
         }
 
+        // From here on the end of the message goes out, and the server may take it whatever the caller does.
+        DetachCancellation();
         if (chunking)
         {
             await SendChunkAsync(last: true).ConfigureAwait(false);
             _phase = SmtpPhase.DataTermination;
             SmtpReply? final = null;
-            while (_pendingChunkReplies > 0)
+            try
             {
-                final = await ReadChunkReplyAsync(_pendingChunkReplies == 1 ? _options.DataTerminationTimeout : _options.DataBlockTimeout).ConfigureAwait(false);
+                while (_pendingChunkReplies > 0)
+                {
+                    var last = _pendingChunkReplies == 1;
+                    final = await ReadChunkReplyAsync(last ? _options.DataTerminationTimeout : _options.DataBlockTimeout, last).ConfigureAwait(false);
+                }
+            }
+            catch (ChunkRefusedException)
+            {
+                // A 421 to a pipelined chunk before the last: the server closed; no other reply will come.
+                return AbandonContent();
             }
 
             return final!;
@@ -827,6 +894,13 @@ public sealed class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Drops the encoded content not sent (and the BDAT header gap): the next command starts at the front.</summary>
+    private SmtpReply? AbandonContent()
+    {
+        _writeLength = 0;
+        return null;
+    }
+
     /// <summary>Called by the data stream for every write of content.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteContentBlockAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
@@ -834,6 +908,12 @@ public sealed class SmtpSession : IAsyncDisposable
         if (_phase != SmtpPhase.Content)
         {
             throw new InvalidOperationException("Message content can only be written while the session sends it.");
+        }
+
+        if (_firstFailedChunkReply is not null)
+        {
+            // A chunk was refused: nothing more of this message is sent (RFC 3030 section 2).
+            throw new ChunkRefusedException();
         }
 
         _contentOctets += source.Length;
@@ -915,19 +995,35 @@ public sealed class SmtpSession : IAsyncDisposable
         _pendingChunkReplies++;
         if (!_chunkRepliesPipelined && !last)
         {
-            // Without PIPELINING each BDAT waits for its reply (RFC 3030 section 4.2).
-            await ReadChunkReplyAsync(_options.DataBlockTimeout).ConfigureAwait(false);
+            // Without PIPELINING each BDAT waits for its reply (RFC 3030 section 4.2), and a refused one is the last.
+            await ReadChunkReplyAsync(_options.DataBlockTimeout, last: false).ConfigureAwait(false);
         }
     }
 
+    /// <summary>
+    /// Reads the reply to one BDAT. The first refusal of a chunk before the last decides the message (RFC 3030
+    /// section 2); it stops the content with <see cref="ChunkRefusedException"/> when no further chunk may be sent
+    /// (lock-step, without PIPELINING) or no further reply will come (421).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpReply> ReadChunkReplyAsync(TimeSpan timeout)
+    private async ValueTask<SmtpReply> ReadChunkReplyAsync(TimeSpan timeout, bool last)
     {
         var reply = await ReadReplyAsync(timeout).ConfigureAwait(false);
         _pendingChunkReplies--;
-        if (!reply.IsPositiveCompletion && _firstFailedChunkReply is null && _pendingChunkReplies > 0)
+        if (!last && !reply.IsPositiveCompletion)
         {
-            _firstFailedChunkReply = reply;
+            _firstFailedChunkReply ??= reply;
+            if (reply.Code == 421)
+            {
+                _closingChunkReply = reply;
+                Abort();
+                throw new ChunkRefusedException();
+            }
+
+            if (!_chunkRepliesPipelined)
+            {
+                throw new ChunkRefusedException();
+            }
         }
 
         return reply;
@@ -1156,6 +1252,23 @@ public sealed class SmtpSession : IAsyncDisposable
         Volatile.Write(ref _busy, 0);
     }
 
+    /// <summary>
+    /// Called just before the end of the message (the final dot, or BDAT LAST) is written. From then on the server
+    /// may take the message whatever the client does, so the operation's token is no longer honoured: the end is
+    /// written within <see cref="SmtpSessionOptions.DataBlockTimeout"/> and its reply awaited for the whole
+    /// <see cref="SmtpSessionOptions.DataTerminationTimeout"/> (RFC 5321 section 4.5.3.2.6). Abandoning the wait
+    /// could only leave the outcome unknown and invite a second copy. A token canceled before this point still
+    /// cancels, and the server discards the unfinished message.
+    /// </summary>
+    private void DetachCancellation()
+    {
+        // Dispose waits for a callback that is running, so CancelIo cannot fire after this line.
+        _cancellationRegistration.Dispose();
+        _cancellationRegistration = default;
+        _operationToken.ThrowIfCancellationRequested();
+        _operationToken = default;
+    }
+
     private void CancelIo()
     {
         try
@@ -1353,6 +1466,15 @@ public sealed class SmtpSession : IAsyncDisposable
         MaxReplyBytes = o.MaxReplyBytes,
         LogContent = o.LogContent,
     };
+
+    /// <summary>Stops the content when a BDAT chunk was refused and no further one may be sent.</summary>
+    private sealed class ChunkRefusedException : Exception
+    {
+        public ChunkRefusedException()
+            : base("The server refused a BDAT chunk; no further chunk is sent.")
+        {
+        }
+    }
 
     /// <summary>Carries a failure from deep in the I/O code to the public method that reports it.</summary>
     private sealed class SessionFailedException : Exception

@@ -90,7 +90,11 @@ public sealed class SmtpSessionOptions
     /// <summary>Time allowed for each write of content to complete. Default 3 minutes (RFC 5321 section 4.5.3.2.5).</summary>
     public TimeSpan DataBlockTimeout { get; set; } = DefaultDataBlockTimeout;
 
-    /// <summary>Time allowed for the reply after the final dot or the last BDAT. Default 10 minutes (RFC 5321 section 4.5.3.2.6).</summary>
+    /// <summary>
+    /// Time allowed for the reply after the final dot or the last BDAT. Default 10 minutes (RFC 5321 section 4.5.3.2.6).
+    /// This wait is whole whatever time the call spent before: neither the cancellation token nor the mailer's
+    /// SendTimeout cuts it, as the server may have taken the message by then.
+    /// </summary>
     public TimeSpan DataTerminationTimeout { get; set; } = DefaultDataTerminationTimeout;
 
     /// <summary>

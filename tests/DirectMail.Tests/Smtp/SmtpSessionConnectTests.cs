@@ -102,7 +102,8 @@ public sealed class SmtpSessionConnectTests
     [Fact]
     public async Task EHLO_refused_with_another_code_is_a_hello_failure()
     {
-        var dialogue = new SmtpDialogue { EhloReply = "550 5.7.1 Go away" };
+        // HELO is tried after any refusal but 421 (SmtpSessionReviewTests); this server refuses it too.
+        var dialogue = new SmtpDialogue { EhloReply = "550 5.7.1 Go away", Respond = l => l.StartsWith("HELO", StringComparison.Ordinal) ? "550 5.7.1 Go away" : null };
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
         await using var session = new SmtpSession(Options());
 
@@ -115,7 +116,7 @@ public sealed class SmtpSessionConnectTests
     [Fact]
     public async Task EHLO_4xx_is_a_transient_hello_failure()
     {
-        var dialogue = new SmtpDialogue { EhloReply = "451 4.3.0 Try later" };
+        var dialogue = new SmtpDialogue { EhloReply = "451 4.3.0 Try later", Respond = l => l.StartsWith("HELO", StringComparison.Ordinal) ? "451 4.3.0 Try later" : null };
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
         await using var session = new SmtpSession(Options());
 
