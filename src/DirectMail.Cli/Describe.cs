@@ -7,11 +7,12 @@ using System.Text;
 using System.Text.Json;
 using DirectMail.Delivery;
 using DirectMail.Dns;
+using DirectMail.Doctor;
 using DirectMail.Smtp;
 
 namespace DirectMail.Cli;
 
-/// <summary>How resolutions and delivery reports are printed: as text for people, as JSON for programs.</summary>
+/// <summary>How resolutions, delivery reports and doctor reports are printed: as text for people, as JSON for programs.</summary>
 internal static class Describe
 {
     public static string Status(MxResolutionStatus status) => status switch
@@ -225,4 +226,57 @@ internal static class Describe
 
         return string.Join('\n', lines);
     }
+
+    /// <summary>
+    /// The doctor's checklist as text: one line per check (<c>[pass]</c>, <c>[warn]</c>, <c>[FAIL]</c>, <c>[skip]</c>, the
+    /// title and what was found), a <c>fix:</c> line under each check that has one, and a last line with the verdict.
+    /// Lines end in <c>\n</c>.
+    /// </summary>
+    /// <param name="report">The report.</param>
+    /// <param name="details">Also print each check's <see cref="DoctorCheck.Details"/>, indented.</param>
+    public static string Text(DoctorReport report, bool details)
+    {
+        var text = new StringBuilder();
+        text.Append("directmail doctor: ").Append(report.Domain).Append('\n');
+        var checks = report.Checks;
+        var width = checks.Count == 0 ? 0 : checks.Max(c => c.Title.Length);
+        foreach (var check in checks)
+        {
+            text.Append('[').Append(Label(check.Status)).Append("] ").Append(check.Title.PadRight(width)).Append("  ").Append(check.Found).Append('\n');
+            var indent = new string(' ', 9 + width);
+            if (check.Fix is not null)
+            {
+                text.Append(indent).Append("fix: ").Append(check.Fix).Append('\n');
+            }
+
+            if (details)
+            {
+                foreach (var line in check.Details)
+                {
+                    text.Append(indent).Append("  ").Append(line).Append('\n');
+                }
+            }
+        }
+
+        var failed = checks.Count(c => c.Status == DoctorStatus.Fail);
+        var warned = checks.Count(c => c.Status == DoctorStatus.Warn);
+        text.Append(report.IsReady
+            ? $"Ready to send{(warned > 0 ? $", with {warned} warning(s)" : string.Empty)}.\n"
+            : $"Not ready: {failed} check(s) failed{(warned > 0 ? $", {warned} warning(s)" : string.Empty)}.\n");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The doctor's report as JSON: <c>{"domain", "isReady", "checks": [{"id", "title", "status", "found", "fix", "details"}]}</c>,
+    /// status in lower case (<c>pass</c>, <c>warn</c>, <c>fail</c>, <c>skipped</c>).
+    /// </summary>
+    public static string Json(DoctorReport report) => JsonSerializer.Serialize(report, CliJsonContext.Readable.DoctorReport);
+
+    private static string Label(DoctorStatus status) => status switch
+    {
+        DoctorStatus.Pass => "pass",
+        DoctorStatus.Warn => "warn",
+        DoctorStatus.Fail => "FAIL",
+        _ => "skip",
+    };
 }

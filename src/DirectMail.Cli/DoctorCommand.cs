@@ -82,11 +82,11 @@ internal static class DoctorCommand
         var report = await new SenderDoctor(loggerFactory.CreateLogger<SenderDoctor>()).CheckAsync(request, cancellationToken).ConfigureAwait(false);
         if (json)
         {
-            Console.Out.WriteLine(Display.Json(report.ToJson()));
+            Console.Out.WriteLine(Display.Json(Describe.Json(report)));
         }
         else
         {
-            Console.Out.Write(Display.Lines(report.ToText(details: verbose))); // DNS text is a hostile server's text too
+            Console.Out.Write(Display.Lines(Describe.Text(report, details: verbose))); // DNS text is a hostile server's text too
         }
 
         return report.IsReady ? ExitCodes.Success : ExitCodes.NotReady;

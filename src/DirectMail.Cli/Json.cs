@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DirectMail.Doctor;
 
 namespace DirectMail.Cli;
 
@@ -111,6 +112,7 @@ internal sealed class ReplyJson
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(SendJson))]
 [JsonSerializable(typeof(MxJson))]
+[JsonSerializable(typeof(DoctorReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>Relaxed escaping: addresses and replies keep their '+', '&lt;' and non-ASCII letters readable.</summary>
@@ -119,5 +121,8 @@ internal sealed partial class CliJsonContext : JsonSerializerContext
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+
+        // The doctor's verdicts as scripts match them: "pass", "warn", "fail", "skipped".
+        Converters = { new JsonStringEnumConverter<DoctorStatus>(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     });
 }

@@ -3,6 +3,8 @@ using System.Buffers;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Diagnostics;
+using DirectMail.IO;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 

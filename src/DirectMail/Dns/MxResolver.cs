@@ -9,6 +9,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Diagnostics;
 using DnsClient;
 using DnsClient.Protocol;
 using Microsoft.Extensions.Logging;

@@ -85,6 +85,33 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
     }
 
     [Fact]
+    public async Task Report_prints_as_a_checklist_and_as_json()
+    {
+        var result = await Doctor("no-spf");
+        var json = await Doctor("no-spf", "--json");
+
+        var text = result.StdOut;
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.StartsWith("directmail doctor: no-spf.doctor.test\n", text, StringComparison.Ordinal);
+        Assert.Contains("[FAIL] SPF", text, StringComparison.Ordinal);
+        Assert.Contains("fix: Publish one TXT record at no-spf.doctor.test", text, StringComparison.Ordinal);
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        Assert.Contains("Not ready:", text, StringComparison.Ordinal);
+
+        Assert.True(json.ExitCode == 1, json.ToString());
+        using var document = JsonDocument.Parse(json.StdOut);
+        var root = document.RootElement;
+        Assert.Equal("no-spf.doctor.test", root.GetProperty("domain").GetString());
+        Assert.False(root.GetProperty("isReady").GetBoolean());
+        var spf = root.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "spf");
+        Assert.Equal("fail", spf.GetProperty("status").GetString());
+        Assert.Equal("SPF", spf.GetProperty("title").GetString());
+        Assert.StartsWith("No SPF record", spf.GetProperty("found").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(spf.GetProperty("fix").GetString());
+        Assert.Contains("no 'v=spf1' TXT record", json.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verbose_adds_the_SPF_evaluation_trace()
     {
         var result = await Doctor("good", "--verbose");

@@ -2,10 +2,10 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace DirectMail.Mime;
+namespace DirectMail.IO;
 
 /// <summary>A write-only stream that keeps nothing and counts the octets written to it.</summary>
-internal sealed class CountingStream : IO.WriteOnlyStream
+internal sealed class CountingStream : WriteOnlyStream
 {
     private long _length;
 

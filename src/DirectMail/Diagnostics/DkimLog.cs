@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace DirectMail.Dkim;
+namespace DirectMail.Diagnostics;
 
 /// <summary>Log events of DKIM signing (event ids 5000-5099).</summary>
 internal static partial class DkimLog

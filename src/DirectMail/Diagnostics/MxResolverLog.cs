@@ -1,7 +1,8 @@
 using System;
+using DirectMail.Dns;
 using Microsoft.Extensions.Logging;
 
-namespace DirectMail.Dns;
+namespace DirectMail.Diagnostics;
 
 /// <summary>Log messages of the MX resolver; event ids 3000 to 3099.</summary>
 internal static partial class MxResolverLog

@@ -95,15 +95,15 @@ public sealed class SenderDoctor
         switch (resolution.Status)
         {
             case MxResolutionStatus.Success when resolution.IsImplicitMx:
-                return new DoctorCheck("mx", MxTitle, DoctorStatus.Warn, $"{domain} has no MX record; mail to it goes to its address record (implicit MX, RFC 5321 section 5.1): {Targets(resolution)}.", fix);
+                return new DoctorCheck(DoctorCheckIds.Mx, MxTitle, DoctorStatus.Warn, $"{domain} has no MX record; mail to it goes to its address record (implicit MX, RFC 5321 section 5.1): {Targets(resolution)}.", fix);
             case MxResolutionStatus.Success:
-                return new DoctorCheck("mx", MxTitle, DoctorStatus.Pass, $"{domain} receives mail at {Targets(resolution)}.");
+                return new DoctorCheck(DoctorCheckIds.Mx, MxTitle, DoctorStatus.Pass, $"{domain} receives mail at {Targets(resolution)}.");
             case MxResolutionStatus.NullMx:
-                return new DoctorCheck("mx", MxTitle, DoctorStatus.Fail, $"{domain} publishes a null MX (RFC 7505): it accepts no mail, so bounces are lost and many receivers refuse it as a sender (RFC 7505 section 4.2).", "Replace the null MX ('MX 0 .') with an MX naming a mail server for the domain.");
+                return new DoctorCheck(DoctorCheckIds.Mx, MxTitle, DoctorStatus.Fail, $"{domain} publishes a null MX (RFC 7505): it accepts no mail, so bounces are lost and many receivers refuse it as a sender (RFC 7505 section 4.2).", "Replace the null MX ('MX 0 .') with an MX naming a mail server for the domain.");
             case MxResolutionStatus.DnsFailure:
-                return new DoctorCheck("mx", MxTitle, DoctorStatus.Fail, resolution.Message, "The DNS lookup failed: check that the domain's name servers answer (and the --dns server, if given), then run the doctor again.");
+                return new DoctorCheck(DoctorCheckIds.Mx, MxTitle, DoctorStatus.Fail, resolution.Message, "The DNS lookup failed: check that the domain's name servers answer (and the --dns server, if given), then run the doctor again.");
             default:
-                return new DoctorCheck("mx", MxTitle, DoctorStatus.Fail, resolution.Message, fix);
+                return new DoctorCheck(DoctorCheckIds.Mx, MxTitle, DoctorStatus.Fail, resolution.Message, fix);
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class SenderDoctor
         var lookups = $"{evaluation.DnsLookups} of {SpfEvaluator.MaxDnsLookups} DNS lookups";
         var record = evaluation.Record is null ? string.Empty : $"'{evaluation.Record}': ";
         var details = evaluation.Trace.Concat(evaluation.Warnings.Select(w => "warning: " + w)).ToArray();
-        DoctorCheck Check(DoctorStatus status, string found, string? fix = null) => new("spf", SpfTitle, status, found, fix, details);
+        DoctorCheck Check(DoctorStatus status, string found, string? fix = null) => new(DoctorCheckIds.Spf, SpfTitle, status, found, fix, details);
 
         switch (evaluation.Result)
         {
@@ -192,14 +192,14 @@ public sealed class SenderDoctor
         var selector = context.Request.DkimSelector;
         if (selector is null)
         {
-            return (new DoctorCheck("dkim", DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key."), false);
+            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key."), false);
         }
 
         var name = $"{selector}._domainkey.{context.DkimDomain}";
         using var privateKey = ReadPrivateKey(context.Request.DkimPrivateKeyPem, out var keyError, out var isEd25519);
         var publish = privateKey is null ? "\"v=DKIM1; k=rsa; p=<the public key, base64>\"" : $"\"v=DKIM1; k=rsa; p={Convert.ToBase64String(privateKey.ExportSubjectPublicKeyInfo())}\"";
         var publishFix = $"Publish a TXT record at {name}: {publish}.";
-        DoctorCheck Fail(string found, string fix) => new("dkim", DkimTitle, DoctorStatus.Fail, found, fix);
+        DoctorCheck Fail(string found, string fix) => new(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Fail, found, fix);
 
         if (keyError is not null)
         {
@@ -274,7 +274,7 @@ public sealed class SenderDoctor
             found = isEd25519
                 ? $"{name} publishes an ed25519 key (RFC 8463); comparing it with an ed25519 private key is not supported, so it was not compared."
                 : $"{name} publishes an ed25519 key (RFC 8463).";
-            return (new DoctorCheck("dkim", DkimTitle, isEd25519 ? DoctorStatus.Warn : DoctorStatus.Pass, found, isEd25519 ? "Check by hand that the p= value is the public half of your ed25519 key; sign with an RSA key as well, as not every receiver verifies ed25519." : null), true);
+            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, isEd25519 ? DoctorStatus.Warn : DoctorStatus.Pass, found, isEd25519 ? "Check by hand that the p= value is the public half of your ed25519 key; sign with an RSA key as well, as not every receiver verifies ed25519." : null), true);
         }
 
         using var published = record.ImportRsa(out var importError);
@@ -303,12 +303,12 @@ public sealed class SenderDoctor
         found = $"{name} publishes a {bits}-bit RSA key" + (privateKey is null ? " (not compared: no private key given)" : " matching the configured private key");
         if (record.IsTesting)
         {
-            return (new DoctorCheck("dkim", DkimTitle, DoctorStatus.Warn, found + ", in testing mode (t=y).", "Remove t=y once signing works: receivers may treat signatures of a domain in testing mode as absent."), true);
+            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Warn, found + ", in testing mode (t=y).", "Remove t=y once signing works: receivers may treat signatures of a domain in testing mode as absent."), true);
         }
 
         return bits < 2048
-            ? (new DoctorCheck("dkim", DkimTitle, DoctorStatus.Warn, found + ".", "1024-bit keys are the minimum; use 2048 bits (RFC 8301 section 3.2 recommends at least 2048 for signers)."), true)
-            : (new DoctorCheck("dkim", DkimTitle, DoctorStatus.Pass, found + "."), true);
+            ? (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Warn, found + ".", "1024-bit keys are the minimum; use 2048 bits (RFC 8301 section 3.2 recommends at least 2048 for signers)."), true)
+            : (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Pass, found + "."), true);
     }
 
     /// <summary>The DER encoding of the OID 1.3.101.112, id-Ed25519 (RFC 8410).</summary>
@@ -366,7 +366,7 @@ public sealed class SenderDoctor
     {
         var domain = context.Domain;
         var fix = $"Publish a TXT record at _dmarc.{domain}: \"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}\", then move to p=quarantine or p=reject once the reports show your mail aligned.";
-        DoctorCheck Fail(string found, string? why = null) => new("dmarc", DmarcTitle, DoctorStatus.Fail, found, why ?? fix);
+        DoctorCheck Fail(string found, string? why = null) => new(DoctorCheckIds.Dmarc, DmarcTitle, DoctorStatus.Fail, found, why ?? fix);
 
         // The organisational domain (RFC 7489 section 3.2) needs the Public Suffix List; the parent domain stands in for it.
         var name = "_dmarc." + domain;
@@ -414,10 +414,10 @@ public sealed class SenderDoctor
         found += record.ReportTo is null ? ", no aggregate reports (rua=)." : $", reports to {record.ReportTo}.";
         if (policy == "none")
         {
-            return (new DoctorCheck("dmarc", DmarcTitle, DoctorStatus.Warn, found, "p=none only monitors: once the aggregate reports show your mail passing, move to p=quarantine, then p=reject." + (record.ReportTo is null ? " Add rua=mailto:... to receive the reports." : string.Empty)), record);
+            return (new DoctorCheck(DoctorCheckIds.Dmarc, DmarcTitle, DoctorStatus.Warn, found, "p=none only monitors: once the aggregate reports show your mail passing, move to p=quarantine, then p=reject." + (record.ReportTo is null ? " Add rua=mailto:... to receive the reports." : string.Empty)), record);
         }
 
-        return (new DoctorCheck("dmarc", DmarcTitle, DoctorStatus.Pass, found), record);
+        return (new DoctorCheck(DoctorCheckIds.Dmarc, DmarcTitle, DoctorStatus.Pass, found), record);
     }
 
     private static async Task<(DnsAnswer<string> Answer, List<string> Records)> DmarcRecordsAsync(IDoctorDns dns, string name, CancellationToken cancellationToken)
@@ -442,7 +442,7 @@ public sealed class SenderDoctor
         var dkimChecked = context.Request.DkimSelector is not null;
         if (!spfChecked && !dkimChecked)
         {
-            return new DoctorCheck("alignment", AlignmentTitle, DoctorStatus.Skipped, "Not checked: give the sending address (for SPF) or the DKIM selector.", null);
+            return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Skipped, "Not checked: give the sending address (for SPF) or the DKIM selector.", null);
         }
 
         // RFC 7489 section 3.1: relaxed alignment needs the same organisational domain, strict the same domain.
@@ -471,15 +471,15 @@ public sealed class SenderDoctor
 
         if (dkimAligned)
         {
-            return new DoctorCheck("alignment", AlignmentTitle, DoctorStatus.Pass, found);
+            return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Pass, found);
         }
 
         if (spfAligned)
         {
-            return new DoctorCheck("alignment", AlignmentTitle, DoctorStatus.Warn, found, $"Only SPF aligns, and SPF breaks when mail is forwarded: sign with DKIM as {context.Domain} (a selector with its key published) so that DMARC passes after forwarding.");
+            return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Warn, found, $"Only SPF aligns, and SPF breaks when mail is forwarded: sign with DKIM as {context.Domain} (a selector with its key published) so that DMARC passes after forwarding.");
         }
 
-        return new DoctorCheck("alignment", AlignmentTitle, DoctorStatus.Fail, found, $"DMARC passes only when SPF or DKIM passes for a domain aligned with the From domain {context.Domain}: fix the SPF and DKIM findings above{(spfIdentifierAligned && dkimIdentifierAligned ? string.Empty : $", and use MAIL FROM and DKIM domains {(strictSpf || strictDkim ? "equal to" : "within")} {context.Domain}")}.");
+        return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Fail, found, $"DMARC passes only when SPF or DKIM passes for a domain aligned with the From domain {context.Domain}: fix the SPF and DKIM findings above{(spfIdentifierAligned && dkimIdentifierAligned ? string.Empty : $", and use MAIL FROM and DKIM domains {(strictSpf || strictDkim ? "equal to" : "within")} {context.Domain}")}.");
     }
 
     /// <summary>
@@ -522,10 +522,10 @@ public sealed class SenderDoctor
         {
             var noIp = "Not checked: no sending address given.";
             var heloCheck = helo is null
-                ? new DoctorCheck("helo", HeloTitle, DoctorStatus.Skipped, "Not checked: no HELO name given.")
+                ? new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Skipped, "Not checked: no HELO name given.")
                 : await CheckHeloWithoutAddressAsync(context, helo, cancellationToken).ConfigureAwait(false);
-            return (new DoctorCheck("ptr", PtrTitle, DoctorStatus.Skipped, noIp, "Give the public address mail leaves from to check its reverse DNS."),
-                new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Skipped, noIp),
+            return (new DoctorCheck(DoctorCheckIds.Ptr, PtrTitle, DoctorStatus.Skipped, noIp, "Give the public address mail leaves from to check its reverse DNS."),
+                new DoctorCheck(DoctorCheckIds.Fcrdns, FcrdnsTitle, DoctorStatus.Skipped, noIp),
                 heloCheck);
         }
 
@@ -536,19 +536,19 @@ public sealed class SenderDoctor
         var confirmed = new List<string>();
         if (ptrs.Outcome == DnsOutcome.Failed)
         {
-            ptr = new DoctorCheck("ptr", PtrTitle, DoctorStatus.Fail, $"The PTR query for {ip} ({ip.GetArpaName()}) failed: {ptrs.Error}.", "Check that the reverse zone's name servers answer, then run the doctor again.");
-            fcrdns = new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Skipped, "Not checked: the PTR lookup failed.");
+            ptr = new DoctorCheck(DoctorCheckIds.Ptr, PtrTitle, DoctorStatus.Fail, $"The PTR query for {ip} ({ip.GetArpaName()}) failed: {ptrs.Error}.", "Check that the reverse zone's name servers answer, then run the doctor again.");
+            fcrdns = new DoctorCheck(DoctorCheckIds.Fcrdns, FcrdnsTitle, DoctorStatus.Skipped, "Not checked: the PTR lookup failed.");
         }
         else if (ptrs.Values.Count == 0)
         {
             // Gmail, Outlook and others refuse or junk mail from addresses without reverse DNS.
-            ptr = new DoctorCheck("ptr", PtrTitle, DoctorStatus.Fail, $"{ip} has no PTR record ({ptrs.Describe(ip.GetArpaName(), "PTR")}); many receivers refuse mail from such addresses.", $"Ask whoever holds the address (your hosting provider or ISP; the reverse zone is theirs) to set its PTR to {suggestedName}, and give that name an {(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : "A")} record of {ip}.");
-            fcrdns = new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Skipped, "Not checked: no PTR record.");
+            ptr = new DoctorCheck(DoctorCheckIds.Ptr, PtrTitle, DoctorStatus.Fail, $"{ip} has no PTR record ({ptrs.Describe(ip.GetArpaName(), "PTR")}); many receivers refuse mail from such addresses.", $"Ask whoever holds the address (your hosting provider or ISP; the reverse zone is theirs) to set its PTR to {suggestedName}, and give that name an {(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : "A")} record of {ip}.");
+            fcrdns = new DoctorCheck(DoctorCheckIds.Fcrdns, FcrdnsTitle, DoctorStatus.Skipped, "Not checked: no PTR record.");
         }
         else
         {
             var names = ptrs.Values.Take(10).ToList();
-            ptr = new DoctorCheck("ptr", PtrTitle, DoctorStatus.Pass, $"{ip} has PTR {string.Join(", ", names)}.");
+            ptr = new DoctorCheck(DoctorCheckIds.Ptr, PtrTitle, DoctorStatus.Pass, $"{ip} has PTR {string.Join(", ", names)}.");
             var mismatches = new List<string>();
             foreach (var name in names)
             {
@@ -564,13 +564,13 @@ public sealed class SenderDoctor
             }
 
             fcrdns = confirmed.Count > 0
-                ? new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Pass, $"{string.Join(", ", confirmed)} resolves back to {ip}.")
-                : new DoctorCheck("fcrdns", FcrdnsTitle, DoctorStatus.Fail, $"The PTR name does not resolve back to {ip}: {string.Join("; ", mismatches)}.", $"Give {names[0]} an {(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : "A")} record of {ip}, or have the PTR changed to a name that has one.");
+                ? new DoctorCheck(DoctorCheckIds.Fcrdns, FcrdnsTitle, DoctorStatus.Pass, $"{string.Join(", ", confirmed)} resolves back to {ip}.")
+                : new DoctorCheck(DoctorCheckIds.Fcrdns, FcrdnsTitle, DoctorStatus.Fail, $"The PTR name does not resolve back to {ip}: {string.Join("; ", mismatches)}.", $"Give {names[0]} an {(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "AAAA" : "A")} record of {ip}, or have the PTR changed to a name that has one.");
         }
 
         if (helo is null)
         {
-            return (ptr, fcrdns, new DoctorCheck("helo", HeloTitle, DoctorStatus.Skipped, "Not checked: no HELO name given.", "Give the EHLO name DirectMail uses (DirectMailOptions.HeloName) to compare it with the reverse DNS."));
+            return (ptr, fcrdns, new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Skipped, "Not checked: no HELO name given.", "Give the EHLO name DirectMail uses (DirectMailOptions.HeloName) to compare it with the reverse DNS."));
         }
 
         return (ptr, fcrdns, await CheckHeloAsync(context, helo, ip, ptrs.Values, confirmed, cancellationToken).ConfigureAwait(false));
@@ -599,18 +599,18 @@ public sealed class SenderDoctor
         var fixName = confirmed.Count > 0 ? confirmed[0] : ptrNames.Count > 0 ? ptrNames[0] : "mail." + context.Domain;
         if (HeloSyntaxError(helo) is { } error)
         {
-            return new DoctorCheck("helo", HeloTitle, DoctorStatus.Fail, error, $"Set DirectMailOptions.HeloName to this host's fully qualified name, {fixName}.");
+            return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Fail, error, $"Set DirectMailOptions.HeloName to this host's fully qualified name, {fixName}.");
         }
 
         if (helo.StartsWith('['))
         {
-            return new DoctorCheck("helo", HeloTitle, DoctorStatus.Warn, $"The EHLO name is the address literal {helo}; receivers accept it but score it as a sign of a badly configured sender.", $"Use the host name that the PTR of {ip} gives, {fixName}.");
+            return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Warn, $"The EHLO name is the address literal {helo}; receivers accept it but score it as a sign of a badly configured sender.", $"Use the host name that the PTR of {ip} gives, {fixName}.");
         }
 
         var name = helo.TrimEnd('.').ToLowerInvariant();
         if (confirmed.Contains(name))
         {
-            return new DoctorCheck("helo", HeloTitle, DoctorStatus.Pass, $"{name} is the forward-confirmed PTR name of {ip}.");
+            return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Pass, $"{name} is the forward-confirmed PTR name of {ip}.");
         }
 
         // RFC 5321 section 4.1.4: a server must not refuse mail because the EHLO name does not match the client's
@@ -623,7 +623,7 @@ public sealed class SenderDoctor
             : resolves
                 ? $"{name} resolves to {ip}, but {ptrText}."
                 : $"{name} does not match: {ptrText}, and {name} {(forward.Values.Count > 0 ? "resolves to " + string.Join(", ", forward.Values) : "has no address record")}.";
-        return new DoctorCheck("helo", HeloTitle, DoctorStatus.Warn, found, ptrNames.Count > 0
+        return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Warn, found, ptrNames.Count > 0
             ? $"Set DirectMailOptions.HeloName to {fixName}, the name the PTR gives (and make sure it resolves to {ip})."
             : $"Have the PTR of {ip} set to {name} and make sure {name} resolves to {ip}.");
     }
@@ -632,12 +632,12 @@ public sealed class SenderDoctor
     {
         if (HeloSyntaxError(helo) is { } error)
         {
-            return new DoctorCheck("helo", HeloTitle, DoctorStatus.Fail, error, $"Set DirectMailOptions.HeloName to this host's fully qualified name, such as mail.{context.Domain}.");
+            return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Fail, error, $"Set DirectMailOptions.HeloName to this host's fully qualified name, such as mail.{context.Domain}.");
         }
 
         if (helo.StartsWith('['))
         {
-            return new DoctorCheck("helo", HeloTitle, DoctorStatus.Warn, $"The EHLO name is the address literal {helo}; receivers accept it but score it down.", "Use the host name that the sending address's PTR gives.");
+            return new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Warn, $"The EHLO name is the address literal {helo}; receivers accept it but score it down.", "Use the host name that the sending address's PTR gives.");
         }
 
         var name = helo.TrimEnd('.').ToLowerInvariant();
@@ -645,8 +645,8 @@ public sealed class SenderDoctor
         var v6 = await context.Dns.AddressesAsync(name, AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
         var addresses = v4.Values.Concat(v6.Values).ToList();
         return addresses.Count > 0
-            ? new DoctorCheck("helo", HeloTitle, DoctorStatus.Pass, $"{name} resolves to {string.Join(", ", addresses)} (not compared with the reverse DNS: no sending address given).")
-            : new DoctorCheck("helo", HeloTitle, DoctorStatus.Warn, $"{name} has no address record.", $"Give {name} an A record of the sending address, and have that address's PTR set to {name}.");
+            ? new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Pass, $"{name} resolves to {string.Join(", ", addresses)} (not compared with the reverse DNS: no sending address given).")
+            : new DoctorCheck(DoctorCheckIds.Helo, HeloTitle, DoctorStatus.Warn, $"{name} has no address record.", $"Give {name} an A record of the sending address, and have that address's PTR set to {name}.");
     }
 
     // ---- Port 25 -----------------------------------------------------------------------------------------------
@@ -659,20 +659,20 @@ public sealed class SenderDoctor
         var probe = DoctorRequest.Normalize(request.Port25ProbeDomain, nameof(request.Port25ProbeDomain), required: false);
         if (probe is null)
         {
-            return new DoctorCheck("port25", Port25Title, DoctorStatus.Skipped, "Not checked (opt-in): no probe domain given; no connection was made.");
+            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Skipped, "Not checked (opt-in): no probe domain given; no connection was made.");
         }
 
         var resolution = await new MxResolver(ResolverOptions(request), logger: null).ResolveAsync(probe, cancellationToken).ConfigureAwait(false);
         if (!resolution.IsSuccess)
         {
-            return new DoctorCheck("port25", Port25Title, DoctorStatus.Fail, $"The probe domain's mail servers could not be found: {resolution.Message}", "Give a probe domain that receives mail, such as a large mailbox provider's.");
+            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"The probe domain's mail servers could not be found: {resolution.Message}", "Give a probe domain that receives mail, such as a large mailbox provider's.");
         }
 
         var target = resolution.Targets[0];
         var address = target.Addresses.FirstOrDefault(a => a.IsPublic || request.AllowNonPublicProbeAddress);
         if (address is null)
         {
-            return new DoctorCheck("port25", Port25Title, DoctorStatus.Fail, $"The first MX host of {probe}, {target.Host}, has no public address ({string.Join(", ", target.Addresses)}); nothing was connected to.", "Give a probe domain whose MX hosts are on the Internet.");
+            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"The first MX host of {probe}, {target.Host}, has no public address ({string.Join(", ", target.Addresses)}); nothing was connected to.", "Give a probe domain whose MX hosts are on the Internet.");
         }
 
         var port = request.Port25ProbePort;
@@ -689,9 +689,9 @@ public sealed class SenderDoctor
         {
             DoctorLog.ProbeFailed(_logger, address.Address.ToString(), port, e);
             var why = e is SocketException s ? s.SocketErrorCode.ToString() : $"no answer within {request.Port25Timeout.TotalSeconds:0.#} s";
-            return new DoctorCheck("port25", Port25Title, DoctorStatus.Fail, $"Could not connect to {target.Host} ({address.Address}) port {port}: {why}.", "Outbound port 25 looks blocked; many cloud and residential networks block it. Ask the provider to open it, or deliver through a relay that accepts mail on port 587.");
+            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"Could not connect to {target.Host} ({address.Address}) port {port}: {why}.", "Outbound port 25 looks blocked; many cloud and residential networks block it. Ask the provider to open it, or deliver through a relay that accepts mail on port 587.");
         }
 
-        return new DoctorCheck("port25", Port25Title, DoctorStatus.Pass, $"Connected to {target.Host} ({address.Address}) port {port} in {watch.ElapsedMilliseconds} ms; nothing was sent.");
+        return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Pass, $"Connected to {target.Host} ({address.Address}) port {port} in {watch.ElapsedMilliseconds} ms; nothing was sent.");
     }
 }
