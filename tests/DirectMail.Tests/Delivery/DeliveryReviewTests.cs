@@ -372,7 +372,7 @@ public sealed class DeliveryReviewTests
         }
 
         recipients.Add("x@refused.test");
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var mailer = new DirectMailer(ReviewOptions(), resolver, timeProvider: clock);
         Assert.False(mailer.Pool.IsPruneTimerArmed); // nothing pooled yet: no timer
 
@@ -541,7 +541,7 @@ public sealed class HostBackoffTests
     [Fact]
     public void Marking_an_address_forgets_those_whose_backoff_is_over()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var backoff = new HostBackoff(clock, TimeSpan.FromMinutes(1));
         for (var i = 0; i < 100; i++)
         {

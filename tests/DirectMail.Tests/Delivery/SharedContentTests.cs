@@ -83,7 +83,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         var expected = await expectedAfterSend() ?? copies[0].Content;
         if (dkim && expected != copies[0].Content)
         {
-            using var signer = new DkimSigner(DkimOptions(), new DkimTestSupport.FixedTime(SigningTime));
+            using var signer = new DkimSigner(DkimOptions(), new FakeTimeProvider(SigningTime));
             expected = await DkimTestSupport.WireAsync(signer.Sign(SmtpContent.FromBytes(expected)), EightBit);
         }
 
@@ -239,7 +239,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, file.Mode);
         Assert.False(file.Visible);
         Assert.True(file.Handle.IsClosed);
-        using var signer = new DkimSigner(DkimOptions(), new DkimTestSupport.FixedTime(SigningTime));
+        using var signer = new DkimSigner(DkimOptions(), new FakeTimeProvider(SigningTime));
         var expected = await DkimTestSupport.WireAsync(signer.Sign(SmtpContent.FromBytes(raw)), EightBit);
         Assert.Equal(expected, Assert.Single(_servers.Stored(id)).Content);
     }
@@ -340,7 +340,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
                 o.Dkim.Add(DkimOptions());
             }
         }),
-        timeProvider: new DkimTestSupport.FixedTime(SigningTime));
+        timeProvider: new FakeTimeProvider(SigningTime));
 
     private static DkimSignerOptions DkimOptions() => new() { Domain = "client.deliver.test", Selector = "shared", PrivateKey = DkimKey.Value };
 

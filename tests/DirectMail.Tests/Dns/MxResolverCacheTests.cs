@@ -10,7 +10,7 @@ namespace DirectMail.Tests.Dns;
 [Collection(DnsServerCollection.Name)]
 public sealed class MxResolverCacheTests
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
 
     private (MxResolver Resolver, CountingTransport Transport) Create(Action<MxResolverOptions>? configure = null)
     {
