@@ -416,6 +416,7 @@ public sealed class DeliveryReviewTests
 
 /// <summary>The review items that need the delivery NSD (the real resolver) or the real greylisting server.</summary>
 [Collection(DeliveryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeliveryReviewDnsTests
 {
     // ---- Item 9: private addresses are dropped before the address budget is counted -----------------------------------

@@ -30,6 +30,7 @@ namespace DirectMail.Tests.Delivery;
 /// Uses the addresses of c1..c3.deliver.test, shared with the concurrency test: same non-parallel collection.
 /// </summary>
 [Collection("SocketCountingCollection")]
+[Trait("Category", "Integration")]
 public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, IClassFixture<SharedContentTests.Servers>
 {
     private const int Size = 2_500_000;

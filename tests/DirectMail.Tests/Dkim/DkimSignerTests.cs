@@ -13,6 +13,7 @@ namespace DirectMail.Tests.Dkim;
 
 /// <summary>Signatures made by <see cref="DkimSigner"/>, checked by three independent verifiers against the test DNS.</summary>
 [Collection(DkimCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DkimSignerTests(DkimDnsFixture dns)
 {
     public static TheoryData<string, bool> Messages()

@@ -8,6 +8,7 @@ namespace DirectMail.Tests.Dns;
 
 /// <summary>Caching (TTLs, negative and failure bounds) and single flight, counting the queries that reach NSD.</summary>
 [Collection(DnsServerCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class MxResolverCacheTests
 {
     private readonly FakeTimeProvider _clock = new();
