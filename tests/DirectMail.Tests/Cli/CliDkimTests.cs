@@ -102,6 +102,7 @@ public sealed class CliDkimKey : IAsyncLifetime
 /// published record.
 /// </summary>
 [Collection(CliCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFixture<CliDkimKey>
 {
     // ---- dkim keygen ----

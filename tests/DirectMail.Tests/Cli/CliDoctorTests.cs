@@ -12,6 +12,7 @@ namespace DirectMail.Tests.Cli;
 /// zone doctor.test): in their collection, so that one server serves both. The private key is the fixture's, saved to a file.
 /// </summary>
 [Collection(DoctorCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class CliDoctorTests(DoctorDnsFixture dns)
 {
     private static readonly string Dns = DoctorDnsFixture.EndPoint.ToString();

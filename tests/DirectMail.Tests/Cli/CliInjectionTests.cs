@@ -19,6 +19,7 @@ namespace DirectMail.Tests.Cli;
 /// And a control character typed in <c>--subject</c> or in an attachment's file name is wrong input: exit 65, one
 /// line, nothing sent. The server is a scripted one on 127.0.28.11:10025, reached through an address literal.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CliInjectionTests : IAsyncLifetime
 {
     private const string Sender = "sender@client.cli.test";

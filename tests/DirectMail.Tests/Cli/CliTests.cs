@@ -14,6 +14,7 @@ namespace DirectMail.Tests.Cli;
 /// and the JSON printed, the SMTP trace, what the server stored, and one-line errors.
 /// </summary>
 [Collection(CliCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class CliTests(CliServers servers)
 {
     private const string Sender = "sender@client.cli.test";

@@ -16,6 +16,7 @@ namespace DirectMail.Tests.Delivery;
 /// 354 after a refused MAIL makes the retry use a fresh connection.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeliveryAfterTheDotTests
 {
     private const string Primary = "mx1.rcpt4xx.deliver.test";

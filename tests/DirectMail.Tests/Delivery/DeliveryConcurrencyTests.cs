@@ -16,6 +16,7 @@ namespace DirectMail.Tests.Delivery;
 /// non-parallel socket-counting collection, so the process's socket count before and after means something.
 /// </summary>
 [Collection("SocketCountingCollection")]
+[Trait("Category", "Integration")]
 public sealed class DeliveryConcurrencyTests : IClassFixture<DeliveryDnsFixture>
 {
     private const int Messages = 2000;

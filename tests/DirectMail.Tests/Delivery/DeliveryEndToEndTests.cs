@@ -19,6 +19,7 @@ namespace DirectMail.Tests.Delivery;
 /// for every recipient and what the servers stored: nothing delivered twice, nothing without an outcome.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeliveryEndToEndTests
 {
     [Fact]

@@ -372,7 +372,7 @@ public sealed class DeliveryReviewTests
         }
 
         recipients.Add("x@refused.test");
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var mailer = new DirectMailer(ReviewOptions(), resolver, timeProvider: clock);
         Assert.False(mailer.Pool.IsPruneTimerArmed); // nothing pooled yet: no timer
 
@@ -416,6 +416,7 @@ public sealed class DeliveryReviewTests
 
 /// <summary>The review items that need the delivery NSD (the real resolver) or the real greylisting server.</summary>
 [Collection(DeliveryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeliveryReviewDnsTests
 {
     // ---- Item 9: private addresses are dropped before the address budget is counted -----------------------------------
@@ -541,7 +542,7 @@ public sealed class HostBackoffTests
     [Fact]
     public void Marking_an_address_forgets_those_whose_backoff_is_over()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var backoff = new HostBackoff(clock, TimeSpan.FromMinutes(1));
         for (var i = 0; i < 100; i++)
         {

@@ -14,6 +14,7 @@ namespace DirectMail.Tests.Delivery;
 /// server behaves as the delivery tests assume.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeliveryRigTests
 {
     private static MxResolver Resolver() => new(new MxResolverOptions

@@ -30,6 +30,7 @@ namespace DirectMail.Tests.Delivery;
 /// Uses the addresses of c1..c3.deliver.test, shared with the concurrency test: same non-parallel collection.
 /// </summary>
 [Collection("SocketCountingCollection")]
+[Trait("Category", "Integration")]
 public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, IClassFixture<SharedContentTests.Servers>
 {
     private const int Size = 2_500_000;
@@ -83,7 +84,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         var expected = await expectedAfterSend() ?? copies[0].Content;
         if (dkim && expected != copies[0].Content)
         {
-            using var signer = new DkimSigner(DkimOptions(), new DkimTestSupport.FixedTime(SigningTime));
+            using var signer = new DkimSigner(DkimOptions(), new FakeTimeProvider(SigningTime));
             expected = await DkimTestSupport.WireAsync(signer.Sign(SmtpContent.FromBytes(expected)), EightBit);
         }
 
@@ -239,7 +240,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, file.Mode);
         Assert.False(file.Visible);
         Assert.True(file.Handle.IsClosed);
-        using var signer = new DkimSigner(DkimOptions(), new DkimTestSupport.FixedTime(SigningTime));
+        using var signer = new DkimSigner(DkimOptions(), new FakeTimeProvider(SigningTime));
         var expected = await DkimTestSupport.WireAsync(signer.Sign(SmtpContent.FromBytes(raw)), EightBit);
         Assert.Equal(expected, Assert.Single(_servers.Stored(id)).Content);
     }
@@ -340,7 +341,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
                 o.Dkim.Add(DkimOptions());
             }
         }),
-        timeProvider: new DkimTestSupport.FixedTime(SigningTime));
+        timeProvider: new FakeTimeProvider(SigningTime));
 
     private static DkimSignerOptions DkimOptions() => new() { Domain = "client.deliver.test", Selector = "shared", PrivateKey = DkimKey.Value };
 

@@ -24,6 +24,7 @@ public sealed class DependencyInjectionCollection : ICollectionFixture<DeliveryD
 
 /// <summary>services.AddDirectMail(): configuration binding, validation at startup, and replacing the resolver.</summary>
 [Collection(DependencyInjectionCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class AddDirectMailTests
 {
     private static Dictionary<string, string?> ValidSection() => new()

@@ -22,6 +22,7 @@ namespace DirectMail.Tests.Dkim;
 
 /// <summary>Keys, options, configuration and DI, and signing inside DirectMailer.</summary>
 [Collection(DkimCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DkimConfigurationTests(DkimDnsFixture dns)
 {
     [Fact]

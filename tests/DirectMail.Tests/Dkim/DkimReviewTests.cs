@@ -16,6 +16,7 @@ namespace DirectMail.Tests.Dkim;
 /// Checked with dkimpy, libopendkim and MimeKit, each shown to pass the untouched message first.
 /// </summary>
 [Collection(DkimCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DkimReviewTests(DkimDnsFixture dns)
 {
     private const string Body = "Date: Sat, 1 Mar 2025 12:00:00 +0000\r\nMessage-ID: <review@dkim.test>\r\nMIME-Version: 1.0\r\n"

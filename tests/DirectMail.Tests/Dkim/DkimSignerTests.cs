@@ -13,6 +13,7 @@ namespace DirectMail.Tests.Dkim;
 
 /// <summary>Signatures made by <see cref="DkimSigner"/>, checked by three independent verifiers against the test DNS.</summary>
 [Collection(DkimCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DkimSignerTests(DkimDnsFixture dns)
 {
     public static TheoryData<string, bool> Messages()
@@ -155,7 +156,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
     public async Task The_signature_field_is_folded_at_78_with_t_and_x_and_never_l()
     {
         var now = DateTimeOffset.UtcNow;
-        using var signer = dns.Signer("s4096", o => o.SignatureLifetime = TimeSpan.FromDays(3), new FixedTime(now));
+        using var signer = dns.Signer("s4096", o => o.SignatureLifetime = TimeSpan.FromDays(3), new FakeTimeProvider(now));
         var content = signer.Sign(Message("Fold", "Hello.\n").ToSmtpContent());
         using var output = new MemoryStream();
         await content.WriteToAsync(output, EightBit, default);
@@ -176,7 +177,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
     [Fact]
     public async Task An_expired_signature_fails()
     {
-        using var signer = dns.Signer(configure: o => o.SignatureLifetime = TimeSpan.FromHours(1), time: new FixedTime(DateTimeOffset.UtcNow.AddDays(-2)));
+        using var signer = dns.Signer(configure: o => o.SignatureLifetime = TimeSpan.FromHours(1), time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-2)));
         var wire = await WireAsync(signer.Sign(Message("Old", "Hello.\n").ToSmtpContent()), EightBit);
 
         var result = DkimVerifiers.Dkimpy(wire);

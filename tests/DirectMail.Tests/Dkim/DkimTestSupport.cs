@@ -66,10 +66,4 @@ internal static class DkimTestSupport
         message.To.Add("rcpt@example.test", "Recipient");
         return message;
     }
-
-    /// <summary>A clock stopped at a given time.</summary>
-    public sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

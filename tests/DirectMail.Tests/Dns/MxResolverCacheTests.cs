@@ -8,9 +8,10 @@ namespace DirectMail.Tests.Dns;
 
 /// <summary>Caching (TTLs, negative and failure bounds) and single flight, counting the queries that reach NSD.</summary>
 [Collection(DnsServerCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class MxResolverCacheTests
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
 
     private (MxResolver Resolver, CountingTransport Transport) Create(Action<MxResolverOptions>? configure = null)
     {

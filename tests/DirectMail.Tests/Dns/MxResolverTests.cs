@@ -13,6 +13,7 @@ namespace DirectMail.Tests.Dns;
 
 /// <summary>The resolution rules of issue 3 (RFC 5321 section 5.1, RFC 7505), against NSD serving dm.test.</summary>
 [Collection(DnsServerCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class MxResolverTests
 {
     private static MxResolver Resolver(Action<MxResolverOptions>? configure = null) => new(DnsServerFixture.Options(configure));

@@ -35,18 +35,3 @@ internal sealed class CountingTransport : IDnsTransport
         return await _inner.QueryAsync(name, type, cancellationToken).ConfigureAwait(false);
     }
 }
-
-/// <summary>A clock the test moves by hand, for cache expiry.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
-{
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private long _ticks;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-    public override DateTimeOffset GetUtcNow() => Start.AddTicks(GetTimestamp());
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}

@@ -10,6 +10,7 @@ namespace DirectMail.Tests.Doctor;
 
 /// <summary>The doctor against real DNS: NSD serving a good domain and one domain per kind of broken record.</summary>
 [Collection(DoctorCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class SenderDoctorTests(DoctorDnsFixture dns)
 {
     private static string Name(string label) => label + "." + DoctorDnsFixture.Zone;

@@ -11,6 +11,7 @@ namespace DirectMail.Tests.Mime;
 
 /// <summary>A message written by DirectMail, delivered to a real Postfix, read back from its mailbox and compared by MimeKit.</summary>
 [Collection(PostfixCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PostfixRoundTripTests
 {
     private readonly PostfixFixture _postfix;

@@ -11,6 +11,7 @@ namespace DirectMail.Tests.Smtp;
 
 /// <summary>BDAT without PIPELINING against a real Postfix (review of issue 10, item 4).</summary>
 [Collection(PostfixCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PostfixChunkingReviewTests
 {
     private readonly PostfixFixture _postfix;

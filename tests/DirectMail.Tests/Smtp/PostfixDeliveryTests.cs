@@ -9,6 +9,7 @@ namespace DirectMail.Tests.Smtp;
 
 /// <summary>Mail transactions of <see cref="SmtpSession"/> against a real Postfix, checked on the bytes Postfix stored.</summary>
 [Collection(PostfixCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PostfixDeliveryTests
 {
     private readonly PostfixFixture _postfix;

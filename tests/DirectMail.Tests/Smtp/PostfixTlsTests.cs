@@ -10,6 +10,7 @@ namespace DirectMail.Tests.Smtp;
 
 /// <summary>STARTTLS of <see cref="SmtpSession"/> against a real Postfix with a self-signed certificate.</summary>
 [Collection(PostfixCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PostfixTlsTests
 {
     private readonly PostfixFixture _postfix;

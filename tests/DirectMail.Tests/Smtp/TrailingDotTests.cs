@@ -16,6 +16,7 @@ namespace DirectMail.Tests.Smtp;
 /// de-duplication.
 /// </summary>
 [Collection(PostfixCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class TrailingDotTests
 {
     private readonly PostfixFixture _postfix;
