@@ -192,7 +192,7 @@ internal static class SendCommand
         }
 
         // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
-        var domains = envelope.Recipients.Select(r => r[(r.LastIndexOf('@') + 1)..].ToLowerInvariant()).Distinct().Count();
+        var domains = Enumerable.Range(0, envelope.Recipients.Count).Select(envelope.GetRecipientDomain).Distinct().Count();
         var large = content.GetLength(SmtpCapabilities.Minimal) is > 1024 * 1024;
         using var progress = (domains > 1 || large) && !(trace && !json) ? Progress.TryCreate(domains) : null;
         if (progress is not null)
