@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using DirectMail.Dns;
 
 namespace DirectMail.Cli;
 
@@ -16,12 +17,7 @@ internal static class Options
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[0].Value;
-            if (IPAddress.TryParse(text, out var address))
-            {
-                return new IPEndPoint(address, 53);
-            }
-
-            if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+            if (MxResolverOptions.TryParseNameServer(text, out var endPoint))
             {
                 return endPoint;
             }

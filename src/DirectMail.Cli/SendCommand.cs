@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -193,7 +192,7 @@ internal static class SendCommand
         }
 
         // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
-        var domains = envelope.Recipients.Select(r => r[(r.LastIndexOf('@') + 1)..].ToLowerInvariant()).Distinct().Count();
+        var domains = Enumerable.Range(0, envelope.Recipients.Count).Select(envelope.GetRecipientDomain).Distinct().Count();
         var large = content.GetLength(SmtpCapabilities.Minimal) is > 1024 * 1024;
         using var progress = (domains > 1 || large) && !(trace && !json) ? Progress.TryCreate(domains) : null;
         if (progress is not null)
@@ -304,7 +303,8 @@ internal static class SendCommand
             throw CliException.Input($"{option}: {reason}", e);
         }
 
-        if (string.Equals(signer.Domain, AsciiDomain(from.Domain), StringComparison.Ordinal))
+        // The From domain is in A-labels without the root dot already (EmailAddress); the signer's is lower case too.
+        if (string.Equals(signer.Domain, from.Domain, StringComparison.OrdinalIgnoreCase))
         {
             signer.Dispose();
             options.Dkim.Add(dkim);
@@ -312,18 +312,6 @@ internal static class SendCommand
         }
 
         return signer;
-    }
-
-    private static string AsciiDomain(string domain)
-    {
-        try
-        {
-            return new IdnMapping().GetAscii(domain.TrimEnd('.')).ToLowerInvariant();
-        }
-        catch (ArgumentException)
-        {
-            return domain.ToLowerInvariant();
-        }
     }
 
     private static EmailAddress ParseAddress(string option, string text)

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Net;
 using DirectMail.Dns;
 
@@ -67,16 +66,12 @@ public sealed class DoctorRequest
     public static IPEndPoint ParseNameServer(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text = text.Trim();
-
-        // A port is given as [IPv6]:PORT or IPv4:PORT; a bare IPv6 address has several colons and no brackets.
-        var hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
-        if (IPEndPoint.TryParse(text, out var endPoint) && (endPoint.Port != 0 || !hasPort))
+        if (MxResolverOptions.TryParseNameServer(text, out var endPoint))
         {
-            return hasPort ? endPoint : new IPEndPoint(endPoint.Address, 53);
+            return endPoint;
         }
 
-        throw new FormatException($"'{text}' is not a name server: give an IP address with an optional port, such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53.");
+        throw new FormatException($"'{text.Trim()}' is not a name server: give an IP address with an optional port, such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53.");
     }
 
     /// <summary>Checks the request and throws <see cref="ArgumentException"/> naming the first thing that is wrong.</summary>
@@ -96,18 +91,7 @@ public sealed class DoctorRequest
             throw new ArgumentException($"{nameof(DkimPrivateKeyPem)} is given without {nameof(DkimSelector)}: the key is looked up at SELECTOR._domainkey.DOMAIN.", nameof(DkimSelector));
         }
 
-        if (NameServers is null)
-        {
-            throw new ArgumentException($"{nameof(NameServers)} is null; use an empty list for the system resolver.", nameof(NameServers));
-        }
-
-        foreach (var server in NameServers)
-        {
-            if (server is null || server.Port == 0)
-            {
-                throw new ArgumentException($"{nameof(NameServers)} holds {(server is null ? "null" : server + ", with port 0")}.", nameof(NameServers));
-            }
-        }
+        MxResolverOptions.ValidateNameServers(NameServers, nameof(NameServers));
 
         if (QueryTimeout <= TimeSpan.Zero || QueryTimeout > TimeSpan.FromMinutes(1))
         {

@@ -261,12 +261,7 @@ public sealed class DirectMailOptions
 
     internal static IPEndPoint ParseNameServer(string value)
     {
-        if (IPAddress.TryParse(value, out var address))
-        {
-            return new IPEndPoint(address, 53);
-        }
-
-        if (IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port != 0)
+        if (MxResolverOptions.TryParseNameServer(value, out var endPoint))
         {
             return endPoint;
         }

@@ -85,15 +85,14 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.send");
         activity?.SetTag("directmail.recipients", envelope.Recipients.Count);
 
-        // Recipients grouped by domain, in A-label form without the root dot (as the envelope writes them) and lower case.
+        // Recipients grouped by domain: A-labels, lower case, without the root dot (SmtpEnvelope.GetRecipientDomain).
         var count = envelope.Recipients.Count;
         var states = new RecipientState[count];
         var groups = new Dictionary<string, List<RecipientState>>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             states[i] = new RecipientState(envelope.Recipients[i], started);
-            var wire = envelope.GetWireRecipient(i);
-            var domain = wire[(wire.LastIndexOf('@') + 1)..].ToLowerInvariant();
+            var domain = envelope.GetRecipientDomain(i);
             if (!groups.TryGetValue(domain, out var group))
             {
                 groups[domain] = group = new List<RecipientState>();

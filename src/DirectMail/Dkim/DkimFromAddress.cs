@@ -1,6 +1,6 @@
 using System;
-using System.Globalization;
 using System.Text;
+using DirectMail.Smtp;
 
 namespace DirectMail.Dkim;
 
@@ -81,7 +81,7 @@ internal static class DkimFromAddress
         try
         {
             var text = Encoding.UTF8.GetString(buffer[..length]);
-            domain = new IdnMapping().GetAscii(text.EndsWith('.') ? text[..^1] : text).ToLowerInvariant();
+            domain = DomainName.Normalize(text);
         }
         catch (ArgumentException)
         {

@@ -155,10 +155,9 @@ public sealed class DkimSigner : IDisposable
 
     internal static string NormalizeDomain(string domain)
     {
-        var trimmed = domain.Trim().TrimEnd('.');
         try
         {
-            return new IdnMapping().GetAscii(trimmed).ToLowerInvariant();
+            return DomainName.Normalize(domain.Trim());
         }
         catch (ArgumentException e)
         {

@@ -13,10 +13,6 @@ internal readonly struct MxDomain
 {
     private const int MaxDomainOctets = 253; // 255 on the wire, minus the length octet of the first label and the root
 
-    // UTS 46 with the STD3 rules: only letters, digits and hyphens survive, as RFC 5321 section 2.3.5 requires of
-    // host names. IdnMapping is thread-safe for conversions once configured.
-    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
-
     private static readonly SearchValues<char> DigitsAndDots = SearchValues.Create("0123456789.");
 
     private MxDomain(string? name, IPAddress? literal, string? error)
@@ -48,11 +44,7 @@ internal readonly struct MxDomain
             return ParseLiteral(input);
         }
 
-        var name = input;
-        if (name.Length > 1 && name[^1] == '.')
-        {
-            name = name[..^1]; // the root label: "example.com." is "example.com"
-        }
+        var name = DomainName.WithoutRootDot(input);
 
         string ascii;
         if (Ascii.IsValid(name))
@@ -63,24 +55,16 @@ internal readonly struct MxDomain
             }
 
             ascii = name.ToLowerInvariant();
-            if (ascii.Contains("xn--", StringComparison.Ordinal))
+            if (DomainName.CheckALabels(ascii) is { } aLabelError)
             {
-                // An A-label must decode to a valid U-label (RFC 5890 section 2.3.2.1); IdnMapping checks the Punycode.
-                try
-                {
-                    _ = Idn.GetUnicode(ascii);
-                }
-                catch (ArgumentException e)
-                {
-                    return Invalid($"'{Printable(input)}' has an invalid A-label: {e.Message}");
-                }
+                return Invalid($"'{Printable(input)}' has an invalid A-label: {aLabelError}");
             }
         }
         else
         {
             try
             {
-                ascii = Idn.GetAscii(name).ToLowerInvariant();
+                ascii = DomainName.ToAscii(name).ToLowerInvariant();
             }
             catch (ArgumentException e)
             {

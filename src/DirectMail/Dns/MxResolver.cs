@@ -10,6 +10,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Diagnostics;
+using DirectMail.Smtp;
 using DnsClient;
 using DnsClient.Protocol;
 using Microsoft.Extensions.Logging;
@@ -37,8 +38,6 @@ public sealed class MxResolver : IMxResolver
     // Hosts tied in preference at the MaxMxHosts cut are all looked up so the shuffle among them stays fair; this
     // bounds the work a domain with thousands of MX records can cause.
     private const int MaxHostsLookedUp = 100;
-
-    private static readonly IdnMapping IdnForResponses = new();
 
     private readonly MxResolverOptions _options;
     private readonly IDnsTransport _transport;
@@ -655,7 +654,7 @@ public sealed class MxResolver : IMxResolver
 
         try
         {
-            return IdnForResponses.GetAscii(name.Value);
+            return DomainName.ToAscii(name.Value);
         }
         catch (ArgumentException)
         {

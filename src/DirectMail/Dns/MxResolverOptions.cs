@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 
 namespace DirectMail.Dns;
@@ -29,6 +30,8 @@ public enum AddressFamilyPreference
 /// </summary>
 public sealed class MxResolverOptions
 {
+    private const int DnsPort = 53;
+
     /// <summary>
     /// The name servers to ask (address and port), which must be recursive resolvers. Empty (the default) uses the
     /// system's resolvers (<c>/etc/resolv.conf</c>, or the network adapters' settings on Windows).
@@ -104,27 +107,43 @@ public sealed class MxResolverOptions
     /// </summary>
     public int MaxCnameDepth { get; set; } = 8;
 
+    /// <summary>
+    /// Reads a name server written as text, the one way configuration (<c>DirectMail:NameServers</c>), the CLI's
+    /// <c>--dns</c> and the sender doctor take it: an IP address with an optional port, port 53 when none is given.
+    /// Surrounding white space is ignored. Accepted: <c>192.0.2.53</c>, <c>192.0.2.53:5353</c>, <c>2001:db8::53</c>
+    /// (a bare IPv6 address, whose last group is never read as a port), <c>[2001:db8::53]</c> and
+    /// <c>[2001:db8::53]:5353</c>. Refused: a host name (a name server is given by address), an empty, zero or
+    /// out-of-range port (<c>192.0.2.53:</c>, <c>192.0.2.53:0</c>, <c>192.0.2.53:65536</c>).
+    /// </summary>
+    /// <param name="text">The name server.</param>
+    /// <param name="endPoint">The address and port; null when <paramref name="text"/> is not a name server.</param>
+    /// <returns>True when <paramref name="text"/> is read.</returns>
+    public static bool TryParseNameServer([NotNullWhen(true)] string? text, [NotNullWhen(true)] out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        if (text is null)
+        {
+            return false;
+        }
+
+        var span = text.AsSpan().Trim();
+
+        // A port is written [IPv6]:PORT or IPv4:PORT; a bare IPv6 address has several colons and no brackets.
+        var colon = span.IndexOf(':');
+        var hasPort = span.Length > 0 && span[0] == '[' ? span.Contains("]:", StringComparison.Ordinal) : colon >= 0 && colon == span.LastIndexOf(':');
+        if (!IPEndPoint.TryParse(span, out var parsed) || (hasPort && parsed.Port == 0))
+        {
+            return false;
+        }
+
+        endPoint = hasPort ? parsed : new IPEndPoint(parsed.Address, DnsPort);
+        return true;
+    }
+
     /// <summary>Checks every setting and throws <see cref="ArgumentException"/> naming the first one that is wrong.</summary>
     public void Validate()
     {
-        if (NameServers is null)
-        {
-            throw new ArgumentException($"{nameof(NameServers)} is null; use an empty list for the system resolver.", nameof(NameServers));
-        }
-
-        for (var i = 0; i < NameServers.Count; i++)
-        {
-            if (NameServers[i] is null)
-            {
-                throw new ArgumentException($"{nameof(NameServers)}[{i}] is null.", nameof(NameServers));
-            }
-
-            if (NameServers[i].Port == 0)
-            {
-                throw new ArgumentException($"{nameof(NameServers)}[{i}] ({NameServers[i]}) has port 0; DNS is port 53.", nameof(NameServers));
-            }
-        }
-
+        ValidateNameServers(NameServers, nameof(NameServers));
         if (QueryTimeout <= TimeSpan.Zero || QueryTimeout.TotalMilliseconds >= int.MaxValue)
         {
             throw new ArgumentException($"{nameof(QueryTimeout)} must be positive and finite; it is {QueryTimeout}.", nameof(QueryTimeout));
@@ -166,6 +185,28 @@ public sealed class MxResolverOptions
         if (MaxCnameDepth is < 0 or > 32)
         {
             throw new ArgumentException($"{nameof(MaxCnameDepth)} must be 0 to 32; it is {MaxCnameDepth}.", nameof(MaxCnameDepth));
+        }
+    }
+
+    /// <summary>The one check of a list of name servers (the resolver's and the doctor's): no null entry, no port 0.</summary>
+    internal static void ValidateNameServers(IReadOnlyList<IPEndPoint>? servers, string name)
+    {
+        if (servers is null)
+        {
+            throw new ArgumentException($"{name} is null; use an empty list for the system resolver.", name);
+        }
+
+        for (var i = 0; i < servers.Count; i++)
+        {
+            if (servers[i] is null)
+            {
+                throw new ArgumentException($"{name}[{i}] is null.", name);
+            }
+
+            if (servers[i].Port == 0)
+            {
+                throw new ArgumentException($"{name}[{i}] ({servers[i]}) has port 0; DNS is port {DnsPort}.", name);
+            }
         }
     }
 

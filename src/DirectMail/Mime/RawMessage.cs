@@ -20,14 +20,14 @@ public static class RawMessage
     /// <param name="message">The message, headers and body.</param>
     /// <exception cref="ArgumentException">A line is longer than 998 octets (RFC 5321 section 4.5.3.1.6); the message names it.</exception>
     /// <exception cref="SmtpContentException">The message holds a NUL octet.</exception>
-    public static SmtpContent FromBytes(ReadOnlyMemory<byte> message) => RawMessageContent.FromBytes(message);
+    public static SmtpContent FromBytes(ReadOnlyMemory<byte> message) => RawMessageContent.ScanBytes(message);
 
     /// <summary>A message in a file, scanned now and read again as it is sent.</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ArgumentException">A line is longer than 998 octets; the message names it.</exception>
     /// <exception cref="SmtpContentException">The message holds a NUL octet.</exception>
-    public static SmtpContent FromFile(string path) => RawMessageContent.FromFile(path);
+    public static SmtpContent FromFile(string path) => RawMessageContent.ScanFile(path);
 
     /// <summary>
     /// A message read from a stream as it is sent. A seekable stream is scanned now from its position (and rewound to
@@ -40,6 +40,6 @@ public static class RawMessage
     /// <param name="bodyType">For a forward-only stream only: what it holds. A seekable stream is scanned instead.</param>
     /// <exception cref="ArgumentException">The stream cannot be read, or (seekable) a line is longer than 998 octets.</exception>
     /// <exception cref="SmtpContentException">(Seekable) the message holds a NUL octet.</exception>
-    public static SmtpContent FromStream(Stream message, SmtpBodyType bodyType = SmtpBodyType.SevenBit) => RawMessageContent.FromStream(message, bodyType);
+    public static SmtpContent FromStream(Stream message, SmtpBodyType bodyType = SmtpBodyType.SevenBit) => RawMessageContent.ForStream(message, bodyType);
 }
 

@@ -45,21 +45,16 @@ internal sealed class RawMessageContent : SmtpContent
     /// <summary>True when the header section holds 8-bit octets (UTF-8 headers, RFC 6532): only a server offering SMTPUTF8 can take it.</summary>
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
 
-    /// <summary>A message in memory (not copied: do not change it until it is sent).</summary>
-    /// <param name="message">The message, headers and body.</param>
-    /// <exception cref="ArgumentException">A line is longer than 998 octets (RFC 5321 section 4.5.3.1.6); the message names it.</exception>
-    public static new RawMessageContent FromBytes(ReadOnlyMemory<byte> message)
+    /// <summary>See <see cref="RawMessage.FromBytes"/>.</summary>
+    internal static RawMessageContent ScanBytes(ReadOnlyMemory<byte> message)
     {
         var scan = new RawScanner();
         scan.Feed(message.Span, nameof(message));
         return new RawMessageContent(message, null, null, scan.WireLength, scan);
     }
 
-    /// <summary>A message in a file, scanned now and read again as it is sent.</summary>
-    /// <param name="path">The file.</param>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ArgumentException">A line is longer than 998 octets; the message names it.</exception>
-    public static RawMessageContent FromFile(string path)
+    /// <summary>See <see cref="RawMessage.FromFile"/>.</summary>
+    internal static RawMessageContent ScanFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
@@ -73,17 +68,8 @@ internal sealed class RawMessageContent : SmtpContent
         return new RawMessageContent(default, full, null, scan.WireLength, scan);
     }
 
-    /// <summary>
-    /// A message read from a stream as it is sent. A seekable stream is scanned now from its position (and rewound to
-    /// it for every attempt); a forward-only stream cannot be scanned, so its body type is what
-    /// <paramref name="bodyType"/> declares, long lines are found by the session while sending, and it can be sent once.
-    /// <see cref="Delivery.DirectMailer"/> reads a forward-only stream (or a stream sent to several domains) once,
-    /// before it connects, into a private spool that it scans as a seekable stream is scanned.
-    /// </summary>
-    /// <param name="message">The message, headers and body; it stays open: it belongs to the caller.</param>
-    /// <param name="bodyType">For a forward-only stream only: what it holds. Ignored for a seekable stream, which is scanned.</param>
-    /// <exception cref="ArgumentException">The stream cannot be read, or (seekable) a line is longer than 998 octets.</exception>
-    public static new RawMessageContent FromStream(Stream message, SmtpBodyType bodyType = SmtpBodyType.SevenBit)
+    /// <summary>See <see cref="RawMessage.FromStream"/>: a seekable stream is scanned now, a forward-only one is what <paramref name="bodyType"/> declares.</summary>
+    internal static RawMessageContent ForStream(Stream message, SmtpBodyType bodyType = SmtpBodyType.SevenBit)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (!message.CanRead)

@@ -11,6 +11,7 @@ public sealed class SmtpEnvelope
 {
     private readonly string[] _recipients;
     private readonly string[] _wireRecipients;
+    private readonly string[] _recipientDomains;
     private readonly bool[]? _recipientNeedsUtf8;
 
     /// <summary>Creates an envelope.</summary>
@@ -29,6 +30,7 @@ public sealed class SmtpEnvelope
 
         var list = new List<string>();
         var wire = new List<string>();
+        var domains = new List<string>();
         List<bool>? utf8 = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var recipient in recipients)
@@ -37,7 +39,9 @@ public sealed class SmtpEnvelope
 
             // The local part is case-sensitive in principle (RFC 5321 section 2.4); the domain is not. The wire form has
             // no root dot, so "a@example.com." and "a@example.com" are one recipient.
-            if (!seen.Add(CaseFoldDomain(normalized)))
+            var at = normalized.LastIndexOf('@');
+            var domain = normalized.Substring(at + 1).ToLowerInvariant();
+            if (!seen.Add(domain.AsSpan().SequenceEqual(normalized.AsSpan(at + 1)) ? normalized : string.Concat(normalized.AsSpan(0, at + 1), domain)))
             {
                 continue;
             }
@@ -49,6 +53,7 @@ public sealed class SmtpEnvelope
 
             list.Add(recipient);
             wire.Add(normalized);
+            domains.Add(domain);
             utf8?.Add(needsUtf8);
         }
 
@@ -59,6 +64,7 @@ public sealed class SmtpEnvelope
 
         _recipients = list.ToArray();
         _wireRecipients = wire.ToArray();
+        _recipientDomains = domains.ToArray();
         _recipientNeedsUtf8 = utf8?.ToArray();
     }
 
@@ -81,22 +87,21 @@ public sealed class SmtpEnvelope
 
     internal string WireSender { get; }
 
+    /// <summary>
+    /// The domain of <see cref="Recipients"/>[<paramref name="index"/>] as mail is routed to it: A-labels (a Unicode
+    /// domain converted), lower case, without the root dot; an address literal in one spelling, lower case
+    /// (<c>[192.0.2.1]</c>, <c>[ipv6:2001:db8::1]</c>). Recipients with the same domain go to the same servers.
+    /// </summary>
+    /// <param name="index">The recipient's index in <see cref="Recipients"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not an index of <see cref="Recipients"/>.</exception>
+    public string GetRecipientDomain(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _recipientDomains.Length);
+        return _recipientDomains[index];
+    }
+
     internal string GetWireRecipient(int index) => _wireRecipients[index];
 
     internal bool RecipientNeedsSmtpUtf8(int index) => _recipientNeedsUtf8 is not null && _recipientNeedsUtf8[index];
-
-    private static string CaseFoldDomain(string address)
-    {
-        var at = address.LastIndexOf('@');
-        var domain = address.AsSpan(at + 1);
-        foreach (var c in domain)
-        {
-            if (char.IsUpper(c))
-            {
-                return string.Concat(address.AsSpan(0, at + 1), address.Substring(at + 1).ToLowerInvariant());
-            }
-        }
-
-        return address;
-    }
 }

@@ -19,8 +19,6 @@ internal static class SmtpSyntax
     private const int MaxPathOctets = 256;       // RFC 5321 section 4.5.3.1.3
     private const int MaxLabelOctets = 63;
 
-    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
-
     /// <summary>Throws unless <paramref name="name"/> is a domain name or an address literal.</summary>
     public static void ValidateHeloName(string? name, string paramName)
     {
@@ -109,7 +107,7 @@ internal static class SmtpSyntax
         {
             try
             {
-                wireDomain = Idn.GetAscii(domain);
+                wireDomain = DomainName.ToAscii(domain);
             }
             catch (ArgumentException e)
             {
@@ -120,10 +118,7 @@ internal static class SmtpSyntax
         // The root label: "example.com." names "example.com", but a domain in MAIL FROM, RCPT TO (RFC 5321 section
         // 4.1.2) or a header (RFC 5322 dot-atom) has no trailing dot; strict servers refuse it, and the same
         // mailbox written both ways must be one recipient.
-        if (wireDomain.Length > 1 && wireDomain[^1] == '.')
-        {
-            wireDomain = wireDomain[..^1];
-        }
+        wireDomain = DomainName.WithoutRootDot(wireDomain);
 
         var utf8Local = localIsAscii ? local.Length : System.Text.Encoding.UTF8.GetByteCount(local);
         if (utf8Local > MaxLocalPartOctets)
