@@ -45,7 +45,12 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         Delivery = new DeliveryContext
         {
             Resolver = resolver ?? new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time),
-            Pool = new SmtpConnectionPool(options, loggerFactory.CreateLogger("DirectMail.Smtp"), _time),
+            Pool = new SmtpConnectionPool(
+                options.ToSessionOptions(plaintext: false),
+                options.ToSessionOptions(plaintext: true),
+                new SmtpPoolLimits(options.MaxConnectionsPerHost, options.PooledConnectionIdleTimeout, options.PooledConnectionProbeAfter, options.PooledConnectionProbeTimeout),
+                loggerFactory.CreateLogger("DirectMail.Smtp"),
+                _time),
             Backoff = new HostBackoff(_time, options.HostBackoffAfter421),
             Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time),
             Logger = Logger,
