@@ -33,7 +33,8 @@ namespace DirectMail.Delivery;
 /// it goes back to the pool. An MX that never answers thus holds a slot for at most that threshold and cannot keep a
 /// responsive domain waiting, while the number of lookups and connections started at once stays bounded. Waiting between
 /// retry rounds holds no slot.
-/// One instance per domain per SendAsync; it is the state the resilience pipeline's attempts share.
+/// The walk over the addresses is a plain loop (<see cref="RoundAsync"/>); the resilience pipeline only retries rounds.
+/// One instance per domain per SendAsync; it is the state the pipeline's rounds share.
 /// </summary>
 internal sealed class DomainDelivery
 {
@@ -105,15 +106,16 @@ internal sealed class DomainDelivery
             return;
         }
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        // The pipeline retries rounds (what stayed transient after every address); the walk over the addresses is RoundAsync.
+        var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
-            context.Properties.Set(StateKey, this);
-            await _context.Pipeline.ExecuteAsync(static (ctx, state) => state.AttemptAsync(ctx.CancellationToken), context, this).ConfigureAwait(false);
+            resilience.Properties.Set(StateKey, this);
+            await _context.Pipeline.ExecuteAsync(static (ctx, state) => state.RoundAsync(ctx.CancellationToken), resilience, this).ConfigureAwait(false);
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            ResilienceContextPool.Shared.Return(resilience);
         }
 
         // What is still pending after every address and retry: deferred, with the last reply it got.
@@ -180,12 +182,17 @@ internal sealed class DomainDelivery
         }
     }
 
-    /// <summary>One attempt: the next MX address, every pending recipient, as many transactions as needed.</summary>
-    private async ValueTask<DeliveryAttemptOutcome> AttemptAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One round, one execution of the pipeline: the MX addresses in order, each at once after the one before, until
+    /// every recipient has an outcome or no address is left. The outcome is <see cref="DeliveryNextStep.Done"/> or
+    /// <see cref="DeliveryNextStep.RetryLater"/>; <see cref="DeliveryNextStep.TryNextAddress"/> only when the deadline
+    /// stopped the round between two addresses.
+    /// </summary>
+    private async ValueTask<DeliveryAttemptOutcome> RoundAsync(CancellationToken cancellationToken)
     {
         if (_roundFinished)
         {
-            // The retry strategy starts a new round over the addresses.
+            // The pipeline's retry starts a new round over the addresses.
             _roundFinished = false;
             _next = 0;
             foreach (var r in _recipients)
@@ -194,6 +201,21 @@ internal sealed class DomainDelivery
             }
         }
 
+        while (true)
+        {
+            var outcome = await AttemptAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.NextStep != DeliveryNextStep.TryNextAddress || cancellationToken.IsCancellationRequested)
+            {
+                return outcome;
+            }
+
+            DeliveryLog.TryingNextAddress(_context.Logger, _domain, outcome.PendingRecipients, outcome.MxHost, outcome.EndPoint?.ToString());
+        }
+    }
+
+    /// <summary>One attempt: the next MX address, every pending recipient, as many transactions as needed.</summary>
+    private async ValueTask<DeliveryAttemptOutcome> AttemptAsync(CancellationToken cancellationToken)
+    {
         var candidate = NextCandidate();
         if (candidate is null)
         {
