@@ -42,11 +42,26 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _time = timeProvider ?? TimeProvider.System;
         Logger = loggerFactory.CreateLogger("DirectMail.Delivery");
-        Resolver = resolver ?? new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time);
-        Pool = new SmtpConnectionPool(options, loggerFactory.CreateLogger("DirectMail.Smtp"), _time);
-        Backoff = new HostBackoff(_time, options.HostBackoffAfter421);
-        Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time);
-        SessionSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains);
+        Delivery = new DeliveryContext
+        {
+            Resolver = resolver ?? new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time),
+            Pool = new SmtpConnectionPool(
+                options.ToSessionOptions(plaintext: false),
+                options.ToSessionOptions(plaintext: true),
+                new SmtpPoolLimits(options.MaxConnectionsPerHost, options.PooledConnectionIdleTimeout, options.PooledConnectionProbeAfter, options.PooledConnectionProbeTimeout),
+                loggerFactory.CreateLogger("DirectMail.Smtp"),
+                _time),
+            Backoff = new HostBackoff(_time, options.HostBackoffAfter421),
+            Pipeline = resiliencePipeline ?? CreateDefaultPipeline(options, loggerFactory, _time),
+            Logger = Logger,
+            Time = _time,
+            SessionSlots = new SemaphoreSlim(options.MaxConcurrentDomains, options.MaxConcurrentDomains),
+            Port = options.Port,
+            AllowPrivateTargets = options.AllowPrivateTargets,
+            MaxAddressesPerDomain = options.MaxAddressesPerDomain,
+            MaxRecipientsPerTransaction = options.MaxRecipientsPerTransaction,
+            TlsMode = options.TlsMode,
+        };
 
         // DKIM: the keys of DirectMail:Dkim, null when there are none.
         _dkim = DkimKeyring.Create(options.Dkim, loggerFactory.CreateLogger("DirectMail.Dkim"), _time);
@@ -56,21 +71,8 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     internal ILogger Logger { get; }
 
-    internal IMxResolver Resolver { get; }
-
-    internal SmtpConnectionPool Pool { get; }
-
-    internal HostBackoff Backoff { get; }
-
-    internal ResiliencePipeline<DeliveryAttemptOutcome> Pipeline { get; }
-
-    /// <summary>
-    /// <see cref="DirectMailOptions.MaxConcurrentDomains"/>: held by a domain's MX lookup and connection while they are not
-    /// slow, and by its session while it transacts (the rule is in DomainDelivery). Retry delays hold none.
-    /// </summary>
-    internal SemaphoreSlim SessionSlots { get; }
-
-    internal TimeProvider Time => _time;
+    /// <summary>What every domain's delivery works with, built once here.</summary>
+    internal DeliveryContext Delivery { get; }
 
     /// <inheritdoc />
     /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
@@ -134,7 +136,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         var tasks = new List<Task>(groups.Count);
         foreach (var (domain, group) in groups)
         {
-            var delivery = new DomainDelivery(this, domain, envelope.Sender, content, group.ToArray());
+            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray());
             deliveries.Add(delivery);
             tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
         }
@@ -159,8 +161,8 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             return;
         }
 
-        await Pool.DisposeAsync().ConfigureAwait(false);
-        SessionSlots.Dispose();
+        await Delivery.Pool.DisposeAsync().ConfigureAwait(false);
+        Delivery.SessionSlots.Dispose();
         _dkim?.Dispose();
     }
 

@@ -27,13 +27,14 @@ namespace DirectMail.Delivery;
 /// <item>The last address tried decides what is reported; a connection lost after the end of data is not retried
 /// (the server may have taken the message, and nothing is sent twice).</item>
 /// </list>
-/// Concurrency (<see cref="DirectMailOptions.MaxConcurrentDomains"/>, the mailer's slots): the MX lookup and each connection
+/// Concurrency (<see cref="DirectMailOptions.MaxConcurrentDomains"/>, the context's slots): the MX lookup and each connection
 /// (connect, greeting, EHLO, STARTTLS) start under a slot, but one that takes longer than <see cref="SlowStepThreshold"/>
 /// gives its slot back and finishes without one; a connected session takes a slot for its transactions and holds it until
 /// it goes back to the pool. An MX that never answers thus holds a slot for at most that threshold and cannot keep a
 /// responsive domain waiting, while the number of lookups and connections started at once stays bounded. Waiting between
 /// retry rounds holds no slot.
-/// One instance per domain per SendAsync; it is the state the resilience pipeline's attempts share.
+/// The walk over the addresses is a plain loop (<see cref="RoundAsync"/>); the resilience pipeline only retries rounds.
+/// One instance per domain per SendAsync; it is the state the pipeline's rounds share.
 /// </summary>
 internal sealed class DomainDelivery
 {
@@ -42,7 +43,7 @@ internal sealed class DomainDelivery
 
     private static readonly ResiliencePropertyKey<DomainDelivery> StateKey = new("DirectMail.DomainDelivery");
 
-    private readonly DirectMailer _mailer;
+    private readonly DeliveryContext _context;
     private readonly string _domain;
     private readonly string _sender;
     private readonly SmtpContent _content;
@@ -52,9 +53,9 @@ internal sealed class DomainDelivery
     private Candidate _renting;
     private bool _roundFinished;
 
-    public DomainDelivery(DirectMailer mailer, string domain, string sender, SmtpContent content, RecipientState[] recipients)
+    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients)
     {
-        _mailer = mailer;
+        _context = context;
         _domain = domain;
         _sender = sender;
         _content = content;
@@ -71,13 +72,13 @@ internal sealed class DomainDelivery
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.domain");
         activity?.SetTag("directmail.domain", _domain);
         activity?.SetTag("directmail.recipients", _recipients.Length);
-        var logger = _mailer.Logger;
+        var logger = _context.Logger;
         DeliveryLog.DomainStarted(logger, _domain, _recipients.Length);
 
-        var (resolution, holdsSlot) = await UnderSlotAsync(static (d, ct) => d._mailer.Resolver.ResolveAsync(d._domain, ct), null, cancellationToken).ConfigureAwait(false);
+        var (resolution, holdsSlot) = await UnderSlotAsync(static (d, ct) => d._context.Resolver.ResolveAsync(d._domain, ct), null, cancellationToken).ConfigureAwait(false);
         if (holdsSlot)
         {
-            _mailer.SessionSlots.Release();
+            _context.SessionSlots.Release();
         }
 
         if (!resolution.IsSuccess)
@@ -92,7 +93,7 @@ internal sealed class DomainDelivery
             return;
         }
 
-        ChooseCandidates(resolution, _mailer.Options, logger, _domain, _candidates);
+        ChooseCandidates(resolution, _context, _domain, _candidates);
         if (_candidates.Count == 0)
         {
             var reply = new SmtpReply(550, ["5.4.4 DirectMail refused to connect: every MX address of " + _domain + " is loopback, private or otherwise not public (DirectMail:AllowPrivateTargets is off)"], isSynthetic: true);
@@ -105,15 +106,16 @@ internal sealed class DomainDelivery
             return;
         }
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        // The pipeline retries rounds (what stayed transient after every address); the walk over the addresses is RoundAsync.
+        var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
-            context.Properties.Set(StateKey, this);
-            await _mailer.Pipeline.ExecuteAsync(static (ctx, state) => state.AttemptAsync(ctx.CancellationToken), context, this).ConfigureAwait(false);
+            resilience.Properties.Set(StateKey, this);
+            await _context.Pipeline.ExecuteAsync(static (ctx, state) => state.RoundAsync(ctx.CancellationToken), resilience, this).ConfigureAwait(false);
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            ResilienceContextPool.Shared.Return(resilience);
         }
 
         // What is still pending after every address and retry: deferred, with the last reply it got.
@@ -150,42 +152,47 @@ internal sealed class DomainDelivery
         activity?.SetTag("directmail.delivered", delivered);
         activity?.SetTag("directmail.deferred", deferred);
         activity?.SetTag("directmail.failed", failed);
-        DeliveryLog.DomainFinished(_mailer.Logger, _domain, delivered, deferred, failed);
+        DeliveryLog.DomainFinished(_context.Logger, _domain, delivered, deferred, failed);
     }
 
     /// <summary>
     /// The addresses to try, in resolver order: non-public ones dropped first (unless allowed), then at most
     /// <see cref="DirectMailOptions.MaxAddressesPerDomain"/> of those left, so that refused addresses never use up the budget.
     /// </summary>
-    internal static void ChooseCandidates(MxResolution resolution, DirectMailOptions options, ILogger logger, string domain, List<Candidate> candidates)
+    internal static void ChooseCandidates(MxResolution resolution, DeliveryContext context, string domain, List<Candidate> candidates)
     {
         foreach (var target in resolution.Targets)
         {
             foreach (var address in target.Addresses)
             {
-                if (!address.IsPublic && !options.AllowPrivateTargets)
+                if (!address.IsPublic && !context.AllowPrivateTargets)
                 {
                     // An attacker who controls the recipient's DNS must not make us connect into our own network.
-                    DeliveryLog.PrivateTargetRefused(logger, address.Address.ToString(), domain, address.Scope);
+                    DeliveryLog.PrivateTargetRefused(context.Logger, address.Address.ToString(), domain, address.Scope);
                     continue;
                 }
 
-                if (candidates.Count == options.MaxAddressesPerDomain)
+                if (candidates.Count == context.MaxAddressesPerDomain)
                 {
                     return;
                 }
 
-                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, options.Port), Plaintext: false));
+                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, context.Port), Plaintext: false));
             }
         }
     }
 
-    /// <summary>One attempt: the next MX address, every pending recipient, as many transactions as needed.</summary>
-    private async ValueTask<DeliveryAttemptOutcome> AttemptAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One round, one execution of the pipeline: the MX addresses in order, each at once after the one before, until
+    /// every recipient has an outcome or no address is left. The outcome is <see cref="DeliveryNextStep.Done"/> or
+    /// <see cref="DeliveryNextStep.RetryLater"/>; <see cref="DeliveryNextStep.TryNextAddress"/> only when the deadline
+    /// stopped the round between two addresses.
+    /// </summary>
+    private async ValueTask<DeliveryAttemptOutcome> RoundAsync(CancellationToken cancellationToken)
     {
         if (_roundFinished)
         {
-            // The retry strategy starts a new round over the addresses.
+            // The pipeline's retry starts a new round over the addresses.
             _roundFinished = false;
             _next = 0;
             foreach (var r in _recipients)
@@ -194,6 +201,21 @@ internal sealed class DomainDelivery
             }
         }
 
+        while (true)
+        {
+            var outcome = await AttemptAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.NextStep != DeliveryNextStep.TryNextAddress || cancellationToken.IsCancellationRequested)
+            {
+                return outcome;
+            }
+
+            DeliveryLog.TryingNextAddress(_context.Logger, _domain, outcome.PendingRecipients, outcome.MxHost, outcome.EndPoint?.ToString());
+        }
+    }
+
+    /// <summary>One attempt: the next MX address, every pending recipient, as many transactions as needed.</summary>
+    private async ValueTask<DeliveryAttemptOutcome> AttemptAsync(CancellationToken cancellationToken)
+    {
         var candidate = NextCandidate();
         if (candidate is null)
         {
@@ -224,13 +246,13 @@ internal sealed class DomainDelivery
         {
             if (slot)
             {
-                _mailer.SessionSlots.Release();
+                _context.SessionSlots.Release();
             }
 
             var failure = lease.Connect!.Failure!;
             activity?.SetTag("directmail.result", failure.Kind.ToString());
             DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connect_failed"));
-            DeliveryLog.AttemptFailed(_mailer.Logger, host, endPoint.ToString(), failure.ToString());
+            DeliveryLog.AttemptFailed(_context.Logger, host, endPoint.ToString(), failure.ToString());
             if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect)
             {
                 ConnectTimeouts++;
@@ -241,14 +263,14 @@ internal sealed class DomainDelivery
                 Backoff(host, endPoint);
             }
 
-            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && _mailer.Options.TlsMode == SmtpTlsMode.Opportunistic)
+            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && _context.TlsMode == SmtpTlsMode.Opportunistic)
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
                 // Once: a retry round finds the plaintext candidate already in the list, right after this one.
                 var fallback = candidate.Value with { Plaintext = true };
                 if (!_candidates.Contains(fallback))
                 {
-                    DeliveryLog.TlsFallbackToPlaintext(_mailer.Logger, host, endPoint.ToString());
+                    DeliveryLog.TlsFallbackToPlaintext(_context.Logger, host, endPoint.ToString());
                     _candidates.Insert(_next, fallback);
                 }
             }
@@ -265,11 +287,11 @@ internal sealed class DomainDelivery
             if (!slot)
             {
                 // A slow connection gave its slot back; its transactions take one again (see the class summary).
-                await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _context.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
                 slot = true;
             }
 
-            var batch = new List<RecipientState>(Math.Min(_recipients.Length, _mailer.Options.MaxRecipientsPerTransaction));
+            var batch = new List<RecipientState>(Math.Min(_recipients.Length, _context.MaxRecipientsPerTransaction));
             var start = 0;
             while (session.IsUsable && FillBatch(batch, ref start))
             {
@@ -284,9 +306,9 @@ internal sealed class DomainDelivery
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
                     // The new connection is opened as any other: under a slot while it is not slow.
-                    _mailer.SessionSlots.Release();
+                    _context.SessionSlots.Release();
                     slot = false;
-                    await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
+                    await _context.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
                     (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
                     if (lease.Session is null)
@@ -299,7 +321,7 @@ internal sealed class DomainDelivery
                     session = lease.Session;
                     if (!slot)
                     {
-                        await _mailer.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        await _context.SessionSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
                         slot = true;
                     }
 
@@ -318,10 +340,10 @@ internal sealed class DomainDelivery
         {
             if (slot)
             {
-                _mailer.SessionSlots.Release();
+                _context.SessionSlots.Release();
             }
 
-            await _mailer.Pool.ReturnAsync(lease).ConfigureAwait(false);
+            await _context.Pool.ReturnAsync(lease).ConfigureAwait(false);
         }
 
         activity?.SetTag("directmail.result", sessionFailure?.Kind.ToString() ?? "Completed");
@@ -329,16 +351,16 @@ internal sealed class DomainDelivery
     }
 
     private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
-        _mailer.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, cancellationToken);
+        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, cancellationToken);
 
     /// <summary>
-    /// Starts <paramref name="step"/> under one of the mailer's slots and gives the slot back if the step is still running
+    /// Starts <paramref name="step"/> under one of the shared slots and gives the slot back if the step is still running
     /// after <see cref="SlowStepThreshold"/> (a tarpit, a blackholed address, a name server that does not answer).
     /// </summary>
     /// <returns>The step's result, and whether the slot is still held (the caller then releases it).</returns>
     private async ValueTask<(T Result, bool HoldsSlot)> UnderSlotAsync<T>(Func<DomainDelivery, CancellationToken, ValueTask<T>> step, string? host, CancellationToken cancellationToken)
     {
-        var slots = _mailer.SessionSlots;
+        var slots = _context.SessionSlots;
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         var holds = true;
         try
@@ -349,18 +371,18 @@ internal sealed class DomainDelivery
                 var task = pending.AsTask();
                 using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    var slow = Task.Delay(SlowStepThreshold, _mailer.Time, stop.Token);
+                    var slow = Task.Delay(SlowStepThreshold, _context.Time, stop.Token);
                     if (await Task.WhenAny(task, slow).ConfigureAwait(false) != task)
                     {
                         holds = false;
                         slots.Release();
                         if (host is null)
                         {
-                            DeliveryLog.SlowLookup(_mailer.Logger, _domain, SlowStepThreshold);
+                            DeliveryLog.SlowLookup(_context.Logger, _domain, SlowStepThreshold);
                         }
                         else
                         {
-                            DeliveryLog.SlowConnect(_mailer.Logger, host, _domain, SlowStepThreshold);
+                            DeliveryLog.SlowConnect(_context.Logger, host, _domain, SlowStepThreshold);
                         }
                     }
 
@@ -397,7 +419,7 @@ internal sealed class DomainDelivery
     private bool FillBatch(List<RecipientState> batch, ref int start)
     {
         batch.Clear();
-        var max = _mailer.Options.MaxRecipientsPerTransaction;
+        var max = _context.MaxRecipientsPerTransaction;
         while (start < _recipients.Length && batch.Count < max)
         {
             var r = _recipients[start++];
@@ -448,14 +470,14 @@ internal sealed class DomainDelivery
             if (ReplyDiagnosis.IsPolicyRejection(reply, out var hint))
             {
                 r.Policy(hint);
-                DeliveryLog.PolicyRejection(_mailer.Logger, r.Address, host, reply.ToString(), hint);
+                DeliveryLog.PolicyRejection(_context.Logger, r.Address, host, reply.ToString(), hint);
             }
 
             if (reply.IsPermanentNegative && IsLocalRefusal(result, reply))
             {
                 // Nothing was sent for this recipient: another MX may offer what this one lacks.
                 r.RefusedLocally(reply, result.Failure?.Kind == SmtpFailureKind.NotSupportedByServer ? result.Failure.Message : null);
-                DeliveryLog.RefusedLocally(_mailer.Logger, r.Address, host, reply.ToString());
+                DeliveryLog.RefusedLocally(_context.Logger, r.Address, host, reply.ToString());
             }
             else if (reply.IsPermanentNegative)
             {
@@ -490,8 +512,8 @@ internal sealed class DomainDelivery
 
     private void Backoff(string host, IPEndPoint endPoint)
     {
-        var until = _mailer.Backoff.Mark(endPoint);
-        DeliveryLog.HostBackoff(_mailer.Logger, host, endPoint.ToString(), until);
+        var until = _context.Backoff.Mark(endPoint);
+        DeliveryLog.HostBackoff(_context.Logger, host, endPoint.ToString(), until);
     }
 
     private Candidate? NextCandidate()
@@ -499,7 +521,7 @@ internal sealed class DomainDelivery
         while (_next < _candidates.Count)
         {
             var candidate = _candidates[_next++];
-            if (!_mailer.Backoff.IsBackingOff(candidate.EndPoint))
+            if (!_context.Backoff.IsBackingOff(candidate.EndPoint))
             {
                 return candidate;
             }
@@ -528,7 +550,7 @@ internal sealed class DomainDelivery
         // Is another address left that is not backing off?
         for (var i = _next; i < _candidates.Count; i++)
         {
-            if (!_mailer.Backoff.IsBackingOff(_candidates[i].EndPoint))
+            if (!_context.Backoff.IsBackingOff(_candidates[i].EndPoint))
             {
                 return new DeliveryAttemptOutcome(_domain, DeliveryNextStep.TryNextAddress, pending, host, endPoint, failure);
             }

@@ -12,15 +12,15 @@ namespace DirectMail.Delivery;
 
 /// <summary>
 /// Open SMTP sessions kept for reuse across SendAsync calls, per MX address: at most
-/// <see cref="DirectMailOptions.MaxConnectionsPerHost"/> open to one address, idle ones probed with NOOP after a
-/// short pause (the probe waits <see cref="DirectMailOptions.PooledConnectionProbeTimeout"/>, not the command timeout)
-/// and closed with QUIT after <see cref="DirectMailOptions.PooledConnectionIdleTimeout"/>. An address's entry lives only
+/// <see cref="SmtpPoolLimits.MaxConnectionsPerHost"/> open to one address, idle ones probed with NOOP after
+/// <see cref="SmtpPoolLimits.ProbeAfter"/> (the probe waits <see cref="SmtpPoolLimits.ProbeTimeout"/>, not the command
+/// timeout) and closed with QUIT after <see cref="SmtpPoolLimits.IdleTimeout"/>. An address's entry lives only
 /// while a session to it is leased, being opened or idle: the pool does not keep every host it ever saw, and its prune
 /// timer runs only while idle sessions exist.
 /// </summary>
 internal sealed class SmtpConnectionPool : IAsyncDisposable
 {
-    private readonly DirectMailOptions _options;
+    private readonly SmtpPoolLimits _limits;
     private readonly SmtpSessionOptions _tlsSessionOptions;
     private readonly SmtpSessionOptions _plainSessionOptions;
     private readonly ILogger _sessionLogger;
@@ -33,14 +33,19 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     private volatile bool _pruneArmed;
     private volatile bool _disposed;
 
-    public SmtpConnectionPool(DirectMailOptions options, ILogger sessionLogger, TimeProvider time)
+    /// <param name="tlsSessionOptions">The options of a new session (TLS as configured).</param>
+    /// <param name="plainSessionOptions">The options of a new session to an address whose TLS handshake failed (opportunistic fallback, no TLS).</param>
+    /// <param name="limits">Sessions per address, idle and probe times.</param>
+    /// <param name="sessionLogger">The sessions' logger (the SMTP transcript).</param>
+    /// <param name="time">The clock of idle times and probes.</param>
+    public SmtpConnectionPool(SmtpSessionOptions tlsSessionOptions, SmtpSessionOptions plainSessionOptions, SmtpPoolLimits limits, ILogger sessionLogger, TimeProvider time)
     {
-        _options = options;
-        _tlsSessionOptions = options.ToSessionOptions(plaintext: false);
-        _plainSessionOptions = options.ToSessionOptions(plaintext: true);
+        _limits = limits;
+        _tlsSessionOptions = tlsSessionOptions;
+        _plainSessionOptions = plainSessionOptions;
         _sessionLogger = sessionLogger;
         _time = time;
-        _prunePeriod = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.PooledConnectionIdleTimeout.Ticks / 2));
+        _prunePeriod = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, limits.IdleTimeout.Ticks / 2));
 
         // Created stopped: armed when a session goes idle, stopped again when none is left.
         _pruning = time.CreateTimer(static state => ((SmtpConnectionPool)state!).Prune(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -61,7 +66,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         HostPool pool;
         while (true)
         {
-            pool = _hosts.GetOrAdd(key, static (k, max) => new HostPool(k, max), _options.MaxConnectionsPerHost);
+            pool = _hosts.GetOrAdd(key, static (k, max) => new HostPool(k, max), _limits.MaxConnectionsPerHost);
             if (pool.TryEnter())
             {
                 break;
@@ -88,7 +93,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
                 bool reusable;
                 try
                 {
-                    reusable = age <= _options.PooledConnectionIdleTimeout && (age <= _options.PooledConnectionProbeAfter || await ProbeAsync(idle.Session, cancellationToken).ConfigureAwait(false));
+                    reusable = age <= _limits.IdleTimeout && (age <= _limits.ProbeAfter || await ProbeAsync(idle.Session, cancellationToken).ConfigureAwait(false));
                 }
                 catch
                 {
@@ -188,7 +193,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             var keep = new List<IdleSession>();
             while (pool.Idle.TryPop(out var idle))
             {
-                if (_time.GetElapsedTime(idle.Since) > _options.PooledConnectionIdleTimeout || !idle.Session.IsUsable)
+                if (_time.GetElapsedTime(idle.Since) > _limits.IdleTimeout || !idle.Session.IsUsable)
                 {
                     _ = CloseAsync(idle.Session).AsTask();
                 }
@@ -277,7 +282,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     /// <summary>NOOP with its own short deadline: a peer that went silent costs the probe timeout, not the command timeout.</summary>
     private async ValueTask<bool> ProbeAsync(SmtpSession session, CancellationToken cancellationToken)
     {
-        using var probe = new CancellationTokenSource(_options.PooledConnectionProbeTimeout, _time);
+        using var probe = new CancellationTokenSource(_limits.ProbeTimeout, _time);
         using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), probe);
         try
         {
@@ -357,50 +362,5 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
         /// <summary>The connect result of a new session; null for a pooled one.</summary>
         public SmtpConnectResult? Connect { get; } = connect;
-    }
-}
-
-/// <summary>
-/// MX addresses that answered 421 (service closing, RFC 5321 section 3.8), left alone for a while across all SendAsync
-/// calls so that an overloaded server is not hammered. Expired entries are dropped when checked and whenever another
-/// address is marked, so only addresses that answered 421 within the backoff time are kept.
-/// </summary>
-internal sealed class HostBackoff(TimeProvider time, TimeSpan duration)
-{
-    private readonly ConcurrentDictionary<IPEndPoint, long> _until = new();
-
-    /// <summary>How many addresses are kept (backing off, or expired and not yet swept).</summary>
-    internal int Count => _until.Count;
-
-    public DateTimeOffset Mark(IPEndPoint endPoint)
-    {
-        // Rare (a 421): the moment to forget the addresses whose backoff is over.
-        var now = time.GetTimestamp();
-        foreach (var entry in _until)
-        {
-            if (now >= entry.Value)
-            {
-                _until.TryRemove(entry);
-            }
-        }
-
-        _until[endPoint] = now + (long)(duration.TotalSeconds * time.TimestampFrequency);
-        return time.GetUtcNow() + duration;
-    }
-
-    public bool IsBackingOff(IPEndPoint endPoint)
-    {
-        if (!_until.TryGetValue(endPoint, out var until))
-        {
-            return false;
-        }
-
-        if (time.GetTimestamp() < until)
-        {
-            return true;
-        }
-
-        _until.TryRemove(new KeyValuePair<IPEndPoint, long>(endPoint, until));
-        return false;
     }
 }

@@ -42,6 +42,9 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 4012, Level = LogLevel.Debug, Message = "The connection to {MxHost} for {Domain} is still not ready after {Threshold}; it goes on without a concurrency slot (DirectMail:MaxConcurrentDomains)")]
     public static partial void SlowConnect(ILogger logger, string mxHost, string domain, TimeSpan threshold);
 
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Debug, Message = "{Domain}: {Pending} recipients still pending after {MxHost} [{Address}]; trying the next MX address")]
+    public static partial void TryingNextAddress(ILogger logger, string domain, int pending, string? mxHost, string? address);
+
     [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Send canceled with {Pending} recipients of {Domain} still pending")]
     public static partial void Canceled(ILogger logger, string domain, int pending);
 }

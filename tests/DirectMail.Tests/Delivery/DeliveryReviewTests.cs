@@ -305,7 +305,7 @@ public sealed class DeliveryReviewTests
         Assert.Single(dialogue.Messages);
         Assert.False(muteSend.IsCompleted); // the tarpits are still being tried
         Assert.False(deadSend.IsCompleted);
-        Assert.Equal(2, mailer.SessionSlots.CurrentCount); // and hold no slot while they wait
+        Assert.Equal(2, mailer.Delivery.SessionSlots.CurrentCount); // and hold no slot while they wait
 
         stopTarpits.Cancel();
         release.SetResult();
@@ -350,7 +350,7 @@ public sealed class DeliveryReviewTests
         Assert.True(report.IsFullyDelivered, string.Join("; ", report.Recipients));
         Assert.Equal(2, dialogue.Messages.Count);
         Assert.Equal(1, Volatile.Read(ref maxInData));
-        Assert.Equal(1, mailer.SessionSlots.CurrentCount);
+        Assert.Equal(1, mailer.Delivery.SessionSlots.CurrentCount);
     }
 
     // ---- Item 19: the pool forgets idle hosts ------------------------------------------------------------------------
@@ -374,19 +374,19 @@ public sealed class DeliveryReviewTests
         recipients.Add("x@refused.test");
         var clock = new FakeTimeProvider();
         await using var mailer = new DirectMailer(ReviewOptions(), resolver, timeProvider: clock);
-        Assert.False(mailer.Pool.IsPruneTimerArmed); // nothing pooled yet: no timer
+        Assert.False(mailer.Delivery.Pool.IsPruneTimerArmed); // nothing pooled yet: no timer
 
         var report = await mailer.SendAsync(new SmtpEnvelope("me@client.test", [.. recipients]), SmtpContent.FromBytes(Ascii));
 
         Assert.Equal(Hosts, report.DeliveredCount);
-        Assert.Equal(Hosts, mailer.Pool.HostCount); // the refused host is not kept: it has no connection
-        Assert.True(mailer.Pool.IsPruneTimerArmed);
+        Assert.Equal(Hosts, mailer.Delivery.Pool.HostCount); // the refused host is not kept: it has no connection
+        Assert.True(mailer.Delivery.Pool.IsPruneTimerArmed);
 
         clock.Advance(TimeSpan.FromSeconds(31)); // past PooledConnectionIdleTimeout
-        mailer.Pool.Prune();
+        mailer.Delivery.Pool.Prune();
 
-        Assert.Equal(0, mailer.Pool.HostCount);
-        Assert.False(mailer.Pool.IsPruneTimerArmed);
+        Assert.Equal(0, mailer.Delivery.Pool.HostCount);
+        Assert.False(mailer.Delivery.Pool.IsPruneTimerArmed);
         for (var i = 0; i < 200 && server.Open > 0; i++)
         {
             await Task.Delay(10);
@@ -428,9 +428,9 @@ public sealed class DeliveryReviewDnsTests
         // vanished and the recipient was Failed 5.4.4. No connection is made: the test reads the candidate list.
         await using var mailer = NewMailer(o => o.AllowPrivateTargets = false);
 
-        var resolution = await mailer.Resolver.ResolveAsync("budget.deliver.test");
+        var resolution = await mailer.Delivery.Resolver.ResolveAsync("budget.deliver.test");
         var candidates = new List<DomainDelivery.Candidate>();
-        DomainDelivery.ChooseCandidates(resolution, mailer.Options, NullLogger.Instance, "budget.deliver.test", candidates);
+        DomainDelivery.ChooseCandidates(resolution, mailer.Delivery, "budget.deliver.test", candidates);
 
         Assert.True(resolution.IsSuccess, resolution.Message);
         var c = Assert.Single(candidates);
@@ -443,9 +443,9 @@ public sealed class DeliveryReviewDnsTests
     {
         await using var mailer = NewMailer(o => o.MaxAddressesPerDomain = 5);
 
-        var resolution = await mailer.Resolver.ResolveAsync("budget.deliver.test");
+        var resolution = await mailer.Delivery.Resolver.ResolveAsync("budget.deliver.test");
         var candidates = new List<DomainDelivery.Candidate>();
-        DomainDelivery.ChooseCandidates(resolution, mailer.Options, NullLogger.Instance, "budget.deliver.test", candidates);
+        DomainDelivery.ChooseCandidates(resolution, mailer.Delivery, "budget.deliver.test", candidates);
 
         Assert.Equal(5, candidates.Count);
         Assert.All(candidates, c => Assert.Equal("mx1.budget.deliver.test", c.Host));
@@ -496,7 +496,9 @@ public sealed class DeliveryReviewDnsTests
         Assert.Equal(DeliveryStatus.Deferred, r.Status);
         Assert.Equal("mx2.refused.deliver.test", r.MxHost);
         var entries = logs.Snapshot();
-        Assert.Contains(entries, e => e.Category.StartsWith("Polly", StringComparison.Ordinal) && e.Message.Contains("MxFallback", StringComparison.Ordinal) && e.Message.Contains("OnRetry", StringComparison.Ordinal) && e.Level == LogLevel.Debug);
+        // The walk over the MX addresses is the delivery's own loop, not a Polly strategy: it logs the fallback itself.
+        Assert.Contains(entries, e => e.Category == "DirectMail.Delivery" && e.Message.Contains("after mx1.refused.deliver.test", StringComparison.Ordinal) && e.Message.Contains("trying the next MX address", StringComparison.Ordinal) && e.Level == LogLevel.Debug);
+        Assert.DoesNotContain(entries, e => e.Category.StartsWith("Polly", StringComparison.Ordinal) && e.Message.Contains("MxFallback", StringComparison.Ordinal));
         Assert.DoesNotContain(entries, e => e.Level >= LogLevel.Warning);
     }
 
