@@ -413,15 +413,6 @@ public sealed class DeliveryReviewTests
         {
         }
     }
-
-    internal sealed class TableResolver : Dictionary<string, (string Host, int Preference, IPAddress Address)[]>, IMxResolver
-    {
-        public ValueTask<MxResolution> ResolveAsync(string domain, CancellationToken cancellationToken = default)
-        {
-            var targets = this[domain].Select(t => new MxTarget(t.Host, t.Preference, [new MxAddress(t.Address)])).ToList();
-            return ValueTask.FromResult(MxResolution.FromTargets(domain, targets));
-        }
-    }
 }
 
 /// <summary>The review items that need the delivery NSD (the real resolver) or the real greylisting server.</summary>

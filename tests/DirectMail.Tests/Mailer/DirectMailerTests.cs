@@ -328,36 +328,4 @@ public sealed class DirectMailerTests
         Assert.Equal(DeliveryStatus.Deferred, Assert.Single(e.Report.Recipients).Status);
         Assert.Contains("canceled", e.Report.Recipients[0].Detail, StringComparison.Ordinal);
     }
-
-    /// <summary>Answers MX queries from a table of (host, preference, address).</summary>
-    private sealed class TableResolver : Dictionary<string, (string Host, int Preference, IPAddress Address)[]>, IMxResolver
-    {
-        private readonly Dictionary<string, int> _queries = new();
-
-        public Dictionary<string, MxResolution> Failures { get; } = new();
-
-        public int Queries(string domain)
-        {
-            lock (_queries)
-            {
-                return _queries.GetValueOrDefault(domain);
-            }
-        }
-
-        public ValueTask<MxResolution> ResolveAsync(string domain, CancellationToken cancellationToken = default)
-        {
-            lock (_queries)
-            {
-                _queries[domain] = _queries.GetValueOrDefault(domain) + 1;
-            }
-
-            if (Failures.TryGetValue(domain, out var failure))
-            {
-                return ValueTask.FromResult(failure);
-            }
-
-            var targets = this[domain].Select(t => new MxTarget(t.Host, t.Preference, [new MxAddress(t.Address)])).ToList();
-            return ValueTask.FromResult(MxResolution.FromTargets(domain, targets));
-        }
-    }
 }
