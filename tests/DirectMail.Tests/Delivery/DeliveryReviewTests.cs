@@ -30,24 +30,11 @@ public sealed class DeliveryReviewTests
     /// <summary>A fresh loopback address per server, so tests running at once never share one.</summary>
     private static IPAddress NewAddress() => IPAddress.Parse($"127.0.33.{Interlocked.Increment(ref _nextAddress)}");
 
-    private static DirectMailOptions ReviewOptions(Action<DirectMailOptions>? configure = null)
+    private static DirectMailOptions ReviewOptions(Action<DirectMailOptions>? configure = null) => LoopbackMailerOptions.Create(Port, o =>
     {
-        var options = new DirectMailOptions
-        {
-            HeloName = "client.test.example",
-            Port = Port,
-            TlsMode = SmtpTlsMode.None,
-            AllowPrivateTargets = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            GreetingTimeout = TimeSpan.FromSeconds(2),
-            CommandTimeout = TimeSpan.FromSeconds(2),
-            MaxRetryAttempts = 0,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
-            SendTimeout = TimeSpan.FromSeconds(20),
-        };
-        configure?.Invoke(options);
-        return options;
-    }
+        o.SendTimeout = TimeSpan.FromSeconds(20);
+        configure?.Invoke(o);
+    });
 
     private const string EhloWithoutUtf8 = "250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES";
 

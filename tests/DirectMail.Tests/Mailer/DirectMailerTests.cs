@@ -25,23 +25,7 @@ public sealed class DirectMailerTests
     /// <summary>A fresh loopback address per server, so tests running at once never share one.</summary>
     private static IPAddress NewAddress() => IPAddress.Parse($"127.0.27.{Interlocked.Increment(ref _nextAddress)}");
 
-    private static DirectMailOptions Options(Action<DirectMailOptions>? configure = null)
-    {
-        var options = new DirectMailOptions
-        {
-            HeloName = "client.test.example",
-            Port = Port,
-            TlsMode = SmtpTlsMode.None,
-            AllowPrivateTargets = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            GreetingTimeout = TimeSpan.FromSeconds(2),
-            CommandTimeout = TimeSpan.FromSeconds(2),
-            MaxRetryAttempts = 0,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
-        };
-        configure?.Invoke(options);
-        return options;
-    }
+    private static DirectMailOptions Options(Action<DirectMailOptions>? configure = null) => LoopbackMailerOptions.Create(Port, configure);
 
     private static SmtpContent Content() => SmtpContent.FromBytes("Subject: hi\r\n\r\nHello.\r\n"u8.ToArray());
 
