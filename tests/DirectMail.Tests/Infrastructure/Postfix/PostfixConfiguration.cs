@@ -44,6 +44,7 @@ internal static class PostfixConfiguration
         smtp_host_lookup = native
         lmtp_host_lookup = native
         smtpd_peername_lookup = no
+        smtpd_client_port_logging = yes
         alias_maps =
         alias_database =
         biff = no

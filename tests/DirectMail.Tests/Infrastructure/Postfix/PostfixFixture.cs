@@ -211,29 +211,30 @@ public sealed class PostfixFixture : IAsyncLifetime
         return stored[0];
     }
 
-    /// <summary>How many SMTP sessions smtpd has logged as ended so far.</summary>
-    public int CountEndedSessions() => EndedSessions(ReadLog()).Count;
-
     /// <summary>
-    /// Waits for smtpd's summary of the session that ends after <paramref name="endedBefore"/> others, such as
-    /// "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5": Postfix's own count of
-    /// the commands it received.
+    /// Waits for smtpd's summary of the session whose client end was <paramref name="client"/>, such as
+    /// "disconnect from unknown[127.0.0.1]:40000 ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5", from which it returns "ehlo=1 ... commands=5": Postfix's own count of the commands it received. The session
+    /// is found by its client port (smtpd_client_port_logging), so a session of another test that ends in between is
+    /// never taken for this one.
     /// </summary>
-    public async Task<string> WaitForSessionSummaryAsync(int endedBefore)
+    public async Task<string> WaitForSessionSummaryAsync(IPEndPoint client)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var marker = $"[{client.Address}]:{client.Port} ";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            var ended = EndedSessions(ReadLog());
-            if (ended.Count > endedBefore)
+            foreach (var line in ReadLog().Split('\n'))
             {
-                var line = ended[endedBefore];
-                return line[(line.IndexOf("disconnect from", StringComparison.Ordinal) + "disconnect from".Length)..].Trim();
+                var at = line.IndexOf(marker, StringComparison.Ordinal);
+                if (at >= 0 && line.Contains("postfix/smtpd[", StringComparison.Ordinal) && line.Contains("]: disconnect from ", StringComparison.Ordinal))
+                {
+                    return line[(at + marker.Length)..].Trim();
+                }
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"smtpd did not log the end of the session in time. Log:\n{ReadLog()}");
+                Assert.Fail($"smtpd did not log the end of the session from {client} in time. Log:\n{ReadLog()}");
             }
 
             await Task.Delay(25).ConfigureAwait(false);
@@ -251,20 +252,6 @@ public sealed class PostfixFixture : IAsyncLifetime
         using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
-    }
-
-    private static List<string> EndedSessions(string log)
-    {
-        var lines = new List<string>();
-        foreach (var line in log.Split('\n'))
-        {
-            if (line.Contains("postfix/smtpd[", StringComparison.Ordinal) && line.Contains("]: disconnect from ", StringComparison.Ordinal))
-            {
-                lines.Add(line);
-            }
-        }
-
-        return lines;
     }
 
     private static void CheckPrerequisites()
