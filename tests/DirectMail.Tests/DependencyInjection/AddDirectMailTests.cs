@@ -36,10 +36,10 @@ public sealed class AddDirectMailTests
         ["DirectMail:TlsMode"] = "None",
         ["DirectMail:AddressFamilyPreference"] = "IPv4Only",
         ["DirectMail:LocalAddress"] = "127.0.0.1",
-        ["DirectMail:ConnectTimeout"] = "00:00:02",
-        ["DirectMail:GreetingTimeout"] = "00:00:03",
-        ["DirectMail:CommandTimeout"] = "00:00:04",
-        ["DirectMail:DataTerminationTimeout"] = "00:00:05",
+        ["DirectMail:Timeouts:Connect"] = "00:00:02",
+        ["DirectMail:Timeouts:Greeting"] = "00:00:03",
+        ["DirectMail:Timeouts:Command"] = "00:00:04",
+        ["DirectMail:Timeouts:DataTermination"] = "00:00:05",
         ["DirectMail:SendTimeout"] = "00:00:20",
         ["DirectMail:MaxRecipientsPerTransaction"] = "50",
         ["DirectMail:MaxAddressesPerDomain"] = "3",
@@ -72,10 +72,10 @@ public sealed class AddDirectMailTests
         Assert.Equal(SmtpTlsMode.None, options.TlsMode);
         Assert.Equal(AddressFamilyPreference.IPv4Only, options.AddressFamilyPreference);
         Assert.Equal("127.0.0.1", options.LocalAddress);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.ConnectTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(3), options.GreetingTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(4), options.CommandTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.DataTerminationTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Timeouts.Greeting);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.Timeouts.Command);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Timeouts.DataTermination);
         Assert.Equal(TimeSpan.FromSeconds(20), options.SendTimeout);
         Assert.Equal(50, options.MaxRecipientsPerTransaction);
         Assert.Equal(3, options.MaxAddressesPerDomain);
@@ -140,9 +140,9 @@ public sealed class AddDirectMailTests
     [InlineData("HeloName", "", "HeloName")]
     [InlineData("HeloName", "localhost", "HeloName")]
     [InlineData("HeloName", "bad name.example.com", "HeloName")]
-    [InlineData("ConnectTimeout", "00:00:00", "ConnectTimeout")]
-    [InlineData("GreetingTimeout", "-00:00:01", "GreetingTimeout")]
-    [InlineData("DataTerminationTimeout", "00:00:00", "DataTerminationTimeout")]
+    [InlineData("Timeouts:Connect", "00:00:00", "DirectMail:Timeouts:Connect")]
+    [InlineData("Timeouts:Greeting", "-00:00:01", "DirectMail:Timeouts:Greeting")]
+    [InlineData("Timeouts:DataTermination", "00:00:00", "DirectMail:Timeouts:DataTermination")]
     [InlineData("SendTimeout", "-00:01:00", "SendTimeout")]
     [InlineData("Port", "0", "Port")]
     [InlineData("Port", "70000", "Port")]

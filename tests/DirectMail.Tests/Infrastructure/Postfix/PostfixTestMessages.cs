@@ -16,14 +16,17 @@ public static class PostfixTestMessages
     {
         HeloName = HeloName,
         TlsMode = tlsMode,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        GreetingTimeout = TimeSpan.FromSeconds(10),
-        CommandTimeout = TimeSpan.FromSeconds(10),
-        MailFromTimeout = TimeSpan.FromSeconds(10),
-        RcptToTimeout = TimeSpan.FromSeconds(10),
-        DataInitiationTimeout = TimeSpan.FromSeconds(10),
-        DataBlockTimeout = TimeSpan.FromSeconds(10),
-        DataTerminationTimeout = TimeSpan.FromSeconds(20),
+        Timeouts =
+        {
+            Connect = TimeSpan.FromSeconds(5),
+            Greeting = TimeSpan.FromSeconds(10),
+            Command = TimeSpan.FromSeconds(10),
+            MailFrom = TimeSpan.FromSeconds(10),
+            RcptTo = TimeSpan.FromSeconds(10),
+            DataInitiation = TimeSpan.FromSeconds(10),
+            DataBlock = TimeSpan.FromSeconds(10),
+            DataTermination = TimeSpan.FromSeconds(20),
+        },
     };
 
     /// <summary>Opens a session to the fixture's Postfix and checks it is ready.</summary>
