@@ -85,7 +85,11 @@ public static class DirectMailServiceCollectionExtensions
         }
     }
 
-    /// <summary>Binds the <c>DirectMail</c> section when the application has a configuration.</summary>
+    /// <summary>
+    /// Binds the <c>DirectMail</c> section, <c>DirectMail:Timeouts</c> included, when the application has a configuration.
+    /// Not <c>BindConfiguration</c>, which requires an <see cref="IConfiguration"/> service: <c>AddDirectMail</c> also
+    /// serves a plain service collection configured in code. The binding is generated code (EnableConfigurationBindingGenerator).
+    /// </summary>
     private sealed class ConfigurationSectionBinder(IServiceProvider services) : IConfigureOptions<DirectMailOptions>
     {
         public void Configure(DirectMailOptions options)

@@ -29,21 +29,11 @@ public static class DeliveryTestKit
             NameServers = [DeliveryDnsFixture.NameServer],
             AllowPrivateTargets = true,
             TlsMode = SmtpTlsMode.Opportunistic,
-            Timeouts =
-            {
-                Connect = TimeSpan.FromSeconds(2),
-                Greeting = TimeSpan.FromSeconds(2),
-                Command = TimeSpan.FromSeconds(2),
-                MailFrom = TimeSpan.FromSeconds(2),
-                RcptTo = TimeSpan.FromSeconds(2),
-                DataInitiation = TimeSpan.FromSeconds(2),
-                DataBlock = TimeSpan.FromSeconds(2),
-                DataTermination = TimeSpan.FromSeconds(2),
-            },
             MaxRetryAttempts = 0,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             SendTimeout = TimeSpan.FromSeconds(20),
         };
+        TestTimeouts.SetAll(options.Timeouts, TimeSpan.FromSeconds(2));
         configure?.Invoke(options);
         return options;
     }

@@ -17,18 +17,8 @@ public sealed class SmtpSessionConnectTests
         {
             HeloName = "client.test",
             TlsMode = SmtpTlsMode.None,
-            Timeouts =
-            {
-                Connect = TimeSpan.FromSeconds(5),
-                Greeting = TimeSpan.FromSeconds(5),
-                Command = TimeSpan.FromSeconds(5),
-                MailFrom = TimeSpan.FromSeconds(5),
-                RcptTo = TimeSpan.FromSeconds(5),
-                DataInitiation = TimeSpan.FromSeconds(5),
-                DataBlock = TimeSpan.FromSeconds(5),
-                DataTermination = TimeSpan.FromSeconds(5),
-            },
         };
+        TestTimeouts.SetAll(options.Timeouts, TimeSpan.FromSeconds(5));
         configure?.Invoke(options);
         return options;
     }
