@@ -139,6 +139,7 @@ public sealed class DirectMailOptions
     internal OptionErrors Check()
     {
         var errors = new OptionErrors(SectionName);
+
         // The EHLO name, the TLS mode and the SMTP timeouts follow the session's own rules.
         if (string.IsNullOrWhiteSpace(HeloName))
         {
