@@ -76,7 +76,7 @@ public sealed class RecipientDelivery
 
     /// <summary>
     /// True for a <see cref="DeliveryStatus.Deferred"/> recipient whose message end was sent but whose reply never
-    /// came (the connection broke, or <see cref="SmtpSessionOptions.DataTerminationTimeout"/> passed): the server
+    /// came (the connection broke, or <see cref="SmtpTimeouts.DataTermination"/> passed): the server
     /// may have taken the message (RFC 1047). DirectMail does not send it again; resending it risks a second copy.
     /// </summary>
     public bool MayHaveBeenDelivered { get; }

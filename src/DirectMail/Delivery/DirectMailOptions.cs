@@ -51,29 +51,12 @@ public sealed class DirectMailOptions
     /// </summary>
     public bool AllowPrivateTargets { get; set; }
 
-    /// <inheritdoc cref="SmtpSessionOptions.ConnectTimeout"/>
-    public TimeSpan ConnectTimeout { get; set; } = SmtpSessionOptions.DefaultConnectTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.GreetingTimeout"/>
-    public TimeSpan GreetingTimeout { get; set; } = SmtpSessionOptions.DefaultGreetingTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.CommandTimeout"/>
-    public TimeSpan CommandTimeout { get; set; } = SmtpSessionOptions.DefaultCommandTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.MailFromTimeout"/>
-    public TimeSpan MailFromTimeout { get; set; } = SmtpSessionOptions.DefaultMailFromTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.RcptToTimeout"/>
-    public TimeSpan RcptToTimeout { get; set; } = SmtpSessionOptions.DefaultRcptToTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.DataInitiationTimeout"/>
-    public TimeSpan DataInitiationTimeout { get; set; } = SmtpSessionOptions.DefaultDataInitiationTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.DataBlockTimeout"/>
-    public TimeSpan DataBlockTimeout { get; set; } = SmtpSessionOptions.DefaultDataBlockTimeout;
-
-    /// <inheritdoc cref="SmtpSessionOptions.DataTerminationTimeout"/>
-    public TimeSpan DataTerminationTimeout { get; set; } = SmtpSessionOptions.DefaultDataTerminationTimeout;
+    /// <summary>
+    /// The time allowed for each phase of an SMTP session (RFC 5321 section 4.5.3.2), bound from
+    /// <c>DirectMail:Timeouts</c> (<c>"Timeouts": { "Command": "00:05:00" }</c>); see <see cref="SmtpTimeouts"/> for the
+    /// defaults. The mailer copies them when it is built.
+    /// </summary>
+    public SmtpTimeouts Timeouts { get; private set; } = new();
 
     /// <summary>
     /// The most recipients in one transaction. Default 100, the minimum RFC 5321 section 4.5.3.1.8 obliges a server to
@@ -112,7 +95,7 @@ public sealed class DirectMailOptions
     /// <summary>
     /// The overall deadline of one SendAsync call: what is not delivered by then is reported Deferred. Default 10 minutes,
     /// twice the RFC 5321 wait for one reply. A message whose end was already sent still gets the whole
-    /// DataTerminationTimeout for its reply, as the server may have taken it.
+    /// <see cref="SmtpTimeouts.DataTermination"/> for its reply, as the server may have taken it.
     /// </summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -147,92 +130,109 @@ public sealed class DirectMailOptions
     public List<DkimSignerOptions> Dkim { get; set; } = new();
 
     /// <summary>
-    /// Checks every option and throws <see cref="ArgumentException"/> naming the first wrong one. <c>AddDirectMail</c>
-    /// runs it at startup.
+    /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
+    /// several are wrong. <c>AddDirectMail</c> runs the same checks at startup.
     /// </summary>
-    public void Validate()
+    public void Validate() => Check().ThrowIfAny();
+
+    /// <summary>Runs every rule and returns the failures, each naming its option by configuration key (<c>DirectMail:Port</c>).</summary>
+    internal OptionErrors Check()
     {
+        var errors = new OptionErrors(SectionName);
+
+        // The EHLO name, the TLS mode and the SMTP timeouts follow the session's own rules.
         if (string.IsNullOrWhiteSpace(HeloName))
         {
-            throw new ArgumentException("DirectMail:HeloName is required: this host's fully qualified domain name (what its IP's PTR record says) or an address literal such as [192.0.2.1].", nameof(HeloName));
+            errors.Add(nameof(HeloName), $"{errors.Name(nameof(HeloName))} is required: this host's fully qualified domain name (what its IP's PTR record says) or an address literal such as [192.0.2.1].");
+        }
+        else if (SmtpSessionOptions.HeloNameError(HeloName) is { } helo)
+        {
+            errors.Add(nameof(HeloName), $"{errors.Name(nameof(HeloName))}: {helo}");
+        }
+        else if (HeloName[0] != '[' && HeloName.TrimEnd('.').IndexOf('.', StringComparison.Ordinal) < 0)
+        {
+            errors.Add(nameof(HeloName), $"{errors.Name(nameof(HeloName))} '{HeloName}' is not fully qualified; receivers reject EHLO names without a domain. Use the host's full name (mail.example.com) or an address literal.");
+        }
+
+        if (SmtpSessionOptions.TlsModeError(TlsMode) is { } tls)
+        {
+            errors.Add(nameof(TlsMode), $"{errors.Name(nameof(TlsMode))} {tls}");
         }
 
         if (LocalAddress is not null && !IPAddress.TryParse(LocalAddress, out _))
         {
-            throw new ArgumentException($"DirectMail:LocalAddress '{LocalAddress}' is not an IP address.", nameof(LocalAddress));
-        }
-
-        // The EHLO name, the TLS mode and the eight SMTP timeouts follow the session's own rules: checked by the
-        // session's options, reported under the mailer's names.
-        try
-        {
-            ToSessionOptions(plaintext: false).Validate();
-        }
-        catch (ArgumentException e)
-        {
-            var suffix = e.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal);
-            throw new ArgumentException($"DirectMail:{e.ParamName}: " + (suffix < 0 ? e.Message : e.Message[..suffix]), e.ParamName, e);
-        }
-
-        if (HeloName[0] != '[' && HeloName.TrimEnd('.').IndexOf('.', StringComparison.Ordinal) < 0)
-        {
-            throw new ArgumentException($"DirectMail:HeloName '{HeloName}' is not fully qualified; receivers reject EHLO names without a domain. Use the host's full name (mail.example.com) or an address literal.", nameof(HeloName));
+            errors.Add(nameof(LocalAddress), $"{errors.Name(nameof(LocalAddress))} '{LocalAddress}' is not an IP address.");
         }
 
         if (Port is < 1 or > 65535)
         {
-            throw new ArgumentException($"DirectMail:Port must be 1 to 65535; it is {Port}.", nameof(Port));
+            errors.Add(nameof(Port), string.Create(CultureInfo.InvariantCulture, $"{errors.Name(nameof(Port))} must be 1 to 65535; it is {Port}."));
         }
 
         foreach (var server in NameServers)
         {
-            _ = ParseNameServer(server);
+            if (!MxResolverOptions.TryParseNameServer(server, out _))
+            {
+                errors.Add(nameof(NameServers), NameServerError(server));
+            }
         }
 
-        Positive(SendTimeout, nameof(SendTimeout));
-        Positive(PooledConnectionIdleTimeout, nameof(PooledConnectionIdleTimeout));
-        Positive(PooledConnectionProbeTimeout, nameof(PooledConnectionProbeTimeout));
-        Range(MaxRecipientsPerTransaction, 1, 10_000, nameof(MaxRecipientsPerTransaction));
-        Range(MaxAddressesPerDomain, 1, 100, nameof(MaxAddressesPerDomain));
-        Range(MaxConcurrentDomains, 1, 10_000, nameof(MaxConcurrentDomains));
-        Range(MaxConnectionsPerHost, 1, 1_000, nameof(MaxConnectionsPerHost));
-        Range(MaxRetryAttempts, 0, 100, nameof(MaxRetryAttempts));
-        if (RetryBaseDelay < TimeSpan.Zero)
-        {
-            throw new ArgumentException($"DirectMail:RetryBaseDelay must not be negative; it is {RetryBaseDelay}.", nameof(RetryBaseDelay));
-        }
+        Timeouts.Validate(errors, nameof(Timeouts));
+        Positive(errors, SendTimeout, nameof(SendTimeout));
+        Positive(errors, PooledConnectionIdleTimeout, nameof(PooledConnectionIdleTimeout));
+        Positive(errors, PooledConnectionProbeTimeout, nameof(PooledConnectionProbeTimeout));
+        Range(errors, MaxRecipientsPerTransaction, 1, 10_000, nameof(MaxRecipientsPerTransaction));
+        Range(errors, MaxAddressesPerDomain, 1, 100, nameof(MaxAddressesPerDomain));
+        Range(errors, MaxConcurrentDomains, 1, 10_000, nameof(MaxConcurrentDomains));
+        Range(errors, MaxConnectionsPerHost, 1, 1_000, nameof(MaxConnectionsPerHost));
+        Range(errors, MaxRetryAttempts, 0, 100, nameof(MaxRetryAttempts));
+        NotNegative(errors, RetryBaseDelay, nameof(RetryBaseDelay));
+        NotNegative(errors, HostBackoffAfter421, nameof(HostBackoffAfter421));
+        NotNegative(errors, PooledConnectionProbeAfter, nameof(PooledConnectionProbeAfter));
 
-        if (HostBackoffAfter421 < TimeSpan.Zero || PooledConnectionProbeAfter < TimeSpan.Zero)
-        {
-            throw new ArgumentException("DirectMail:HostBackoffAfter421 and PooledConnectionProbeAfter must not be negative.", HostBackoffAfter421 < TimeSpan.Zero ? nameof(HostBackoffAfter421) : nameof(PooledConnectionProbeAfter));
-        }
-
-        // DKIM: each key is read and checked (DkimSignerOptions.Validate).
+        // DKIM: each key is read and checked by its own rules (DkimSignerOptions.Validate), which throw.
         foreach (var key in Dkim)
         {
             if (key is null)
             {
-                throw new ArgumentException("DirectMail:Dkim holds an empty entry.", nameof(Dkim));
+                errors.Add(nameof(Dkim), $"{errors.Name(nameof(Dkim))} holds an empty entry.");
+                continue;
             }
 
-            key.Validate();
+            try
+            {
+                key.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(e);
+            }
         }
+
+        return errors;
     }
 
+    /// <summary>
+    /// A copy for the mailer to keep, so that later changes by the caller do not reach it: the timeouts and the lists are
+    /// copied too (the DKIM keys are read when the mailer is built).
+    /// </summary>
+    internal DirectMailOptions Copy()
+    {
+        var copy = (DirectMailOptions)MemberwiseClone();
+        copy.Timeouts = Timeouts.Copy();
+        copy.NameServers = [.. NameServers];
+        copy.Dkim = [.. Dkim];
+        return copy;
+    }
+
+    /// <summary>The session settings of this mailer's connections; <paramref name="plaintext"/> for the retry without TLS.</summary>
     internal SmtpSessionOptions ToSessionOptions(bool plaintext) => new()
     {
         HeloName = HeloName,
         TlsMode = plaintext ? SmtpTlsMode.None : TlsMode,
         ValidateCertificate = ValidateCertificate,
         LocalEndPoint = LocalAddress is null ? null : new IPEndPoint(IPAddress.Parse(LocalAddress), 0),
-        ConnectTimeout = ConnectTimeout,
-        GreetingTimeout = GreetingTimeout,
-        CommandTimeout = CommandTimeout,
-        MailFromTimeout = MailFromTimeout,
-        RcptToTimeout = RcptToTimeout,
-        DataInitiationTimeout = DataInitiationTimeout,
-        DataBlockTimeout = DataBlockTimeout,
-        DataTerminationTimeout = DataTerminationTimeout,
+        Timeouts = Timeouts,
     };
 
     internal MxResolverOptions ToResolverOptions()
@@ -259,29 +259,32 @@ public sealed class DirectMailOptions
     /// <summary>The most addresses asked of the resolver when non-public ones are filtered out before the budget.</summary>
     internal const int ResolverAddressLimit = 100;
 
-    internal static IPEndPoint ParseNameServer(string value)
-    {
-        if (MxResolverOptions.TryParseNameServer(value, out var endPoint))
-        {
-            return endPoint;
-        }
+    internal static IPEndPoint ParseNameServer(string value) =>
+        MxResolverOptions.TryParseNameServer(value, out var endPoint) ? endPoint : throw new ArgumentException(NameServerError(value), nameof(NameServers));
 
-        throw new ArgumentException($"DirectMail:NameServers entry '{value}' is not IP or IP:port.", nameof(NameServers));
-    }
+    private static string NameServerError(string value) => $"DirectMail:NameServers entry '{value}' is not IP or IP:port.";
 
-    private static void Positive(TimeSpan value, string name)
+    private static void Positive(OptionErrors errors, TimeSpan value, string name)
     {
         if (value <= TimeSpan.Zero && value != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"DirectMail:{name} must be positive; it is {value}."), name);
+            errors.Add(name, string.Create(CultureInfo.InvariantCulture, $"{errors.Name(name)} must be positive; it is {value}."));
         }
     }
 
-    private static void Range(int value, int min, int max, string name)
+    private static void NotNegative(OptionErrors errors, TimeSpan value, string name)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            errors.Add(name, string.Create(CultureInfo.InvariantCulture, $"{errors.Name(name)} must not be negative; it is {value}."));
+        }
+    }
+
+    private static void Range(OptionErrors errors, int value, int min, int max, string name)
     {
         if (value < min || value > max)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"DirectMail:{name} must be {min} to {max}; it is {value}."), name);
+            errors.Add(name, string.Create(CultureInfo.InvariantCulture, $"{errors.Name(name)} must be {min} to {max}; it is {value}."));
         }
     }
 }

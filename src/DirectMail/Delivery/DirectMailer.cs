@@ -28,15 +28,16 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     private int _disposed;
 
     /// <summary>Creates a mailer.</summary>
-    /// <param name="options">The settings; checked now (<see cref="DirectMailOptions.Validate"/>). Do not change them afterwards.</param>
+    /// <param name="options">The settings; copied and checked now (<see cref="DirectMailOptions.Validate"/>), so later changes do not affect this mailer.</param>
     /// <param name="resolver">Finds MX hosts; null for a <see cref="MxResolver"/> made from <paramref name="options"/>.</param>
     /// <param name="loggerFactory">For the logs (the SMTP transcript at Trace level); null for none.</param>
     /// <param name="timeProvider">The clock for deadlines, backoff and pooling; null for the system's.</param>
     /// <param name="resiliencePipeline">Fallback and retry; null for <see cref="DeliveryResilience.AddDefaultStrategies"/> with Polly's telemetry in <paramref name="loggerFactory"/>.</param>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="ArgumentException">An option is invalid; when several are, the message lists them all.</exception>
     public DirectMailer(DirectMailOptions options, IMxResolver? resolver = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, ResiliencePipeline<DeliveryAttemptOutcome>? resiliencePipeline = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = options.Copy();
         options.Validate();
         Options = options;
         loggerFactory ??= NullLoggerFactory.Instance;

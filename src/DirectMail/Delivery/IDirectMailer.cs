@@ -14,7 +14,7 @@ public interface IDirectMailer
     /// <summary>Delivers a message to every recipient of <paramref name="envelope"/>.</summary>
     /// <param name="envelope">The sender (MAIL FROM) and the recipients (RCPT TO), already checked.</param>
     /// <param name="content">The message. It is written once per transaction; content that can be written only once fails on fallback.</param>
-    /// <param name="cancellationToken">Cancels the send: <see cref="DeliveryCanceledException"/> (an <see cref="System.OperationCanceledException"/>) is thrown with the report so far. A transaction whose end of message was already sent is not cut: its reply is awaited (at most DataTerminationTimeout) and is in that report.</param>
+    /// <param name="cancellationToken">Cancels the send: <see cref="DeliveryCanceledException"/> (an <see cref="System.OperationCanceledException"/>) is thrown with the report so far. A transaction whose end of message was already sent is not cut: its reply is awaited (at most Timeouts.DataTermination) and is in that report.</param>
     /// <returns>One outcome per recipient. Failures are reported here; only invalid arguments and cancellation throw.</returns>
     Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default);
 }

@@ -11,22 +11,6 @@ using Polly;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Refines the DirectMail registration made by <see cref="DirectMailServiceCollectionExtensions.AddDirectMail"/>.</summary>
-public interface IDirectMailBuilder
-{
-    /// <summary>The service collection DirectMail is registered in.</summary>
-    IServiceCollection Services { get; }
-
-    /// <summary>
-    /// Builds the delivery's resilience pipeline with <paramref name="configure"/> instead of the defaults. Call
-    /// <see cref="DeliveryResilience.AddDefaultStrategies"/> inside it to keep them and add to them (a rate limiter, a
-    /// circuit breaker). Polly's telemetry goes to the application's logging either way.
-    /// </summary>
-    /// <param name="configure">Adds strategies; receives the validated options.</param>
-    /// <returns>This builder.</returns>
-    IDirectMailBuilder ConfigureResilience(Action<ResiliencePipelineBuilder<DeliveryAttemptOutcome>, DirectMailOptions> configure);
-}
-
 /// <summary>Registers DirectMail in a service collection.</summary>
 public static class DirectMailServiceCollectionExtensions
 {
@@ -101,7 +85,11 @@ public static class DirectMailServiceCollectionExtensions
         }
     }
 
-    /// <summary>Binds the <c>DirectMail</c> section when the application has a configuration.</summary>
+    /// <summary>
+    /// Binds the <c>DirectMail</c> section, <c>DirectMail:Timeouts</c> included, when the application has a configuration.
+    /// Not <c>BindConfiguration</c>, which requires an <see cref="IConfiguration"/> service: <c>AddDirectMail</c> also
+    /// serves a plain service collection configured in code. The binding is generated code (EnableConfigurationBindingGenerator).
+    /// </summary>
     private sealed class ConfigurationSectionBinder(IServiceProvider services) : IConfigureOptions<DirectMailOptions>
     {
         public void Configure(DirectMailOptions options)
@@ -113,20 +101,16 @@ public static class DirectMailServiceCollectionExtensions
         }
     }
 
-    /// <summary>Runs <see cref="DirectMailOptions.Validate"/> when the options are first used, or at host start.</summary>
+    /// <summary>
+    /// Runs the rules of <see cref="DirectMailOptions.Validate"/> when the options are first used, or at host start, and
+    /// reports every failure, not only the first.
+    /// </summary>
     private sealed class OptionsValidator : IValidateOptions<DirectMailOptions>
     {
         public ValidateOptionsResult Validate(string? name, DirectMailOptions options)
         {
-            try
-            {
-                options.Validate();
-                return ValidateOptionsResult.Success;
-            }
-            catch (ArgumentException e)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
+            var errors = options.Check();
+            return errors.HasErrors ? ValidateOptionsResult.Fail(errors.Messages) : ValidateOptionsResult.Success;
         }
     }
 }

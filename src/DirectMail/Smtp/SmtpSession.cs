@@ -143,7 +143,7 @@ public sealed class SmtpSession : IAsyncDisposable
             await OpenSocketAsync(endPoint).ConfigureAwait(false);
 
             _phase = SmtpPhase.Greeting;
-            var greeting = await ReadReplyAsync(_options.GreetingTimeout).ConfigureAwait(false);
+            var greeting = await ReadReplyAsync(_options.Timeouts.Greeting).ConfigureAwait(false);
             Greeting = greeting;
             if (greeting.Code != 220)
             {
@@ -191,7 +191,7 @@ public sealed class SmtpSession : IAsyncDisposable
     /// Cancels the transaction until the end of the message is sent: the connection is closed (the server discards a
     /// message whose end it did not get) and <see cref="OperationCanceledException"/> thrown. Once the final dot (or
     /// BDAT LAST) is being sent it no longer applies: the server may take the message whatever the client does, so
-    /// its reply is awaited for up to <see cref="SmtpSessionOptions.DataTerminationTimeout"/> and returned; without
+    /// its reply is awaited for up to <see cref="SmtpTimeouts.DataTermination"/> and returned; without
     /// a reply the result is <see cref="SmtpTransactionOutcome.Failed"/> at <see cref="SmtpPhase.DataTermination"/>
     /// (the message may have been delivered).
     /// </param>
@@ -247,7 +247,7 @@ public sealed class SmtpSession : IAsyncDisposable
         try
         {
             _phase = SmtpPhase.Other;
-            var reply = await CommandAsync("NOOP", _options.CommandTimeout).ConfigureAwait(false);
+            var reply = await CommandAsync("NOOP", _options.Timeouts.Command).ConfigureAwait(false);
             CheckClosing(reply);
             return reply.Code == 250;
         }
@@ -333,13 +333,13 @@ public sealed class SmtpSession : IAsyncDisposable
                 socket.Bind(local);
             }
 
-            _timeout.CancelAfter(_options.ConnectTimeout);
+            _timeout.CancelAfter(_options.Timeouts.Connect);
             await socket.ConnectAsync(endPoint, _timeout.Token).ConfigureAwait(false);
             ResetTimeout();
         }
         catch (OperationCanceledException) when (!_operationToken.IsCancellationRequested)
         {
-            throw Fail(SmtpFailureKind.TimedOut, $"Connecting to {ServerName} ({endPoint}) took longer than {_options.ConnectTimeout}.");
+            throw Fail(SmtpFailureKind.TimedOut, $"Connecting to {ServerName} ({endPoint}) took longer than {_options.Timeouts.Connect}.");
         }
         catch (SocketException e)
         {
@@ -357,7 +357,7 @@ public sealed class SmtpSession : IAsyncDisposable
     private async ValueTask<SmtpFailure?> HelloAsync()
     {
         _phase = SmtpPhase.Hello;
-        var reply = await CommandAsync("EHLO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
+        var reply = await CommandAsync("EHLO", _options.HeloName, _options.Timeouts.Command).ConfigureAwait(false);
         if (reply.IsPositiveCompletion)
         {
             Capabilities = SmtpCapabilities.Parse(reply);
@@ -376,7 +376,7 @@ public sealed class SmtpSession : IAsyncDisposable
             var ehloReply = reply;
             try
             {
-                reply = await CommandAsync("HELO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
+                reply = await CommandAsync("HELO", _options.HeloName, _options.Timeouts.Command).ConfigureAwait(false);
             }
             catch (SessionFailedException e)
             {
@@ -410,7 +410,7 @@ public sealed class SmtpSession : IAsyncDisposable
             return new SmtpFailure(SmtpFailureKind.TlsUnavailable, SmtpPhase.StartTls, $"TLS is required but {ServerName} does not offer STARTTLS.");
         }
 
-        var reply = await CommandAsync("STARTTLS", _options.CommandTimeout).ConfigureAwait(false);
+        var reply = await CommandAsync("STARTTLS", _options.Timeouts.Command).ConfigureAwait(false);
         if (reply.Code != 220)
         {
             CheckClosing(reply);
@@ -449,13 +449,13 @@ public sealed class SmtpSession : IAsyncDisposable
 
         try
         {
-            _timeout.CancelAfter(_options.CommandTimeout);
+            _timeout.CancelAfter(_options.Timeouts.Command);
             await tls.AuthenticateAsClientAsync(authentication, _timeout.Token).ConfigureAwait(false);
             ResetTimeout();
         }
         catch (OperationCanceledException) when (!_operationToken.IsCancellationRequested)
         {
-            throw Fail(SmtpFailureKind.TimedOut, $"The TLS handshake with {ServerName} took longer than {_options.CommandTimeout}.");
+            throw Fail(SmtpFailureKind.TimedOut, $"The TLS handshake with {ServerName} took longer than {_options.Timeouts.Command}.");
         }
         catch (Exception e) when (e is AuthenticationException or IOException or SocketException)
         {
@@ -471,7 +471,7 @@ public sealed class SmtpSession : IAsyncDisposable
         // RFC 3207 section 4.2: forget what was learnt before TLS and ask again.
         Capabilities = SmtpCapabilities.Minimal;
         _phase = SmtpPhase.Hello;
-        var ehlo = await CommandAsync("EHLO", _options.HeloName, _options.CommandTimeout).ConfigureAwait(false);
+        var ehlo = await CommandAsync("EHLO", _options.HeloName, _options.Timeouts.Command).ConfigureAwait(false);
         if (ehlo.Code != 250)
         {
             await CloseAfterRefusalAsync(ehlo).ConfigureAwait(false);
@@ -573,8 +573,8 @@ public sealed class SmtpSession : IAsyncDisposable
                 await AppendCommandAsync("RSET", null).ConfigureAwait(false);
                 if (!pipelining)
                 {
-                    await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+                    var resetReply = await ReadReplyAsync(_options.Timeouts.Command).ConfigureAwait(false);
                     if (resetReply.Code == 421)
                     {
                         return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
@@ -601,11 +601,11 @@ public sealed class SmtpSession : IAsyncDisposable
                     await AppendCommandAsync("DATA", null).ConfigureAwait(false);
                 }
 
-                await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
+                await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
                 if (resetPending)
                 {
                     // A 421 to the pipelined RSET: the server closes, and no reply to MAIL, RCPT or DATA will come.
-                    var resetReply = await ReadReplyAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    var resetReply = await ReadReplyAsync(_options.Timeouts.Command).ConfigureAwait(false);
                     if (resetReply.Code == 421)
                     {
                         return Closing(recipients, resetReply, SmtpPhase.Other, SmtpTransactionOutcome.Failed, null, null);
@@ -614,11 +614,11 @@ public sealed class SmtpSession : IAsyncDisposable
             }
             else
             {
-                await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
+                await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
             }
 
             _needsReset = false;
-            mailReply = await ReadReplyAsync(_options.MailFromTimeout).ConfigureAwait(false);
+            mailReply = await ReadReplyAsync(_options.Timeouts.MailFrom).ConfigureAwait(false);
             var mailAccepted = mailReply.IsPositiveCompletion;
             _needsReset = mailAccepted;
             if (mailReply.Code == 421)
@@ -639,13 +639,13 @@ public sealed class SmtpSession : IAsyncDisposable
                 SmtpReply rcptReply;
                 if (pipelining)
                 {
-                    rcptReply = await ReadReplyAsync(_options.RcptToTimeout).ConfigureAwait(false);
+                    rcptReply = await ReadReplyAsync(_options.Timeouts.RcptTo).ConfigureAwait(false);
                 }
                 else if (mailAccepted && _state == State.Ready)
                 {
                     await AppendCommandAsync("RCPT TO:<", envelope.GetWireRecipient(i), ">").ConfigureAwait(false);
-                    await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-                    rcptReply = await ReadReplyAsync(_options.RcptToTimeout).ConfigureAwait(false);
+                    await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+                    rcptReply = await ReadReplyAsync(_options.Timeouts.RcptTo).ConfigureAwait(false);
                 }
                 else
                 {
@@ -663,7 +663,7 @@ public sealed class SmtpSession : IAsyncDisposable
             if (pipelining && !chunking)
             {
                 _phase = SmtpPhase.DataInitiation;
-                dataReply = await ReadReplyAsync(_options.DataInitiationTimeout).ConfigureAwait(false);
+                dataReply = await ReadReplyAsync(_options.Timeouts.DataInitiation).ConfigureAwait(false);
                 if (dataReply.Code == 354 && (!mailAccepted || accepted == 0))
                 {
                     // The server is in its DATA state although the transaction cannot go on (RFC 2920 section 3.1
@@ -699,8 +699,8 @@ public sealed class SmtpSession : IAsyncDisposable
                 {
                     _phase = SmtpPhase.DataInitiation;
                     await AppendCommandAsync("DATA", null).ConfigureAwait(false);
-                    await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-                    dataReply = await ReadReplyAsync(_options.DataInitiationTimeout).ConfigureAwait(false);
+                    await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+                    dataReply = await ReadReplyAsync(_options.Timeouts.DataInitiation).ConfigureAwait(false);
                 }
 
                 if (dataReply!.Code != 354)
@@ -759,7 +759,7 @@ public sealed class SmtpSession : IAsyncDisposable
     {
         if (_writeBuffer.Length - _writeLength < 1024)
         {
-            await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
+            await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
         }
 
         var start = _writeLength;
@@ -863,7 +863,7 @@ public sealed class SmtpSession : IAsyncDisposable
                 while (_pendingChunkReplies > 0)
                 {
                     var last = _pendingChunkReplies == 1;
-                    final = await ReadChunkReplyAsync(last ? _options.DataTerminationTimeout : _options.DataBlockTimeout, last).ConfigureAwait(false);
+                    final = await ReadChunkReplyAsync(last ? _options.Timeouts.DataTermination : _options.Timeouts.DataBlock, last).ConfigureAwait(false);
                 }
             }
             catch (ChunkRefusedException)
@@ -880,11 +880,11 @@ public sealed class SmtpSession : IAsyncDisposable
             SmtpSessionLog.ClientLine(_logger, ".");
         }
 
-        await FlushAsync(_options.DataBlockTimeout).ConfigureAwait(false);
+        await FlushAsync(_options.Timeouts.DataBlock).ConfigureAwait(false);
         _phase = SmtpPhase.DataTermination;
         try
         {
-            return await ReadReplyAsync(_options.DataTerminationTimeout).ConfigureAwait(false);
+            return await ReadReplyAsync(_options.Timeouts.DataTermination).ConfigureAwait(false);
         }
         catch (SessionFailedException e) when (e.Failure.Kind is SmtpFailureKind.ConnectionLost or SmtpFailureKind.TimedOut)
         {
@@ -942,7 +942,7 @@ public sealed class SmtpSession : IAsyncDisposable
                 }
                 else
                 {
-                    await FlushAsync(_options.DataBlockTimeout).ConfigureAwait(false);
+                    await FlushAsync(_options.Timeouts.DataBlock).ConfigureAwait(false);
                 }
             }
         }
@@ -956,7 +956,7 @@ public sealed class SmtpSession : IAsyncDisposable
             }
             else
             {
-                await FlushAsync(_options.DataBlockTimeout).ConfigureAwait(false);
+                await FlushAsync(_options.Timeouts.DataBlock).ConfigureAwait(false);
             }
         }
 
@@ -988,7 +988,7 @@ public sealed class SmtpSession : IAsyncDisposable
             SmtpSessionLog.ClientLine(_logger, Encoding.ASCII.GetString(header[..(headerLength - 2)]));
         }
 
-        await WriteAsync(_writeBuffer.AsMemory(start, _writeLength - start), _options.DataBlockTimeout).ConfigureAwait(false);
+        await WriteAsync(_writeBuffer.AsMemory(start, _writeLength - start), _options.Timeouts.DataBlock).ConfigureAwait(false);
 
         // The next chunk is encoded after the reserved gap again; after the last one, commands start at the front.
         _writeLength = last ? 0 : BdatHeaderReserve;
@@ -996,7 +996,7 @@ public sealed class SmtpSession : IAsyncDisposable
         if (!_chunkRepliesPipelined && !last)
         {
             // Without PIPELINING each BDAT waits for its reply (RFC 3030 section 4.2), and a refused one is the last.
-            await ReadChunkReplyAsync(_options.DataBlockTimeout, last: false).ConfigureAwait(false);
+            await ReadChunkReplyAsync(_options.Timeouts.DataBlock, last: false).ConfigureAwait(false);
         }
     }
 
@@ -1061,7 +1061,7 @@ public sealed class SmtpSession : IAsyncDisposable
 
     private async ValueTask FlushThenAppendAsync(string verb, string? argument, string? suffix)
     {
-        await FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
+        await FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
         AppendCommand(verb, argument, suffix);
     }
 
@@ -1255,8 +1255,8 @@ public sealed class SmtpSession : IAsyncDisposable
     /// <summary>
     /// Called just before the end of the message (the final dot, or BDAT LAST) is written. From then on the server
     /// may take the message whatever the client does, so the operation's token is no longer honoured: the end is
-    /// written within <see cref="SmtpSessionOptions.DataBlockTimeout"/> and its reply awaited for the whole
-    /// <see cref="SmtpSessionOptions.DataTerminationTimeout"/> (RFC 5321 section 4.5.3.2.6). Abandoning the wait
+    /// written within <see cref="SmtpTimeouts.DataBlock"/> and its reply awaited for the whole
+    /// <see cref="SmtpTimeouts.DataTermination"/> (RFC 5321 section 4.5.3.2.6). Abandoning the wait
     /// could only leave the outcome unknown and invite a second copy. A token canceled before this point still
     /// cancels, and the server discards the unfinished message.
     /// </summary>
@@ -1335,7 +1335,7 @@ public sealed class SmtpSession : IAsyncDisposable
     /// How long to wait for the reply to QUIT: the command timeout, at most 30 seconds. The message is already
     /// delivered or refused by then; waiting minutes for a goodbye only holds a socket.
     /// </summary>
-    private TimeSpan QuitTimeout => _options.CommandTimeout < TimeSpan.FromSeconds(30) && _options.CommandTimeout != Timeout.InfiniteTimeSpan ? _options.CommandTimeout : TimeSpan.FromSeconds(30);
+    private TimeSpan QuitTimeout => _options.Timeouts.Command < TimeSpan.FromSeconds(30) && _options.Timeouts.Command != Timeout.InfiniteTimeSpan ? _options.Timeouts.Command : TimeSpan.FromSeconds(30);
 
     private SessionFailedException Fail(SmtpFailureKind kind, string message, Exception? exception = null)
     {
@@ -1453,14 +1453,7 @@ public sealed class SmtpSession : IAsyncDisposable
         LocalEndPoint = o.LocalEndPoint,
         UsePipelining = o.UsePipelining,
         UseChunking = o.UseChunking,
-        ConnectTimeout = o.ConnectTimeout,
-        GreetingTimeout = o.GreetingTimeout,
-        CommandTimeout = o.CommandTimeout,
-        MailFromTimeout = o.MailFromTimeout,
-        RcptToTimeout = o.RcptToTimeout,
-        DataInitiationTimeout = o.DataInitiationTimeout,
-        DataBlockTimeout = o.DataBlockTimeout,
-        DataTerminationTimeout = o.DataTerminationTimeout,
+        Timeouts = o.Timeouts.Copy(),
         MaxReplyLineLength = o.MaxReplyLineLength,
         MaxReplyLines = o.MaxReplyLines,
         MaxReplyBytes = o.MaxReplyBytes,

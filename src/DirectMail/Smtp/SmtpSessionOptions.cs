@@ -26,15 +26,6 @@ public enum SmtpTlsMode
 /// </summary>
 public sealed class SmtpSessionOptions
 {
-    internal static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(30);
-    internal static readonly TimeSpan DefaultGreetingTimeout = TimeSpan.FromMinutes(5);
-    internal static readonly TimeSpan DefaultCommandTimeout = TimeSpan.FromMinutes(5);
-    internal static readonly TimeSpan DefaultMailFromTimeout = TimeSpan.FromMinutes(5);
-    internal static readonly TimeSpan DefaultRcptToTimeout = TimeSpan.FromMinutes(5);
-    internal static readonly TimeSpan DefaultDataInitiationTimeout = TimeSpan.FromMinutes(2);
-    internal static readonly TimeSpan DefaultDataBlockTimeout = TimeSpan.FromMinutes(3);
-    internal static readonly TimeSpan DefaultDataTerminationTimeout = TimeSpan.FromMinutes(10);
-
     /// <summary>
     /// The name the client gives in EHLO/HELO: a fully qualified domain name or an address literal such as
     /// <c>[192.0.2.1]</c>. Receivers compare it with the sending IP's reverse DNS, so use the host's real name.
@@ -69,33 +60,8 @@ public sealed class SmtpSessionOptions
     /// </summary>
     public bool UseChunking { get; set; } = true;
 
-    /// <summary>Time allowed to establish the TCP connection. Default 30 seconds.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
-
-    /// <summary>Time allowed for the 220 greeting. Default 5 minutes (RFC 5321 section 4.5.3.2.1).</summary>
-    public TimeSpan GreetingTimeout { get; set; } = DefaultGreetingTimeout;
-
-    /// <summary>Time allowed for replies to EHLO, HELO, STARTTLS, RSET, NOOP and QUIT, and for the TLS handshake. Default 5 minutes, as for MAIL.</summary>
-    public TimeSpan CommandTimeout { get; set; } = DefaultCommandTimeout;
-
-    /// <summary>Time allowed for the reply to MAIL. Default 5 minutes (RFC 5321 section 4.5.3.2.2).</summary>
-    public TimeSpan MailFromTimeout { get; set; } = DefaultMailFromTimeout;
-
-    /// <summary>Time allowed for the reply to each RCPT. Default 5 minutes (RFC 5321 section 4.5.3.2.3).</summary>
-    public TimeSpan RcptToTimeout { get; set; } = DefaultRcptToTimeout;
-
-    /// <summary>Time allowed for the 354 reply to DATA. Default 2 minutes (RFC 5321 section 4.5.3.2.4).</summary>
-    public TimeSpan DataInitiationTimeout { get; set; } = DefaultDataInitiationTimeout;
-
-    /// <summary>Time allowed for each write of content to complete. Default 3 minutes (RFC 5321 section 4.5.3.2.5).</summary>
-    public TimeSpan DataBlockTimeout { get; set; } = DefaultDataBlockTimeout;
-
-    /// <summary>
-    /// Time allowed for the reply after the final dot or the last BDAT. Default 10 minutes (RFC 5321 section 4.5.3.2.6).
-    /// This wait is whole whatever time the call spent before: neither the cancellation token nor the mailer's
-    /// SendTimeout cuts it, as the server may have taken the message by then.
-    /// </summary>
-    public TimeSpan DataTerminationTimeout { get; set; } = DefaultDataTerminationTimeout;
+    /// <summary>The time allowed for each phase of the session (RFC 5321 section 4.5.3.2); see <see cref="SmtpTimeouts"/> for the defaults.</summary>
+    public SmtpTimeouts Timeouts { get; internal init; } = new();
 
     /// <summary>
     /// The longest reply line accepted, CRLF included. Default 4096: RFC 5321 section 4.5.3.1.5 allows 512, real
@@ -112,44 +78,60 @@ public sealed class SmtpSessionOptions
     /// <summary>Write the content of messages to the Trace transcript as well. Default false: content is private.</summary>
     public bool LogContent { get; set; }
 
-    /// <summary>Checks every setting and throws <see cref="ArgumentException"/> naming the first one that is wrong.</summary>
+    /// <summary>
+    /// Checks every setting and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
+    /// several are wrong.
+    /// </summary>
     public void Validate()
     {
-        SmtpSyntax.ValidateHeloName(HeloName, nameof(HeloName));
-        if (!Enum.IsDefined(TlsMode))
+        var errors = new OptionErrors();
+        if (HeloNameError(HeloName) is { } helo)
         {
-            throw new ArgumentException($"{nameof(TlsMode)} {TlsMode} is not a defined mode.", nameof(TlsMode));
+            errors.Add(nameof(HeloName), helo);
         }
 
-        RequirePositive(ConnectTimeout, nameof(ConnectTimeout));
-        RequirePositive(GreetingTimeout, nameof(GreetingTimeout));
-        RequirePositive(CommandTimeout, nameof(CommandTimeout));
-        RequirePositive(MailFromTimeout, nameof(MailFromTimeout));
-        RequirePositive(RcptToTimeout, nameof(RcptToTimeout));
-        RequirePositive(DataInitiationTimeout, nameof(DataInitiationTimeout));
-        RequirePositive(DataBlockTimeout, nameof(DataBlockTimeout));
-        RequirePositive(DataTerminationTimeout, nameof(DataTerminationTimeout));
+        if (TlsModeError(TlsMode) is { } tls)
+        {
+            errors.Add(nameof(TlsMode), $"{nameof(TlsMode)} {tls}");
+        }
+
+        Timeouts.Validate(errors, nameof(Timeouts));
         if (MaxReplyLineLength < 512)
         {
-            throw new ArgumentException($"{nameof(MaxReplyLineLength)} must be at least 512 (RFC 5321 section 4.5.3.1.5); it is {MaxReplyLineLength}.", nameof(MaxReplyLineLength));
+            errors.Add(nameof(MaxReplyLineLength), $"{nameof(MaxReplyLineLength)} must be at least 512 (RFC 5321 section 4.5.3.1.5); it is {MaxReplyLineLength}.");
         }
 
         if (MaxReplyLines < 1)
         {
-            throw new ArgumentException($"{nameof(MaxReplyLines)} must be at least 1; it is {MaxReplyLines}.", nameof(MaxReplyLines));
+            errors.Add(nameof(MaxReplyLines), $"{nameof(MaxReplyLines)} must be at least 1; it is {MaxReplyLines}.");
         }
 
         if (MaxReplyBytes < MaxReplyLineLength)
         {
-            throw new ArgumentException($"{nameof(MaxReplyBytes)} must be at least {nameof(MaxReplyLineLength)}; it is {MaxReplyBytes}.", nameof(MaxReplyBytes));
+            errors.Add(nameof(MaxReplyBytes), $"{nameof(MaxReplyBytes)} must be at least {nameof(MaxReplyLineLength)}; it is {MaxReplyBytes}.");
+        }
+
+        errors.ThrowIfAny();
+    }
+
+    /// <summary>The EHLO name's failure, or null when it is a domain name or an address literal.</summary>
+    /// <remarks>
+    /// The grammar is the one every EHLO is checked with (<see cref="SmtpSyntax.ValidateHeloName"/>), which throws;
+    /// without a parameter name its message is the bare reason.
+    /// </remarks>
+    internal static string? HeloNameError(string? name)
+    {
+        try
+        {
+            SmtpSyntax.ValidateHeloName(name, string.Empty);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
         }
     }
 
-    private static void RequirePositive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero && value != System.Threading.Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentException($"{name} must be positive (or Timeout.InfiniteTimeSpan); it is {value}.", name);
-        }
-    }
+    /// <summary>The TLS mode's failure, or null when it is a defined mode.</summary>
+    internal static string? TlsModeError(SmtpTlsMode mode) => Enum.IsDefined(mode) ? null : $"{mode} is not a defined mode.";
 }

@@ -59,7 +59,7 @@ public sealed class DeliveryAfterTheDotTests
         await using var mailer = NewMailer(o =>
         {
             o.SendTimeout = sendTimeout;
-            o.DataTerminationTimeout = TimeSpan.FromSeconds(10);
+            o.Timeouts.DataTermination = TimeSpan.FromSeconds(10);
         });
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@rcpt4xx.deliver.test"), SmtpContent.FromBytes(Message("late reply")));
@@ -84,7 +84,7 @@ public sealed class DeliveryAfterTheDotTests
         await using var mailer = NewMailer(o =>
         {
             o.SendTimeout = TimeSpan.FromSeconds(2);
-            o.DataTerminationTimeout = TimeSpan.FromSeconds(3.5);
+            o.Timeouts.DataTermination = TimeSpan.FromSeconds(3.5);
             o.MaxRetryAttempts = 2;
         });
 

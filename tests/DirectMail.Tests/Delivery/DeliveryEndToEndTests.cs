@@ -88,7 +88,7 @@ public sealed class DeliveryEndToEndTests
         await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), EndPoint(Silent));
         var backup = new SmtpDialogue();
         await using var good = ScriptedSmtpServer.Start(backup.RunAsync, EndPoint(SilentBackup));
-        await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
+        await using var mailer = NewMailer(o => o.Timeouts.Greeting = TimeSpan.FromMilliseconds(400));
         var clock = Stopwatch.StartNew();
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silent.deliver.test"), SmtpContent.FromBytes(Message("silent")));
@@ -103,7 +103,7 @@ public sealed class DeliveryEndToEndTests
     public async Task A_domain_whose_only_host_never_greets_is_deferred_with_what_happened()
     {
         await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), EndPoint(Silent));
-        await using var mailer = NewMailer(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(400));
+        await using var mailer = NewMailer(o => o.Timeouts.Greeting = TimeSpan.FromMilliseconds(400));
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@silentonly.deliver.test"), SmtpContent.FromBytes(Message("silent only")));
 
@@ -447,7 +447,7 @@ public sealed class DeliveryEndToEndTests
     {
         using var primary = new BlackholeListener(BlackholePrimary);
         using var backup = new BlackholeListener(BlackholeBackup);
-        await using var mailer = NewMailer(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
+        await using var mailer = NewMailer(o => o.Timeouts.Connect = TimeSpan.FromMilliseconds(300));
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "a@blackhole.deliver.test"), SmtpContent.FromBytes(Message("blackhole")));
 
@@ -465,7 +465,7 @@ public sealed class DeliveryEndToEndTests
         // (DeliveryAfterTheDotTests).
         var dialogue = new SmtpDialogue { Respond = l => l == "DATA" ? SmtpDialogue.Silent : null };
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Slow));
-        await using var mailer = NewMailer(o => o.DataTerminationTimeout = TimeSpan.FromSeconds(30));
+        await using var mailer = NewMailer(o => o.Timeouts.DataTermination = TimeSpan.FromSeconds(30));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
 
@@ -620,7 +620,7 @@ public sealed class DeliveryEndToEndTests
         await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(10)), EndPoint(Silent));
         await using var mailer = NewMailer(o =>
         {
-            o.GreetingTimeout = TimeSpan.FromSeconds(30);
+            o.Timeouts.Greeting = TimeSpan.FromSeconds(30);
             o.SendTimeout = TimeSpan.FromMilliseconds(700);
         });
         var clock = Stopwatch.StartNew();

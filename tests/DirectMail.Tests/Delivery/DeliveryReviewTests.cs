@@ -154,7 +154,7 @@ public sealed class DeliveryReviewTests
         await using var mailer = new DirectMailer(
             ReviewOptions(o =>
             {
-                o.CommandTimeout = TimeSpan.FromMinutes(2);
+                o.Timeouts.Command = TimeSpan.FromMinutes(2);
                 o.PooledConnectionProbeAfter = TimeSpan.Zero;
                 o.PooledConnectionProbeTimeout = TimeSpan.FromMilliseconds(300);
                 o.SendTimeout = TimeSpan.FromSeconds(10); // far below the command timeout
@@ -268,8 +268,8 @@ public sealed class DeliveryReviewTests
             {
                 o.Port = DeliveryAddresses.Port;
                 o.MaxConcurrentDomains = 2;
-                o.ConnectTimeout = TimeSpan.FromMinutes(1);
-                o.GreetingTimeout = TimeSpan.FromMinutes(1);
+                o.Timeouts.Connect = TimeSpan.FromMinutes(1);
+                o.Timeouts.Greeting = TimeSpan.FromMinutes(1);
                 o.SendTimeout = TimeSpan.FromMinutes(2);
             }),
             resolver);

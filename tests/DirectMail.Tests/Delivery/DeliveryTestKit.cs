@@ -29,18 +29,11 @@ public static class DeliveryTestKit
             NameServers = [DeliveryDnsFixture.NameServer],
             AllowPrivateTargets = true,
             TlsMode = SmtpTlsMode.Opportunistic,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            GreetingTimeout = TimeSpan.FromSeconds(2),
-            CommandTimeout = TimeSpan.FromSeconds(2),
-            MailFromTimeout = TimeSpan.FromSeconds(2),
-            RcptToTimeout = TimeSpan.FromSeconds(2),
-            DataInitiationTimeout = TimeSpan.FromSeconds(2),
-            DataBlockTimeout = TimeSpan.FromSeconds(2),
-            DataTerminationTimeout = TimeSpan.FromSeconds(2),
             MaxRetryAttempts = 0,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             SendTimeout = TimeSpan.FromSeconds(20),
         };
+        TestTimeouts.SetAll(options.Timeouts, TimeSpan.FromSeconds(2));
         configure?.Invoke(options);
         return options;
     }

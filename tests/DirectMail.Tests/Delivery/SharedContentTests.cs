@@ -334,8 +334,8 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         Options(o =>
         {
             o.SendTimeout = TimeSpan.FromSeconds(60);
-            o.DataBlockTimeout = TimeSpan.FromSeconds(10);
-            o.DataTerminationTimeout = TimeSpan.FromSeconds(10);
+            o.Timeouts.DataBlock = TimeSpan.FromSeconds(10);
+            o.Timeouts.DataTermination = TimeSpan.FromSeconds(10);
             if (dkim)
             {
                 o.Dkim.Add(DkimOptions());

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.IO;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -36,10 +37,10 @@ public sealed class AddDirectMailTests
         ["DirectMail:TlsMode"] = "None",
         ["DirectMail:AddressFamilyPreference"] = "IPv4Only",
         ["DirectMail:LocalAddress"] = "127.0.0.1",
-        ["DirectMail:ConnectTimeout"] = "00:00:02",
-        ["DirectMail:GreetingTimeout"] = "00:00:03",
-        ["DirectMail:CommandTimeout"] = "00:00:04",
-        ["DirectMail:DataTerminationTimeout"] = "00:00:05",
+        ["DirectMail:Timeouts:Connect"] = "00:00:02",
+        ["DirectMail:Timeouts:Greeting"] = "00:00:03",
+        ["DirectMail:Timeouts:Command"] = "00:00:04",
+        ["DirectMail:Timeouts:DataTermination"] = "00:00:05",
         ["DirectMail:SendTimeout"] = "00:00:20",
         ["DirectMail:MaxRecipientsPerTransaction"] = "50",
         ["DirectMail:MaxAddressesPerDomain"] = "3",
@@ -72,10 +73,10 @@ public sealed class AddDirectMailTests
         Assert.Equal(SmtpTlsMode.None, options.TlsMode);
         Assert.Equal(AddressFamilyPreference.IPv4Only, options.AddressFamilyPreference);
         Assert.Equal("127.0.0.1", options.LocalAddress);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.ConnectTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(3), options.GreetingTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(4), options.CommandTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.DataTerminationTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Timeouts.Greeting);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.Timeouts.Command);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Timeouts.DataTermination);
         Assert.Equal(TimeSpan.FromSeconds(20), options.SendTimeout);
         Assert.Equal(50, options.MaxRecipientsPerTransaction);
         Assert.Equal(3, options.MaxAddressesPerDomain);
@@ -140,9 +141,9 @@ public sealed class AddDirectMailTests
     [InlineData("HeloName", "", "HeloName")]
     [InlineData("HeloName", "localhost", "HeloName")]
     [InlineData("HeloName", "bad name.example.com", "HeloName")]
-    [InlineData("ConnectTimeout", "00:00:00", "ConnectTimeout")]
-    [InlineData("GreetingTimeout", "-00:00:01", "GreetingTimeout")]
-    [InlineData("DataTerminationTimeout", "00:00:00", "DataTerminationTimeout")]
+    [InlineData("Timeouts:Connect", "00:00:00", "DirectMail:Timeouts:Connect")]
+    [InlineData("Timeouts:Greeting", "-00:00:01", "DirectMail:Timeouts:Greeting")]
+    [InlineData("Timeouts:DataTermination", "00:00:00", "DirectMail:Timeouts:DataTermination")]
     [InlineData("SendTimeout", "-00:01:00", "SendTimeout")]
     [InlineData("Port", "0", "Port")]
     [InlineData("Port", "70000", "Port")]
@@ -160,6 +161,69 @@ public sealed class AddDirectMailTests
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
         Assert.Contains(value.Length == 0 ? "required" : value, error.Message, StringComparison.Ordinal); // says what is wrong with which value
+    }
+
+    [Fact]
+    public async Task Timeouts_bound_from_the_DirectMail_Timeouts_section_are_the_ones_a_session_waits_for()
+    {
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), DeliveryAddresses.EndPoint(DeliveryAddresses.DependencyInjection));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(ValidSection());
+        builder.Configuration.AddJsonStream(new MemoryStream("""{ "DirectMail": { "Timeouts": { "Greeting": "00:00:00.35" } } }"""u8.ToArray()));
+        builder.Services.AddDirectMail();
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var report = await host.Services.GetRequiredService<IDirectMailer>().SendAsync(new SmtpEnvelope(DeliveryTestKit.Sender, "a@di.deliver.test"), SmtpContent.FromBytes(DeliveryTestKit.Message("timeouts")));
+
+        var recipient = Assert.Single(report.Recipients);
+        Assert.Equal(DeliveryStatus.Deferred, recipient.Status);
+        Assert.Contains("did not reply within 00:00:00.3500000 (Greeting)", recipient.Detail, StringComparison.Ordinal); // the JSON value, over the in-memory 3 s
+        var timeouts = host.Services.GetRequiredService<IOptions<DirectMailOptions>>().Value.Timeouts;
+        Assert.Equal(TimeSpan.FromSeconds(4), timeouts.Command);          // the other keys of the section are bound too
+        Assert.Equal(TimeSpan.FromMinutes(5), timeouts.RcptTo);           // and the ones not given keep their defaults
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Two_wrong_timeouts_are_both_named_when_the_host_starts()
+    {
+        var settings = ValidSection();
+        settings["DirectMail:Timeouts:Connect"] = "00:00:00";
+        settings["DirectMail:Timeouts:DataBlock"] = "-00:00:01";
+        using var host = BuildHost(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(
+            ["DirectMail:Timeouts:Connect must be positive (or Timeout.InfiniteTimeSpan); it is 00:00:00.", "DirectMail:Timeouts:DataBlock must be positive (or Timeout.InfiniteTimeSpan); it is -00:00:01."],
+            error.Failures);
+    }
+
+    [Fact]
+    public async Task A_mailer_keeps_the_options_it_was_built_with()
+    {
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), DeliveryAddresses.EndPoint(DeliveryAddresses.FakeResolverTarget));
+        var options = new DirectMailOptions
+        {
+            HeloName = "client.deliver.test",
+            Port = DeliveryAddresses.Port,
+            AllowPrivateTargets = true,
+            TlsMode = SmtpTlsMode.None,
+            MaxRetryAttempts = 0,
+            Timeouts = { Greeting = TimeSpan.FromMilliseconds(350) },
+        };
+        await using var mailer = new DirectMailer(options, new FakeResolver());
+
+        options.Timeouts.Greeting = TimeSpan.FromSeconds(30);
+        options.Port = 1;
+        options.HeloName = string.Empty;
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(DeliveryTestKit.Sender, "a@nowhere.invalid"), SmtpContent.FromBytes(DeliveryTestKit.Message("copied")));
+
+        var recipient = Assert.Single(report.Recipients);
+        Assert.Equal(DeliveryAddresses.FakeResolverTarget, recipient.ServerAddress);
+        Assert.Contains("did not reply within 00:00:00.3500000 (Greeting)", recipient.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

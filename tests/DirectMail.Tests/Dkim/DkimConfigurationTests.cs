@@ -194,7 +194,7 @@ public sealed class DkimConfigurationTests(DkimDnsFixture dns)
         TlsMode = SmtpTlsMode.None,
         AllowPrivateTargets = true,
         MaxRetryAttempts = 0,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
+        Timeouts = { Connect = TimeSpan.FromSeconds(5) },
     };
 
     private sealed class OneHostResolver(IPAddress address) : IMxResolver

@@ -18,9 +18,12 @@ internal static class LoopbackMailerOptions
             Port = port,
             TlsMode = SmtpTlsMode.None,
             AllowPrivateTargets = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            GreetingTimeout = TimeSpan.FromSeconds(2),
-            CommandTimeout = TimeSpan.FromSeconds(2),
+            Timeouts =
+            {
+                Connect = TimeSpan.FromSeconds(2),
+                Greeting = TimeSpan.FromSeconds(2),
+                Command = TimeSpan.FromSeconds(2),
+            },
             MaxRetryAttempts = 0,
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         };

@@ -266,7 +266,7 @@ public sealed class DirectMailerTests
 
         await Task.Delay(100);
         var resolver = new TableResolver { ["blocked.test"] = [("mx.blocked.test", 10, address)] };
-        await using var mailer = new DirectMailer(Options(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300)), resolver);
+        await using var mailer = new DirectMailer(Options(o => o.Timeouts.Connect = TimeSpan.FromMilliseconds(300)), resolver);
 
         var report = await mailer.SendAsync(new SmtpEnvelope("me@client.test", "x@blocked.test"), Content());
 
@@ -304,7 +304,7 @@ public sealed class DirectMailerTests
         var address = NewAddress();
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, new IPEndPoint(address, Port));
         var resolver = new TableResolver { ["slow.test"] = [("mx.slow.test", 10, address)] };
-        await using var mailer = new DirectMailer(Options(o => o.MailFromTimeout = TimeSpan.FromSeconds(30)), resolver);
+        await using var mailer = new DirectMailer(Options(o => o.Timeouts.MailFrom = TimeSpan.FromSeconds(30)), resolver);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         var e = await Assert.ThrowsAsync<DeliveryCanceledException>(() => mailer.SendAsync(new SmtpEnvelope("me@client.test", "x@slow.test"), Content(), cts.Token));

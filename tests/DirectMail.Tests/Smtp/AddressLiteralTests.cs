@@ -152,9 +152,12 @@ public sealed class AddressLiteralTests
             TlsMode = SmtpTlsMode.None,
             AllowPrivateTargets = true,
             NameServers = ["127.0.29.53"], // nothing listens: a literal needs no DNS
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            GreetingTimeout = TimeSpan.FromSeconds(2),
-            CommandTimeout = TimeSpan.FromSeconds(2),
+            Timeouts =
+            {
+                Connect = TimeSpan.FromSeconds(2),
+                Greeting = TimeSpan.FromSeconds(2),
+                Command = TimeSpan.FromSeconds(2),
+            },
             MaxRetryAttempts = 0,
         });
 

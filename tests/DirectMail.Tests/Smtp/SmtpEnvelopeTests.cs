@@ -131,7 +131,7 @@ public sealed class SmtpEnvelopeTests
     [Fact]
     public void Non_positive_timeouts_are_refused()
     {
-        var e = Assert.Throws<ArgumentException>(() => new SmtpSessionOptions { HeloName = "a.example", RcptToTimeout = TimeSpan.Zero }.Validate());
-        Assert.Equal("RcptToTimeout", e.ParamName);
+        var e = Assert.Throws<ArgumentException>(() => new SmtpSessionOptions { HeloName = "a.example", Timeouts = { RcptTo = TimeSpan.Zero } }.Validate());
+        Assert.Equal("Timeouts.RcptTo", e.ParamName);
     }
 }

@@ -17,15 +17,8 @@ public sealed class SmtpSessionConnectTests
         {
             HeloName = "client.test",
             TlsMode = SmtpTlsMode.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            GreetingTimeout = TimeSpan.FromSeconds(5),
-            CommandTimeout = TimeSpan.FromSeconds(5),
-            MailFromTimeout = TimeSpan.FromSeconds(5),
-            RcptToTimeout = TimeSpan.FromSeconds(5),
-            DataInitiationTimeout = TimeSpan.FromSeconds(5),
-            DataBlockTimeout = TimeSpan.FromSeconds(5),
-            DataTerminationTimeout = TimeSpan.FromSeconds(5),
         };
+        TestTimeouts.SetAll(options.Timeouts, TimeSpan.FromSeconds(5));
         configure?.Invoke(options);
         return options;
     }
@@ -130,7 +123,7 @@ public sealed class SmtpSessionConnectTests
     public async Task Server_that_never_greets_times_out_at_the_greeting_timeout()
     {
         await using var server = ScriptedSmtpServer.Start(c => c.ClientClosesAsync(TimeSpan.FromSeconds(10)));
-        await using var session = new SmtpSession(Options(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(300)));
+        await using var session = new SmtpSession(Options(o => o.Timeouts.Greeting = TimeSpan.FromMilliseconds(300)));
 
         var started = DateTime.UtcNow;
         var result = await session.ConnectAsync(server.EndPoint);
@@ -153,7 +146,7 @@ public sealed class SmtpSessionConnectTests
                 await Task.Delay(100);
             }
         });
-        await using var session = new SmtpSession(Options(o => o.GreetingTimeout = TimeSpan.FromMilliseconds(600)));
+        await using var session = new SmtpSession(Options(o => o.Timeouts.Greeting = TimeSpan.FromMilliseconds(600)));
 
         var result = await session.ConnectAsync(server.EndPoint);
 

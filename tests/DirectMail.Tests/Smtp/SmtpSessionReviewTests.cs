@@ -108,7 +108,7 @@ public sealed class SmtpSessionReviewTests
             cts.Cancel();
             await c.ClientClosesAsync(TimeSpan.FromSeconds(10));
         });
-        await using var session = await ConnectAsync(server, o => o.DataTerminationTimeout = TimeSpan.FromSeconds(1.5));
+        await using var session = await ConnectAsync(server, o => o.Timeouts.DataTermination = TimeSpan.FromSeconds(1.5));
         var clock = Stopwatch.StartNew();
 
         var result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content(), cts.Token);

@@ -607,7 +607,7 @@ public sealed class SmtpSessionTransactionTests
     {
         var dialogue = new SmtpDialogue { Respond = line => line.StartsWith("NOOP", StringComparison.Ordinal) ? SmtpDialogue.Silent : null };
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
-        await using var session = await ConnectAsync(server, o => o.CommandTimeout = TimeSpan.FromMilliseconds(500));
+        await using var session = await ConnectAsync(server, o => o.Timeouts.Command = TimeSpan.FromMilliseconds(500));
 
         var noop = session.NoOpAsync().AsTask();
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content()));

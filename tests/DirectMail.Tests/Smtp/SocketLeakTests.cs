@@ -36,8 +36,8 @@ public sealed class SocketLeakTests
             await using var server = ScriptedSmtpServer.Start(script);
             await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o =>
             {
-                o.GreetingTimeout = TimeSpan.FromMilliseconds(300);
-                o.DataTerminationTimeout = TimeSpan.FromMilliseconds(300);
+                o.Timeouts.Greeting = TimeSpan.FromMilliseconds(300);
+                o.Timeouts.DataTermination = TimeSpan.FromMilliseconds(300);
             }));
             var connected = await session.ConnectAsync(server.EndPoint);
             if (connected.IsSuccess)

@@ -12,19 +12,14 @@ public static class PostfixTestMessages
     public const string Sender = "sender@client.test";
     public const string HeloName = "client.directmail.test";
 
-    public static SmtpSessionOptions Options(SmtpTlsMode tlsMode = SmtpTlsMode.None) => new()
+    public static SmtpSessionOptions Options(SmtpTlsMode tlsMode = SmtpTlsMode.None)
     {
-        HeloName = HeloName,
-        TlsMode = tlsMode,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        GreetingTimeout = TimeSpan.FromSeconds(10),
-        CommandTimeout = TimeSpan.FromSeconds(10),
-        MailFromTimeout = TimeSpan.FromSeconds(10),
-        RcptToTimeout = TimeSpan.FromSeconds(10),
-        DataInitiationTimeout = TimeSpan.FromSeconds(10),
-        DataBlockTimeout = TimeSpan.FromSeconds(10),
-        DataTerminationTimeout = TimeSpan.FromSeconds(20),
-    };
+        var options = new SmtpSessionOptions { HeloName = HeloName, TlsMode = tlsMode };
+        TestTimeouts.SetAll(options.Timeouts, TimeSpan.FromSeconds(10));
+        options.Timeouts.Connect = TimeSpan.FromSeconds(5);
+        options.Timeouts.DataTermination = TimeSpan.FromSeconds(20);
+        return options;
+    }
 
     /// <summary>Opens a session to the fixture's Postfix and checks it is ready.</summary>
     public static async Task<SmtpSession> ConnectAsync(PostfixFixture postfix, SmtpSessionOptions options, Transcript transcript)
