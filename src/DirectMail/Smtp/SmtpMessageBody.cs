@@ -1,0 +1,157 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Tasks;
+using DirectMail.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Smtp;
+
+/// <summary>
+/// The content of one message on the wire, once the envelope was accepted: encoded as it streams into the
+/// connection's write buffer (CRLF, line limits, and for DATA dot transparency), sent whenever the buffer is full,
+/// then ended so that the server gives the reply that decides. The framings, <see cref="DotStuffedDataBody"/> and
+/// <see cref="BdatChunkedBody"/>, differ in how a full buffer goes out and how the end looks. One instance per message.
+/// </summary>
+internal abstract class SmtpMessageBody
+{
+    private SmtpDataEncoder _encoder;
+    private long _octets;
+
+    protected SmtpMessageBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger, bool dotStuffing, bool sevenBitOnly)
+    {
+        Connection = connection;
+        Options = options;
+        Logger = logger;
+        _encoder = new SmtpDataEncoder(dotStuffing, sevenBitOnly);
+    }
+
+    /// <summary>The first refusal of a chunk before the last, which decides the message (RFC 3030 section 2); never for DATA.</summary>
+    public virtual SmtpReply? RefusedChunkReply => null;
+
+    /// <summary>A 421 to a chunk before the last: the server closed and no further reply came; never for DATA.</summary>
+    public virtual SmtpReply? ClosingChunkReply => null;
+
+    protected SmtpConnection Connection { get; }
+
+    protected SmtpSessionOptions Options { get; }
+
+    protected ILogger Logger { get; }
+
+    /// <summary>Where the first encoded octet goes in the write buffer (room for a command in front of it).</summary>
+    protected abstract int ContentStart { get; }
+
+    /// <summary>
+    /// Sends the content and returns the reply after its end; null when a chunk was refused and the content stopped
+    /// there (<see cref="RefusedChunkReply"/> holds that reply).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<SmtpReply?> SendAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpDataStream stream)
+    {
+        Connection.Phase = SmtpPhase.Content;
+        Connection.WriteLength = ContentStart;
+        stream.Body = this;
+        var cancellationToken = Connection.OperationToken;
+
+        try
+        {
+            await content.WriteToAsync(stream, capabilities, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmtpFailureException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception) when (RefusedChunkReply is not null)
+        {
+            // A chunk was refused (perhaps wrapped by the content source): no more are sent.
+            return Abandon();
+        }
+        catch (Exception e)
+        {
+            // The message is incomplete: closing the connection before its end makes the server discard it.
+            Connection.Abort();
+            throw new SmtpFailureException(new SmtpFailure(SmtpFailureKind.ContentSourceFailed, SmtpPhase.Content, $"The message content could not be read: {e.Message}", exception: e));
+        }
+
+        if (RefusedChunkReply is not null)
+        {
+            // The content source swallowed the refusal of a chunk; the message still ends there.
+            return Abandon();
+        }
+
+        Connection.WriteLength += _encoder.Complete(Connection.WriteBuffer.AsSpan(Connection.WriteLength));
+        if (Logger.IsEnabled(LogLevel.Trace))
+        {
+            SmtpSessionLog.ClientContent(Logger, _octets);
+        }
+
+        // From here on the end of the message goes out, and the server may take it whatever the caller does
+        // (RFC 5321 section 4.5.3.2.6): a token canceled before this point still cancels, and the server discards
+        // the unfinished message; after it, the reply is awaited for the whole DataTerminationTimeout.
+        Connection.DetachCancellation();
+        return await EndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Called by the data stream for every write of content.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> source)
+    {
+        if (Connection.Phase != SmtpPhase.Content)
+        {
+            throw new InvalidOperationException("Message content can only be written while the session sends it.");
+        }
+
+        ThrowIfStopped();
+        _octets += source.Length;
+        if (Options.LogContent && Logger.IsEnabled(LogLevel.Trace))
+        {
+            SmtpSessionLog.ClientLine(Logger, Encoding.UTF8.GetString(source.Span));
+        }
+
+        while (!source.IsEmpty)
+        {
+            var status = _encoder.Encode(source.Span, Connection.WriteBuffer.AsSpan(Connection.WriteLength), out var consumed, out var written);
+            Connection.WriteLength += written;
+            source = source[consumed..];
+            if (status == SmtpEncodeStatus.InvalidData)
+            {
+                // Some content may be on the wire already; without its end the server discards the message.
+                Connection.Abort();
+                throw new SmtpFailureException(new SmtpFailure(SmtpFailureKind.InvalidContent, SmtpPhase.Content, _encoder.Error!));
+            }
+
+            if (status == SmtpEncodeStatus.DestinationTooSmall)
+            {
+                await SendBufferAsync().ConfigureAwait(false);
+            }
+        }
+
+        // Leave room for the end of the content (CRLF and the dot line) after the last write.
+        if (Connection.WriteBuffer.Length - Connection.WriteLength < 8)
+        {
+            await SendBufferAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Throws when no more content may be sent (a refused chunk).</summary>
+    protected virtual void ThrowIfStopped()
+    {
+    }
+
+    /// <summary>Sends the encoded content in the write buffer, which is full.</summary>
+    protected abstract ValueTask SendBufferAsync();
+
+    /// <summary>Sends the end of the message (all content is encoded in the buffer) and reads the reply that decides.</summary>
+    protected abstract ValueTask<SmtpReply?> EndAsync();
+
+    /// <summary>Drops the encoded content not sent (and a command gap): the next command starts at the front.</summary>
+    protected SmtpReply? Abandon()
+    {
+        Connection.WriteLength = 0;
+        return null;
+    }
+}
