@@ -331,9 +331,9 @@ internal sealed class SmtpConnection
     }
 
     /// <summary>Builds the failure at the current phase, logs it, closes the connection, and returns the exception to throw.</summary>
-    public SmtpFailureException Fail(SmtpFailureKind kind, string message, Exception? exception = null)
+    public SmtpFailureException Fail(SmtpFailureKind kind, string message, Exception? exception = null, SmtpProtocolViolation? violation = null)
     {
-        var failure = new SmtpFailure(kind, Phase, message, exception: exception);
+        var failure = new SmtpFailure(kind, Phase, message, exception: exception, protocolViolation: violation);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             SmtpSessionLog.Failed(_logger, ServerName, failure.ToString());
@@ -406,7 +406,7 @@ internal sealed class SmtpConnection
         }
         catch (SmtpProtocolException e)
         {
-            throw Fail(SmtpFailureKind.ProtocolViolation, e.Message, e);
+            throw Fail(SmtpFailureKind.ProtocolViolation, e.Message, e, e.Violation);
         }
 
         if (_logger.IsEnabled(LogLevel.Trace) && consumed > 0)
