@@ -19,15 +19,25 @@ internal sealed class BdatChunkedBody : SmtpMessageBody
     private const int HeaderReserve = 32;
     private static readonly byte[] CrLf = "\r\n"u8.ToArray();
 
-    private readonly bool _repliesPipelined;
+    private bool _repliesPipelined;
     private int _pendingReplies;
     private SmtpReply? _refusedChunkReply;
     private SmtpReply? _closingChunkReply;
 
-    public BdatChunkedBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger, bool sevenBitOnly, bool repliesPipelined)
-        : base(connection, options, logger, dotStuffing: false, sevenBitOnly)
+    public BdatChunkedBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger)
+        : base(connection, options, logger, dotStuffing: false)
     {
+    }
+
+    /// <summary>Makes the body ready for the next message; <paramref name="repliesPipelined"/> when the server offers PIPELINING.</summary>
+    public BdatChunkedBody Reset(bool sevenBitOnly, bool repliesPipelined)
+    {
+        ResetBody(sevenBitOnly);
         _repliesPipelined = repliesPipelined;
+        _pendingReplies = 0;
+        _refusedChunkReply = null;
+        _closingChunkReply = null;
+        return this;
     }
 
     public override SmtpReply? RefusedChunkReply => _refusedChunkReply;
@@ -48,7 +58,7 @@ internal sealed class BdatChunkedBody : SmtpMessageBody
     protected override ValueTask SendBufferAsync() => SendChunkAsync(last: false);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    protected override async ValueTask<SmtpReply?> EndAsync()
+    public override async ValueTask<SmtpReply?> EndAsync()
     {
         await SendChunkAsync(last: true).ConfigureAwait(false);
         Connection.Phase = SmtpPhase.DataTermination;
@@ -64,7 +74,8 @@ internal sealed class BdatChunkedBody : SmtpMessageBody
         catch (ChunkRefusedException)
         {
             // A 421 to a pipelined chunk before the last: the server closed; no other reply will come.
-            return Abandon();
+            Abandon();
+            return null;
         }
 
         return final!;

@@ -11,9 +11,16 @@ namespace DirectMail.Smtp;
 /// </summary>
 internal sealed class DotStuffedDataBody : SmtpMessageBody
 {
-    public DotStuffedDataBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger, bool sevenBitOnly)
-        : base(connection, options, logger, dotStuffing: true, sevenBitOnly)
+    public DotStuffedDataBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger)
+        : base(connection, options, logger, dotStuffing: true)
     {
+    }
+
+    /// <summary>Makes the body ready for the next message.</summary>
+    public DotStuffedDataBody Reset(bool sevenBitOnly)
+    {
+        ResetBody(sevenBitOnly);
+        return this;
     }
 
     protected override int ContentStart => 0;
@@ -21,7 +28,7 @@ internal sealed class DotStuffedDataBody : SmtpMessageBody
     protected override ValueTask SendBufferAsync() => Connection.FlushAsync(Options.DataBlockTimeout);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    protected override async ValueTask<SmtpReply?> EndAsync()
+    public override async ValueTask<SmtpReply?> EndAsync()
     {
         if (Options.LogContent && Logger.IsEnabled(LogLevel.Trace))
         {

@@ -155,6 +155,7 @@ internal sealed class SmtpConnection
     // Commands and replies
     // ---------------------------------------------------------------------------------------------------------
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SmtpReply> CommandAsync(string verb, TimeSpan timeout)
     {
         await AppendCommandAsync(verb, null).ConfigureAwait(false);
@@ -162,6 +163,7 @@ internal sealed class SmtpConnection
         return await ReadReplyAsync(timeout).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SmtpReply> CommandAsync(string verb, string argument, TimeSpan timeout)
     {
         await AppendCommandAsync(verb + " ", argument, null).ConfigureAwait(false);
@@ -385,6 +387,7 @@ internal sealed class SmtpConnection
         _deadline.Dispose();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushThenAppendAsync(string verb, string? argument, string? suffix)
     {
         await FlushAsync(_commandTimeout).ConfigureAwait(false);

@@ -11,19 +11,21 @@ namespace DirectMail.Smtp;
 /// The content of one message on the wire, once the envelope was accepted: encoded as it streams into the
 /// connection's write buffer (CRLF, line limits, and for DATA dot transparency), sent whenever the buffer is full,
 /// then ended so that the server gives the reply that decides. The framings, <see cref="DotStuffedDataBody"/> and
-/// <see cref="BdatChunkedBody"/>, differ in how a full buffer goes out and how the end looks. One instance per message.
+/// <see cref="BdatChunkedBody"/>, differ in how a full buffer goes out and how the end looks. One instance of each per
+/// session, made ready for every message by its <c>Reset</c>: a message allocates nothing for its framing.
 /// </summary>
 internal abstract class SmtpMessageBody
 {
+    private readonly bool _dotStuffing;
     private SmtpDataEncoder _encoder;
     private long _octets;
 
-    protected SmtpMessageBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger, bool dotStuffing, bool sevenBitOnly)
+    protected SmtpMessageBody(SmtpConnection connection, SmtpSessionOptions options, ILogger logger, bool dotStuffing)
     {
         Connection = connection;
         Options = options;
         Logger = logger;
-        _encoder = new SmtpDataEncoder(dotStuffing, sevenBitOnly);
+        _dotStuffing = dotStuffing;
     }
 
     /// <summary>The first refusal of a chunk before the last, which decides the message (RFC 3030 section 2); never for DATA.</summary>
@@ -42,11 +44,15 @@ internal abstract class SmtpMessageBody
     protected abstract int ContentStart { get; }
 
     /// <summary>
-    /// Sends the content and returns the reply after its end; null when a chunk was refused and the content stopped
-    /// there (<see cref="RefusedChunkReply"/> holds that reply).
+    /// Sends the content but its end. True when the content is complete and <see cref="EndAsync"/> follows; false
+    /// when a chunk was refused and the content stopped there (<see cref="RefusedChunkReply"/> holds that reply).
     /// </summary>
+    /// <remarks>
+    /// The caller awaits <see cref="EndAsync"/> itself: a message that fits the buffer completes this synchronously,
+    /// and only the wait for the reply that decides is a suspended state machine.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SmtpReply?> SendAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpDataStream stream)
+    public async ValueTask<bool> WriteContentAsync(SmtpContent content, SmtpCapabilities capabilities, SmtpDataStream stream)
     {
         Connection.Phase = SmtpPhase.Content;
         Connection.WriteLength = ContentStart;
@@ -68,7 +74,8 @@ internal abstract class SmtpMessageBody
         catch (Exception) when (RefusedChunkReply is not null)
         {
             // A chunk was refused (perhaps wrapped by the content source): no more are sent.
-            return Abandon();
+            Abandon();
+            return false;
         }
         catch (Exception e)
         {
@@ -80,7 +87,8 @@ internal abstract class SmtpMessageBody
         if (RefusedChunkReply is not null)
         {
             // The content source swallowed the refusal of a chunk; the message still ends there.
-            return Abandon();
+            Abandon();
+            return false;
         }
 
         Connection.WriteLength += _encoder.Complete(Connection.WriteBuffer.AsSpan(Connection.WriteLength));
@@ -93,7 +101,7 @@ internal abstract class SmtpMessageBody
         // (RFC 5321 section 4.5.3.2.6): a token canceled before this point still cancels, and the server discards
         // the unfinished message; after it, the reply is awaited for the whole DataTerminationTimeout.
         Connection.DetachCancellation();
-        return await EndAsync().ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Called by the data stream for every write of content.</summary>
@@ -137,6 +145,14 @@ internal abstract class SmtpMessageBody
         }
     }
 
+    /// <summary>Starts the next message: a fresh encoder, no octets counted.</summary>
+    /// <param name="sevenBitOnly">True when the content is declared 7-bit: an 8-bit octet stops it.</param>
+    protected void ResetBody(bool sevenBitOnly)
+    {
+        _encoder = new SmtpDataEncoder(_dotStuffing, sevenBitOnly);
+        _octets = 0;
+    }
+
     /// <summary>Throws when no more content may be sent (a refused chunk).</summary>
     protected virtual void ThrowIfStopped()
     {
@@ -145,13 +161,12 @@ internal abstract class SmtpMessageBody
     /// <summary>Sends the encoded content in the write buffer, which is full.</summary>
     protected abstract ValueTask SendBufferAsync();
 
-    /// <summary>Sends the end of the message (all content is encoded in the buffer) and reads the reply that decides.</summary>
-    protected abstract ValueTask<SmtpReply?> EndAsync();
+    /// <summary>
+    /// Sends the end of the message (all content is encoded in the buffer, after <see cref="WriteContentAsync"/>
+    /// returned true) and reads the reply that decides; null when a 421 to a pipelined chunk ended it.
+    /// </summary>
+    public abstract ValueTask<SmtpReply?> EndAsync();
 
     /// <summary>Drops the encoded content not sent (and a command gap): the next command starts at the front.</summary>
-    protected SmtpReply? Abandon()
-    {
-        Connection.WriteLength = 0;
-        return null;
-    }
+    protected void Abandon() => Connection.WriteLength = 0;
 }

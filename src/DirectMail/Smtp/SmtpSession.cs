@@ -37,6 +37,7 @@ public sealed class SmtpSession : IAsyncDisposable
     private readonly SmtpSessionOptions _options;
     private readonly ILogger _logger;
     private readonly SmtpConnection _connection;
+    private readonly SmtpTransaction _transaction;
     private SmtpSessionState _state;
     private int _busy;
     private SmtpSessionScope? _scope;
@@ -52,6 +53,7 @@ public sealed class SmtpSession : IAsyncDisposable
         _options = Copy(options);
         _logger = logger ?? NullLogger.Instance;
         _connection = new SmtpConnection(_options, _logger);
+        _transaction = new SmtpTransaction(this, _connection, _options, _logger);
     }
 
     /// <summary>The server's greeting, once read.</summary>
@@ -119,27 +121,23 @@ public sealed class SmtpSession : IAsyncDisposable
     /// </param>
     /// <returns>The outcome with every recipient's reply. Failures (negative replies, lost connection, timeouts) are reported here, not thrown.</returns>
     /// <exception cref="InvalidOperationException">The session is not connected, is closed, or is running another operation.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SmtpTransactionResult> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
+    public ValueTask<SmtpTransactionResult> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(envelope);
-        ArgumentNullException.ThrowIfNull(content);
-        EnsureReady();
-        return await RunAsync((envelope, content), static (session, a) => session.TransactAsync(a.envelope, a.content), cancellationToken).ConfigureAwait(false);
+        // Not an async method itself (the operation is the one state machine of the session per message); misuse
+        // is still reported through the returned task, as an async method would.
+        if (SendMisuse(envelope, content) is { } misuse)
+        {
+            return ValueTask.FromException<SmtpTransactionResult>(misuse);
+        }
+
+        return RunAsync((envelope, content), static (session, a) => session._transaction.RunAsync(a.envelope, a.content), cancellationToken);
     }
 
     /// <summary>Sends NOOP: a cheap check that the connection still works, for example before reusing it from a pool.</summary>
     /// <param name="cancellationToken">Cancels the probe and closes the connection.</param>
     /// <returns>True when the server answered 250; false when the session is, or has now become, unusable.</returns>
-    public async ValueTask<bool> NoOpAsync(CancellationToken cancellationToken = default)
-    {
-        if (!IsUsable)
-        {
-            return false;
-        }
-
-        return await RunAsync(0, static (session, _) => session.NoOpCoreAsync(), cancellationToken).ConfigureAwait(false);
-    }
+    public ValueTask<bool> NoOpAsync(CancellationToken cancellationToken = default)
+        => IsUsable ? RunAsync(0, static (session, _) => session.NoOpCoreAsync(), cancellationToken) : new(false);
 
     /// <summary>Sends QUIT, waits for the reply, and closes the connection. Never fails: a broken connection is simply closed.</summary>
     /// <param name="cancellationToken">Stops waiting; the connection is closed all the same.</param>
@@ -221,16 +219,15 @@ public sealed class SmtpSession : IAsyncDisposable
         Volatile.Write(ref _busy, 0);
     }
 
-    private void EnsureReady()
-    {
-        var state = State;
-        if (state is SmtpSessionState.New or SmtpSessionState.Closed)
+    /// <summary>Why <see cref="SendAsync"/> cannot run now; null when it can.</summary>
+    private Exception? SendMisuse(SmtpEnvelope? envelope, SmtpContent? content) => envelope is null ? new ArgumentNullException(nameof(envelope))
+        : content is null ? new ArgumentNullException(nameof(content))
+        : State switch
         {
-            throw new InvalidOperationException(state == SmtpSessionState.New
-                ? "The session is not connected; call ConnectAsync first."
-                : "The session is closed (QUIT, 421, an I/O error, a timeout or a protocol violation); open a new one.");
-        }
-    }
+            SmtpSessionState.New => new InvalidOperationException("The session is not connected; call ConnectAsync first."),
+            SmtpSessionState.Closed => new InvalidOperationException("The session is closed (QUIT, 421, an I/O error, a timeout or a protocol violation); open a new one."),
+            _ => null,
+        };
 
     private void Abort() => _connection.Abort();
 
@@ -399,27 +396,10 @@ public sealed class SmtpSession : IAsyncDisposable
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Ready: transactions, NOOP, QUIT
+    // Ready: NOOP and QUIT (a transaction is the SmtpTransaction)
     // ---------------------------------------------------------------------------------------------------------
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpTransactionResult> TransactAsync(SmtpEnvelope envelope, SmtpContent content)
-    {
-        var result = await new SmtpTransaction(this, _connection, _options, _logger, envelope, content).RunAsync().ConfigureAwait(false);
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            var accepted = 0;
-            foreach (var r in result.Recipients)
-            {
-                accepted += r.IsAccepted ? 1 : 0;
-            }
-
-            SmtpSessionLog.TransactionEnded(_logger, ServerName, result.Outcome, accepted, result.Recipients.Count);
-        }
-
-        return result;
-    }
-
     private async ValueTask<bool> NoOpCoreAsync()
     {
         try

@@ -25,10 +25,14 @@ internal sealed class SmtpTransaction
     private readonly SmtpConnection _connection;
     private readonly SmtpSessionOptions _options;
     private readonly ILogger _logger;
-    private readonly SmtpEnvelope _envelope;
-    private readonly SmtpContent _content;
-    private readonly SmtpCapabilities _capabilities;
-    private readonly SmtpRecipientResult[] _recipients;
+    private DotStuffedDataBody? _dataBody;
+    private BdatChunkedBody? _bdatBody;
+
+    // The message being sent: set by RunAsync, cleared when it returns, so that an idle session holds no message.
+    private SmtpEnvelope _envelope = null!;
+    private SmtpContent _content = null!;
+    private SmtpCapabilities _capabilities = SmtpCapabilities.Minimal;
+    private SmtpRecipientResult[] _recipients = [];
     private SmtpBodyType _bodyType;
     private long? _length;
     private bool _smtpUtf8;
@@ -39,38 +43,45 @@ internal sealed class SmtpTransaction
     private SmtpReply? _mailReply;
     private SmtpReply? _dataReply;
 
-    public SmtpTransaction(SmtpSession session, SmtpConnection connection, SmtpSessionOptions options, ILogger logger, SmtpEnvelope envelope, SmtpContent content)
+    /// <summary>Creates the session's transaction runner; one per session, reused for every message (nothing is allocated per message but its result).</summary>
+    public SmtpTransaction(SmtpSession session, SmtpConnection connection, SmtpSessionOptions options, ILogger logger)
     {
         _session = session;
         _connection = connection;
         _options = options;
         _logger = logger;
-        _envelope = envelope;
-        _content = content;
-        _capabilities = session.Capabilities;
-        _recipients = new SmtpRecipientResult[envelope.Recipients.Count];
-        for (var i = 0; i < _recipients.Length; i++)
-        {
-            _recipients[i] = new SmtpRecipientResult(envelope.Recipients[i], null);
-        }
     }
 
     private string ServerName => _connection.ServerName;
 
+    /// <summary>Runs one transaction for <paramref name="envelope"/> and <paramref name="content"/>; one at a time (the session sees to it).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SmtpTransactionResult> RunAsync()
+    public async ValueTask<SmtpTransactionResult> RunAsync(SmtpEnvelope envelope, SmtpContent content)
     {
-        if (RefuseBeforeSending() is { } refused)
-        {
-            return refused;
-        }
-
+        Begin(envelope, content);
         try
         {
+            if (RefuseBeforeSending() is { } refused)
+            {
+                return refused;
+            }
+
             var ended = _pipelining
                 ? await PipelinedEnvelopeAsync().ConfigureAwait(false)
                 : await LockStepEnvelopeAsync().ConfigureAwait(false);
-            return ended ?? await SendMessageAsync().ConfigureAwait(false);
+            if (ended is not null)
+            {
+                return ended;
+            }
+
+            // Round trip 2: the content, then the reply that decides. (Awaited here rather than in a method of its
+            // own: every async layer that waits for the server is one more state machine per message.)
+            _session.MoveTo(SmtpSessionState.InData);
+            var body = ReadyBody();
+            var finalReply = await body.WriteContentAsync(_content, _capabilities, _session.DataStream).ConfigureAwait(false)
+                ? await body.EndAsync().ConfigureAwait(false)
+                : null;
+            return MessageEnded(body, finalReply);
         }
         catch (SmtpFailureException e)
         {
@@ -81,6 +92,37 @@ internal sealed class SmtpTransaction
 
             return Result(SmtpTransactionOutcome.Failed, null, e.Failure);
         }
+        finally
+        {
+            End();
+        }
+    }
+
+    private void Begin(SmtpEnvelope envelope, SmtpContent content)
+    {
+        _envelope = envelope;
+        _content = content;
+        _capabilities = _session.Capabilities;
+        _recipients = new SmtpRecipientResult[envelope.Recipients.Count];
+        for (var i = 0; i < _recipients.Length; i++)
+        {
+            _recipients[i] = new SmtpRecipientResult(envelope.Recipients[i], null);
+        }
+
+        _bodyType = default;
+        _length = null;
+        _smtpUtf8 = _pipelining = _chunking = _mailAccepted = false;
+        _accepted = 0;
+        _mailReply = _dataReply = null;
+    }
+
+    private void End()
+    {
+        // The result holds the recipients and the replies; the session keeps no reference to the message.
+        _envelope = null!;
+        _content = null!;
+        _recipients = [];
+        _mailReply = _dataReply = null;
     }
 
     /// <summary>Checks that need nothing from the server but its EHLO; when they fail, nothing is sent.</summary>
@@ -175,7 +217,7 @@ internal sealed class SmtpTransaction
             }
         }
 
-        if (await ReadMailReplyAsync().ConfigureAwait(false) is { } closed)
+        if (MailReplied(await _connection.ReadReplyAsync(_options.MailFromTimeout).ConfigureAwait(false)) is { } closed)
         {
             return closed;
         }
@@ -183,7 +225,7 @@ internal sealed class SmtpTransaction
         _connection.Phase = SmtpPhase.RcptTo;
         for (var i = 0; i < _recipients.Length; i++)
         {
-            if (_recipients[i].RcptReply is null && await ReadRcptReplyAsync(i).ConfigureAwait(false) is { } closedAtRcpt)
+            if (_recipients[i].RcptReply is null && RcptReplied(i, await _connection.ReadReplyAsync(_options.RcptToTimeout).ConfigureAwait(false)) is { } closedAtRcpt)
             {
                 return closedAtRcpt;
             }
@@ -226,7 +268,7 @@ internal sealed class SmtpTransaction
         _connection.Phase = SmtpPhase.MailFrom;
         await AppendMailFromAsync().ConfigureAwait(false);
         await _connection.FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-        if (await ReadMailReplyAsync().ConfigureAwait(false) is { } closed)
+        if (MailReplied(await _connection.ReadReplyAsync(_options.MailFromTimeout).ConfigureAwait(false)) is { } closed)
         {
             return closed;
         }
@@ -241,7 +283,7 @@ internal sealed class SmtpTransaction
 
             await _connection.AppendCommandAsync("RCPT TO:<", _envelope.GetWireRecipient(i), ">").ConfigureAwait(false);
             await _connection.FlushAsync(_options.CommandTimeout).ConfigureAwait(false);
-            if (await ReadRcptReplyAsync(i).ConfigureAwait(false) is { } closedAtRcpt)
+            if (RcptReplied(i, await _connection.ReadReplyAsync(_options.RcptToTimeout).ConfigureAwait(false)) is { } closedAtRcpt)
             {
                 return closedAtRcpt;
             }
@@ -263,16 +305,18 @@ internal sealed class SmtpTransaction
         return DataRefused();
     }
 
-    /// <summary>Round trip 2: the content, then the reply that decides.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SmtpTransactionResult> SendMessageAsync()
+    /// <summary>The framing of this message: the session's DATA or BDAT body, made ready for it.</summary>
+    private SmtpMessageBody ReadyBody()
     {
-        _session.MoveTo(SmtpSessionState.InData);
         var sevenBitOnly = _bodyType == SmtpBodyType.SevenBit;
-        SmtpMessageBody body = _chunking
-            ? new BdatChunkedBody(_connection, _options, _logger, sevenBitOnly, repliesPipelined: _pipelining)
-            : new DotStuffedDataBody(_connection, _options, _logger, sevenBitOnly);
-        var finalReply = await body.SendAsync(_content, _capabilities, _session.DataStream).ConfigureAwait(false);
+        return _chunking
+            ? (_bdatBody ??= new BdatChunkedBody(_connection, _options, _logger)).Reset(sevenBitOnly, repliesPipelined: _pipelining)
+            : (_dataBody ??= new DotStuffedDataBody(_connection, _options, _logger)).Reset(sevenBitOnly);
+    }
+
+    /// <summary>The result once the content was sent: <paramref name="finalReply"/> is the reply after its end, null when a refused chunk stopped it.</summary>
+    private SmtpTransactionResult MessageEnded(SmtpMessageBody body, SmtpReply? finalReply)
+    {
         var refused = body.RefusedChunkReply;
         _dataReply ??= refused;
         if (refused is { Code: 421 })
@@ -304,10 +348,10 @@ internal sealed class SmtpTransaction
         return Result(SmtpTransactionOutcome.MessageRejected, finalReply, new SmtpFailure(SmtpFailureKind.Rejected, SmtpPhase.DataTermination, $"{ServerName} refused the message.", decisive));
     }
 
-    /// <summary>Reads the reply to MAIL FROM; returns the result when it is a 421.</summary>
-    private async ValueTask<SmtpTransactionResult?> ReadMailReplyAsync()
+    /// <summary>Takes the reply to MAIL FROM; returns the result when it is a 421.</summary>
+    private SmtpTransactionResult? MailReplied(SmtpReply reply)
     {
-        _mailReply = await _connection.ReadReplyAsync(_options.MailFromTimeout).ConfigureAwait(false);
+        _mailReply = reply;
         _mailAccepted = _mailReply.IsPositiveCompletion;
 
         // Once MAIL is accepted the server holds the transaction until the end of the message or RSET.
@@ -317,10 +361,9 @@ internal sealed class SmtpTransaction
         return _mailReply.Code == 421 ? Closing(_mailReply, SmtpPhase.MailFrom, SmtpTransactionOutcome.SenderRejected) : null;
     }
 
-    /// <summary>Reads the reply to one RCPT TO; returns the result when it is a 421.</summary>
-    private async ValueTask<SmtpTransactionResult?> ReadRcptReplyAsync(int index)
+    /// <summary>Takes the reply to one RCPT TO; returns the result when it is a 421.</summary>
+    private SmtpTransactionResult? RcptReplied(int index, SmtpReply reply)
     {
-        var reply = await _connection.ReadReplyAsync(_options.RcptToTimeout).ConfigureAwait(false);
         _recipients[index].RcptReply = _recipients[index].Reply = reply;
         _accepted += reply.IsPositiveCompletion ? 1 : 0;
         return reply.Code == 421 ? Closing(reply, SmtpPhase.RcptTo, SmtpTransactionOutcome.Failed) : null;
@@ -416,8 +459,22 @@ internal sealed class SmtpTransaction
         }
     }
 
+    /// <summary>The result of the transaction, built once at its end (and logged at Debug).</summary>
     private SmtpTransactionResult Result(SmtpTransactionOutcome outcome, SmtpReply? finalReply, SmtpFailure? failure)
-        => new(outcome, _recipients, _mailReply, _dataReply, finalReply, failure);
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var accepted = 0;
+            foreach (var r in _recipients)
+            {
+                accepted += r.IsAccepted ? 1 : 0;
+            }
+
+            SmtpSessionLog.TransactionEnded(_logger, ServerName, outcome, accepted, _recipients.Length);
+        }
+
+        return new(outcome, _recipients, _mailReply, _dataReply, finalReply, failure);
+    }
 
     private static SmtpReply Synthetic(int code, string enhanced, string text) => new(code, [enhanced + " " + text], isSynthetic: true);
 
