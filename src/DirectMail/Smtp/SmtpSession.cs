@@ -25,8 +25,8 @@ namespace DirectMail.Smtp;
 /// operations at once) and cancellation, which closes the connection.
 /// </para>
 /// <para>
-/// The socket, TLS and buffers are the <see cref="SmtpConnection"/>; one transaction is a
-/// <see cref="SmtpTransaction"/>, its content a <see cref="DotStuffedDataBody"/> or <see cref="BdatChunkedBody"/>.
+/// The socket, TLS and buffers are the <see cref="SmtpConnection"/>; a transaction is run by the session's
+/// <see cref="SmtpTransaction"/>, its content framed by a <see cref="DotStuffedDataBody"/> or <see cref="BdatChunkedBody"/>.
 /// Commands of one round trip are written into one buffer and sent in one write: with PIPELINING (RFC 2920) that
 /// is RSET when needed, MAIL, every RCPT and DATA. Content is streamed through the same buffer, never held whole.
 /// A session is not thread-safe; use one per concurrent conversation.

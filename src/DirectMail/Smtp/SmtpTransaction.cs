@@ -17,7 +17,8 @@ namespace DirectMail.Smtp;
 /// one buffer and sent in one write, then the replies are read in order (<see cref="PipelinedEnvelopeAsync"/>).
 /// Without it, each command waits for its reply (<see cref="LockStepEnvelopeAsync"/>). Either way the content then
 /// goes out through its framing (<see cref="DotStuffedDataBody"/> or <see cref="BdatChunkedBody"/>). Failures are
-/// typed results; the session's state says afterwards whether the server holds an open transaction.
+/// typed results; the session's state says afterwards whether the server holds an open transaction. A session has
+/// one instance, and one of each body, reset for every message: the result is all a message allocates.
 /// </remarks>
 internal sealed class SmtpTransaction
 {
