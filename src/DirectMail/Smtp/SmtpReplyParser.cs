@@ -48,7 +48,7 @@ internal sealed class SmtpReplyParser
             {
                 if (remaining.Length >= _maxLineLength)
                 {
-                    throw new SmtpProtocolException($"A reply line is longer than {_maxLineLength} octets without an end of line.");
+                    throw new SmtpProtocolException(SmtpProtocolViolation.LineTooLong, $"A reply line is longer than {_maxLineLength} octets without an end of line.");
                 }
 
                 return null;
@@ -57,7 +57,7 @@ internal sealed class SmtpReplyParser
             var lineWithEnd = newline + 1;
             if (lineWithEnd > _maxLineLength)
             {
-                throw new SmtpProtocolException($"A reply line is longer than {_maxLineLength} octets.");
+                throw new SmtpProtocolException(SmtpProtocolViolation.LineTooLong, $"A reply line is longer than {_maxLineLength} octets.");
             }
 
             // CRLF ends a line (RFC 5321 section 2.3.8); a bare LF is tolerated, as most clients do.
@@ -67,7 +67,7 @@ internal sealed class SmtpReplyParser
             if (_bytes > _maxBytes)
             {
                 Reset();
-                throw new SmtpProtocolException($"A reply is larger than {_maxBytes} octets.");
+                throw new SmtpProtocolException(SmtpProtocolViolation.ReplyTooLarge, $"A reply is larger than {_maxBytes} octets.");
             }
 
             var code = ParseCode(line, out var isLast);
@@ -79,7 +79,7 @@ internal sealed class SmtpReplyParser
             {
                 var first = _code;
                 Reset();
-                throw new SmtpProtocolException($"A multi-line reply changed its code from {first} to {code}.");
+                throw new SmtpProtocolException(SmtpProtocolViolation.InconsistentReplyCode, $"A multi-line reply changed its code from {first} to {code}.");
             }
 
             var text = line.Length > 4 ? line[4..] : default;
@@ -93,7 +93,7 @@ internal sealed class SmtpReplyParser
             if (_lines.Count == _maxLines)
             {
                 Reset();
-                throw new SmtpProtocolException($"A reply has more than {_maxLines} lines.");
+                throw new SmtpProtocolException(SmtpProtocolViolation.TooManyLines, $"A reply has more than {_maxLines} lines.");
             }
 
             _lines.Add(Decode(text));
@@ -123,7 +123,7 @@ internal sealed class SmtpReplyParser
             || line[1] is < (byte)'0' or > (byte)'5'
             || line[2] is < (byte)'0' or > (byte)'9')
         {
-            throw new SmtpProtocolException($"The server sent a line that is not an SMTP reply: \"{Printable(line)}\".");
+            throw new SmtpProtocolException(SmtpProtocolViolation.NotAReply, $"The server sent a line that is not an SMTP reply: \"{Printable(line)}\".");
         }
 
         if (line.Length == 3)
@@ -140,7 +140,7 @@ internal sealed class SmtpReplyParser
         }
         else
         {
-            throw new SmtpProtocolException($"The server sent a reply line whose code is followed by neither a space nor a hyphen: \"{Printable(line)}\".");
+            throw new SmtpProtocolException(SmtpProtocolViolation.InvalidSeparator, $"The server sent a reply line whose code is followed by neither a space nor a hyphen: \"{Printable(line)}\".");
         }
 
         return ((line[0] - '0') * 100) + ((line[1] - '0') * 10) + (line[2] - '0');
@@ -214,11 +214,14 @@ internal sealed class SmtpReplyParser
     }
 }
 
-/// <summary>The server broke the SMTP reply syntax or a limit on reply size.</summary>
+/// <summary>The server broke the SMTP reply syntax or a limit on reply size; <see cref="Violation"/> says which.</summary>
 internal sealed class SmtpProtocolException : Exception
 {
-    public SmtpProtocolException(string message)
+    public SmtpProtocolException(SmtpProtocolViolation violation, string message)
         : base(message)
     {
+        Violation = violation;
     }
+
+    public SmtpProtocolViolation Violation { get; }
 }

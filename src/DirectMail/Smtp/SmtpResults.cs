@@ -52,7 +52,7 @@ public enum SmtpFailureKind
     /// <summary>The server closed the connection, or it broke (reset, I/O error).</summary>
     ConnectionLost,
 
-    /// <summary>The server sent something that is not an SMTP reply, or broke a limit on reply size.</summary>
+    /// <summary>The server sent something that is not an SMTP reply, or broke a limit on reply size; see <see cref="SmtpFailure.ProtocolViolation"/>.</summary>
     ProtocolViolation,
 
     /// <summary>TLS was required and the server did not offer STARTTLS, or refused it.</summary>
@@ -71,17 +71,42 @@ public enum SmtpFailureKind
     ContentSourceFailed,
 }
 
+/// <summary>
+/// Which rule of the reply syntax (RFC 5321 section 4.2), or which limit of <see cref="SmtpSessionOptions"/>, a
+/// server's reply broke: the reason of a <see cref="SmtpFailureKind.ProtocolViolation"/>.
+/// </summary>
+public enum SmtpProtocolViolation
+{
+    /// <summary>A line does not start with a reply code from 200 to 559 (binary data, another protocol, garbage).</summary>
+    NotAReply,
+
+    /// <summary>A reply code is followed by neither a space nor a hyphen.</summary>
+    InvalidSeparator,
+
+    /// <summary>A line of a multi-line reply carries another code than the first.</summary>
+    InconsistentReplyCode,
+
+    /// <summary>A line is longer than <see cref="SmtpSessionOptions.MaxReplyLineLength"/>, with or without its end.</summary>
+    LineTooLong,
+
+    /// <summary>A multi-line reply has more than <see cref="SmtpSessionOptions.MaxReplyLines"/> lines.</summary>
+    TooManyLines,
+
+    /// <summary>A reply is larger than <see cref="SmtpSessionOptions.MaxReplyBytes"/>.</summary>
+    ReplyTooLarge,
+}
+
 /// <summary>Why an operation of a session did not succeed.</summary>
 public sealed class SmtpFailure
 {
-    /// <summary>Creates a failure.</summary>
-    public SmtpFailure(SmtpFailureKind kind, SmtpPhase phase, string message, SmtpReply? reply = null, Exception? exception = null)
+    internal SmtpFailure(SmtpFailureKind kind, SmtpPhase phase, string message, SmtpReply? reply = null, Exception? exception = null, SmtpProtocolViolation? protocolViolation = null)
     {
         Kind = kind;
         Phase = phase;
         Message = message ?? throw new ArgumentNullException(nameof(message));
         Reply = reply;
         Exception = exception;
+        ProtocolViolation = protocolViolation;
     }
 
     /// <summary>What went wrong.</summary>
@@ -98,6 +123,9 @@ public sealed class SmtpFailure
 
     /// <summary>The exception behind the failure, when there was one (socket, TLS or I/O error).</summary>
     public Exception? Exception { get; }
+
+    /// <summary>Which rule or limit the server's reply broke, for <see cref="SmtpFailureKind.ProtocolViolation"/>; otherwise null.</summary>
+    public SmtpProtocolViolation? ProtocolViolation { get; }
 
     /// <summary>
     /// True when trying again later or elsewhere may succeed: a 4xx reply, a timeout, a lost connection, a refused

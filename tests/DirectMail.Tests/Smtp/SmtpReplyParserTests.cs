@@ -122,14 +122,16 @@ public sealed class SmtpReplyParserTests
     {
         // Stops: a server (or something that is not an SMTP server) sending garbage being read as a reply.
         var parser = NewParser();
-        Assert.Throws<SmtpProtocolException>(() => parser.Parse(Encoding.Latin1.GetBytes(raw), out _));
+        var exception = Assert.Throws<SmtpProtocolException>(() => parser.Parse(Encoding.Latin1.GetBytes(raw), out _));
+        Assert.Equal(raw[3] == '_' ? SmtpProtocolViolation.InvalidSeparator : SmtpProtocolViolation.NotAReply, exception.Violation);
     }
 
     [Fact]
     public void Multi_line_reply_that_changes_code_is_a_protocol_error()
     {
         var parser = NewParser();
-        Assert.Throws<SmtpProtocolException>(() => parser.Parse("250-one\r\n251 two\r\n"u8, out _));
+        var exception = Assert.Throws<SmtpProtocolException>(() => parser.Parse("250-one\r\n251 two\r\n"u8, out _));
+        Assert.Equal(SmtpProtocolViolation.InconsistentReplyCode, exception.Violation);
     }
 
     [Fact]
@@ -138,7 +140,7 @@ public sealed class SmtpReplyParserTests
         // Stops: a 10 MB line without CRLF growing the client's memory without bound.
         var parser = new SmtpReplyParser(maxLineLength: 1024, maxLines: 10, maxBytes: 4096);
         var line = Encoding.ASCII.GetBytes("250 " + new string('a', 2000));
-        Assert.Throws<SmtpProtocolException>(() => parser.Parse(line, out _));
+        Assert.Equal(SmtpProtocolViolation.LineTooLong, Assert.Throws<SmtpProtocolException>(() => parser.Parse(line, out _)).Violation);
         Assert.Null(new SmtpReplyParser(1024, 10, 4096).Parse(line.AsSpan(0, 1023), out _));
     }
 
@@ -155,6 +157,7 @@ public sealed class SmtpReplyParserTests
 
         var exception = Assert.Throws<SmtpProtocolException>(() => parser.Parse(Encoding.ASCII.GetBytes(builder.ToString()), out _));
         Assert.Contains("more than 10 lines", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(SmtpProtocolViolation.TooManyLines, exception.Violation);
     }
 
     [Fact]
@@ -167,7 +170,8 @@ public sealed class SmtpReplyParserTests
             builder.Append("250-").Append('x', 500).Append("\r\n");
         }
 
-        Assert.Throws<SmtpProtocolException>(() => parser.Parse(Encoding.ASCII.GetBytes(builder.ToString()), out _));
+        var exception = Assert.Throws<SmtpProtocolException>(() => parser.Parse(Encoding.ASCII.GetBytes(builder.ToString()), out _));
+        Assert.Equal(SmtpProtocolViolation.ReplyTooLarge, exception.Violation);
     }
 
     [Fact]

@@ -216,6 +216,7 @@ public sealed class SmtpSessionConnectTests
 
         Assert.Equal(SmtpFailureKind.ProtocolViolation, result.Failure!.Kind);
         Assert.Contains("more than 256 lines", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(SmtpProtocolViolation.TooManyLines, result.Failure.ProtocolViolation);
     }
 
     [Fact]
@@ -238,6 +239,7 @@ public sealed class SmtpSessionConnectTests
 
         Assert.Equal(SmtpFailureKind.ProtocolViolation, result.Failure!.Kind);
         Assert.Contains("longer than 4096", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(SmtpProtocolViolation.LineTooLong, result.Failure.ProtocolViolation);
     }
 
     [Fact]
@@ -249,6 +251,7 @@ public sealed class SmtpSessionConnectTests
         var result = await session.ConnectAsync(server.EndPoint);
 
         Assert.Equal(SmtpFailureKind.ProtocolViolation, result.Failure!.Kind);
+        Assert.Equal(SmtpProtocolViolation.NotAReply, result.Failure.ProtocolViolation);
         Assert.Equal(SmtpPhase.Greeting, result.Failure.Phase);
     }
 
