@@ -9,6 +9,16 @@ namespace DirectMail.Tests.Smtp;
 /// <summary>STARTTLS (RFC 3207) in each mode, against scripted servers with a self-signed certificate.</summary>
 public sealed class SmtpSessionTlsTests
 {
+    /// <summary>
+    /// The connect tests' options with a 30 s handshake budget: no test here waits for a handshake to time out, and
+    /// the first handshake of a run (certificate generation, crypto loading) can take seconds on a loaded 2-core machine.
+    /// </summary>
+    private static SmtpSessionOptions TlsOptions(Action<SmtpSessionOptions> configure) => SmtpSessionConnectTests.Options(o =>
+    {
+        o.Timeouts.Command = TimeSpan.FromSeconds(30);
+        configure(o);
+    });
+
     private const string EhloWithStartTls = "250-mx.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME";
 
     /// <summary>A server that offers STARTTLS, upgrades, and then answers a second EHLO with other extensions.</summary>
@@ -47,7 +57,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Opportunistic_mode_upgrades_to_TLS_with_a_self_signed_certificate_and_says_EHLO_again()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer());
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Opportunistic));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Opportunistic));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -69,7 +79,7 @@ public sealed class SmtpSessionTlsTests
         // must not be read as the encrypted server's reply to the EHLO that follows it.
         await using var server = ScriptedSmtpServer.Start(TlsServer(injected: "250-mx.test\r\n250 INJECTED-EXTENSION\r\n"));
         var logger = new ListLogger();
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Opportunistic), logger);
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Opportunistic), logger);
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -84,7 +94,7 @@ public sealed class SmtpSessionTlsTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Opportunistic));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Opportunistic));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -96,7 +106,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Opportunistic_mode_goes_on_in_plaintext_when_STARTTLS_is_refused()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer(startTlsReply: "454 4.7.0 TLS not available due to local problem"));
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Opportunistic));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Opportunistic));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -111,7 +121,7 @@ public sealed class SmtpSessionTlsTests
     {
         var dialogue = new SmtpDialogue();
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Required));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Required));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
         await server.WaitForScriptsAsync();
@@ -125,7 +135,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Required_mode_fails_when_STARTTLS_is_refused()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer(startTlsReply: "454 4.7.0 TLS not available"));
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Required));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Required));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -137,7 +147,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Required_mode_validates_the_certificate_and_refuses_a_self_signed_one()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer());
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Required));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Required));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -151,7 +161,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Required_mode_without_validation_accepts_a_self_signed_certificate()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer());
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o =>
+        await using var session = new SmtpSession(TlsOptions(o =>
         {
             o.TlsMode = SmtpTlsMode.Required;
             o.ValidateCertificate = false;
@@ -168,7 +178,7 @@ public sealed class SmtpSessionTlsTests
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer());
         string? seenSubject = null;
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o =>
+        await using var session = new SmtpSession(TlsOptions(o =>
         {
             o.TlsMode = SmtpTlsMode.Required;
             o.CertificateValidationCallback = (_, certificate, _, _) =>
@@ -188,7 +198,7 @@ public sealed class SmtpSessionTlsTests
     public async Task Failed_handshake_is_a_typed_result()
     {
         await using var server = ScriptedSmtpServer.Start(TlsServer(failHandshake: true));
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.Opportunistic));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.Opportunistic));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
@@ -202,7 +212,7 @@ public sealed class SmtpSessionTlsTests
     {
         var dialogue = new SmtpDialogue { EhloReply = EhloWithStartTls };
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
-        await using var session = new SmtpSession(SmtpSessionConnectTests.Options(o => o.TlsMode = SmtpTlsMode.None));
+        await using var session = new SmtpSession(TlsOptions(o => o.TlsMode = SmtpTlsMode.None));
 
         var result = await session.ConnectAsync(server.EndPoint, "mx.test");
 
