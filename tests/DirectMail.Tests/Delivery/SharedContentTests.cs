@@ -65,7 +65,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         if (file is not null)
         {
             await File.WriteAllBytesAsync(file, RawMessageBytes(id));
-            content = RawMessage.FromFile(file);
+            content = SmtpContent.FromFile(file);
         }
 
         DeliveryReport report;
@@ -254,8 +254,8 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         Assert.Equal(5, bytes.Line);
         Assert.Equal(Array.IndexOf(message, (byte)0), bytes.Offset);
         Assert.Contains("NUL", bytes.Message, StringComparison.Ordinal);
-        Assert.Equal(5, Assert.Throws<SmtpContentException>(() => RawMessage.FromBytes(message)).Line);
-        Assert.Equal(5, Assert.Throws<SmtpContentException>(() => RawMessage.FromStream(new MemoryStream(message))).Line);
+        Assert.Equal(5, Assert.Throws<SmtpContentException>(() => SmtpContent.FromBytes(message)).Line);
+        Assert.Equal(5, Assert.Throws<SmtpContentException>(() => SmtpContent.FromStream(new MemoryStream(message))).Line);
     }
 
     public static TheoryData<string, int> NulStreams() => new()
@@ -276,7 +276,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         {
             "stream-seekable" => SmtpContent.FromStream(new MemoryStream(message)),
             "stream-forward-only" => SmtpContent.FromStream(new ForwardOnlyStream(message)),
-            _ => RawMessage.FromStream(new ForwardOnlyStream(message)),
+            _ => SmtpContent.FromStream(new ForwardOnlyStream(message)),
         };
         var recipients = new[] { id + "@c3.deliver.test", id + "@c1.deliver.test", id + "@c2.deliver.test" }[..domains];
         var accepted = _servers.Scripted.Accepted;
@@ -385,8 +385,8 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
                     "bytes" => SmtpContent.FromBytes(raw),
                     "stream-seekable" => SmtpContent.FromStream(new SlowStream(raw)),
                     "stream-forward-only" => SmtpContent.FromStream(new ForwardOnlyStream(raw)),
-                    "raw-stream-seekable" => RawMessage.FromStream(new SlowStream(raw)),
-                    "raw-stream-forward-only" => RawMessage.FromStream(new ForwardOnlyStream(raw)),
+                    "raw-stream-seekable" => SmtpContent.FromStream(new SlowStream(raw)),
+                    "raw-stream-forward-only" => SmtpContent.FromStream(new ForwardOnlyStream(raw)),
                     _ => SmtpContent.FromBytes(raw), // replaced by the file
                 };
                 return (content, () => Task.FromResult<byte[]?>(DkimTestSupport.ToWire(raw)), null);
