@@ -11,7 +11,7 @@ namespace DirectMail.Dns;
 /// (IPv4-mapped, IPv4-compatible, SIIT, NAT64, 6to4, Teredo) is judged by that IPv4 address as well: it is public
 /// only when the form itself is globally reachable and the IPv4 address it leads to is public.
 /// </summary>
-public static class AddressScopes
+internal static class AddressScopes
 {
     /// <summary>The registries as rows: network, scope when the address is the network's own, and the IPv4 address it embeds.</summary>
     private static readonly Row[] Table =

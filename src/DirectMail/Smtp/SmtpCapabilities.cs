@@ -47,7 +47,7 @@ public sealed class SmtpCapabilities
 
     /// <summary>Reads the capabilities from a positive reply to EHLO.</summary>
     /// <param name="ehloReply">The server's 250 reply to EHLO.</param>
-    public static SmtpCapabilities Parse(SmtpReply ehloReply)
+    internal static SmtpCapabilities Parse(SmtpReply ehloReply)
     {
         ArgumentNullException.ThrowIfNull(ehloReply);
         return Parse(ehloReply.Lines, isExtended: true);
