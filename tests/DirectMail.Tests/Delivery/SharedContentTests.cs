@@ -262,7 +262,6 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
     {
         { "stream-seekable", 1 }, { "stream-seekable", 3 },
         { "stream-forward-only", 1 }, { "stream-forward-only", 3 },
-        { "raw-stream-forward-only", 1 }, { "raw-stream-forward-only", 3 },
     };
 
     [Theory]
@@ -272,18 +271,15 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         var id = "nul-" + Guid.NewGuid().ToString("N")[..8];
         var message = RawMessageBytes(id);
         message[Size / 2] = 0; // deep in the message, well after the first chunks
-        SmtpContent content = kind switch
-        {
-            "stream-seekable" => SmtpContent.FromStream(new MemoryStream(message)),
-            "stream-forward-only" => SmtpContent.FromStream(new ForwardOnlyStream(message)),
-            _ => SmtpContent.FromStream(new ForwardOnlyStream(message)),
-        };
         var recipients = new[] { id + "@c3.deliver.test", id + "@c1.deliver.test", id + "@c2.deliver.test" }[..domains];
         var accepted = _servers.Scripted.Accepted;
 
         await using (var mailer = Mailer(dkim: false))
         {
-            var e = await Assert.ThrowsAsync<SmtpContentException>(() => mailer.SendAsync(new SmtpEnvelope(Sender, recipients), content));
+            // A seekable stream is scanned when the content is made; a forward-only one when the mailer reads it.
+            var e = kind == "stream-seekable"
+                ? Assert.Throws<SmtpContentException>(() => SmtpContent.FromStream(new MemoryStream(message)))
+                : await Assert.ThrowsAsync<SmtpContentException>(() => mailer.SendAsync(new SmtpEnvelope(Sender, recipients), SmtpContent.FromStream(new ForwardOnlyStream(message))));
             Assert.Equal(Size / 2, e.Offset);
             Assert.Contains("NUL", e.Message, StringComparison.Ordinal);
         }
