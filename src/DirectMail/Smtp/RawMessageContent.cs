@@ -97,9 +97,18 @@ internal sealed class RawMessageContent : SmtpContent
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _bodyType;
 
     /// <inheritdoc />
-    public override async ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
+    public override ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
+
+        // Bytes, the common case, write without an async state machine of their own (no allocation when the write waits).
+        return _path is null && _stream is null
+            ? destination.WriteAsync(_bytes, cancellationToken)
+            : WriteFileOrStreamAsync(destination, cancellationToken);
+    }
+
+    private async ValueTask WriteFileOrStreamAsync(Stream destination, CancellationToken cancellationToken)
+    {
         if (_path is not null)
         {
             var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -111,22 +120,17 @@ internal sealed class RawMessageContent : SmtpContent
             return;
         }
 
-        if (_stream is null)
+        var stream = _stream!;
+        if (stream.CanSeek && _streamStart >= 0)
         {
-            await destination.WriteAsync(_bytes, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (_stream.CanSeek && _streamStart >= 0)
-        {
-            _stream.Position = _streamStart;
+            stream.Position = _streamStart;
         }
         else if (Interlocked.Exchange(ref _consumed, 1) != 0)
         {
             throw new InvalidOperationException("This message came from a forward-only stream and has already been sent once; give a seekable stream, bytes or a file to allow another attempt.");
         }
 
-        await _stream.CopyToAsync(destination, ChunkSize, cancellationToken).ConfigureAwait(false);
+        await stream.CopyToAsync(destination, ChunkSize, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
