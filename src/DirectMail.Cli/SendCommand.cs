@@ -129,7 +129,7 @@ internal static class SendCommand
             envelope = new SmtpEnvelope(from.Address, to.Concat(cc).Concat(bcc).Select(a => a.Address));
             try
             {
-                content = RawMessage.FromFile(eml.FullName);
+                content = SmtpContent.FromFile(eml.FullName);
             }
             catch (ArgumentException e)
             {

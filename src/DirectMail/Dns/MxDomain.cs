@@ -2,7 +2,6 @@ using System;
 using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using DirectMail.Smtp;
 

@@ -52,9 +52,9 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Reads <paramref name="source"/> to its end in pooled chunks, each shown to <paramref name="scan"/> and then
-    /// written to <paramref name="spool"/> (when there is one; none only scans), then completes the spool.
+    /// written to <paramref name="spool"/>, then completes the spool.
     /// </summary>
-    public static async ValueTask FillAsync(Stream source, ContentSpool? spool, ChunkScanner scan, CancellationToken cancellationToken)
+    public static async ValueTask FillAsync(Stream source, ContentSpool spool, ChunkScanner scan, CancellationToken cancellationToken)
     {
         var chunk = ArrayPool<byte>.Shared.Rent(CopyChunk);
         try
@@ -63,10 +63,7 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
             while ((read = await source.ReadAsync(chunk.AsMemory(0, CopyChunk), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 scan(chunk.AsSpan(0, read));
-                if (spool is not null)
-                {
-                    await spool.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                }
+                await spool.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -74,10 +71,7 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
             ArrayPool<byte>.Shared.Return(chunk);
         }
 
-        if (spool is not null)
-        {
-            await spool.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await spool.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True once the octets went to a temporary file.</summary>

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.ObjectModel;
 
 namespace DirectMail.Mime;
 
@@ -62,28 +61,4 @@ public sealed class EmailHeader
         || name.Equals("Date", StringComparison.OrdinalIgnoreCase)
         || name.Equals("Message-ID", StringComparison.OrdinalIgnoreCase)
         || name.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>The custom header fields of a message, in the order they are written.</summary>
-public sealed class EmailHeaderCollection : Collection<EmailHeader>
-{
-    /// <summary>Adds a header field.</summary>
-    /// <param name="name">The field name.</param>
-    /// <param name="value">The value.</param>
-    /// <exception cref="ArgumentException">See <see cref="EmailHeader(string, string)"/>.</exception>
-    public void Add(string name, string value) => Add(new EmailHeader(name, value));
-
-    /// <inheritdoc />
-    protected override void InsertItem(int index, EmailHeader item)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        base.InsertItem(index, item);
-    }
-
-    /// <inheritdoc />
-    protected override void SetItem(int index, EmailHeader item)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        base.SetItem(index, item);
-    }
 }

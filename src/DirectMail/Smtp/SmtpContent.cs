@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
@@ -7,16 +6,6 @@ using System.Threading.Tasks;
 using DirectMail.IO;
 
 namespace DirectMail.Smtp;
-
-/// <summary>What kind of octets a message's content holds (RFC 6152).</summary>
-public enum SmtpBodyType
-{
-    /// <summary>Only octets 1 to 127, in lines of at most 998 octets: any server takes it.</summary>
-    SevenBit = 0,
-
-    /// <summary>Octets above 127 too: needs a server offering 8BITMIME, and is declared with <c>BODY=8BITMIME</c>.</summary>
-    EightBit = 1,
-}
 
 /// <summary>
 /// The content of a message (RFC 5322 headers and body), written into the connection as it is produced, never
@@ -66,130 +55,40 @@ public abstract class SmtpContent
     /// <param name="cancellationToken">Cancels the write.</param>
     public abstract ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken);
 
-    /// <summary>Content from bytes in memory. The body type and the exact length as sent are found by looking at the bytes.</summary>
+    /// <summary>
+    /// An existing message (RFC 5322 headers and body) in memory, sent as it is, scanned now: a line over 998 octets
+    /// is refused, naming the line; the body type (7-bit or 8-bit), the need for SMTPUTF8 (8-bit octets in the header
+    /// section, RFC 6532) and the exact length as sent (SIZE: every line end counted as CRLF) are found. Bare LF and CR
+    /// line ends are left to the session, which sends CRLF.
+    /// </summary>
     /// <param name="content">The message, headers and body (not copied: do not change them until they are sent).</param>
+    /// <exception cref="ArgumentException">A line is longer than 998 octets (RFC 5321 section 4.5.3.1.6); the message names it.</exception>
     /// <exception cref="SmtpContentException">The bytes hold a NUL octet, which SMTP cannot carry.</exception>
-    public static SmtpContent FromBytes(ReadOnlyMemory<byte> content) => new BytesContent(content);
+    public static SmtpContent FromBytes(ReadOnlyMemory<byte> content) => RawMessageContent.ScanBytes(content);
 
-    /// <summary>Content read from a stream as it is sent. The length declared with SIZE is the stream's length (when it can seek), before bare line ends are made CRLF.</summary>
-    /// <param name="stream">
-    /// The message, headers and body. A seekable stream is rewound to where it stood for every attempt; a forward-only
-    /// one can be sent once by a session. <see cref="Delivery.DirectMailer"/> reads it before it connects (a NUL octet
-    /// is refused then with <see cref="SmtpContentException"/>), and spools it when it must be written more than once.
-    /// </param>
+    /// <summary>An existing message in a file, sent as it is: scanned now as <see cref="FromBytes"/> scans, and read again for every attempt.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">A line is longer than 998 octets; the message names it.</exception>
+    /// <exception cref="SmtpContentException">The message holds a NUL octet.</exception>
+    public static SmtpContent FromFile(string path) => RawMessageContent.ScanFile(path);
+
+    /// <summary>
+    /// An existing message read from a stream as it is sent. A seekable stream is scanned now from its position as
+    /// <see cref="FromBytes"/> scans (and rewound to it for every attempt); a forward-only stream cannot be scanned, so
+    /// its body type is what <paramref name="bodyType"/> declares, long lines are found by the session while sending,
+    /// and a session can send it once. <see cref="Delivery.DirectMailer"/> reads a forward-only stream (or a stream sent
+    /// to several domains) once, before it connects, into a private spool that it scans as a seekable stream is scanned.
+    /// </summary>
+    /// <param name="stream">The message, headers and body; it stays open: it belongs to the caller.</param>
     /// <param name="bodyType">
-    /// What the stream holds. Content declared <see cref="SmtpBodyType.SevenBit"/> that turns out to hold an 8-bit
-    /// octet ends the transaction before the message is complete, so the server discards it.
+    /// For a forward-only stream only: what it holds (a seekable stream is scanned instead). Content declared
+    /// <see cref="SmtpBodyType.SevenBit"/> that turns out to hold an 8-bit octet ends the transaction before the
+    /// message is complete, so the server discards it.
     /// </param>
-    /// <remarks>The stream stays open: it belongs to the caller.</remarks>
-    public static SmtpContent FromStream(Stream stream, SmtpBodyType bodyType = SmtpBodyType.SevenBit)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanRead)
-        {
-            throw new ArgumentException("The stream cannot be read.", nameof(stream));
-        }
-
-        return new StreamContent(stream, bodyType);
-    }
-
-    private sealed class BytesContent : SmtpContent
-    {
-        private readonly ReadOnlyMemory<byte> _content;
-        private readonly SmtpBodyType _bodyType;
-
-        private readonly long _wireLength;
-
-        public BytesContent(ReadOnlyMemory<byte> content)
-        {
-            _content = content;
-            var span = content.Span;
-            var nul = span.IndexOf((byte)0);
-            if (nul >= 0)
-            {
-                throw SmtpContentException.Nul(nul, span[..nul].Count((byte)'\n') + 1, nameof(content));
-            }
-
-            _bodyType = span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0 ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
-
-            // SIZE counts the octets as sent, every line end a CRLF (RFC 1870 section 4): bare CRs and LFs will each
-            // become two octets, and a last line without its end gets one.
-            var pairs = span.Count("\r\n"u8);
-            var bare = span.Count((byte)'\r') - pairs + span.Count((byte)'\n') - pairs;
-            var unterminated = span.Length > 0 && span[^1] is not ((byte)'\n' or (byte)'\r') ? 2 : 0;
-            _wireLength = span.Length + bare + unterminated;
-        }
-
-        public override long? GetLength(SmtpCapabilities capabilities) => _wireLength;
-
-        public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _bodyType;
-
-        public override ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
-            => destination.WriteAsync(_content, cancellationToken);
-
-        internal override ValueTask<SmtpContent> ShareAsync(ContentSpools spools, bool concurrent, CancellationToken cancellationToken) => new(this);
-    }
-
-    private sealed class StreamContent : SmtpContent
-    {
-        private readonly Stream _stream;
-        private readonly SmtpBodyType _bodyType;
-        private readonly long _start;
-        private bool _consumed;
-
-        public StreamContent(Stream stream, SmtpBodyType bodyType)
-        {
-            _stream = stream;
-            _bodyType = bodyType;
-            _start = stream.CanSeek ? stream.Position : -1;
-        }
-
-        public override long? GetLength(SmtpCapabilities capabilities) => _stream.CanSeek ? _stream.Length - _start : null;
-
-        public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _bodyType;
-
-        public override async ValueTask WriteToAsync(Stream destination, SmtpCapabilities capabilities, CancellationToken cancellationToken)
-        {
-            if (_stream.CanSeek)
-            {
-                _stream.Position = _start;
-            }
-            else if (_consumed)
-            {
-                throw new InvalidOperationException("This content came from a forward-only stream and has already been sent once; give a seekable stream to allow another attempt.");
-            }
-
-            _consumed = true;
-            await _stream.CopyToAsync(destination, 16 * 1024, cancellationToken).ConfigureAwait(false);
-        }
-
-        internal override async ValueTask<SmtpContent> ShareAsync(ContentSpools spools, bool concurrent, CancellationToken cancellationToken)
-        {
-            var scan = new ContentScan();
-            if (_stream.CanSeek && !concurrent)
-            {
-                // Rewound for every attempt, one at a time: read once now only to refuse a NUL before anything is sent.
-                _stream.Position = _start;
-                await ContentSpool.FillAsync(_stream, null, chunk => scan.Feed(chunk, "content"), cancellationToken).ConfigureAwait(false);
-                _stream.Position = _start;
-                return this;
-            }
-
-            if (_stream.CanSeek)
-            {
-                _stream.Position = _start;
-            }
-            else if (_consumed)
-            {
-                throw new InvalidOperationException("This content came from a forward-only stream and has already been sent once; give a seekable stream to allow another attempt.");
-            }
-
-            _consumed = true;
-            var spool = spools.Create();
-            await ContentSpool.FillAsync(_stream, spool, chunk => scan.Feed(chunk, "content"), cancellationToken).ConfigureAwait(false);
-            return new SpooledContent(spool, _bodyType, requiresSmtpUtf8: false, scan.WireLength);
-        }
-    }
+    /// <exception cref="ArgumentException">The stream cannot be read, or (seekable) a line is longer than 998 octets.</exception>
+    /// <exception cref="SmtpContentException">(Seekable) the message holds a NUL octet.</exception>
+    public static SmtpContent FromStream(Stream stream, SmtpBodyType bodyType = SmtpBodyType.SevenBit) => RawMessageContent.ForStream(stream, bodyType);
 }
 
 /// <summary>
@@ -315,9 +214,9 @@ internal sealed class FormSpooledContent : SmtpContent
     /// <summary>Writes into a spool, refusing a NUL and counting the length as sent.</summary>
     private sealed class ScanningWriter(ContentSpool spool) : WriteOnlyStream
     {
-        private ContentScan _scan;
+        private ContentScanner _scan;
 
-        public ContentScan Scan => _scan;
+        public ContentScanner Scan => _scan;
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -329,88 +228,6 @@ internal sealed class FormSpooledContent : SmtpContent
         {
             _scan.Feed(buffer.Span, "content");
             return spool.WriteAsync(buffer, cancellationToken);
-        }
-    }
-}
-
-/// <summary>
-/// One pass over content as it is read: refuses a NUL octet (naming its line and offset), and finds the length as
-/// sent (SIZE, RFC 1870 section 4: every line end a CRLF, a last line without its end given one) and 8-bit octets.
-/// </summary>
-internal struct ContentScan
-{
-    private long _length;
-    private long _bareLineEnds;
-    private long _line;
-    private bool _afterCr;
-    private byte _last;
-
-    public bool HasEightBit { get; private set; }
-
-    public readonly long WireLength
-    {
-        get
-        {
-            var length = _length + _bareLineEnds + (_afterCr ? 1 : 0);
-            return _length > 0 && _last is not ((byte)'\r' or (byte)'\n') ? length + 2 : length;
-        }
-    }
-
-    /// <exception cref="SmtpContentException">The data holds a NUL octet.</exception>
-    public void Feed(ReadOnlySpan<byte> data, string? paramName)
-    {
-        if (data.IsEmpty)
-        {
-            return;
-        }
-
-        var nul = data.IndexOf((byte)0);
-        if (nul >= 0)
-        {
-            CountLines(data[..nul]);
-            throw SmtpContentException.Nul(_length + nul, _line + 1, paramName);
-        }
-
-        if (!HasEightBit && data.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
-        {
-            HasEightBit = true;
-        }
-
-        CountLines(data);
-        _length += data.Length;
-        _last = data[^1];
-    }
-
-    private void CountLines(ReadOnlySpan<byte> data)
-    {
-        while (!data.IsEmpty)
-        {
-            if (_afterCr)
-            {
-                _afterCr = false;
-                if (data[0] == (byte)'\n')
-                {
-                    data = data[1..];
-                    continue;
-                }
-
-                _bareLineEnds++; // a CR without its LF
-            }
-
-            var end = data.IndexOfAny((byte)'\r', (byte)'\n');
-            if (end < 0)
-            {
-                return;
-            }
-
-            _line++;
-            _afterCr = data[end] == (byte)'\r';
-            if (!_afterCr)
-            {
-                _bareLineEnds++; // an LF without its CR
-            }
-
-            data = data[(end + 1)..];
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed class SmtpReply
     /// <param name="code">The three-digit reply code, 200 to 599.</param>
     /// <param name="lines">The text of each line, without the code and separator.</param>
     /// <param name="isSynthetic">True when DirectMail made this reply itself instead of reading it from a server.</param>
-    public SmtpReply(int code, IReadOnlyList<string> lines, bool isSynthetic = false)
+    internal SmtpReply(int code, IReadOnlyList<string> lines, bool isSynthetic = false)
     {
         if (code is < 200 or > 599)
         {

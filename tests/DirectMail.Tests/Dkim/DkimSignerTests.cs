@@ -114,7 +114,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
             o.HeaderCanonicalization = header;
             o.BodyCanonicalization = body;
         });
-        var wire = await WireAsync(signer.Sign(RawMessage.FromBytes(Awkward)), EightBit);
+        var wire = await WireAsync(signer.Sign(SmtpContent.FromBytes(Awkward)), EightBit);
 
         var c = $"c={(header == DkimCanonicalization.Relaxed ? "relaxed" : "simple")}/{(body == DkimCanonicalization.Relaxed ? "relaxed" : "simple")};";
         Assert.Contains(c, Signatures(wire)[0], StringComparison.Ordinal);

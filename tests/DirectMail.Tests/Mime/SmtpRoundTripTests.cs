@@ -83,7 +83,7 @@ public sealed class SmtpRoundTripTests
         Assert.True(result.IsDelivered, result.ToString());
 
         var raw = Encoding.ASCII.GetBytes("From: a@client.test\r\nTo: b@inprocess.test\r\nSubject: raw\r\n\r\nbare LF\nline\r\n");
-        result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@inprocess.test"), RawMessage.FromBytes(raw));
+        result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@inprocess.test"), SmtpContent.FromBytes(raw));
         Assert.True(result.IsDelivered, result.ToString());
 
         var stored = server.Messages.ToArray();

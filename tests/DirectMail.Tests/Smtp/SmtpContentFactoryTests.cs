@@ -2,13 +2,12 @@ using System;
 using System.IO;
 using System.Text;
 using System.Threading;
-using DirectMail.Mime;
 using DirectMail.Smtp;
 using static DirectMail.Tests.Mime.MimeTestSupport;
 
-namespace DirectMail.Tests.Mime;
+namespace DirectMail.Tests.Smtp;
 
-public class RawMessageTests
+public class SmtpContentFactoryTests
 {
     private static readonly byte[] SevenBitMessage = Encoding.ASCII.GetBytes("From: a@example.com\r\nTo: b@example.com\r\nSubject: raw\r\n\r\nBody line\nbare LF line\r\n");
     private static readonly byte[] EightBitBody = Encoding.UTF8.GetBytes("From: a@example.com\r\nSubject: raw\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCafé\r\n");
@@ -24,17 +23,17 @@ public class RawMessageTests
     [Fact]
     public void Bytes_are_sent_as_they_are_with_their_length_and_body_type()
     {
-        var content = RawMessage.FromBytes(SevenBitMessage);
+        var content = SmtpContent.FromBytes(SevenBitMessage);
         Assert.Equal(SevenBitMessage, WriteRaw(content)); // bare LF is left for the session's normaliser
         Assert.Equal(SevenBitMessage.Length + 1, content.GetLength(SevenBit)); // SIZE counts the bare LF as CRLF
         Assert.Equal(SmtpBodyType.SevenBit, content.GetBodyType(SevenBit));
         Assert.False(content.RequiresSmtpUtf8);
 
-        var eightBit = RawMessage.FromBytes(EightBitBody);
+        var eightBit = SmtpContent.FromBytes(EightBitBody);
         Assert.Equal(SmtpBodyType.EightBit, eightBit.GetBodyType(SevenBit));
         Assert.False(eightBit.RequiresSmtpUtf8);
 
-        var utf8 = RawMessage.FromBytes(Utf8Header);
+        var utf8 = SmtpContent.FromBytes(Utf8Header);
         Assert.Equal(SmtpBodyType.EightBit, utf8.GetBodyType(EightBit));
         Assert.True(utf8.RequiresSmtpUtf8);
     }
@@ -46,7 +45,7 @@ public class RawMessageTests
         try
         {
             File.WriteAllBytes(path, EightBitBody);
-            var content = RawMessage.FromFile(path);
+            var content = SmtpContent.FromFile(path);
             Assert.Equal(SmtpBodyType.EightBit, content.GetBodyType(EightBit));
             Assert.Equal(EightBitBody.Length, content.GetLength(EightBit));
             Assert.Equal(EightBitBody, WriteRaw(content));
@@ -57,7 +56,7 @@ public class RawMessageTests
             File.Delete(path);
         }
 
-        Assert.Throws<FileNotFoundException>(() => RawMessage.FromFile("/nonexistent/message.eml"));
+        Assert.Throws<FileNotFoundException>(() => SmtpContent.FromFile("/nonexistent/message.eml"));
     }
 
     [Fact]
@@ -68,7 +67,7 @@ public class RawMessageTests
         var start = stream.Position;
         stream.Write(Utf8Header);
         stream.Position = start;
-        var content = RawMessage.FromStream(stream);
+        var content = SmtpContent.FromStream(stream);
         Assert.Equal(start, stream.Position);
         Assert.True(content.RequiresSmtpUtf8);
         Assert.Equal(SmtpBodyType.EightBit, content.GetBodyType(EightBit));
@@ -80,12 +79,12 @@ public class RawMessageTests
     [Fact]
     public void Forward_only_streams_use_the_declared_body_type_and_are_sent_once()
     {
-        var content = RawMessage.FromStream(new ForwardOnly(EightBitBody), SmtpBodyType.EightBit);
+        var content = SmtpContent.FromStream(new ForwardOnly(EightBitBody), SmtpBodyType.EightBit);
         Assert.Equal(SmtpBodyType.EightBit, content.GetBodyType(EightBit));
         Assert.Null(content.GetLength(EightBit));
         Assert.Equal(EightBitBody, WriteRaw(content));
         Assert.Throws<InvalidOperationException>(() => WriteRaw(content));
-        Assert.Throws<ArgumentException>(() => RawMessage.FromStream(new Unreadable()));
+        Assert.Throws<ArgumentException>(() => SmtpContent.FromStream(new Unreadable()));
     }
 
     [Theory]
@@ -96,15 +95,15 @@ public class RawMessageTests
     {
         var text = "From: a@example.com" + newline + "Subject: x" + newline + newline + "ok" + newline + new string('x', 999) + newline + "end" + newline;
         var bytes = Encoding.ASCII.GetBytes(text);
-        var exception = Assert.ThrowsAny<ArgumentException>(() => RawMessage.FromBytes(bytes));
+        var exception = Assert.ThrowsAny<ArgumentException>(() => SmtpContent.FromBytes(bytes));
         Assert.Contains("Line 5 ", exception.Message, StringComparison.Ordinal);
 
-        Assert.Contains("Line 5 ", Assert.ThrowsAny<ArgumentException>(() => RawMessage.FromStream(new MemoryStream(bytes))).Message, StringComparison.Ordinal);
+        Assert.Contains("Line 5 ", Assert.ThrowsAny<ArgumentException>(() => SmtpContent.FromStream(new MemoryStream(bytes))).Message, StringComparison.Ordinal);
         var path = Path.GetTempFileName();
         try
         {
             File.WriteAllBytes(path, bytes);
-            Assert.Contains("Line 5 ", Assert.ThrowsAny<ArgumentException>(() => RawMessage.FromFile(path)).Message, StringComparison.Ordinal);
+            Assert.Contains("Line 5 ", Assert.ThrowsAny<ArgumentException>(() => SmtpContent.FromFile(path)).Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -113,7 +112,7 @@ public class RawMessageTests
 
         // 998 octets exactly is allowed, also when the line spans chunks of the scan.
         var ok = Encoding.ASCII.GetBytes("Subject: x" + newline + newline + new string('y', 70_000 % 998) + newline + new string('x', 998) + newline);
-        RawMessage.FromStream(new MemoryStream(ok));
+        SmtpContent.FromStream(new MemoryStream(ok));
     }
 
     [Fact]
@@ -126,9 +125,9 @@ public class RawMessageTests
             bytes[i] = (byte)'\n';
         }
 
-        RawMessage.FromStream(new MemoryStream(bytes)); // every line under 998
+        SmtpContent.FromStream(new MemoryStream(bytes)); // every line under 998
         bytes[65_300] = (byte)'a'; // join two lines across the 64 KiB chunk edge
-        Assert.ThrowsAny<ArgumentException>(() => RawMessage.FromStream(new MemoryStream(bytes)));
+        Assert.ThrowsAny<ArgumentException>(() => SmtpContent.FromStream(new MemoryStream(bytes)));
     }
 
     [Theory]
@@ -141,8 +140,8 @@ public class RawMessageTests
     public void The_length_counts_every_line_end_as_crlf(string text, int extra)
     {
         var bytes = Encoding.ASCII.GetBytes(text);
-        Assert.Equal(bytes.Length + extra, RawMessage.FromBytes(bytes).GetLength(SevenBit));
-        Assert.Equal(bytes.Length + extra, RawMessage.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
+        Assert.Equal(bytes.Length + extra, SmtpContent.FromBytes(bytes).GetLength(SevenBit));
+        Assert.Equal(bytes.Length + extra, SmtpContent.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
     }
 
     [Fact]
@@ -160,7 +159,7 @@ public class RawMessageTests
         bytes[65_536] = (byte)'\n';
         bytes[^2] = (byte)'\r';
         bytes[^1] = (byte)'\n';
-        Assert.Equal(bytes.Length, RawMessage.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
+        Assert.Equal(bytes.Length, SmtpContent.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
     }
 
     private sealed class ForwardOnly(byte[] data) : MemoryStream(data)

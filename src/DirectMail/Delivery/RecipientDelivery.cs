@@ -1,0 +1,94 @@
+using System;
+using System.Net;
+using System.Text;
+using DirectMail.Smtp;
+
+namespace DirectMail.Delivery;
+
+/// <summary>The outcome for one envelope recipient.</summary>
+public sealed class RecipientDelivery
+{
+    internal RecipientDelivery(string address, DeliveryStatus status, SmtpReply? reply, string? mxHost, IPAddress? serverAddress, int attempts, TimeSpan duration, bool isPolicyRejection, string? hint, string? detail, bool mayHaveBeenDelivered = false)
+    {
+        MayHaveBeenDelivered = mayHaveBeenDelivered;
+        Address = address;
+        Status = status;
+        Reply = reply;
+        MxHost = mxHost;
+        ServerAddress = serverAddress;
+        Attempts = attempts;
+        Duration = duration;
+        IsPolicyRejection = isPolicyRejection;
+        Hint = hint;
+        Detail = detail;
+    }
+
+    /// <summary>The recipient address as given.</summary>
+    public string Address { get; }
+
+    /// <summary>Delivered, Deferred or Failed.</summary>
+    public DeliveryStatus Status { get; }
+
+    /// <summary>
+    /// The reply that decided, exactly as the last server tried gave it (code, enhanced status code, every line). When
+    /// DirectMail decided without a server (no such domain, null MX, a private address refused), a reply it made, with
+    /// <see cref="SmtpReply.IsSynthetic"/> set. Null when no reply was had (every connection failed): see <see cref="Detail"/>.
+    /// </summary>
+    public SmtpReply? Reply { get; }
+
+    /// <summary>The MX host last tried for this recipient.</summary>
+    public string? MxHost { get; }
+
+    /// <summary>The address of the MX host last tried.</summary>
+    public IPAddress? ServerAddress { get; }
+
+    /// <summary>How many connections this recipient was tried on.</summary>
+    public int Attempts { get; }
+
+    /// <summary>From the start of the SendAsync call to this recipient's outcome.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>
+    /// True when the receiver refused because of who is sending (5.7.1, 5.7.25, 5.7.26, or Gmail's 421 4.7.0
+    /// authentication failures): retrying will not help until SPF, DKIM or reverse DNS are in order. See <see cref="Hint"/>.
+    /// </summary>
+    public bool IsPolicyRejection { get; }
+
+    /// <summary>What to do about it, when DirectMail knows.</summary>
+    public string? Hint { get; }
+
+    /// <summary>What happened, when the reply alone does not say (connection failures, timeouts, DNS).</summary>
+    public string? Detail { get; }
+
+    /// <summary>
+    /// True for a <see cref="DeliveryStatus.Deferred"/> recipient whose message end was sent but whose reply never
+    /// came (the connection broke, or <see cref="SmtpTimeouts.DataTermination"/> passed): the server
+    /// may have taken the message (RFC 1047). DirectMail does not send it again; resending it risks a second copy.
+    /// </summary>
+    public bool MayHaveBeenDelivered { get; }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var builder = new StringBuilder().Append(Address).Append(": ").Append(Status);
+        if (Reply is not null)
+        {
+            builder.Append(" (").Append(Reply.ToString().Replace('\n', ' ')).Append(')');
+        }
+        else if (Detail is not null)
+        {
+            builder.Append(" (").Append(Detail).Append(')');
+        }
+
+        if (MxHost is not null)
+        {
+            builder.Append(" via ").Append(MxHost);
+            if (ServerAddress is not null)
+            {
+                builder.Append(" [").Append(ServerAddress).Append(']');
+            }
+        }
+
+        return builder.ToString();
+    }
+}
