@@ -8,60 +8,6 @@ using Polly.Telemetry;
 
 namespace DirectMail.Delivery;
 
-/// <summary>What the delivery to one domain should do after a round over its MX addresses.</summary>
-public enum DeliveryNextStep
-{
-    /// <summary>Every recipient of the domain has its outcome.</summary>
-    Done,
-
-    /// <summary>
-    /// Some recipients are still pending and another MX address is left to try now. The delivery walks the addresses
-    /// itself, so a pipeline sees this only when the deadline stopped a round between two addresses.
-    /// </summary>
-    TryNextAddress,
-
-    /// <summary>Some recipients are still pending for a transient reason and every address was tried: try again after a delay.</summary>
-    RetryLater,
-}
-
-/// <summary>
-/// The result of one round of delivery to a domain (its MX addresses tried in order, each at once after the one
-/// before): the value the resilience pipeline (<see cref="DeliveryResilience"/>) decides on.
-/// </summary>
-public sealed class DeliveryAttemptOutcome
-{
-    internal DeliveryAttemptOutcome(string domain, DeliveryNextStep nextStep, int pendingRecipients, string? mxHost, IPEndPoint? endPoint, SmtpFailure? failure)
-    {
-        Domain = domain;
-        NextStep = nextStep;
-        PendingRecipients = pendingRecipients;
-        MxHost = mxHost;
-        EndPoint = endPoint;
-        Failure = failure;
-    }
-
-    /// <summary>The recipient domain.</summary>
-    public string Domain { get; }
-
-    /// <summary>What to do next.</summary>
-    public DeliveryNextStep NextStep { get; }
-
-    /// <summary>How many recipients of the domain have no outcome yet.</summary>
-    public int PendingRecipients { get; }
-
-    /// <summary>The MX host tried last in the round, when one was tried.</summary>
-    public string? MxHost { get; }
-
-    /// <summary>The address tried last in the round, when one was tried.</summary>
-    public IPEndPoint? EndPoint { get; }
-
-    /// <summary>Why the last address of the round did not finish the domain, when its session failed (connection, greeting, TLS, I/O).</summary>
-    public SmtpFailure? Failure { get; }
-
-    /// <inheritdoc />
-    public override string ToString() => $"{Domain} via {MxHost} [{EndPoint}]: {NextStep}, {PendingRecipients} pending{(Failure is null ? string.Empty : ", " + Failure)}";
-}
-
 /// <summary>
 /// The resilience pipeline of a delivery: the retries of what stayed transient, as Polly strategies. One execution of
 /// the pipeline is one round over the domain's MX addresses; the fallback from one address to the next is the delivery's

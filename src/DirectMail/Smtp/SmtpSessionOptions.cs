@@ -5,22 +5,6 @@ using System.Security.Authentication;
 
 namespace DirectMail.Smtp;
 
-/// <summary>How a session uses STARTTLS (RFC 3207).</summary>
-public enum SmtpTlsMode
-{
-    /// <summary>
-    /// Upgrade to TLS when the server offers STARTTLS, without requiring its certificate to validate, as MTAs do
-    /// between each other (RFC 7435); stay in plaintext when it is not offered.
-    /// </summary>
-    Opportunistic = 0,
-
-    /// <summary>Fail unless the server offers STARTTLS and the handshake succeeds; the certificate is validated against the server name.</summary>
-    Required = 1,
-
-    /// <summary>Never use TLS.</summary>
-    None = 2,
-}
-
 /// <summary>
 /// Settings of one SMTP session. Defaults follow RFC 5321; each property says why it has its default.
 /// </summary>
