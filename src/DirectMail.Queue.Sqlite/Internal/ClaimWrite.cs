@@ -131,6 +131,14 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
                 return "its recipients have no message row";
             }
 
+            var wrongType = WrongType(reader, "sender", 0, typeof(string)) ?? WrongType(reader, "body_type", 1, typeof(long)) ??
+                WrongType(reader, "smtputf8", 2, typeof(long)) ?? WrongType(reader, "enqueued_at", 3, typeof(long)) ??
+                WrongType(reader, "expires_at", 4, typeof(long)) ?? WrongType(reader, "size", 5, typeof(long));
+            if (wrongType is not null)
+            {
+                return wrongType;
+            }
+
             sender = reader.GetString(0);
             bodyType = reader.GetInt32(1);
             smtpUtf8 = reader.GetInt64(2) != 0;
@@ -220,6 +228,13 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         }
 
         return null;
+    }
+
+    /// <summary>SQLite keeps whatever a column is given: a time stored as text would read as tick 0, not fail.</summary>
+    private static string? WrongType(SqliteDataReader reader, string column, int ordinal, Type expected)
+    {
+        var actual = reader.GetFieldType(ordinal);
+        return actual == expected ? null : $"messages.{column} holds {(reader.IsDBNull(ordinal) ? "NULL" : actual.Name)} where {expected.Name} belongs";
     }
 
     private static string? CheckContent(SqliteWriteContext context, string messageId, long size)
