@@ -5,6 +5,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Smtp;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DirectMail.Queue.Sqlite.Internal;
 
@@ -25,6 +27,9 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
     private readonly DateTimeOffset _now;
     private readonly int _maxMessages;
     private readonly TimeSpan _lease;
+    private readonly List<(string MessageId, string Reason)> _quarantined = [];
+    private readonly List<(string MessageId, int Recipients)> _inDoubt = [];
+    private ILogger _logger = NullLogger.Instance;
 
     public ClaimWrite(DateTimeOffset now, int maxMessages, TimeSpan lease, CancellationToken cancellationToken)
         : base(cancellationToken)
@@ -34,8 +39,25 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         _lease = lease;
     }
 
+    /// <summary>Logs what the claim quarantined or put in doubt: only now, once it is committed, is it true.</summary>
+    public override void Succeed()
+    {
+        foreach (var (messageId, reason) in _quarantined)
+        {
+            SqliteQueueLog.Quarantined(_logger, messageId, reason);
+        }
+
+        foreach (var (messageId, recipients) in _inDoubt)
+        {
+            SqliteQueueLog.InFlightInDoubt(_logger, messageId, recipients);
+        }
+
+        base.Succeed();
+    }
+
     protected override ValueTask<IReadOnlyList<QueueClaim>> ExecuteCoreAsync(SqliteWriteContext context)
     {
+        _logger = context.Logger;
         var claims = new List<QueueClaim>();
         var candidates = new List<string>();
         // Messages looked at and not claimed (quarantined, or only in-doubt recipients) leave the due set, so a new
@@ -107,6 +129,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         if (problem is not null)
         {
             context.Quarantine(messageId, _now, problem);
+            _quarantined.Add((messageId, problem));
             return null;
         }
 
@@ -212,7 +235,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
                 $"UPDATE recipients SET state = {SqliteSchema.InDoubt}, next_attempt_at = NULL WHERE message_id = $id AND state = {SqliteSchema.InFlight}");
             sweep.Parameters.AddWithValue("$id", messageId);
             sweep.ExecuteNonQuery();
-            SqliteQueueLog.InFlightInDoubt(context.Logger, messageId, inFlight);
+            _inDoubt.Add((messageId, inFlight));
         }
 
         // The fence moves on even when nothing is claimed, so the expired claim's late writes are refused.

@@ -106,6 +106,7 @@ internal sealed class SqliteWriteContext : IDisposable
     /// <summary>
     /// Takes a message that cannot be read out of delivery: its recipients not final become Held, each with an attempt
     /// naming the problem, and nothing of it stays due. Also works for recipient rows whose message row is missing.
+    /// The caller logs it once the batch has committed.
     /// </summary>
     public void Quarantine(string messageId, DateTimeOffset now, string reason)
     {
@@ -119,7 +120,6 @@ internal sealed class SqliteWriteContext : IDisposable
         command.Parameters.AddWithValue("$now", now.UtcTicks);
         command.Parameters.AddWithValue("$detail", "Quarantined by the SQLite queue store: " + reason);
         command.ExecuteNonQuery();
-        SqliteQueueLog.Quarantined(Logger, messageId, reason);
     }
 
     public void Dispose()
