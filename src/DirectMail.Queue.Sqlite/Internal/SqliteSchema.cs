@@ -1,0 +1,130 @@
+using System;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace DirectMail.Queue.Sqlite.Internal;
+
+/// <summary>
+/// The tables of the queue database and the one place that knows their version (<c>PRAGMA user_version</c>).
+/// Times are stored as UTC ticks (INTEGER), states and body types as their enum values.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
+    public const int Version = 1;
+
+    // State values used in SQL text, taken from the enum so the two cannot drift apart.
+    public static readonly string Queued = ((int)QueueRecipientState.Queued).ToString(CultureInfo.InvariantCulture);
+    public static readonly string Deferred = ((int)QueueRecipientState.Deferred).ToString(CultureInfo.InvariantCulture);
+    public static readonly string InFlight = ((int)QueueRecipientState.InFlight).ToString(CultureInfo.InvariantCulture);
+    public static readonly string Held = ((int)QueueRecipientState.Held).ToString(CultureInfo.InvariantCulture);
+    public static readonly string InDoubt = ((int)QueueRecipientState.InDoubt).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The final states, as an SQL list: <c>(3,4,5)</c>.</summary>
+    public static readonly string Final = string.Create(CultureInfo.InvariantCulture,
+        $"({(int)QueueRecipientState.Delivered},{(int)QueueRecipientState.Failed},{(int)QueueRecipientState.Expired})");
+
+    /// <summary>The highest state value a row may hold; anything else is corruption.</summary>
+    public const int MaxState = (int)QueueRecipientState.InDoubt;
+
+    // messages.done: 1 once every recipient is final (kept up to date by every write), so "pending" listings,
+    //   counts and the oldest pending message come from the partial index messages_pending.
+    // recipients.next_attempt_at: set only while the row is waiting for something: the due time of a Queued or
+    //   Deferred recipient, or, for an InFlight one, the end of its claim's lease (so the due scan finds it once
+    //   the lease has expired and turns it InDoubt). Null otherwise, which keeps the partial due index small.
+    // content: the message in parts of at most one write buffer, each written with zeroblob + incremental blob I/O,
+    //   so neither the length need be known up front nor a large message be held in memory.
+    private static readonly string CreateV1 = $"""
+        CREATE TABLE messages (
+            id TEXT NOT NULL PRIMARY KEY,
+            sender TEXT NOT NULL,
+            body_type INTEGER NOT NULL,
+            smtputf8 INTEGER NOT NULL,
+            enqueued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            lease_until INTEGER,
+            fence INTEGER NOT NULL DEFAULT 0,
+            done INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX messages_pending ON messages (enqueued_at) WHERE done = 0;
+        CREATE TABLE recipients (
+            message_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            address TEXT NOT NULL,
+            state INTEGER NOT NULL,
+            next_attempt_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (message_id, idx)
+        ) WITHOUT ROWID;
+        CREATE INDEX recipients_due ON recipients (next_attempt_at, state) WHERE next_attempt_at IS NOT NULL;
+        CREATE INDEX recipients_state ON recipients (state);
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            outcome INTEGER NOT NULL,
+            reply TEXT,
+            mx_host TEXT,
+            server_address TEXT,
+            detail TEXT
+        );
+        CREATE INDEX attempts_recipient ON attempts (message_id, idx, id);
+        CREATE TABLE content (
+            message_id TEXT NOT NULL,
+            part INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX content_part ON content (message_id, part);
+        PRAGMA user_version = {Version};
+        """;
+
+    /// <summary>
+    /// Sets the writer connection up: WAL, full fsync on every commit, and the schema (created when the file is new).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The database was written by a newer version of the package.</exception>
+    public static void Open(SqliteConnection connection, string path)
+    {
+        // WAL: readers never block the writer, and a commit is one append plus one fsync of the log.
+        // synchronous=FULL: the log is fsynced at every commit. NORMAL in WAL mode syncs only at checkpoints, so a power
+        // loss can take the last commits with it, which would break "EnqueueAsync returns only once durable".
+        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        using var transaction = connection.BeginTransaction();
+        var version = Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+        if (version > Version)
+        {
+            throw new InvalidOperationException(
+                $"The queue database {path} has schema version {version}; this version of DirectMail.Queue.Sqlite knows " +
+                $"versions up to {Version}. Use the newer package that wrote it.");
+        }
+
+        if (version == 0)
+        {
+            using var create = connection.CreateCommand();
+            create.Transaction = transaction;
+            create.CommandText = CreateV1;
+            create.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>A stored time (UTC ticks) as a <see cref="DateTimeOffset"/> in UTC.</summary>
+    public static DateTimeOffset ToTime(long ticks) => new(ticks, TimeSpan.Zero);
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

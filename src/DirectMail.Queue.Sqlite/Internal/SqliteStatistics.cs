@@ -1,0 +1,41 @@
+using System.Collections.Generic;
+using Microsoft.Data.Sqlite;
+
+namespace DirectMail.Queue.Sqlite.Internal;
+
+/// <summary>The store's counts, each from an index: recipients_state, messages_pending and recipients_due.</summary>
+internal static class SqliteStatistics
+{
+    public static QueueStatistics Read(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "SELECT state, count(*) FROM recipients GROUP BY state; " +
+            "SELECT count(*), min(enqueued_at) FROM messages WHERE done = 0; " +
+            $"SELECT next_attempt_at FROM recipients WHERE next_attempt_at IS NOT NULL AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred}) ORDER BY next_attempt_at LIMIT 1; " +
+            "SELECT count(*) FROM attempts";
+        using var reader = command.ExecuteReader();
+        var byState = new Dictionary<QueueRecipientState, long>();
+        while (reader.Read())
+        {
+            var state = reader.GetInt64(0);
+            // A value that is no state is a corrupt row the next claim quarantines; it is not a state to count.
+            if (state is >= 0 and <= SqliteSchema.MaxState)
+            {
+                byState[(QueueRecipientState)state] = reader.GetInt64(1);
+            }
+        }
+
+        reader.NextResult();
+        reader.Read();
+        var messages = reader.GetInt64(0);
+        var oldest = reader.IsDBNull(1) ? (System.DateTimeOffset?)null : SqliteSchema.ToTime(reader.GetInt64(1));
+        reader.NextResult();
+        var nextDue = reader.Read() ? SqliteSchema.ToTime(reader.GetInt64(0)) : (System.DateTimeOffset?)null;
+        reader.NextResult();
+        reader.Read();
+        var attempts = reader.GetInt64(0);
+        return new QueueStatistics(byState, messages, oldest, nextDue, attempts);
+    }
+}

@@ -1,0 +1,301 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Queue.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DirectMail.Queue.Sqlite;
+
+/// <summary>
+/// The embedded queue store: a SQLite database (<c>queue.db</c>) in a local directory, needing no server. Every
+/// write goes through one writer that commits whatever is waiting in one transaction (group commit: many concurrent
+/// <see cref="EnqueueAsync"/> calls share one fsync); the database runs in WAL mode with <c>synchronous=FULL</c>, so a
+/// call that returned survives the process being killed and the machine losing power. Reads (listings, content,
+/// statistics) run on their own connections beside the writer.
+/// </summary>
+/// <remarks>
+/// Times are kept as UTC ticks and come back with a zero offset. When every recipient of a message is final, its
+/// content is dropped (nothing will send it again); its rows and history stay until the message is deleted.
+/// </remarks>
+public sealed class SqliteMailQueueStore : IMailQueueStore
+{
+    internal const string DatabaseFileName = "queue.db";
+
+    private readonly SqliteConnection _writerConnection;
+    private readonly SqliteWriter _writer;
+    private readonly string _readConnectionString;
+    private int _disposed;
+
+    /// <summary>Opens the store in <paramref name="directory"/>, creating the directory (mode 0700) and the database as needed.</summary>
+    /// <param name="directory">The store's directory.</param>
+    /// <param name="options">How to use the database; null for the defaults.</param>
+    /// <param name="logger">Where quarantined entries and failed commits are logged; null for none.</param>
+    /// <exception cref="InvalidOperationException">The database was written by a newer version of this package.</exception>
+    public SqliteMailQueueStore(string directory, SqliteMailQueueStoreOptions? options = null, ILogger<SqliteMailQueueStore>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new SqliteMailQueueStoreOptions();
+        options.Validate();
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            // The queue holds every message's content: only its owner may read it.
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var path = Path.Combine(Path.GetFullPath(directory), DatabaseFileName);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+            Pooling = false,
+        };
+        _writerConnection = new SqliteConnection(builder.ConnectionString);
+        builder.Pooling = true;
+        _readConnectionString = builder.ConnectionString;
+        try
+        {
+            _writerConnection.Open();
+            SqliteSchema.Open(_writerConnection, path);
+        }
+        catch
+        {
+            _writerConnection.Dispose();
+            throw;
+        }
+
+        _writer = new SqliteWriter(_writerConnection, (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(content);
+        ValidateEntry(entry);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        var (buffer, length, more) = await EnqueueWrite.ReadFirstPartAsync(content, cancellationToken).ConfigureAwait(false);
+        using var write = new EnqueueWrite(entry, buffer, length, more ? content : null, cancellationToken);
+        await _writer.WriteAsync(write).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<QueueClaim>> ClaimDueAsync(DateTimeOffset now, int maxMessages, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
+        if (lease <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lease), lease, "A lease lasts a positive time.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return await _writer.WriteAsync(new ClaimWrite(now, maxMessages, lease, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = OpenReadConnection();
+        try
+        {
+            var parts = new List<long>();
+            long length = 0;
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT rowid, length(data) FROM content WHERE message_id = $id ORDER BY part";
+                command.Parameters.AddWithValue("$id", messageId);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    parts.Add(reader.GetInt64(0));
+                    length += reader.GetInt64(1);
+                }
+            }
+
+            if (parts.Count == 0)
+            {
+                throw new KeyNotFoundException(
+                    $"The store holds no content for queued message {messageId}: there is no such message, or every recipient is final and the content was dropped.");
+            }
+
+            return new ValueTask<Stream>(new SqliteContentStream(connection, messageId, parts, length));
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask MarkInFlightAsync(QueueClaim claim, IReadOnlyList<int> recipientIndexes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        ArgumentNullException.ThrowIfNull(recipientIndexes);
+        for (var i = 0; i < recipientIndexes.Count; i++)
+        {
+            RequireClaimed(claim, recipientIndexes[i]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        await _writer.WriteAsync(new MarkInFlightWrite(claim, recipientIndexes, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask RenewLeaseAsync(QueueClaim claim, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        await _writer.WriteAsync(new RenewLeaseWrite(claim, leaseUntil, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CompleteAsync(QueueClaim claim, IReadOnlyList<QueueRecipientUpdate> updates, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        ArgumentNullException.ThrowIfNull(updates);
+        for (var i = 0; i < updates.Count; i++)
+        {
+            var update = updates[i];
+            RequireClaimed(claim, update.Index);
+            switch (update.State)
+            {
+                case QueueRecipientState.Deferred when update.NextAttemptAt is null:
+                    throw new ArgumentException($"The update of recipient {update.Index} defers it without a next attempt time.", nameof(updates));
+                case QueueRecipientState.Deferred or QueueRecipientState.Delivered or QueueRecipientState.Failed
+                    or QueueRecipientState.Expired or QueueRecipientState.InDoubt:
+                    break;
+                default:
+                    throw new ArgumentException($"A worker cannot leave recipient {update.Index} {update.State}.", nameof(updates));
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        await _writer.WriteAsync(new CompleteWrite(claim, updates, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<QueuedMessage?> GetAsync(string messageId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenReadConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return new ValueTask<QueuedMessage?>(SqliteMessageReader.Read(connection, transaction, messageId));
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<QueuedMessage> ListAsync(string? afterMessageId, int limit, bool pendingOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        List<QueuedMessage> page;
+        using (var connection = OpenReadConnection())
+        using (var transaction = connection.BeginTransaction(deferred: true))
+        {
+            // One read transaction: the page is one snapshot, and no connection stays open while the caller iterates.
+            page = SqliteMessageReader.ReadPage(connection, transaction, afterMessageId, limit, pendingOnly);
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+        foreach (var message in page)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return message;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Enum.IsDefined(operation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not a queue operation.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return await _writer.WriteAsync(new OperationWrite(messageId, operation, now, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<QueueStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenReadConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return new ValueTask<QueueStatistics>(SqliteStatistics.Read(connection, transaction));
+    }
+
+    /// <summary>Commits what is waiting, then closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _writerConnection.Dispose();
+        using var pooled = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(pooled);
+    }
+
+    private static void ValidateEntry(QueueEntry entry)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(entry.MessageId, nameof(entry));
+        if (entry.Recipients.Count == 0)
+        {
+            throw new ArgumentException($"Queued message {entry.MessageId} has no recipients.", nameof(entry));
+        }
+
+        for (var i = 0; i < entry.Recipients.Count; i++)
+        {
+            if (entry.Recipients[i].State is not (QueueRecipientState.Queued or QueueRecipientState.Deferred))
+            {
+                throw new ArgumentException($"Recipient {i} of queued message {entry.MessageId} is {entry.Recipients[i].State}; a new entry's recipients are Queued or Deferred.", nameof(entry));
+            }
+        }
+    }
+
+    private static void RequireClaimed(QueueClaim claim, int index)
+    {
+        var recipients = claim.Recipients;
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            if (recipients[i].Index == index)
+            {
+                return;
+            }
+        }
+
+        throw new ArgumentException($"Recipient {index} of queued message {claim.MessageId} is not part of the claim.", nameof(claim));
+    }
+
+    private SqliteConnection OpenReadConnection()
+    {
+        ThrowIfDisposed();
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}

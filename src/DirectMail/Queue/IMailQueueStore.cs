@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace DirectMail.Queue;
+
+/// <summary>
+/// Where a mail queue keeps its messages: the seam between the queue (schedule, worker, operations) and a durable
+/// store (the SQLite store in <c>DirectMail.Queue.Sqlite</c>, the PostgreSQL store in
+/// <c>DirectMail.Queue.PostgreSql</c>). Every method is safe to call concurrently. Times are the caller's clock
+/// (the queue's <see cref="TimeProvider"/>), so a store holds no clock of its own.
+/// </summary>
+/// <remarks>
+/// The contract every store keeps:
+/// <list type="bullet">
+/// <item><see cref="EnqueueAsync"/> completes only once the entry and its content are durable (fsync or a committed
+/// transaction); concurrent calls may share one commit.</item>
+/// <item>A claim is exclusive while its lease lasts; a message whose lease expired can be claimed again with a higher
+/// fence, and then every write through the older claim throws <see cref="QueueLeaseLostException"/> and changes nothing.</item>
+/// <item>When a message is claimed after a lease expired, its recipients left <see cref="QueueRecipientState.InFlight"/>
+/// become <see cref="QueueRecipientState.InDoubt"/> (never due again by themselves) in the same atomic step.</item>
+/// <item>A corrupt or unreadable entry is never returned by a claim and never stops the others: the store quarantines
+/// it (<see cref="QueueRecipientState.Held"/>, with an attempt whose detail says why) and logs it.</item>
+/// </list>
+/// </remarks>
+public interface IMailQueueStore : IAsyncDisposable
+{
+    /// <summary>Keeps a message durably. Completes when it would survive the process being killed.</summary>
+    /// <param name="entry">The envelope and the recipients' first due times.</param>
+    /// <param name="content">The message content (read to its end once, not disposed).</param>
+    /// <param name="cancellationToken">Cancels before the write; after, the entry may or may not be kept.</param>
+    ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="maxMessages"/> messages that have a recipient due at <paramref name="now"/>
+    /// (Queued or Deferred with its due time passed, not held), and whose lease is free or expired, oldest due first.
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="maxMessages">At most this many claims.</param>
+    /// <param name="lease">How long the claims last unless renewed.</param>
+    /// <param name="cancellationToken">Cancels the claim.</param>
+    /// <returns>The claims, each with only its due recipients; empty when nothing is due.</returns>
+    ValueTask<IReadOnlyList<QueueClaim>> ClaimDueAsync(DateTimeOffset now, int maxMessages, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Opens the content of a message for reading, from its start. The caller disposes the stream.</summary>
+    /// <param name="messageId">The queue id.</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    /// <exception cref="KeyNotFoundException">No such message.</exception>
+    ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks, durably, that the end of the message is about to be sent to these recipients (they become
+    /// <see cref="QueueRecipientState.InFlight"/>). Called right before the final octets of the content go out, so a
+    /// worker that dies after it leaves them <see cref="QueueRecipientState.InDoubt"/> instead of sending twice.
+    /// </summary>
+    /// <param name="claim">The claim they belong to.</param>
+    /// <param name="recipientIndexes">Their indexes in the message.</param>
+    /// <param name="cancellationToken">Cancels the mark.</param>
+    /// <exception cref="QueueLeaseLostException">A newer claim exists.</exception>
+    ValueTask MarkInFlightAsync(QueueClaim claim, IReadOnlyList<int> recipientIndexes, CancellationToken cancellationToken);
+
+    /// <summary>Extends a claim's lease.</summary>
+    /// <param name="claim">The claim.</param>
+    /// <param name="leaseUntil">The new end of the lease.</param>
+    /// <param name="cancellationToken">Cancels the renewal.</param>
+    /// <exception cref="QueueLeaseLostException">A newer claim exists.</exception>
+    ValueTask RenewLeaseAsync(QueueClaim claim, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the outcome of a claim in one atomic, durable step and ends the claim: each update sets a recipient's
+    /// state (and due time) and appends its attempt; recipients of the claim without an update become due again as
+    /// they were.
+    /// </summary>
+    /// <param name="claim">The claim.</param>
+    /// <param name="updates">One update per recipient that has an outcome.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <exception cref="QueueLeaseLostException">A newer claim exists: nothing was written.</exception>
+    ValueTask CompleteAsync(QueueClaim claim, IReadOnlyList<QueueRecipientUpdate> updates, CancellationToken cancellationToken);
+
+    /// <summary>One message with every recipient and its history, or null when there is no such message.</summary>
+    /// <param name="messageId">The queue id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<QueuedMessage?> GetAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Messages in queue id order (oldest first), a page at a time.</summary>
+    /// <param name="afterMessageId">Start after this id; null for the start.</param>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="pendingOnly">True for messages with a recipient not final only.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    IAsyncEnumerable<QueuedMessage> ListAsync(string? afterMessageId, int limit, bool pendingOnly, CancellationToken cancellationToken);
+
+    /// <summary>Applies an operator's operation to one message, or to every message when <paramref name="messageId"/> is null.</summary>
+    /// <param name="messageId">The queue id, or null for all.</param>
+    /// <param name="operation">What to do.</param>
+    /// <param name="now">The current time (the due time for Release and Flush, the attempt time for Bounce).</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>The number of recipients changed (for Delete, of the message removed).</returns>
+    ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Counts for metrics and listings.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<QueueStatistics> GetStatisticsAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,235 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using DirectMail.Queue;
+using DirectMail.Queue.Sqlite;
+using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Tests.Queue.Sqlite;
+
+/// <summary>The store contract on SQLite, and what only the SQLite store has: its file, its schema, its quarantine.</summary>
+public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDisposable
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "dm-sqlite-" + Guid.NewGuid().ToString("N"), "queue");
+    private readonly ListLogger _log = new();
+
+    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_directory)!, recursive: true);
+
+    protected override ValueTask<IMailQueueStore> CreateStoreAsync()
+        => new(new SqliteMailQueueStore(_directory, logger: new TypedLogger(_log)));
+
+    private string DatabasePath => Path.Combine(_directory, SqliteMailQueueStore.DatabaseFileName);
+
+    [Fact]
+    public void The_directory_is_created_for_its_owner_only_and_the_database_runs_in_wal_mode()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_directory));
+        }
+
+        Assert.Equal("wal", Sql("PRAGMA journal_mode"));
+        Assert.Equal(1L, Sql("PRAGMA user_version"));
+    }
+
+    [Fact]
+    public async Task What_was_enqueued_is_there_after_reopening()
+    {
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("kept"), default);
+        await Store.DisposeAsync();
+
+        await using var reopened = new SqliteMailQueueStore(_directory);
+
+        Assert.Equal(entry.MessageId, Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default)).MessageId);
+    }
+
+    [Fact]
+    public async Task A_database_of_a_newer_schema_is_refused_with_a_clear_error()
+    {
+        await Store.DisposeAsync();
+        Sql("PRAGMA user_version = 7");
+
+        var error = Assert.Throws<InvalidOperationException>(() => new SqliteMailQueueStore(_directory));
+
+        Assert.Contains("schema version 7", error.Message, StringComparison.Ordinal);
+        Assert.Contains(DatabasePath, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_content_is_dropped_once_every_recipient_is_final_and_the_history_stays()
+    {
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        var claim = Assert.Single(await Store.ClaimDueAsync(T0, 10, Lease, default));
+
+        await Store.CompleteAsync(claim, [new QueueRecipientUpdate(0, QueueRecipientState.Delivered, null, Attempt(QueueRecipientState.Delivered, "250 ok"))], default);
+
+        Assert.Equal(0L, Sql($"SELECT count(*) FROM content WHERE message_id = '{entry.MessageId}'"));
+        await Assert.ThrowsAsync<System.Collections.Generic.KeyNotFoundException>(async () => await Store.OpenContentAsync(entry.MessageId, default));
+        Assert.Equal("250 ok", Assert.Single((await Store.GetAsync(entry.MessageId, default))!.Recipients[0].Attempts).Reply);
+    }
+
+    [Fact]
+    public async Task A_completed_claim_cannot_write_again()
+    {
+        await Store.EnqueueAsync(Entry(T0, "a@example.test", "b@example.test"), Bytes("x"), default);
+        var claim = Assert.Single(await Store.ClaimDueAsync(T0, 10, Lease, default));
+        await Store.CompleteAsync(claim, [new QueueRecipientUpdate(0, QueueRecipientState.Delivered, null, null)], default);
+
+        await Assert.ThrowsAsync<QueueLeaseLostException>(async () => await Store.MarkInFlightAsync(claim, [1], default));
+    }
+
+    [Fact]
+    public async Task A_failing_write_does_not_fail_the_others_committed_with_it()
+    {
+        var duplicate = Entry(T0, "dup@example.test");
+        await Store.EnqueueAsync(duplicate, Bytes("first"), default);
+        var others = Enumerable.Range(0, 50).Select(i => Entry(T0, $"r{i}@example.test")).ToList();
+
+        var writes = others.Select(e => Task.Run(async () => await Store.EnqueueAsync(e, Bytes("x"), default))).ToList();
+        var again = Task.Run(async () => await Store.EnqueueAsync(duplicate, Bytes("second"), default));
+        await Task.WhenAll(writes);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await again);
+        Assert.Contains(duplicate.MessageId, error.Message, StringComparison.Ordinal);
+        Assert.Equal(51, (await List(null, 100, pendingOnly: true)).Count);
+        await using var content = await Store.OpenContentAsync(duplicate.MessageId, default);
+        Assert.Equal("first", await new StreamReader(content).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task A_recipient_row_with_an_unknown_state_is_quarantined_and_the_others_are_claimed()
+    {
+        var bad = Entry(T0, "bad@example.test", "other@example.test");
+        var good = Entry(T0.AddSeconds(1), "good@example.test");
+        await Store.EnqueueAsync(bad, Bytes("x"), default);
+        await Store.EnqueueAsync(good, Bytes("y"), default);
+        Sql($"UPDATE recipients SET state = 42 WHERE message_id = '{bad.MessageId}' AND idx = 0");
+
+        var claims = await Store.ClaimDueAsync(T0.AddMinutes(1), 10, Lease, default);
+
+        Assert.Equal(good.MessageId, Assert.Single(claims).MessageId);
+        AssertQuarantined(await Store.GetAsync(bad.MessageId, default), "state value 42");
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning && e.Id.Id == 7100 && e.Message.Contains(bad.MessageId, StringComparison.Ordinal) && e.Message.Contains("state value 42", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_message_whose_content_is_missing_is_quarantined()
+    {
+        var bad = Entry(T0, "a@example.test");
+        var good = Entry(T0.AddSeconds(1), "b@example.test");
+        await Store.EnqueueAsync(bad, Bytes("x"), default);
+        await Store.EnqueueAsync(good, Bytes("y"), default);
+        Sql($"DELETE FROM content WHERE message_id = '{bad.MessageId}'");
+
+        Assert.Equal(good.MessageId, Assert.Single(await Store.ClaimDueAsync(T0.AddMinutes(1), 10, Lease, default)).MessageId);
+        AssertQuarantined(await Store.GetAsync(bad.MessageId, default), "content is missing");
+    }
+
+    [Fact]
+    public async Task A_message_whose_content_is_truncated_is_quarantined()
+    {
+        var bad = Entry(T0, "a@example.test");
+        var good = Entry(T0.AddSeconds(1), "b@example.test");
+        await Store.EnqueueAsync(bad, new MemoryStream(new byte[600 * 1024]), default);
+        await Store.EnqueueAsync(good, Bytes("y"), default);
+        Sql($"UPDATE content SET data = substr(data, 1, 1000) WHERE message_id = '{bad.MessageId}' AND part = 1");
+
+        Assert.Equal(good.MessageId, Assert.Single(await Store.ClaimDueAsync(T0.AddMinutes(1), 10, Lease, default)).MessageId);
+        AssertQuarantined(await Store.GetAsync(bad.MessageId, default), "truncated");
+    }
+
+    [Fact]
+    public async Task Recipients_whose_message_row_is_gone_are_quarantined()
+    {
+        var bad = Entry(T0, "a@example.test");
+        var good = Entry(T0.AddSeconds(1), "b@example.test");
+        await Store.EnqueueAsync(bad, Bytes("x"), default);
+        await Store.EnqueueAsync(good, Bytes("y"), default);
+        Sql($"DELETE FROM messages WHERE id = '{bad.MessageId}'");
+
+        Assert.Equal(good.MessageId, Assert.Single(await Store.ClaimDueAsync(T0.AddMinutes(1), 10, Lease, default)).MessageId);
+
+        Assert.Equal((long)QueueRecipientState.Held, Sql($"SELECT state FROM recipients WHERE message_id = '{bad.MessageId}'"));
+        Assert.Contains("no message row", (string)Sql($"SELECT detail FROM attempts WHERE message_id = '{bad.MessageId}'")!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_row_with_a_value_of_the_wrong_type_is_quarantined()
+    {
+        var bad = Entry(T0, "a@example.test");
+        var good = Entry(T0.AddSeconds(1), "b@example.test");
+        await Store.EnqueueAsync(bad, Bytes("x"), default);
+        await Store.EnqueueAsync(good, Bytes("y"), default);
+        Sql($"UPDATE messages SET enqueued_at = 'yesterday' WHERE id = '{bad.MessageId}'");
+        Sql($"UPDATE messages SET body_type = 9 WHERE id = '{good.MessageId}'");
+
+        Assert.Empty(await Store.ClaimDueAsync(T0.AddMinutes(1), 10, Lease, default));
+
+        Assert.Equal(2L, Sql($"SELECT count(*) FROM recipients WHERE state = {(int)QueueRecipientState.Held}"));
+        Assert.Contains("messages.enqueued_at holds String where Int64 belongs", (string)Sql($"SELECT detail FROM attempts WHERE message_id = '{bad.MessageId}'")!, StringComparison.Ordinal);
+        Assert.Contains("body type value 9", (string)Sql($"SELECT detail FROM attempts WHERE message_id = '{good.MessageId}'")!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_quarantined_message_can_be_released_once_repaired()
+    {
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql($"UPDATE recipients SET state = 42 WHERE message_id = '{entry.MessageId}'");
+        Assert.Empty(await Store.ClaimDueAsync(T0, 10, Lease, default));
+
+        Assert.Equal(1, await Store.ApplyAsync(entry.MessageId, QueueOperation.Release, T0.AddHours(1), default));
+
+        Assert.Equal(entry.MessageId, Assert.Single(await Store.ClaimDueAsync(T0.AddHours(1), 10, Lease, default)).MessageId);
+    }
+
+    [Fact]
+    public async Task Statistics_leave_out_a_state_value_that_is_no_state()
+    {
+        var entry = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1));
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql("UPDATE recipients SET state = 42");
+
+        Assert.Empty((await Store.GetStatisticsAsync(default)).RecipientsByState);
+    }
+
+    private static void AssertQuarantined(QueuedMessage? message, string reason)
+    {
+        Assert.NotNull(message);
+        Assert.All(message.Recipients, r =>
+        {
+            Assert.Equal((QueueRecipientState.Held, (DateTimeOffset?)null), (r.State, r.NextAttemptAt));
+            var attempt = Assert.Single(r.Attempts);
+            Assert.Equal(QueueRecipientState.Held, attempt.Outcome);
+            Assert.Contains(reason, attempt.Detail, StringComparison.Ordinal);
+        });
+    }
+
+    /// <summary>Raw SQL on the store's file, as a corrupting disk or a careless operator would.</summary>
+    private object? Sql(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private sealed class TypedLogger(ListLogger inner) : ILogger<SqliteMailQueueStore>
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => inner.Log(logLevel, eventId, state, exception, formatter);
+    }
+}
