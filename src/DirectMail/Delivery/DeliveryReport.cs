@@ -81,6 +81,12 @@ public sealed class RecipientDelivery
     /// </summary>
     public bool MayHaveBeenDelivered { get; }
 
+    /// <summary>
+    /// The queue id under which this Deferred recipient is kept for later attempts, when the mailer hands what it
+    /// defers to a queue (<see cref="DirectMailer.OnDeferred"/>); set only once the queue has it durably. Null otherwise.
+    /// </summary>
+    public string? QueueId { get; internal set; }
+
     /// <inheritdoc />
     public override string ToString()
     {
@@ -158,6 +164,13 @@ public sealed class DeliveryReport
     public DeliveryReport EnsureDelivered()
     {
         return IsFullyDelivered ? this : throw new DeliveryException(this);
+    }
+
+    /// <summary>This report with one more diagnostic.</summary>
+    internal DeliveryReport WithDiagnostic(string diagnostic)
+    {
+        var diagnostics = new List<string>(Diagnostics) { diagnostic };
+        return new DeliveryReport(Recipients, Duration, diagnostics);
     }
 
     /// <inheritdoc />

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace DirectMail.Queue;
 
 /// <summary>
-/// Settings of <c>MailQueue</c> and <c>MailQueueWorker</c>, bound from the configuration section
+/// Settings of <see cref="MailQueue"/> and <see cref="MailQueueWorker"/>, bound from the configuration section
 /// <c>DirectMail:Queue</c> by <c>AddQueue</c>. Each property says why it has its default; <see cref="Validate"/> checks them once.
 /// </summary>
 public sealed class MailQueueOptions
@@ -93,12 +93,12 @@ public sealed class MailQueueOptions
 
     /// <summary>
     /// With <c>AddQueue</c>: the registered mailer hands what its SendAsync defers to this queue
-    /// (<c>DirectMailer.OnDeferred</c>). Default true. Without DI set <c>OnDeferred</c> yourself.
+    /// (<see cref="Delivery.DirectMailer.OnDeferred"/>). Default true. Without DI set <c>OnDeferred</c> yourself.
     /// </summary>
     public bool HandOffDeferred { get; set; } = true;
 
     /// <summary>
-    /// How many events one reader of <c>IMailQueue.ReadEventsAsync</c> may fall behind before the oldest are
+    /// How many events one reader of <see cref="IMailQueue.ReadEventsAsync"/> may fall behind before the oldest are
     /// dropped. Default 1024: an application that stops reading must not make the worker hold memory without bound.
     /// </summary>
     public int EventCapacity { get; set; } = 1024;
