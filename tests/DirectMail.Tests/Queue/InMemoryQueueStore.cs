@@ -69,6 +69,21 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
     {
         lock (_gate)
         {
+            // A lease that expired with recipients in flight: they may have been sent, so they become InDoubt, and the
+            // old claim is fenced off. Done for every such message, not only those with something due (a message whose
+            // only recipients were in flight would otherwise stay InFlight for ever).
+            foreach (var m in _messages.Values.Where(m => m.Fence > 0 && m.LeaseUntil <= now && m.Recipients.Any(r => r.State == QueueRecipientState.InFlight)))
+            {
+                foreach (var r in m.Recipients.Where(r => r.State == QueueRecipientState.InFlight))
+                {
+                    r.State = QueueRecipientState.InDoubt;
+                    r.NextAttemptAt = null;
+                }
+
+                m.Fence++;
+                _log.Add("in doubt " + m.Entry.MessageId);
+            }
+
             var due = _messages.Values
                 .Where(m => m.LeaseUntil <= now && m.Recipients.Any(r => IsDue(r, now)))
                 .OrderBy(m => m.Recipients.Where(r => IsDue(r, now)).Min(r => r.NextAttemptAt))
@@ -77,16 +92,6 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
             var claims = new List<QueueClaim>(due.Count);
             foreach (var m in due)
             {
-                if (m.Fence > 0)
-                {
-                    // Claimed before and its lease expired: what was about to be sent may have been.
-                    foreach (var r in m.Recipients.Where(r => r.State == QueueRecipientState.InFlight))
-                    {
-                        r.State = QueueRecipientState.InDoubt;
-                        r.NextAttemptAt = null;
-                    }
-                }
-
                 m.Fence++;
                 m.LeaseUntil = now + lease;
                 m.Claimed = m.Recipients.Select((r, i) => (r, i)).Where(x => IsDue(x.r, now)).Select(x => x.i).ToList();

@@ -304,6 +304,46 @@ public sealed class MailQueueWorkerTests
     }
 
     [Fact]
+    public async Task A_worker_that_died_after_the_mark_leaves_the_recipient_in_doubt_at_the_next_claim()
+    {
+        var (queue, worker) = Create();
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
+
+        // A first worker claims, marks, writes the end, and dies before it records anything.
+        var claim = Assert.Single(await _store.ClaimDueAsync(_time.GetUtcNow(), 1, TimeSpan.FromMinutes(2), default));
+        await _store.MarkInFlightAsync(claim, [0], default);
+        Assert.Equal(0, await worker.RunOnceAsync(default)); // leased: not claimable
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        Assert.Equal(0, await worker.RunOnceAsync(default));
+
+        Assert.Empty(_sender.Sends);
+        Assert.Equal(QueueRecipientState.InDoubt, (await queue.GetAsync(id))!.Recipients[0].State);
+        await Assert.ThrowsAsync<QueueLeaseLostException>(() => _store.CompleteAsync(claim, [], default).AsTask());
+    }
+
+    [Fact]
+    public async Task A_worker_whose_lease_was_taken_records_nothing()
+    {
+        var (queue, worker) = Create();
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
+        _sender.Outcome = a =>
+        {
+            // While this send runs, its lease expires and another worker claims the message (nothing is due for it:
+            // the recipient in flight becomes in doubt).
+            _time.Advance(TimeSpan.FromMinutes(3));
+            Assert.Empty(_store.ClaimDueAsync(_time.GetUtcNow(), 1, TimeSpan.FromMinutes(2), default).AsTask().Result);
+            return FakeQueueSender.Failed(a);
+        };
+
+        await worker.RunOnceAsync(default);
+
+        var r = (await queue.GetAsync(id))!.Recipients[0];
+        Assert.Equal(QueueRecipientState.InDoubt, r.State); // it was marked in flight by the first worker
+        Assert.Empty(r.Attempts);
+    }
+
+    [Fact]
     public async Task Hold_release_flush_bounce_and_delete_go_through_the_store()
     {
         var (queue, worker) = Create();
