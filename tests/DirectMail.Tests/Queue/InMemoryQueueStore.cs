@@ -53,6 +53,15 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         }
     }
 
+    /// <summary>Ends a message's lease now, as if it had run out (the next claim then takes the message over).</summary>
+    public void ExpireLease(string id)
+    {
+        lock (_gate)
+        {
+            _messages[id].LeaseUntil = DateTimeOffset.MinValue;
+        }
+    }
+
     public async ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken)
     {
         var bytes = new MemoryStream();
