@@ -57,6 +57,13 @@ public sealed class DeliveryReport
         return IsFullyDelivered ? this : throw new DeliveryException(this);
     }
 
+    /// <summary>This report with one more diagnostic.</summary>
+    internal DeliveryReport WithDiagnostic(string diagnostic)
+    {
+        var diagnostics = new List<string>(Diagnostics) { diagnostic };
+        return new DeliveryReport(Recipients, Duration, diagnostics);
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{DeliveredCount} delivered, {DeferredCount} deferred, {FailedCount} failed in {Duration.TotalMilliseconds:F0} ms";
 }

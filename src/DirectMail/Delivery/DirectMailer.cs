@@ -75,9 +75,22 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     /// <summary>What every domain's delivery works with, built once here.</summary>
     internal DeliveryContext Delivery { get; }
 
+    /// <summary>
+    /// Where SendAsync hands the recipients it defers, such as a <see cref="Queue.MailQueue"/>: they are kept with the
+    /// attempt just made and tried again on the queue's schedule, and <see cref="RecipientDelivery.QueueId"/> says so
+    /// once they are durable. A recipient that may have been delivered (<see cref="RecipientDelivery.MayHaveBeenDelivered"/>)
+    /// is not handed over. Null (default): deferred recipients are only reported. Set it before the first send;
+    /// <c>AddQueue</c> sets it (<see cref="Queue.MailQueueOptions.HandOffDeferred"/>).
+    /// </summary>
+    public IDeferredRecipientHandOff? OnDeferred { get; set; }
+
     /// <inheritdoc />
     /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
-    public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
+    public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
+        => SendCoreAsync(envelope, content, OnDeferred, cancellationToken);
+
+    /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> (the queue's worker passes none: a queued message is never queued again).</summary>
+    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
@@ -127,6 +140,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             groups.Clear();
         }
 
+        // What a hand-off stores is the content before signing: the queue's own sends sign it again.
+        var unsigned = content;
+
         // DKIM: signed for each server as it is written, with the keys of the From (or envelope sender) domain.
         if (_dkim is not null)
         {
@@ -151,7 +167,49 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             throw new DeliveryCanceledException(report, cancellationToken);
         }
 
+        if (handOff is not null && report.DeferredCount > 0)
+        {
+            report = await HandOffAsync(handOff, envelope, unsigned, report, cancellationToken).ConfigureAwait(false);
+        }
+
         return report;
+    }
+
+    /// <summary>
+    /// Hands the deferred recipients that were surely not delivered to the queue and marks them with its id once it
+    /// is durable. A failing hand-off is logged and named in the report's diagnostics: they stay reported Deferred.
+    /// </summary>
+    private async Task<DeliveryReport> HandOffAsync(IDeferredRecipientHandOff handOff, SmtpEnvelope envelope, SmtpContent content, DeliveryReport report, CancellationToken cancellationToken)
+    {
+        var indexes = new List<int>(report.DeferredCount);
+        for (var i = 0; i < report.Recipients.Count; i++)
+        {
+            if (report.Recipients[i] is { Status: DeliveryStatus.Deferred, MayHaveBeenDelivered: false })
+            {
+                indexes.Add(i);
+            }
+        }
+
+        if (indexes.Count == 0)
+        {
+            return report;
+        }
+
+        try
+        {
+            var queueId = await handOff.HandOffAsync(envelope, content, report, indexes, cancellationToken).ConfigureAwait(false);
+            foreach (var i in indexes)
+            {
+                report.Recipients[i].QueueId = queueId;
+            }
+
+            return report;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            QueueLog.HandOffFailed(Logger, e);
+            return report.WithDiagnostic("The deferred recipients could not be handed to the queue (" + e.Message + "); they are not queued.");
+        }
     }
 
     /// <summary>Closes the pooled connections (with QUIT).</summary>

@@ -67,6 +67,12 @@ public sealed class RecipientDelivery
     /// </summary>
     public bool MayHaveBeenDelivered { get; }
 
+    /// <summary>
+    /// The queue id under which this Deferred recipient is kept for later attempts, when the mailer hands what it
+    /// defers to a queue (<see cref="DirectMailer.OnDeferred"/>); set only once the queue has it durably. Null otherwise.
+    /// </summary>
+    public string? QueueId { get; internal set; }
+
     /// <inheritdoc />
     public override string ToString()
     {

@@ -2,7 +2,7 @@ namespace DirectMail.Diagnostics;
 
 /// <summary>
 /// Event ids of DirectMail's logs that applications act on: filter the SMTP transcript, follow a send's progress.
-/// Ranges: 2000-2099 SMTP session, 3000-3099 MX resolution, 4000-4099 delivery, 5000-5099 DKIM, 6000-6099 doctor.
+/// Ranges: 2000-2099 SMTP session, 3000-3099 MX resolution, 4000-4099 delivery, 5000-5099 DKIM, 6000-6099 doctor, 7000-7099 queue.
 /// </summary>
 public static class DirectMailLogEvents
 {

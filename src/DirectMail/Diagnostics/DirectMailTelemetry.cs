@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using DirectMail.Queue;
 
 namespace DirectMail.Diagnostics;
 
@@ -29,4 +31,13 @@ internal static class DirectMailTelemetry
 
     /// <summary>Open SMTP connections, idle in the pool or in use.</summary>
     public static readonly UpDownCounter<long> OpenConnections = Meter.CreateUpDownCounter<long>("directmail.connections.open", "{connection}", "Open SMTP connections.");
+
+    /// <summary>Queue delivery attempts recorded, by outcome (delivered, deferred, failed, expired, in_doubt).</summary>
+    public static readonly Counter<long> QueueAttempts = Meter.CreateCounter<long>("directmail.queue.attempts", "{attempt}", "Delivery attempts of queued recipients, by outcome.");
+
+    /// <summary>Queued recipients by state, from each queue's last statistics read (the worker reads them as it sleeps), not a store query per collection.</summary>
+    public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge<long>("directmail.queue.recipients", QueueMetrics.ObserveDepth, "{recipient}", "Queued recipients, by state.");
+
+    /// <summary>The age of the oldest message with a recipient not final.</summary>
+    public static readonly ObservableGauge<double> QueueOldestAge = Meter.CreateObservableGauge<double>("directmail.queue.oldest_pending_age", QueueMetrics.ObserveOldestAge, "s", "Age of the oldest queued message not yet final.");
 }

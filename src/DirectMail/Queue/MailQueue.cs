@@ -1,0 +1,281 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using DirectMail.Delivery;
+using DirectMail.Diagnostics;
+using DirectMail.IO;
+using DirectMail.Smtp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DirectMail.Queue;
+
+/// <summary>
+/// The default <see cref="IMailQueue"/>: the retry schedule and the operations over an <see cref="IMailQueueStore"/>.
+/// A <see cref="MailQueueWorker"/> delivers what it holds. As <see cref="DirectMailer.OnDeferred"/> it keeps what a send
+/// deferred. Thread-safe. Disposing it ends the event readers; the store belongs to the caller.
+/// </summary>
+public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDisposable
+{
+    private readonly IMailQueueStore _store;
+    private readonly QueueIdGenerator _ids = new();
+    private readonly List<Channel<MailQueueEvent>> _readers = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private QueueStatistics? _statistics;
+    private int _disposed;
+
+    /// <summary>Creates a queue over a store.</summary>
+    /// <param name="store">Where messages are kept (not disposed by the queue).</param>
+    /// <param name="options">The settings, checked now; null for the defaults. Do not change them afterwards.</param>
+    /// <param name="loggerFactory">For the logs; null for none.</param>
+    /// <param name="timeProvider">The clock of due times and leases; null for the system's.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public MailQueue(IMailQueueStore store, MailQueueOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+        : this(store, options, loggerFactory, timeProvider, random: null)
+    {
+    }
+
+    internal MailQueue(IMailQueueStore store, MailQueueOptions? options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, Random? random)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new MailQueueOptions();
+        options.Validate();
+        _store = store;
+        Options = options;
+        Time = timeProvider ?? TimeProvider.System;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DirectMail.Queue");
+        Schedule = new RetrySchedule(options, random);
+        QueueMetrics.Register(this);
+    }
+
+    internal MailQueueOptions Options { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    internal RetrySchedule Schedule { get; }
+
+    internal IMailQueueStore Store => _store;
+
+    /// <summary>The last statistics read (by the worker or a caller), for the metrics; null before the first.</summary>
+    internal QueueStatistics? CachedStatistics => Volatile.Read(ref _statistics);
+
+    /// <summary>Completes when this process adds due work (enqueue, flush, release), then is replaced.</summary>
+    internal Task WakeTask => Volatile.Read(ref _wake).Task;
+
+    /// <inheritdoc />
+    public async ValueTask<string> EnqueueAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(content);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var now = Time.GetUtcNow();
+        var recipients = new QueueEntryRecipient[envelope.Recipients.Count];
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now);
+        }
+
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, cancellationToken).ConfigureAwait(false);
+        QueueLog.Enqueued(Logger, id, recipients.Length);
+        Wake();
+        return id;
+    }
+
+    /// <summary>
+    /// Keeps the recipients a send deferred, each as Deferred with that attempt recorded and its first retry scheduled
+    /// as if the queue had made the attempt (so a greylisted recipient comes back after 5.5 minutes, or when the server said).
+    /// </summary>
+    async ValueTask<string> IDeferredRecipientHandOff.HandOffAsync(SmtpEnvelope envelope, SmtpContent content, DeliveryReport report, IReadOnlyList<int> recipientIndexes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(recipientIndexes);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var now = Time.GetUtcNow();
+        var expiresAt = now + Options.MaxAge;
+        var recipients = new QueueEntryRecipient[recipientIndexes.Count];
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            var delivery = report.Recipients[recipientIndexes[i]];
+            var attempt = MailQueueWorker.ToAttempt(delivery, now - delivery.Duration, QueueRecipientState.Deferred);
+            recipients[i] = new QueueEntryRecipient(delivery.Address, QueueRecipientState.Deferred, Schedule.NextAttempt(now, 1, delivery.Reply, expiresAt), attempt);
+        }
+
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, cancellationToken).ConfigureAwait(false);
+        QueueLog.HandedOff(Logger, id, recipients.Length);
+        Wake();
+        return id;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<QueuedMessage?> GetAsync(string queueId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queueId);
+        return _store.GetAsync(queueId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<QueuedMessage> ListAsync(bool pendingOnly = true, string? afterQueueId = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return _store.ListAsync(afterQueueId, limit, pendingOnly, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> HoldAsync(string? queueId, CancellationToken cancellationToken = default) => ApplyAsync(queueId, QueueOperation.Hold, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<int> ReleaseAsync(string? queueId, CancellationToken cancellationToken = default) => ApplyAsync(queueId, QueueOperation.Release, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<int> DeleteAsync(string queueId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queueId);
+        return ApplyAsync(queueId, QueueOperation.Delete, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> BounceAsync(string queueId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queueId);
+        return ApplyAsync(queueId, QueueOperation.Bounce, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> FlushAsync(string? queueId = null, CancellationToken cancellationToken = default) => ApplyAsync(queueId, QueueOperation.Flush, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<QueueStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        var statistics = await _store.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _statistics, statistics);
+        return statistics;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<MailQueueEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateBounded<MailQueueEvent>(new BoundedChannelOptions(Options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_readers)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                yield break;
+            }
+
+            _readers.Add(channel);
+        }
+
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (channel.Reader.TryRead(out var item))
+                {
+                    yield return item;
+                }
+            }
+        }
+        finally
+        {
+            lock (_readers)
+            {
+                _readers.Remove(channel);
+            }
+        }
+    }
+
+    /// <summary>Ends the event readers and the metrics of this queue. The store is not disposed.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            QueueMetrics.Unregister(this);
+            lock (_readers)
+            {
+                foreach (var reader in _readers)
+                {
+                    reader.Writer.TryComplete();
+                }
+
+                _readers.Clear();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Tells the event readers.</summary>
+    internal void Publish(MailQueueEvent item)
+    {
+        lock (_readers)
+        {
+            foreach (var reader in _readers)
+            {
+                reader.Writer.TryWrite(item);
+            }
+        }
+    }
+
+    /// <summary>Wakes this process's worker: due work was added.</summary>
+    internal void Wake()
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _wake, next).TrySetResult();
+    }
+
+    private async ValueTask<int> ApplyAsync(string? queueId, QueueOperation operation, CancellationToken cancellationToken)
+    {
+        var changed = await _store.ApplyAsync(queueId, operation, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        QueueLog.OperationApplied(Logger, operation, queueId ?? "(all)", changed);
+        if (operation is QueueOperation.Release or QueueOperation.Flush && changed > 0)
+        {
+            Wake();
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Writes the content once, as a server would receive it (<see cref="StoredContentWriter"/>), into a spool (memory,
+    /// or an owner-only temporary file above 1 MiB), refusing a NUL before the store sees anything; then stores it.
+    /// The form written is the one for a server without extensions (MIME content then uses 7-bit transfer encodings),
+    /// so every server can take the stored octets.
+    /// </summary>
+    private async ValueTask<string> StoreAsync(SmtpEnvelope envelope, SmtpContent content, QueueEntryRecipient[] recipients, bool recipientsNeedUtf8, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var spool = new ContentSpool(prefix: "directmail-queue-");
+        var writer = new StoredContentWriter(spool);
+        await content.WriteToAsync(writer, SmtpCapabilities.Minimal, cancellationToken).ConfigureAwait(false);
+        writer.Complete();
+        await spool.CompleteAsync(cancellationToken).ConfigureAwait(false);
+
+        var bodyType = writer.HasEightBit || content.GetBodyType(SmtpCapabilities.Minimal) == SmtpBodyType.EightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
+        var requiresSmtpUtf8 = content.RequiresSmtpUtf8 || envelope.SenderNeedsSmtpUtf8 || recipientsNeedUtf8;
+        var id = _ids.Next(now);
+        var entry = new QueueEntry(id, envelope.Sender, recipients, bodyType, requiresSmtpUtf8, now, now + Options.MaxAge);
+        await using var stream = spool.OpenRead();
+        await _store.EnqueueAsync(entry, stream, cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    private static bool AnyRecipientNeedsUtf8(SmtpEnvelope envelope, IReadOnlyList<int>? indexes)
+    {
+        var count = indexes?.Count ?? envelope.Recipients.Count;
+        for (var i = 0; i < count; i++)
+        {
+            if (envelope.RecipientNeedsSmtpUtf8(indexes?[i] ?? i))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

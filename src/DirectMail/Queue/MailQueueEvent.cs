@@ -1,0 +1,45 @@
+using System;
+
+namespace DirectMail.Queue;
+
+/// <summary>An outcome the worker recorded for one recipient of a queued message.</summary>
+public sealed class MailQueueEvent
+{
+    internal MailQueueEvent(string queueId, int recipientIndex, string address, QueueRecipientState state, DateTimeOffset? nextAttemptAt, QueueAttempt? attempt, string? detail)
+    {
+        QueueId = queueId;
+        RecipientIndex = recipientIndex;
+        Address = address;
+        State = state;
+        NextAttemptAt = nextAttemptAt;
+        Attempt = attempt;
+        Detail = detail;
+    }
+
+    /// <summary>The queue id of the message.</summary>
+    public string QueueId { get; }
+
+    /// <summary>The recipient's index in the message.</summary>
+    public int RecipientIndex { get; }
+
+    /// <summary>RCPT TO.</summary>
+    public string Address { get; }
+
+    /// <summary>Delivered, Deferred, Failed, Expired or InDoubt.</summary>
+    public QueueRecipientState State { get; }
+
+    /// <summary>For Deferred, when it is tried again.</summary>
+    public DateTimeOffset? NextAttemptAt { get; }
+
+    /// <summary>
+    /// The attempt, with the server's reply, as recorded in the store; null when none was made (the message had
+    /// expired, the destination is known to be down or throttled, or the worker stopped before it was tried).
+    /// </summary>
+    public QueueAttempt? Attempt { get; }
+
+    /// <summary>Why, when no attempt says it (not tried: destination down), else the attempt's detail.</summary>
+    public string? Detail { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{QueueId} {Address}: {State}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
+}

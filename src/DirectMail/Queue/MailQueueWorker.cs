@@ -1,0 +1,626 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.Delivery;
+using DirectMail.Diagnostics;
+using DirectMail.Smtp;
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Queue;
+
+/// <summary>
+/// Delivers what a <see cref="MailQueue"/> holds: claims due messages from the store, sends each message's due
+/// recipients of one domain in one <see cref="DirectMailer"/> send (one transaction carries them), and records every
+/// recipient's outcome and attempt in one step per message. Deferred recipients come back on the retry schedule; a
+/// destination that could not be reached at all, or that rate-limited, is left alone until its retry time, and its
+/// other messages are deferred without a connection. The end of every message goes out only after the store marked
+/// its recipients InFlight (see <see cref="QueueRecipientState.InDoubt"/>).
+/// </summary>
+/// <remarks>
+/// Stopping (the token of <see cref="RunAsync"/>): no new message is claimed; the sends in progress are canceled, a
+/// transaction whose end of message was already sent still gets its reply (the mailer waits for it); every outcome had
+/// is recorded, and the recipients that had none are due again at once, with no attempt counted. A process killed
+/// instead leaves its claims to lease expiry: recipients it had marked InFlight become InDoubt, the others due again.
+/// </remarks>
+public sealed class MailQueueWorker
+{
+    private readonly MailQueue _queue;
+    private readonly IQueueSender _sender;
+    private readonly IMailQueueStore _store;
+    private readonly MailQueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly DestinationMemory _destinations;
+    private int _running;
+
+    /// <summary>Creates a worker for a queue, delivering through a mailer.</summary>
+    /// <param name="queue">The queue (its store, options and clock).</param>
+    /// <param name="mailer">The mailer; the worker's sends never hand off to <see cref="DirectMailer.OnDeferred"/>.</param>
+    /// <param name="loggerFactory">For the logs; null for the queue's.</param>
+    public MailQueueWorker(MailQueue queue, DirectMailer mailer, ILoggerFactory? loggerFactory = null)
+        : this(queue, new MailerQueueSender(mailer ?? throw new ArgumentNullException(nameof(mailer))), loggerFactory)
+    {
+    }
+
+    internal MailQueueWorker(MailQueue queue, IQueueSender sender, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        _queue = queue;
+        _sender = sender;
+        _store = queue.Store;
+        _options = queue.Options;
+        _time = queue.Time;
+        _logger = loggerFactory?.CreateLogger("DirectMail.Queue") ?? queue.Logger;
+        _destinations = new DestinationMemory(_time, _options.MaxMessagesPerSecondPerDestination);
+    }
+
+    internal DestinationMemory Destinations => _destinations;
+
+    /// <summary>
+    /// Delivers until <paramref name="cancellationToken"/> is canceled: claims what is due, then sleeps until the next due
+    /// time, <see cref="MailQueueOptions.IdlePollInterval"/>, or an enqueue in this process. Returns once stopped (see the
+    /// remarks of <see cref="MailQueueWorker"/>); store failures are logged and retried, never thrown.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the worker.</param>
+    /// <exception cref="InvalidOperationException">This worker is already running.</exception>
+    public Task RunAsync(CancellationToken cancellationToken) => RunCoreAsync(untilEmpty: false, cancellationToken);
+
+    /// <summary>
+    /// Delivers until no recipient is left Queued or Deferred (every one delivered, failed, expired, held or in doubt),
+    /// waiting for deferred recipients' retry times as <see cref="RunAsync"/> does; or until canceled.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the worker.</param>
+    /// <exception cref="InvalidOperationException">This worker is already running.</exception>
+    public Task RunUntilEmptyAsync(CancellationToken cancellationToken) => RunCoreAsync(untilEmpty: true, cancellationToken);
+
+    /// <summary>Tests: claims and delivers what is due now, batch after batch, until nothing is; returns the claims handled.</summary>
+    internal async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var claims = await _store.ClaimDueAsync(_time.GetUtcNow(), _options.ClaimBatchSize, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            if (claims.Count == 0)
+            {
+                return total;
+            }
+
+            var tasks = new Task[claims.Count];
+            for (var i = 0; i < tasks.Length; i++)
+            {
+                tasks[i] = ProcessClaimAsync(claims[i], cancellationToken);
+            }
+
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            total += claims.Count;
+        }
+    }
+
+    internal static QueueAttempt ToAttempt(RecipientDelivery delivery, DateTimeOffset startedAt, QueueRecipientState outcome)
+    {
+        // A reply DirectMail made itself (DNS, a refused private address) is no server's: it goes in the detail.
+        var reply = delivery.Reply is { IsSynthetic: false } real ? real.ToString() : null;
+        var detail = delivery.Detail ?? (delivery.Reply is { IsSynthetic: true } made ? made.ToString() : null);
+        return new QueueAttempt(startedAt, outcome, reply, delivery.MxHost, delivery.ServerAddress?.ToString(), detail);
+    }
+
+    private async Task RunCoreAsync(bool untilEmpty, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("This worker is already running.");
+        }
+
+        var running = new List<Task>();
+        QueueLog.WorkerStarted(_logger, _options.MaxConcurrentDeliveries);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                running.RemoveAll(static t => t.IsCompleted);
+                var wake = _queue.WakeTask;
+                var wanted = Math.Min(_options.MaxConcurrentDeliveries - running.Count, _options.ClaimBatchSize);
+                var claimed = 0;
+                if (wanted > 0)
+                {
+                    IReadOnlyList<QueueClaim> claims;
+                    try
+                    {
+                        claims = await _store.ClaimDueAsync(_time.GetUtcNow(), wanted, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (Exception e)
+                    {
+                        QueueLog.StoreFailed(_logger, "claim", e);
+                        await WaitAsync(wake, running, _options.IdlePollInterval, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    foreach (var claim in claims)
+                    {
+                        running.Add(ProcessClaimAsync(claim, cancellationToken));
+                    }
+
+                    claimed = claims.Count;
+                    if (claimed == wanted)
+                    {
+                        continue; // there may be more due
+                    }
+                }
+
+                var delay = _options.IdlePollInterval;
+                if (wanted > 0)
+                {
+                    try
+                    {
+                        var statistics = await _queue.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+                        if (untilEmpty && running.Count == 0 && claimed == 0 && statistics.NextDueAt is null)
+                        {
+                            return;
+                        }
+
+                        if (statistics.NextDueAt is { } due)
+                        {
+                            // Due but not claimable is in progress here or leased elsewhere: look again soon, not at once.
+                            var until = due - _time.GetUtcNow();
+                            delay = until < MinimumSleep ? (claimed == 0 ? MinimumSleep : TimeSpan.Zero) : until < delay ? until : delay;
+                        }
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (Exception e)
+                    {
+                        QueueLog.StoreFailed(_logger, "statistics", e);
+                    }
+                }
+
+                if (delay > TimeSpan.Zero)
+                {
+                    await WaitAsync(wake, running, delay, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+            QueueLog.WorkerStopped(_logger);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>The shortest sleep when something is due that this worker could not claim (its own deliveries in progress, another instance's lease).</summary>
+    private static TimeSpan MinimumSleep => TimeSpan.FromSeconds(1);
+
+    private async Task WaitAsync(Task wake, List<Task> running, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tasks = new List<Task>(running.Count + 2) { wake, Task.Delay(delay, _time, stop.Token) };
+        tasks.AddRange(running);
+        await Task.WhenAny(tasks).ConfigureAwait(false);
+        stop.Cancel();
+    }
+
+    /// <summary>One claimed message: its due recipients by domain, each domain one send; then one CompleteAsync. Never throws.</summary>
+    private async Task ProcessClaimAsync(QueueClaim claim, CancellationToken stopping)
+    {
+        var outcomes = new ClaimOutcomes(claim);
+        try
+        {
+            // Past its maximum age a message still gets this attempt (Postfix too tries before it bounces an old
+            // message): a worker that was down for days must not expire what would be delivered now.
+            using (var lease = new LeaseKeeper(this, claim, stopping))
+            {
+                var groups = GroupByDomain(claim, outcomes);
+                if (groups.Count == 1)
+                {
+                    foreach (var (domain, group) in groups)
+                    {
+                        await DeliverAsync(claim, domain, group, outcomes, lease.Token).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    var tasks = new List<Task>(groups.Count);
+                    foreach (var (domain, group) in groups)
+                    {
+                        tasks.Add(DeliverAsync(claim, domain, group, outcomes, lease.Token));
+                    }
+
+                    await Task.WhenAll(tasks).ConfigureAwait(false);
+                }
+            }
+
+            try
+            {
+                // Recorded whatever the stopping token says: outcomes had must not be lost.
+                await _store.CompleteAsync(claim, outcomes.Updates, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (QueueLeaseLostException)
+            {
+                QueueLog.LeaseLost(_logger, claim.MessageId, claim.Fence);
+                return;
+            }
+
+            foreach (var item in outcomes.Events)
+            {
+                Record(item);
+            }
+        }
+        catch (Exception e)
+        {
+            // Left to lease expiry: what was marked InFlight becomes InDoubt, the rest due again.
+            QueueLog.ClaimFailed(_logger, claim.MessageId, e);
+        }
+    }
+
+    private void Record(MailQueueEvent item)
+    {
+        if (item.Attempt is not null)
+        {
+            DirectMailTelemetry.QueueAttempts.Add(1, new KeyValuePair<string, object?>("directmail.outcome", QueueMetrics.StateName(item.State)));
+        }
+
+        switch (item.State)
+        {
+            case QueueRecipientState.Delivered:
+                QueueLog.Delivered(_logger, item.QueueId, item.Address, item.Attempt?.MxHost, item.Attempt?.Reply);
+                break;
+            case QueueRecipientState.Deferred when item.Attempt is null:
+                QueueLog.NotTried(_logger, item.QueueId, item.Address, item.NextAttemptAt, item.Detail);
+                break;
+            case QueueRecipientState.Deferred:
+                QueueLog.Deferred(_logger, item.QueueId, item.Address, item.NextAttemptAt, item.Attempt.Reply ?? item.Attempt.Detail);
+                break;
+            case QueueRecipientState.Failed:
+                QueueLog.Failed(_logger, item.QueueId, item.Address, item.Attempt?.Reply ?? item.Detail);
+                break;
+            case QueueRecipientState.Expired:
+                QueueLog.Expired(_logger, item.QueueId, item.Address, item.Attempt?.Reply ?? item.Detail);
+                break;
+            case QueueRecipientState.InDoubt:
+                QueueLog.InDoubt(_logger, item.QueueId, item.Address, item.Attempt?.MxHost, item.Detail);
+                break;
+        }
+
+        _queue.Publish(item);
+    }
+
+    /// <summary>
+    /// The claim's recipients by domain (SmtpEnvelope.GetRecipientDomain). An address the store holds that is not
+    /// valid any more fails at once with why.
+    /// </summary>
+    private static Dictionary<string, List<QueueClaimedRecipient>> GroupByDomain(QueueClaim claim, ClaimOutcomes outcomes)
+    {
+        var groups = new Dictionary<string, List<QueueClaimedRecipient>>(StringComparer.Ordinal);
+        var addresses = new string[claim.Recipients.Count];
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            addresses[i] = claim.Recipients[i].Address;
+        }
+
+        SmtpEnvelope? all = null;
+        try
+        {
+            all = new SmtpEnvelope(claim.Sender, addresses);
+        }
+        catch (ArgumentException)
+        {
+        }
+
+        var sameOrder = all is not null && all.Recipients.Count == addresses.Length;
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            string domain;
+            if (sameOrder)
+            {
+                domain = all!.GetRecipientDomain(i);
+            }
+            else
+            {
+                try
+                {
+                    domain = new SmtpEnvelope(claim.Sender, addresses[i]).GetRecipientDomain(0);
+                }
+                catch (ArgumentException e)
+                {
+                    outcomes.Add(claim.Recipients[i], QueueRecipientState.Failed, null, null, "The queued envelope is not valid: " + e.Message);
+                    continue;
+                }
+            }
+
+            if (!groups.TryGetValue(domain, out var group))
+            {
+                groups[domain] = group = new List<QueueClaimedRecipient>();
+            }
+
+            group.Add(claim.Recipients[i]);
+        }
+
+        return groups;
+    }
+
+    private async Task DeliverAsync(QueueClaim claim, string domain, List<QueueClaimedRecipient> group, ClaimOutcomes outcomes, CancellationToken token)
+    {
+        string destination;
+        try
+        {
+            destination = await _sender.GetDestinationAsync(domain, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            DueAgain(group, outcomes);
+            return;
+        }
+        catch (Exception)
+        {
+            destination = "domain " + domain;
+        }
+
+        var now = _time.GetUtcNow();
+        if (_destinations.IsUnavailable(destination, now, out var until, out var reason))
+        {
+            var at = until < claim.ExpiresAt ? until : claim.ExpiresAt;
+            var expired = now >= claim.ExpiresAt;
+            var detail = expired
+                ? $"Given up at the message's maximum age (DirectMail:Queue:MaxAge, {_options.MaxAge}), not tried: {reason}."
+                : $"Not tried: {reason}. The destination ({destination}) is left alone until {until:O}.";
+            foreach (var r in group)
+            {
+                outcomes.Add(r, expired ? QueueRecipientState.Expired : QueueRecipientState.Deferred, expired ? null : at, null, detail);
+            }
+
+            return;
+        }
+
+        var wait = _destinations.TakeToken(destination);
+        if (wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(wait, _time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                DueAgain(group, outcomes);
+                return;
+            }
+        }
+
+        var addresses = new string[group.Count];
+        var indexes = new int[group.Count];
+        for (var i = 0; i < group.Count; i++)
+        {
+            addresses[i] = group[i].Address;
+            indexes[i] = group[i].Index;
+        }
+
+        var started = _time.GetUtcNow();
+        DeliveryReport report;
+        var canceled = false;
+        try
+        {
+            var envelope = new SmtpEnvelope(claim.Sender, addresses);
+            var stream = await _store.OpenContentAsync(claim.MessageId, token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                var content = new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, ct => _store.MarkInFlightAsync(claim, indexes, ct));
+                try
+                {
+                    report = await _sender.SendAsync(envelope, content, token).ConfigureAwait(false);
+                }
+                catch (DeliveryCanceledException e)
+                {
+                    report = e.Report;
+                    canceled = true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            DueAgain(group, outcomes);
+            return;
+        }
+        catch (Exception e) when (e is IOException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            // The stored message cannot be sent as it is: counted as a deferred attempt, so it expires in time.
+            QueueLog.ContentUnreadable(_logger, claim.MessageId, e);
+            foreach (var r in group)
+            {
+                Defer(claim, r, null, new QueueAttempt(started, QueueRecipientState.Deferred, null, null, null, "The queued message could not be sent as stored: " + e.Message), outcomes);
+            }
+
+            return;
+        }
+
+        Map(claim, group, report, canceled, destination, started, outcomes);
+    }
+
+    private void Map(QueueClaim claim, List<QueueClaimedRecipient> group, DeliveryReport report, bool canceled, string destination, DateTimeOffset started, ClaimOutcomes outcomes)
+    {
+        var unreachable = !canceled;
+        DateTimeOffset? retryAt = null;
+        SmtpReply? rateLimit = null;
+        DateTimeOffset rateLimitUntil = default;
+        for (var i = 0; i < group.Count; i++)
+        {
+            var r = group[i];
+            var d = Find(report, r, i);
+            if (d is null)
+            {
+                outcomes.Add(r, QueueRecipientState.Failed, null, null, "The same mailbox is queued twice in this message; it was sent to once.");
+                continue;
+            }
+
+            if (d.Status != DeliveryStatus.Deferred || d.Reply is not null || d.MxHost is null || d.MayHaveBeenDelivered)
+            {
+                unreachable = false;
+            }
+
+            switch (d.Status)
+            {
+                case DeliveryStatus.Delivered:
+                    outcomes.Add(r, QueueRecipientState.Delivered, null, ToAttempt(d, started, QueueRecipientState.Delivered), null);
+                    break;
+                case DeliveryStatus.Failed:
+                    outcomes.Add(r, QueueRecipientState.Failed, null, ToAttempt(d, started, QueueRecipientState.Failed), null);
+                    break;
+                case DeliveryStatus.Deferred when d.MayHaveBeenDelivered:
+                    outcomes.Add(r, QueueRecipientState.InDoubt, null, ToAttempt(d, started, QueueRecipientState.InDoubt), "The end of the message was sent but no reply came: it may have been delivered, and is not sent again unless released.");
+                    break;
+                case DeliveryStatus.Deferred when canceled:
+                    outcomes.Add(r, QueueRecipientState.Deferred, _time.GetUtcNow(), null, "Not tried to the end: the worker stopped; due again at once.");
+                    break;
+                default:
+                    var next = Defer(claim, r, d.Reply, ToAttempt(d, started, QueueRecipientState.Deferred), outcomes);
+                    if (next is { } at)
+                    {
+                        retryAt = retryAt is { } earlier && earlier < at ? earlier : at;
+                        if (d.Reply is not null && RetrySchedule.IsRateLimit(d.Reply) && at > rateLimitUntil)
+                        {
+                            rateLimit = d.Reply;
+                            rateLimitUntil = at;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        if (unreachable && retryAt is { } until)
+        {
+            _destinations.MarkUnavailable(destination, until, $"no MX host of it could be reached at {started:O} (last {report.Recipients[0].MxHost}: {report.Recipients[0].Detail})");
+            QueueLog.DestinationDown(_logger, destination, until);
+        }
+        else if (rateLimit is not null)
+        {
+            _destinations.MarkUnavailable(destination, rateLimitUntil, $"it rate-limited this sender at {started:O} ({rateLimit.ToString().Replace('\n', ' ')})");
+            QueueLog.DestinationThrottled(_logger, destination, rateLimitUntil, rateLimit.ToString());
+        }
+    }
+
+    private static RecipientDelivery? Find(DeliveryReport report, QueueClaimedRecipient r, int position)
+    {
+        if (position < report.Recipients.Count && string.Equals(report.Recipients[position].Address, r.Address, StringComparison.Ordinal))
+        {
+            return report.Recipients[position];
+        }
+
+        // The envelope dropped a duplicate: the first of its kind stands for it (it was sent once).
+        foreach (var d in report.Recipients)
+        {
+            if (string.Equals(d.Address, r.Address, StringComparison.Ordinal))
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Deferred to the next attempt, or Expired when the message reached its maximum age; returns the due time.</summary>
+    private DateTimeOffset? Defer(QueueClaim claim, QueueClaimedRecipient r, SmtpReply? reply, QueueAttempt attempt, ClaimOutcomes outcomes)
+    {
+        var now = _time.GetUtcNow();
+        if (now >= claim.ExpiresAt)
+        {
+            var expired = new QueueAttempt(attempt.StartedAt, QueueRecipientState.Expired, attempt.Reply, attempt.MxHost, attempt.ServerAddress, attempt.Detail);
+            outcomes.Add(r, QueueRecipientState.Expired, null, expired, $"Given up: still undelivered at the message's maximum age (DirectMail:Queue:MaxAge, {_options.MaxAge}).");
+            return null;
+        }
+
+        var next = _queue.Schedule.NextAttempt(now, r.Attempts + 1, reply, claim.ExpiresAt);
+        outcomes.Add(r, QueueRecipientState.Deferred, next, attempt, null);
+        return next;
+    }
+
+    private void DueAgain(List<QueueClaimedRecipient> group, ClaimOutcomes outcomes)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var r in group)
+        {
+            outcomes.Add(r, QueueRecipientState.Deferred, now, null, "Not tried: the worker stopped; due again at once.");
+        }
+    }
+
+    /// <summary>The updates and events of one claim, filled by its domains' deliveries at once.</summary>
+    private sealed class ClaimOutcomes(QueueClaim claim)
+    {
+        public List<QueueRecipientUpdate> Updates { get; } = new(claim.Recipients.Count);
+
+        public List<MailQueueEvent> Events { get; } = new(claim.Recipients.Count);
+
+        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail)
+        {
+            lock (Updates)
+            {
+                Updates.Add(new QueueRecipientUpdate(r.Index, state, next, attempt));
+                Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews a claim's lease every third of <see cref="MailQueueOptions.LeaseDuration"/> while its deliveries run; a lost
+    /// lease cancels them (a newer claim owns the message, and nothing this one does can be recorded).
+    /// </summary>
+    private sealed class LeaseKeeper : IDisposable
+    {
+        private readonly CancellationTokenSource _cts;
+        private readonly CancellationTokenSource _done = new();
+        private readonly Task _loop;
+
+        public LeaseKeeper(MailQueueWorker worker, QueueClaim claim, CancellationToken stopping)
+        {
+            _cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Token = _cts.Token;
+            _loop = RenewAsync(worker, claim);
+        }
+
+        public CancellationToken Token { get; }
+
+        public void Dispose()
+        {
+            _done.Cancel();
+            _cts.Dispose();
+        }
+
+        private async Task RenewAsync(MailQueueWorker worker, QueueClaim claim)
+        {
+            var every = worker._options.LeaseDuration / 3;
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(every, worker._time, _done.Token).ConfigureAwait(false);
+                    await worker._store.RenewLeaseAsync(claim, worker._time.GetUtcNow() + worker._options.LeaseDuration, _done.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (QueueLeaseLostException)
+            {
+                QueueLog.LeaseLost(worker._logger, claim.MessageId, claim.Fence);
+                try
+                {
+                    _cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+            catch (Exception e)
+            {
+                // The lease may still hold (a store hiccup); the next renewal, or the completion, will tell.
+                QueueLog.StoreFailed(worker._logger, "lease renewal", e);
+            }
+        }
+    }
+}
