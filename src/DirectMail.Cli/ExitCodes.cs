@@ -17,6 +17,9 @@ internal static class ExitCodes
     /// <summary>EX_DATAERR: the input is wrong (an invalid address or domain, an unreadable file).</summary>
     public const int InvalidInput = 65;
 
+    /// <summary>EX_NOINPUT: what was named is not there (a queue id not in the queue, a --queue directory that does not exist).</summary>
+    public const int NotFound = 66;
+
     /// <summary>EX_UNAVAILABLE: some recipient failed permanently (send); the domain takes no mail (mx).</summary>
     public const int Failed = 69;
 
@@ -41,6 +44,8 @@ internal sealed class CliException(int exitCode, string message, Exception? inne
     public static CliException Usage(string message) => new(ExitCodes.Usage, message);
 
     public static CliException Input(string message, Exception? inner = null) => new(ExitCodes.InvalidInput, message, inner);
+
+    public static CliException NotFound(string message) => new(ExitCodes.NotFound, message);
 
     /// <summary>The message of an <see cref="ArgumentException"/> without the " (Parameter 'x')" that .NET appends.</summary>
     public static string Reason(Exception e)

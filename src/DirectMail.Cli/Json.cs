@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -105,6 +106,71 @@ internal sealed class ReplyJson
     public required string Text { get; init; }
 }
 
+/// <summary>The JSON of <c>directmail send --queue DIR --json</c>.</summary>
+internal sealed class QueueEnqueuedJson
+{
+    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+
+    public required string QueueId { get; init; }
+
+    public required IReadOnlyList<string> Recipients { get; init; }
+}
+
+/// <summary>The JSON of <c>directmail queue list --json</c>.</summary>
+internal sealed class QueueListJson
+{
+    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+
+    public required IReadOnlyList<QueueMessageJson> Messages { get; init; }
+}
+
+/// <summary>One queued message: <c>directmail queue show --json</c>, and each of <c>queue list --json</c>.</summary>
+internal sealed class QueueMessageJson
+{
+    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+
+    public required string QueueId { get; init; }
+
+    /// <summary>The envelope sender; empty for the null sender.</summary>
+    public required string Sender { get; init; }
+
+    public long Size { get; init; }
+
+    public DateTimeOffset EnqueuedAt { get; init; }
+
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public required IReadOnlyList<QueueRecipientJson> Recipients { get; init; }
+}
+
+internal sealed class QueueRecipientJson
+{
+    public required string Address { get; init; }
+
+    /// <summary>queued, deferred, in-flight, delivered, failed, expired, held or in-doubt.</summary>
+    public required string State { get; init; }
+
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    public required IReadOnlyList<QueueAttemptJson> Attempts { get; init; }
+}
+
+internal sealed class QueueAttemptJson
+{
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The state the attempt led to (delivered, deferred, failed...).</summary>
+    public required string Outcome { get; init; }
+
+    public string? Reply { get; init; }
+
+    public string? MxHost { get; init; }
+
+    public string? ServerAddress { get; init; }
+
+    public string? Detail { get; init; }
+}
+
 /// <summary>Source-generated serialization (no reflection: trimming and AOT safe).</summary>
 [JsonSourceGenerationOptions(
     WriteIndented = true,
@@ -113,6 +179,9 @@ internal sealed class ReplyJson
 [JsonSerializable(typeof(SendJson))]
 [JsonSerializable(typeof(MxJson))]
 [JsonSerializable(typeof(DoctorReport))]
+[JsonSerializable(typeof(QueueEnqueuedJson))]
+[JsonSerializable(typeof(QueueListJson))]
+[JsonSerializable(typeof(QueueMessageJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>Relaxed escaping: addresses and replies keep their '+', '&lt;' and non-ASCII letters readable.</summary>

@@ -25,6 +25,7 @@ internal static class Program
             SendCommand.Create(),
             DoctorCommand.Create(),
             DkimCommand.Create(),
+            QueueCommand.Create(),
             DemoCommand.Create(),
         };
         root.Options.Add(new System.CommandLine.Help.HelpOption());

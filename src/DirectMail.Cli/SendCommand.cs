@@ -3,13 +3,12 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
-using System.Net;
-using System.Net.NetworkInformation;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
 using DirectMail.Dkim;
 using DirectMail.Mime;
+using DirectMail.Queue;
 using DirectMail.Smtp;
 
 namespace DirectMail.Cli;
@@ -27,10 +26,6 @@ internal static class SendCommand
     private static readonly Option<FileInfo> HtmlFile = new("--html-file") { Description = "Read an HTML body from a file (UTF-8); with a text body, both are sent (multipart/alternative).", HelpName = "FILE" };
     private static readonly Option<FileInfo[]> Attach = new("--attach") { Description = "Attach a file; repeat for several.", HelpName = "FILE" };
     private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed.", HelpName = "FILE" };
-    private static readonly Option<string> Helo = new("--helo") { Description = "The name given in EHLO: this host's fully qualified name, as its IP's PTR record says (default: the machine's name when it has a domain).", HelpName = "NAME" };
-    private static readonly Option<int> Port = new("--port") { Description = "The SMTP port of the MX hosts (tests and labs only: MX hosts receive mail on 25).", DefaultValueFactory = _ => 25, HelpName = "N" };
-    private static readonly Option<string> Tls = new("--tls") { Description = "STARTTLS: opportunistic (encrypt when offered, as MTAs do), required (fail without a valid certificate) or none.", DefaultValueFactory = _ => "opportunistic" };
-    private static readonly Option<bool> AllowPrivate = new("--allow-private-targets") { Description = "Allow MX targets on loopback and private addresses (tests and intranets)." };
     private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with." };
     private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
     private static readonly Option<string> DkimSelector = new("--dkim-selector") { Description = "The DKIM selector (s=) whose TXT record SELECTOR._domainkey.DOMAIN publishes the key; needs --dkim-key.", HelpName = "S" };
@@ -39,14 +34,23 @@ internal static class SendCommand
 
     public static Command Create()
     {
-        var dns = Options.Dns();
-        Tls.AcceptOnlyFromAmong("opportunistic", "required", "none");
-        Options.AddRange(Port, port => port is >= 1 and <= 65535, "--port must be 1 to 65535.");
-
+        var delivery = new DeliveryOptions();
+        var maxAge = Durations.Option("--max-age", "With --queue: give the undelivered recipients up (expired) once the message is this old, for example 2h or 3d (default 5d).");
+        var queue = QueueStore.Option("Keep the message in the queue in this directory instead of sending it now, and print its queue id; 'directmail queue run' delivers it.");
         var command = new Command("send", "Deliver a message straight to each recipient's MX servers, and report what every server answered.")
         {
-            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Helo, dns, Port, Tls, AllowPrivate, DkimKey, DkimSelector, DkimDomain, Trace, Json,
+            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml,
         };
+        foreach (var option in delivery.All)
+        {
+            command.Options.Add(option);
+        }
+
+        foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, queue, maxAge, Trace, Json])
+        {
+            command.Options.Add(option);
+        }
+
         command.Validators.Add(result =>
         {
             if (result.GetValue(To) is not { Length: > 0 } && result.GetValue(Cc) is not { Length: > 0 } && result.GetValue(Bcc) is not { Length: > 0 })
@@ -74,43 +78,31 @@ internal static class SendCommand
             {
                 result.AddError("--dkim-domain needs --dkim-key and --dkim-selector.");
             }
+
+            if (result.GetValue(queue) is null && result.GetValue(maxAge) is not null)
+            {
+                result.AddError("--max-age is the age at which a queued message is given up: it needs --queue.");
+            }
+
+            if (result.GetValue(queue) is not null && result.GetValue(Trace))
+            {
+                result.AddError("--trace shows a conversation, and --queue has none: 'directmail queue run' delivers (-v shows its log).");
+            }
         });
 
-        command.SetAction((parse, cancellationToken) => RunAsync(parse, dns, cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, delivery, queue, maxAge, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<IPEndPoint?> dns, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parse, DeliveryOptions delivery, Option<string?> queue, Option<TimeSpan?> maxAge, CancellationToken cancellationToken)
     {
         var json = parse.GetValue(Json);
         var trace = parse.GetValue(Trace);
         var verbose = parse.GetValue(Options.Verbose);
+        var queueDirectory = parse.GetValue(queue);
 
-        var options = new DirectMailOptions
-        {
-            HeloName = parse.GetValue(Helo) ?? DefaultHeloName(),
-            Port = parse.GetValue(Port),
-            TlsMode = parse.GetValue(Tls) switch
-            {
-                "required" => SmtpTlsMode.Required,
-                "none" => SmtpTlsMode.None,
-                _ => SmtpTlsMode.Opportunistic,
-            },
-            AllowPrivateTargets = parse.GetValue(AllowPrivate),
-        };
-        if (parse.GetValue(dns) is { } server)
-        {
-            options.NameServers.Add(server.ToString());
-        }
-
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal), e);
-        }
+        // Queued, the message is delivered later by 'queue run' with its own delivery options: only a DKIM key is needed now.
+        var options = queueDirectory is null ? delivery.Create(parse) : new DirectMailOptions();
 
         // The addresses and files are checked before anything is sent: a mistake is one line and exit code 65.
         var from = ParseAddress("--from", parse.GetRequiredValue(From));
@@ -191,6 +183,19 @@ internal static class SendCommand
             content = signer.Sign(content);
         }
 
+        if (queueDirectory is not null)
+        {
+            // The worker of 'queue run' signs nothing: the message is stored signed.
+            if (signer is null && options.Dkim.Count > 0)
+            {
+                using var fromSigner = new DkimSigner(options.Dkim[0]);
+                content = fromSigner.Sign(content);
+            }
+
+            var queueOptions = new MailQueueOptions { MaxAge = parse.GetValue(maxAge) ?? new MailQueueOptions().MaxAge };
+            return await EnqueueAsync(queueDirectory, queueOptions, envelope, content, json, verbose, cancellationToken).ConfigureAwait(false);
+        }
+
         // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
         var domains = Enumerable.Range(0, envelope.Recipients.Count).Select(envelope.GetRecipientDomain).Distinct().Count();
         var large = content.GetLength(SmtpCapabilities.Minimal) is > 1024 * 1024;
@@ -242,26 +247,37 @@ internal static class SendCommand
         return Describe.ExitCode(report);
     }
 
-    /// <summary>
-    /// This machine's fully qualified name from the local configuration only (no DNS query): the host name when it has
-    /// a dot, else host name and domain name. Without one, --helo is required.
-    /// </summary>
-    private static string DefaultHeloName()
+    private static async Task<int> EnqueueAsync(string directory, MailQueueOptions queueOptions, SmtpEnvelope envelope, SmtpContent content, bool json, bool verbose, CancellationToken cancellationToken)
     {
-        var properties = IPGlobalProperties.GetIPGlobalProperties();
-        var host = properties.HostName.TrimEnd('.');
-        var domain = properties.DomainName.TrimEnd('.');
-        if (host.Contains('.', StringComparison.Ordinal))
+        using var log = new ConsoleLog(null, verbose ? Console.Error : null);
+        using var loggerFactory = log.CreateFactory();
+        await using var store = QueueStore.Open(directory, create: true, loggerFactory, queueOptions);
+        string id;
+        try
         {
-            return host;
+            id = await store.Queue.EnqueueAsync(envelope, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmtpContentException e)
+        {
+            throw CliException.Input("the message cannot be sent: " + CliException.Reason(e), e);
         }
 
-        if (host.Length > 0 && domain.Length > 0 && domain != "(none)" && domain != "localdomain")
+        if (json)
         {
-            return host + "." + domain;
+            var recipients = new List<string>(envelope.Recipients.Count);
+            for (var i = 0; i < envelope.Recipients.Count; i++)
+            {
+                recipients.Add(envelope.Recipients[i]);
+            }
+
+            QueueDescribe.PrintJson(new QueueEnqueuedJson { QueueId = id, Recipients = recipients }, CliJsonContext.Readable.QueueEnqueuedJson, Console.Out);
+        }
+        else
+        {
+            Console.Out.WriteLine(id);
         }
 
-        throw CliException.Usage($"--helo is needed: this machine's name '{host}' has no domain. Give this host's fully qualified name, the one its IP address's PTR record names (--helo mail.example.com), or an address literal (--helo [192.0.2.1]).");
+        return ExitCodes.Success;
     }
 
     /// <summary>

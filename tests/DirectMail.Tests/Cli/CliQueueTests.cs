@@ -1,0 +1,229 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Tasks;
+
+namespace DirectMail.Tests.Cli;
+
+/// <summary>
+/// <c>directmail send --queue</c> and <c>directmail queue ...</c> run as processes over a real SQLite queue in a temporary
+/// directory, delivering to the CLI tests' scripted SMTP server (NSD for DNS): the id printed, the states listed and
+/// shown, the bytes the server stored, hold and release, delete, and usage errors.
+/// </summary>
+[Collection(CliCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class CliQueueTests(CliServers servers)
+{
+    private const string Sender = "sender@client.cli.test";
+
+    private const string Eml = "From: Someone <" + Sender + ">\r\nTo: quinn@mail.cli.test\r\nSubject: queued\r\nMessage-ID: <queued-1@client.cli.test>\r\n\r\nQueued line one\r\n.leading dot\r\nlast line\r\n";
+
+    private readonly string _queue = Path.Combine(Directory.CreateTempSubdirectory("directmail-cli-queue-").FullName, "queue");
+
+    [Fact]
+    public async Task Send_queue_prints_the_id_sends_nothing_and_list_and_show_say_queued()
+    {
+        servers.Reset();
+
+        var sent = await Enqueue("quinn@mail.cli.test");
+        var id = sent.StdOut.Trim();
+        var list = await CliRunner.RunAsync("queue", "list", "--queue", _queue);
+        var listJson = await CliRunner.RunAsync("queue", "list", "--queue", _queue, "--json");
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue);
+
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        Assert.Matches("^[0-9A-Z]+$", id);
+        Assert.Empty(servers.Dialogue.Messages);
+        Assert.Empty(servers.Dialogue.Commands);
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var lines = Lines(list.StdOut);
+        Assert.StartsWith(id + "  ", lines[0]);
+        Assert.Contains("from " + Sender, lines[0]);
+        Assert.StartsWith("  quinn@mail.cli.test: queued, next attempt ", lines[1]);
+
+        using var json = JsonDocument.Parse(listJson.StdOut);
+        Assert.Equal(1, json.RootElement.GetProperty("schemaVersion").GetInt32());
+        var message = Assert.Single(json.RootElement.GetProperty("messages").EnumerateArray());
+        Assert.Equal(id, message.GetProperty("queueId").GetString());
+        Assert.Equal(Sender, message.GetProperty("sender").GetString());
+        Assert.Equal(Encoding.UTF8.GetByteCount(Eml), message.GetProperty("size").GetInt64());
+        var recipient = Assert.Single(message.GetProperty("recipients").EnumerateArray());
+        Assert.Equal("quinn@mail.cli.test", recipient.GetProperty("address").GetString());
+        Assert.Equal("queued", recipient.GetProperty("state").GetString());
+        Assert.Empty(recipient.GetProperty("attempts").EnumerateArray());
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.StartsWith(id + ": from " + Sender + ", ", show.StdOut);
+        Assert.Contains(Lines(show.StdOut), l => l.StartsWith("  quinn@mail.cli.test: queued, next attempt ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Send_queue_json_has_the_id_and_recipients()
+    {
+        var sent = await Enqueue("quinn@mail.cli.test", "--cc", "rory@mail.cli.test", "--json");
+
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        using var json = JsonDocument.Parse(sent.StdOut);
+        Assert.Equal(1, json.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Matches("^[0-9A-Z]+$", json.RootElement.GetProperty("queueId").GetString());
+        Assert.Equal(["quinn@mail.cli.test", "rory@mail.cli.test"], json.RootElement.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Run_until_empty_delivers_the_stored_bytes_and_show_gives_the_servers_reply()
+    {
+        servers.Reset();
+        var id = (await Enqueue("quinn@mail.cli.test")).StdOut.Trim();
+
+        var run = await Run();
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue, "--json");
+        var pending = await CliRunner.RunAsync("queue", "list", "--queue", _queue);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"{id} quinn@mail.cli.test: delivered, 250 2.0.0 Ok: queued as 4XyZ, via mx.mail.cli.test [127.0.28.10]", Lines(run.StdOut));
+        Assert.Equal(Encoding.UTF8.GetBytes(Eml), Assert.Single(servers.Dialogue.Messages));
+        Assert.Contains("RCPT TO:<quinn@mail.cli.test>", servers.Dialogue.Commands);
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        using var json = JsonDocument.Parse(show.StdOut);
+        var recipient = Assert.Single(json.RootElement.GetProperty("recipients").EnumerateArray());
+        Assert.Equal("delivered", recipient.GetProperty("state").GetString());
+        var attempt = Assert.Single(recipient.GetProperty("attempts").EnumerateArray());
+        Assert.Equal("delivered", attempt.GetProperty("outcome").GetString());
+        Assert.Equal("250 2.0.0 Ok: queued as 4XyZ", attempt.GetProperty("reply").GetString());
+        Assert.Equal("mx.mail.cli.test", attempt.GetProperty("mxHost").GetString());
+        Assert.Equal("127.0.28.10", attempt.GetProperty("serverAddress").GetString());
+        Assert.Equal("No pending messages.", pending.StdOut.Trim());
+    }
+
+    [Fact]
+    public async Task A_held_message_is_not_delivered_until_released()
+    {
+        servers.Reset();
+        var id = (await Enqueue("quinn@mail.cli.test")).StdOut.Trim();
+
+        var hold = await CliRunner.RunAsync("queue", "hold", id, "--queue", _queue);
+        var heldRun = await Run();
+        var held = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue);
+        var sentWhileHeld = servers.Dialogue.Messages.Count;
+        var release = await CliRunner.RunAsync("queue", "release", id, "--queue", _queue);
+        var run = await Run();
+
+        Assert.True(hold.ExitCode == 0, hold.ToString());
+        Assert.Equal(id + ": 1 recipient held.", hold.StdOut.Trim());
+        Assert.True(heldRun.ExitCode == 0, heldRun.ToString());
+        Assert.Empty(heldRun.StdOut);
+        Assert.Contains("  quinn@mail.cli.test: held", Lines(held.StdOut));
+        Assert.Equal(0, sentWhileHeld);
+        Assert.Equal(id + ": 1 recipient released.", release.StdOut.Trim());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith($"{id} quinn@mail.cli.test: delivered, 250 ", run.StdOut);
+        Assert.Equal(Encoding.UTF8.GetBytes(Eml), Assert.Single(servers.Dialogue.Messages));
+    }
+
+    [Fact]
+    public async Task A_deleted_message_is_an_unknown_id_exit_66()
+    {
+        var id = (await Enqueue("quinn@mail.cli.test", "--cc", "rory@mail.cli.test")).StdOut.Trim();
+
+        var delete = await CliRunner.RunAsync("queue", "delete", id, "--queue", _queue);
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue);
+        var bounce = await CliRunner.RunAsync("queue", "bounce", id, "--queue", _queue);
+
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.Equal(id + ": 2 recipients deleted.", delete.StdOut.Trim());
+        Assert.True(show.ExitCode == 66, show.ToString());
+        Assert.Equal($"directmail: no message '{id}' in the queue", show.StdErr.Trim()[..($"directmail: no message '{id}' in the queue".Length)]);
+        Assert.Single(Lines(show.StdErr));
+        Assert.Empty(show.StdOut);
+        Assert.True(bounce.ExitCode == 66, bounce.ToString());
+    }
+
+    [Fact]
+    public async Task Bounce_fails_the_pending_recipients_and_says_how_many()
+    {
+        servers.Reset();
+        var id = (await Enqueue("quinn@mail.cli.test", "--cc", "rory@mail.cli.test")).StdOut.Trim();
+
+        var bounce = await CliRunner.RunAsync("queue", "bounce", id, "--queue", _queue);
+        var run = await Run();
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue);
+
+        Assert.True(bounce.ExitCode == 0, bounce.ToString());
+        Assert.Equal(id + ": 2 recipients bounced.", bounce.StdOut.Trim());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Empty(servers.Dialogue.Messages);
+        Assert.Contains("  quinn@mail.cli.test: failed", Lines(show.StdOut));
+        Assert.Contains("  rory@mail.cli.test: failed", Lines(show.StdOut));
+    }
+
+    [Fact]
+    public async Task A_greylisted_recipient_is_retried_on_the_schedule_and_expires_at_the_max_age()
+    {
+        servers.Reset();
+        var id = (await Enqueue("later@mail.cli.test", "--max-age", "4s")).StdOut.Trim();
+
+        var run = await Run("--retry-schedule", "1s");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        // Every attempt is one line: deferred until the last, at the maximum age, which expires (how many fit in
+        // 4 s depends on the machine's speed; the order and the replies do not).
+        var lines = Lines(run.StdOut);
+        const string Reply = "451 4.7.1 <later@mail.cli.test>: Recipient address rejected: Greylisted, try again later, via mx.mail.cli.test [127.0.28.10]";
+        Assert.All(lines[..^1], l => Assert.True(l.StartsWith($"{id} later@mail.cli.test: deferred, {Reply}", StringComparison.Ordinal) && l.Contains(", next attempt ", StringComparison.Ordinal), run.ToString()));
+        Assert.True(lines[^1].StartsWith($"{id} later@mail.cli.test: expired, {Reply}", StringComparison.Ordinal), run.ToString());
+        // Each attempt reached the server (the mailer may make more than one RCPT per attempt: its own retries).
+        Assert.True(servers.Dialogue.Commands.Count(c => c == "RCPT TO:<later@mail.cli.test>") >= lines.Count, run.ToString());
+        Assert.Empty(servers.Dialogue.Messages);
+    }
+
+    [Theory]
+    [InlineData("2s,x")]
+    [InlineData("0s")]
+    [InlineData("5")]
+    [InlineData("1w")]
+    public async Task A_bad_retry_schedule_is_a_usage_error_before_the_queue_is_touched(string schedule)
+    {
+        var result = await Run("--retry-schedule", schedule);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.StartsWith("directmail queue run: --retry-schedule '" + schedule + "': ", result.StdErr);
+        Assert.Single(Lines(result.StdErr));
+        Assert.False(Directory.Exists(_queue));
+    }
+
+    [Fact]
+    public async Task Max_age_without_queue_is_a_usage_error()
+    {
+        var result = await CliRunner.RunAsync("send", "--from", Sender, "--to", "quinn@mail.cli.test", "--text", "x", "--max-age", "1d");
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.Contains("--max-age", result.StdErr);
+    }
+
+    [Fact]
+    public async Task A_queue_directory_that_does_not_exist_is_exit_66_and_is_not_created()
+    {
+        var result = await CliRunner.RunAsync("queue", "list", "--queue", _queue);
+
+        Assert.True(result.ExitCode == 66, result.ToString());
+        Assert.StartsWith($"directmail: --queue '{_queue}': there is no queue there", result.StdErr);
+        Assert.False(Directory.Exists(_queue));
+    }
+
+    private async Task<CliResult> Enqueue(string to, params string[] args)
+    {
+        var eml = Path.Combine(Path.GetDirectoryName(_queue)!, "message.eml");
+        await File.WriteAllTextAsync(eml, Eml);
+        return await CliRunner.RunAsync(["send", "--from", Sender, "--to", to, "--eml", eml, "--queue", _queue, .. args]);
+    }
+
+    private Task<CliResult> Run(params string[] args) => CliRunner.RunAsync(
+        ["queue", "run", "--queue", _queue, "--until-empty", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", .. args]);
+
+    private static System.Collections.Generic.List<string> Lines(string text) =>
+        text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').Where(l => l.Length > 0).ToList();
+}
