@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -224,6 +225,6 @@ public sealed class CliQueueTests(CliServers servers)
     private Task<CliResult> Run(params string[] args) => CliRunner.RunAsync(
         ["queue", "run", "--queue", _queue, "--until-empty", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", .. args]);
 
-    private static System.Collections.Generic.List<string> Lines(string text) =>
+    private static List<string> Lines(string text) =>
         text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').Where(l => l.Length > 0).ToList();
 }
