@@ -111,7 +111,7 @@ internal static class SendCommand
         var bcc = ParseAddresses("--bcc", parse.GetValue(Bcc));
 
         // DKIM: the key is read and checked before anything is sent.
-        using var signer = ConfigureDkim(parse, options, from);
+        using var signer = ConfigureDkim(parse, options, from, signNow: queueDirectory is not null);
 
         SmtpEnvelope envelope;
         SmtpContent content;
@@ -185,13 +185,6 @@ internal static class SendCommand
 
         if (queueDirectory is not null)
         {
-            // The worker of 'queue run' signs nothing: the message is stored signed.
-            if (signer is null && options.Dkim.Count > 0)
-            {
-                using var fromSigner = new DkimSigner(options.Dkim[0]);
-                content = fromSigner.Sign(content);
-            }
-
             var queueOptions = new MailQueueOptions { MaxAge = parse.GetValue(maxAge) ?? new MailQueueOptions().MaxAge };
             return await EnqueueAsync(queueDirectory, queueOptions, envelope, content, json, verbose, cancellationToken).ConfigureAwait(false);
         }
@@ -285,7 +278,7 @@ internal static class SendCommand
     /// other than the --from domain (a parent domain, a service's own domain) is not chosen by the mailer's keyring, which
     /// picks keys by the From and envelope sender domains: that signer is returned, to sign the content itself.
     /// </summary>
-    private static DkimSigner? ConfigureDkim(ParseResult parse, DirectMailOptions options, EmailAddress from)
+    private static DkimSigner? ConfigureDkim(ParseResult parse, DirectMailOptions options, EmailAddress from, bool signNow)
     {
         if (parse.GetValue(DkimKey) is not { } keyFile)
         {
@@ -320,7 +313,9 @@ internal static class SendCommand
         }
 
         // The From domain is in A-labels without the root dot already (EmailAddress); the signer's is lower case too.
-        if (string.Equals(signer.Domain, from.Domain, StringComparison.OrdinalIgnoreCase))
+        // Queued (signNow), the signer is returned in every case: the worker of 'queue run' signs nothing, so the
+        // message is stored signed.
+        if (!signNow && string.Equals(signer.Domain, from.Domain, StringComparison.OrdinalIgnoreCase))
         {
             signer.Dispose();
             options.Dkim.Add(dkim);

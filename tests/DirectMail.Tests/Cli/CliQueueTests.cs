@@ -101,6 +101,26 @@ public sealed class CliQueueTests(CliServers servers)
     }
 
     [Fact]
+    public async Task A_message_queued_with_a_DKIM_key_is_stored_signed_and_delivered_signed()
+    {
+        servers.Reset();
+        var key = Path.Combine(Path.GetDirectoryName(_queue)!, "q1.client.cli.test.pem");
+        var keygen = await CliRunner.RunAsync("dkim", "keygen", "--domain", "client.cli.test", "--selector", "q1", "--out", key);
+        var id = (await Enqueue("quinn@mail.cli.test", "--dkim-key", key, "--dkim-selector", "q1")).StdOut.Trim();
+
+        var run = await Run();
+
+        Assert.True(keygen.ExitCode == 0, keygen.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith($"{id} quinn@mail.cli.test: delivered, 250 ", run.StdOut);
+        var stored = Encoding.UTF8.GetString(Assert.Single(servers.Dialogue.Messages));
+        Assert.StartsWith("DKIM-Signature: ", stored);
+        Assert.Contains("d=client.cli.test;", stored);
+        Assert.Contains("s=q1;", stored);
+        Assert.EndsWith(Eml, stored);
+    }
+
+    [Fact]
     public async Task A_held_message_is_not_delivered_until_released()
     {
         servers.Reset();
