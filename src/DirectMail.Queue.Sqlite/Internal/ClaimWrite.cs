@@ -231,8 +231,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         {
             // Whoever marked them is gone (its lease expired): the end of the message may have reached the server, so
             // they are not tried again unless an operator releases them.
-            var sweep = context.Command(
-                $"UPDATE recipients SET state = {SqliteSchema.InDoubt}, next_attempt_at = NULL WHERE message_id = $id AND state = {SqliteSchema.InFlight}");
+            var sweep = context.Command(SqliteSchema.InFlightToInDoubt);
             sweep.Parameters.AddWithValue("$id", messageId);
             sweep.ExecuteNonQuery();
             _inDoubt.Add((messageId, inFlight));

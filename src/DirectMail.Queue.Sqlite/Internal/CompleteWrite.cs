@@ -17,6 +17,9 @@ internal sealed class CompleteWrite : FencedWrite
         : base(claim, cancellationToken)
         => _updates = updates;
 
+    // InFlight recipients without an outcome become InDoubt, and the claim's fence is spent.
+    private static readonly string EndSql = SqliteSchema.InFlightToInDoubt + "; UPDATE messages SET fence = fence + 1, lease_until = NULL WHERE id = $id";
+
     protected override void Write(SqliteWriteContext context)
     {
         var messageId = Claim.MessageId;
@@ -38,9 +41,7 @@ internal sealed class CompleteWrite : FencedWrite
             }
         }
 
-        var end = context.Command(
-            $"UPDATE recipients SET state = {SqliteSchema.InDoubt}, next_attempt_at = NULL WHERE message_id = $id AND state = {SqliteSchema.InFlight}; " +
-            "UPDATE messages SET fence = fence + 1, lease_until = NULL WHERE id = $id");
+        var end = context.Command(EndSql);
         end.Parameters.AddWithValue("$id", messageId);
         end.ExecuteNonQuery();
         context.RefreshDone(messageId);

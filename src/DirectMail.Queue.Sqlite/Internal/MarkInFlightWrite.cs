@@ -9,6 +9,10 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// </summary>
 internal sealed class MarkInFlightWrite : FencedWrite
 {
+    private static readonly string Sql =
+        $"UPDATE recipients SET state = {SqliteSchema.InFlight}, next_attempt_at = (SELECT lease_until FROM messages WHERE id = $id) " +
+        $"WHERE message_id = $id AND idx = $idx AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred})";
+
     private readonly IReadOnlyList<int> _indexes;
 
     public MarkInFlightWrite(QueueClaim claim, IReadOnlyList<int> indexes, CancellationToken cancellationToken)
@@ -19,9 +23,7 @@ internal sealed class MarkInFlightWrite : FencedWrite
     {
         for (var i = 0; i < _indexes.Count; i++)
         {
-            var command = context.Command(
-                $"UPDATE recipients SET state = {SqliteSchema.InFlight}, next_attempt_at = (SELECT lease_until FROM messages WHERE id = $id) " +
-                $"WHERE message_id = $id AND idx = $idx AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred})");
+            var command = context.Command(Sql);
             command.Parameters.AddWithValue("$id", Claim.MessageId);
             command.Parameters.AddWithValue("$idx", _indexes[i]);
             command.ExecuteNonQuery();

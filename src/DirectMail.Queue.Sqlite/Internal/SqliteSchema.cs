@@ -127,4 +127,12 @@ internal static class SqliteSchema
         command.CommandText = sql;
         return command.ExecuteScalar();
     }
+
+    /// <summary>
+    /// Turns a message's InFlight recipients InDoubt: whoever marked them is gone (lease expired) or reported no outcome
+    /// for them. Built once here, after the state values it uses.
+    /// </summary>
+    public static readonly string InFlightToInDoubt =
+        $"UPDATE recipients SET state = {InDoubt}, next_attempt_at = NULL WHERE message_id = $id AND state = {InFlight}";
 }
+

@@ -14,6 +14,15 @@ internal sealed class SqliteWriteContext : IDisposable
     /// <summary>The largest content part: one row, written and read with incremental blob I/O.</summary>
     public const int PartSize = 256 * 1024;
 
+    // Built once: the SQL text is also the key of the prepared-command cache.
+    private static readonly string RefreshAllDoneSql =
+        $"UPDATE messages SET done = NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = messages.id AND r.state NOT IN {SqliteSchema.Final}) WHERE done = 0; " +
+        "DELETE FROM content WHERE (SELECT done FROM messages m WHERE m.id = content.message_id) = 1";
+
+    private static readonly string RefreshDoneSql =
+        $"UPDATE messages SET done = NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = $id AND r.state NOT IN {SqliteSchema.Final}) WHERE id = $id; " +
+        "DELETE FROM content WHERE message_id = $id AND (SELECT done FROM messages WHERE id = $id) = 1";
+
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
@@ -88,15 +97,11 @@ internal sealed class SqliteWriteContext : IDisposable
         SqliteCommand command;
         if (messageId is null)
         {
-            command = Command(
-                $"UPDATE messages SET done = NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = messages.id AND r.state NOT IN {SqliteSchema.Final}) WHERE done = 0; " +
-                "DELETE FROM content WHERE (SELECT done FROM messages m WHERE m.id = content.message_id) = 1");
+            command = Command(RefreshAllDoneSql);
         }
         else
         {
-            command = Command(
-                $"UPDATE messages SET done = NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = $id AND r.state NOT IN {SqliteSchema.Final}) WHERE id = $id; " +
-                "DELETE FROM content WHERE message_id = $id AND (SELECT done FROM messages WHERE id = $id) = 1");
+            command = Command(RefreshDoneSql);
             command.Parameters.AddWithValue("$id", messageId);
         }
 
