@@ -93,20 +93,16 @@ public static class DirectMailQueueServiceCollectionExtensions
         }
     }
 
-    /// <summary>Runs <see cref="MailQueueOptions.Validate"/> when the options are first used, or at host start.</summary>
+    /// <summary>
+    /// Runs the rules of <see cref="MailQueueOptions.Validate"/> when the options are first used, or at host start, and
+    /// reports every failure, not only the first.
+    /// </summary>
     private sealed class OptionsValidator : IValidateOptions<MailQueueOptions>
     {
         public ValidateOptionsResult Validate(string? name, MailQueueOptions options)
         {
-            try
-            {
-                options.Validate();
-                return ValidateOptionsResult.Success;
-            }
-            catch (ArgumentException e)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
+            var errors = options.Check();
+            return errors.HasErrors ? ValidateOptionsResult.Fail(errors.Messages) : ValidateOptionsResult.Success;
         }
     }
 }

@@ -35,6 +35,9 @@ internal static class DirectMailTelemetry
     /// <summary>Queue delivery attempts recorded, by outcome (delivered, deferred, failed, expired, in_doubt).</summary>
     public static readonly Counter<long> QueueAttempts = Meter.CreateCounter<long>("directmail.queue.attempts", "{attempt}", "Delivery attempts of queued recipients, by outcome.");
 
+    /// <summary>Delay warnings given (<c>MailQueueOptions.DelayWarningTime</c>): one per recipient still undelivered at that age.</summary>
+    public static readonly Counter<long> QueueDelayed = Meter.CreateCounter<long>("directmail.queue.delayed", "{recipient}", "Queued recipients still undelivered after the delay warning time (warned once each).");
+
     /// <summary>Queued recipients by state, from each queue's last statistics read (the worker reads them as it sleeps), not a store query per collection.</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge<long>("directmail.queue.recipients", QueueMetrics.ObserveDepth, "{recipient}", "Queued recipients, by state.");
 

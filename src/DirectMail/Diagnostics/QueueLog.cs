@@ -43,6 +43,12 @@ internal static partial class QueueLog
     [LoggerMessage(EventId = 7021, Level = LogLevel.Information, Message = "Destination {Destination} rate-limited this sender ({Reply}); its messages wait until {Until:O}")]
     public static partial void DestinationThrottled(ILogger logger, string destination, DateTimeOffset until, string reply);
 
+    [LoggerMessage(EventId = 7016, Level = LogLevel.Information, Message = "{QueueId} to {Recipient} is delayed: still undelivered after {DelayWarningTime}; next attempt {NextAttemptAt:O}")]
+    public static partial void Delayed(ILogger logger, string queueId, string recipient, DateTimeOffset? nextAttemptAt, TimeSpan delayWarningTime);
+
+    [LoggerMessage(EventId = 7022, Level = LogLevel.Warning, Message = "The connection slot {Holder} of limit {Limit} had run out before it was renewed and was taken: the limit may be passed by one until this delivery ends")]
+    public static partial void SlotLost(ILogger logger, string limit, string holder);
+
     [LoggerMessage(EventId = 7030, Level = LogLevel.Information, Message = "Queue worker started: at most {Concurrency} messages at once")]
     public static partial void WorkerStarted(ILogger logger, int concurrency);
 

@@ -5,7 +5,7 @@ namespace DirectMail.Queue;
 /// <summary>An outcome the worker recorded for one recipient of a queued message.</summary>
 public sealed class MailQueueEvent
 {
-    internal MailQueueEvent(string queueId, int recipientIndex, string address, QueueRecipientState state, DateTimeOffset? nextAttemptAt, QueueAttempt? attempt, string? detail)
+    internal MailQueueEvent(string queueId, int recipientIndex, string address, QueueRecipientState state, DateTimeOffset? nextAttemptAt, QueueAttempt? attempt, string? detail, bool isDelayed = false)
     {
         QueueId = queueId;
         RecipientIndex = recipientIndex;
@@ -14,6 +14,7 @@ public sealed class MailQueueEvent
         NextAttemptAt = nextAttemptAt;
         Attempt = attempt;
         Detail = detail;
+        IsDelayed = isDelayed;
     }
 
     /// <summary>The queue id of the message.</summary>
@@ -25,7 +26,7 @@ public sealed class MailQueueEvent
     /// <summary>RCPT TO.</summary>
     public string Address { get; }
 
-    /// <summary>Delivered, Deferred, Failed, Expired or InDoubt.</summary>
+    /// <summary>Delivered, Deferred, Failed, Expired or InDoubt (a Delayed event is a Deferred one with <see cref="IsDelayed"/>).</summary>
     public QueueRecipientState State { get; }
 
     /// <summary>For Deferred, when it is tried again.</summary>
@@ -40,6 +41,14 @@ public sealed class MailQueueEvent
     /// <summary>Why, when no attempt says it (not tried: destination down), else the attempt's detail.</summary>
     public string? Detail { get; }
 
+    /// <summary>
+    /// True on the one event per recipient that tells it is delayed: a deferral (<see cref="State"/> Deferred) once the
+    /// message has waited <see cref="MailQueueOptions.DelayWarningTime"/> (RFC 3464's <c>Action: delayed</c>, Postfix's
+    /// <c>delay_warning_time</c>). The warning is remembered in the recipient's history (the first attempt recorded at or
+    /// after that age), so it is given once, whichever instance makes the deferral.
+    /// </summary>
+    public bool IsDelayed { get; }
+
     /// <inheritdoc />
-    public override string ToString() => $"{QueueId} {Address}: {State}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
+    public override string ToString() => $"{QueueId} {Address}: {State}{(IsDelayed ? " (delayed)" : string.Empty)}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
 }

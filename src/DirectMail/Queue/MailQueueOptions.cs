@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using DirectMail.Smtp;
 
 namespace DirectMail.Queue;
 
@@ -85,11 +86,43 @@ public sealed class MailQueueOptions
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The most messages per second the worker sends to one destination (its set of MX hosts), as a token bucket
-    /// holding one second's worth. 0 (default) for no limit. The limit is per worker; a limit shared by several
-    /// instances needs a shared store (the PostgreSQL store).
+    /// The most messages per second sent to one destination (its set of MX hosts) that no
+    /// <see cref="DestinationLimits"/> rule matches, as a token bucket holding one second's worth (at least one message).
+    /// 0 (default) for no limit. Shared by every instance when the store implements <see cref="IQueueLimitStore"/>
+    /// (the SQLite and PostgreSQL stores do), else per worker.
     /// </summary>
     public double MaxMessagesPerSecondPerDestination { get; set; }
+
+    /// <summary>
+    /// The most deliveries in progress at once to one destination that no <see cref="DestinationLimits"/> rule matches
+    /// (each delivery is one send to one domain, one SMTP connection while it lasts). 0 (default) for no limit. Shared
+    /// like <see cref="MaxMessagesPerSecondPerDestination"/>. The mailer's <c>DirectMail:MaxConnectionsPerHost</c> still
+    /// caps the connections one process opens to one MX address, idle pooled ones included; this limit counts
+    /// deliveries over every instance, not idle connections.
+    /// </summary>
+    public int MaxConnectionsPerDestination { get; set; }
+
+    /// <summary>
+    /// Limits shared by every destination whose MX hosts match a rule: a provider hosting many domains
+    /// (<c>*.google.com</c>, <c>*.protection.outlook.com</c>) gets one limit for all of them. The first matching rule
+    /// wins; an unmatched destination gets the per-destination defaults. Empty (default): none.
+    /// </summary>
+    public IList<DestinationLimit> DestinationLimits { get; set; } = new List<DestinationLimit>();
+
+    /// <summary>
+    /// How long a delivery waits for a connection slot of its limit (<see cref="DestinationLimit.MaxConnections"/>,
+    /// <see cref="MaxConnectionsPerDestination"/>) before its recipients are deferred, not tried and with no attempt
+    /// counted, by as long again. Default 30 seconds: a slot usually frees within one delivery, and a delivery that waits
+    /// holds one of <see cref="MaxConcurrentDeliveries"/>, so it must not wait long while other destinations could go.
+    /// </summary>
+    public TimeSpan ConnectionSlotWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a recipient may stay undelivered before the worker tells once that it is delayed (an event with
+    /// <see cref="MailQueueEvent.IsDelayed"/>; RFC 3464's <c>Action: delayed</c>, Postfix's <c>delay_warning_time</c>).
+    /// Default 4 hours, Postfix's value when the warning is turned on. <see cref="TimeSpan.Zero"/> turns it off.
+    /// </summary>
+    public TimeSpan DelayWarningTime { get; set; } = TimeSpan.FromHours(4);
 
     /// <summary>
     /// With <c>AddQueue</c>: the registered mailer hands what its SendAsync defers to this queue
@@ -106,55 +139,168 @@ public sealed class MailQueueOptions
     /// <summary>The intervals in use: <see cref="RetryIntervals"/>, or the defaults when it is empty.</summary>
     internal IReadOnlyList<TimeSpan> EffectiveRetryIntervals => RetryIntervals.Count == 0 ? DefaultRetryIntervals : (IReadOnlyList<TimeSpan>)new List<TimeSpan>(RetryIntervals);
 
-    /// <summary>Checks every option and throws <see cref="ArgumentException"/> naming the first wrong one.</summary>
-    public void Validate()
+    /// <summary>
+    /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
+    /// several are wrong. <c>AddQueue</c> runs the same checks at startup.
+    /// </summary>
+    public void Validate() => Check().ThrowIfAny();
+
+    /// <summary>Runs every rule and returns the failures, each naming its option by configuration key (<c>DirectMail:Queue:MaxAge</c>).</summary>
+    internal OptionErrors Check()
     {
+        var errors = new OptionErrors(SectionName);
         foreach (var interval in RetryIntervals)
         {
             if (interval <= TimeSpan.Zero)
             {
-                throw new ArgumentException($"DirectMail:Queue:RetryIntervals must be positive; {interval} is not.", nameof(RetryIntervals));
+                errors.Add(nameof(RetryIntervals), $"{errors.Name(nameof(RetryIntervals))} must be positive; {interval} is not.");
             }
         }
 
-        Positive(MaxAge, nameof(MaxAge));
+        Positive(errors, MaxAge, nameof(MaxAge));
         if (RetryJitter is < 0 or >= 1 || double.IsNaN(RetryJitter))
         {
-            throw new ArgumentException($"DirectMail:Queue:RetryJitter must be at least 0 and below 1; it is {RetryJitter.ToString(CultureInfo.InvariantCulture)}.", nameof(RetryJitter));
+            errors.Add(nameof(RetryJitter), $"{errors.Name(nameof(RetryJitter))} must be at least 0 and below 1; it is {RetryJitter.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        Positive(MinimumHintedDelay, nameof(MinimumHintedDelay));
-        Positive(MaximumHintedDelay, nameof(MaximumHintedDelay));
+        Positive(errors, MinimumHintedDelay, nameof(MinimumHintedDelay));
+        Positive(errors, MaximumHintedDelay, nameof(MaximumHintedDelay));
         if (MaximumHintedDelay < MinimumHintedDelay)
         {
-            throw new ArgumentException("DirectMail:Queue:MaximumHintedDelay must not be below MinimumHintedDelay.", nameof(MaximumHintedDelay));
+            errors.Add(nameof(MaximumHintedDelay), $"{errors.Name(nameof(MaximumHintedDelay))} must not be below MinimumHintedDelay.");
         }
 
-        Positive(RateLimitDelay, nameof(RateLimitDelay));
-        Positive(LeaseDuration, nameof(LeaseDuration));
-        Positive(IdlePollInterval, nameof(IdlePollInterval));
-        AtLeastOne(ClaimBatchSize, nameof(ClaimBatchSize));
-        AtLeastOne(MaxConcurrentDeliveries, nameof(MaxConcurrentDeliveries));
-        AtLeastOne(EventCapacity, nameof(EventCapacity));
-        if (MaxMessagesPerSecondPerDestination < 0 || double.IsNaN(MaxMessagesPerSecondPerDestination))
+        Positive(errors, RateLimitDelay, nameof(RateLimitDelay));
+        Positive(errors, LeaseDuration, nameof(LeaseDuration));
+        Positive(errors, IdlePollInterval, nameof(IdlePollInterval));
+        Positive(errors, ConnectionSlotWait, nameof(ConnectionSlotWait));
+        if (DelayWarningTime < TimeSpan.Zero)
         {
-            throw new ArgumentException("DirectMail:Queue:MaxMessagesPerSecondPerDestination must be 0 (no limit) or positive.", nameof(MaxMessagesPerSecondPerDestination));
+            errors.Add(nameof(DelayWarningTime), $"{errors.Name(nameof(DelayWarningTime))} must be 0 (no warning) or positive; it is {DelayWarningTime}.");
         }
 
-        static void Positive(TimeSpan value, string name)
+        AtLeastOne(errors, ClaimBatchSize, nameof(ClaimBatchSize));
+        AtLeastOne(errors, MaxConcurrentDeliveries, nameof(MaxConcurrentDeliveries));
+        AtLeastOne(errors, EventCapacity, nameof(EventCapacity));
+        Rate(errors, MaxMessagesPerSecondPerDestination, nameof(MaxMessagesPerSecondPerDestination));
+        if (MaxConnectionsPerDestination < 0)
+        {
+            errors.Add(nameof(MaxConnectionsPerDestination), $"{errors.Name(nameof(MaxConnectionsPerDestination))} must be 0 (no limit) or positive; it is {MaxConnectionsPerDestination}.");
+        }
+
+        CheckDestinationLimits(errors);
+        return errors;
+
+        static void Positive(OptionErrors errors, TimeSpan value, string name)
         {
             if (value <= TimeSpan.Zero)
             {
-                throw new ArgumentException($"DirectMail:Queue:{name} must be positive; it is {value}.", name);
+                errors.Add(name, $"{errors.Name(name)} must be positive; it is {value}.");
             }
         }
 
-        static void AtLeastOne(int value, string name)
+        static void AtLeastOne(OptionErrors errors, int value, string name)
         {
             if (value < 1)
             {
-                throw new ArgumentException($"DirectMail:Queue:{name} must be at least 1; it is {value}.", name);
+                errors.Add(name, string.Create(CultureInfo.InvariantCulture, $"{errors.Name(name)} must be at least 1; it is {value}."));
             }
         }
+    }
+
+    private void CheckDestinationLimits(OptionErrors errors)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < DestinationLimits.Count; i++)
+        {
+            var path = string.Create(CultureInfo.InvariantCulture, $"{nameof(DestinationLimits)}.{i}");
+            var limit = DestinationLimits[i];
+            if (limit is null)
+            {
+                errors.Add(path, $"{errors.Name(path)} is empty.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(limit.Name))
+            {
+                errors.Add(path + ".Name", $"{errors.Name(path + ".Name")} is required: it is the key the matching destinations share.");
+            }
+            else if (!names.Add(limit.Name))
+            {
+                errors.Add(path + ".Name", $"{errors.Name(path + ".Name")} '{limit.Name}' is used by an earlier rule; each limit has its own name.");
+            }
+
+            if (limit.MxHosts is null || limit.MxHosts.Count == 0)
+            {
+                errors.Add(path + ".MxHosts", $"{errors.Name(path + ".MxHosts")} is empty: list the MX host names the rule matches (mx.example.net, or *.example.net for every host under it).");
+            }
+            else
+            {
+                foreach (var pattern in limit.MxHosts)
+                {
+                    if (!IsHostPattern(pattern))
+                    {
+                        errors.Add(path + ".MxHosts", $"{errors.Name(path + ".MxHosts")}: '{pattern}' is not a host name or *.suffix (a '*.' only at the start, then a domain).");
+                    }
+                }
+            }
+
+            Rate(errors, limit.MaxMessagesPerSecond, path + ".MaxMessagesPerSecond");
+            if (limit.Burst != 0 && (limit.Burst < 1 || !double.IsFinite(limit.Burst)))
+            {
+                errors.Add(path + ".Burst", $"{errors.Name(path + ".Burst")} must be 0 (one second's worth) or at least 1; it is {limit.Burst.ToString(CultureInfo.InvariantCulture)}.");
+            }
+
+            if (limit.MaxConnections < 0)
+            {
+                errors.Add(path + ".MaxConnections", string.Create(CultureInfo.InvariantCulture, $"{errors.Name(path + ".MaxConnections")} must be 0 (no limit) or positive; it is {limit.MaxConnections}."));
+            }
+        }
+    }
+
+    private static void Rate(OptionErrors errors, double value, string name)
+    {
+        if (value < 0 || !double.IsFinite(value))
+        {
+            errors.Add(name, $"{errors.Name(name)} must be 0 (no limit) or positive; it is {value.ToString(CultureInfo.InvariantCulture)}.");
+        }
+    }
+
+    /// <summary>A host name (letters, digits, hyphens, dots), or one with <c>*.</c> in front.</summary>
+    private static bool IsHostPattern(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern))
+        {
+            return false;
+        }
+
+        var host = pattern.Trim().TrimEnd('.');
+        if (host.StartsWith("*.", StringComparison.Ordinal))
+        {
+            host = host[2..];
+        }
+
+        if (host.Length == 0 || host.Length > 253)
+        {
+            return false;
+        }
+
+        foreach (var label in host.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-')
+            {
+                return false;
+            }
+
+            foreach (var c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 }

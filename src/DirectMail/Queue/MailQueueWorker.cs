@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -32,7 +34,12 @@ public sealed class MailQueueWorker
     private readonly MailQueueOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly DestinationMemory _destinations;
+    private readonly DestinationMemory _destinations = new();
+    private readonly DestinationLimitRules _limitRules;
+    private readonly IQueueLimitStore _limits;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _slotReleased = new(StringComparer.Ordinal);
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+    private long _holders;
     private int _running;
 
     /// <summary>Creates a worker for a queue, delivering through a mailer.</summary>
@@ -53,10 +60,16 @@ public sealed class MailQueueWorker
         _options = queue.Options;
         _time = queue.Time;
         _logger = loggerFactory?.CreateLogger("DirectMail.Queue") ?? queue.Logger;
-        _destinations = new DestinationMemory(_time, _options.MaxMessagesPerSecondPerDestination);
+        _limitRules = new DestinationLimitRules(_options);
+
+        // A store that shares limits holds them for every instance on it; otherwise this worker keeps its own.
+        _limits = _store as IQueueLimitStore ?? new InProcessLimitStore();
     }
 
     internal DestinationMemory Destinations => _destinations;
+
+    /// <summary>Where the per-destination limits are kept: the store, when it shares them, else this worker's memory.</summary>
+    internal IQueueLimitStore Limits => _limits;
 
     /// <summary>
     /// Delivers until <paramref name="cancellationToken"/> is canceled: claims what is due, then sleeps until the next due
@@ -222,7 +235,7 @@ public sealed class MailQueueWorker
                 {
                     foreach (var (domain, group) in groups)
                     {
-                        await DeliverAsync(claim, domain, group, outcomes, lease.Token).ConfigureAwait(false);
+                        await DeliverAsync(claim, domain, group, outcomes, lease).ConfigureAwait(false);
                     }
                 }
                 else
@@ -230,11 +243,16 @@ public sealed class MailQueueWorker
                     var tasks = new List<Task>(groups.Count);
                     foreach (var (domain, group) in groups)
                     {
-                        tasks.Add(DeliverAsync(claim, domain, group, outcomes, lease.Token));
+                        tasks.Add(DeliverAsync(claim, domain, group, outcomes, lease));
                     }
 
                     await Task.WhenAll(tasks).ConfigureAwait(false);
                 }
+            }
+
+            if (_options.DelayWarningTime > TimeSpan.Zero)
+            {
+                await MarkDelayedAsync(claim, outcomes).ConfigureAwait(false);
             }
 
             try
@@ -265,6 +283,12 @@ public sealed class MailQueueWorker
         if (item.Attempt is not null)
         {
             DirectMailTelemetry.QueueAttempts.Add(1, new KeyValuePair<string, object?>("directmail.outcome", QueueMetrics.StateName(item.State)));
+        }
+
+        if (item.IsDelayed)
+        {
+            DirectMailTelemetry.QueueDelayed.Add(1);
+            QueueLog.Delayed(_logger, item.QueueId, item.Address, item.NextAttemptAt, _options.DelayWarningTime);
         }
 
         switch (item.State)
@@ -346,8 +370,9 @@ public sealed class MailQueueWorker
         return groups;
     }
 
-    private async Task DeliverAsync(QueueClaim claim, string domain, List<QueueClaimedRecipient> group, ClaimOutcomes outcomes, CancellationToken token)
+    private async Task DeliverAsync(QueueClaim claim, string domain, List<QueueClaimedRecipient> group, ClaimOutcomes outcomes, LeaseKeeper lease)
     {
+        var token = lease.Token;
         string destination;
         try
         {
@@ -360,39 +385,158 @@ public sealed class MailQueueWorker
         }
         catch (Exception)
         {
-            destination = "domain " + domain;
+            destination = DestinationLimitRules.UnresolvedPrefix + domain;
         }
 
         var now = _time.GetUtcNow();
         if (_destinations.IsUnavailable(destination, now, out var until, out var reason))
         {
-            var at = until < claim.ExpiresAt ? until : claim.ExpiresAt;
-            var expired = now >= claim.ExpiresAt;
-            var detail = expired
-                ? $"Given up at the message's maximum age (DirectMail:Queue:MaxAge, {_options.MaxAge}), not tried: {reason}."
-                : $"Not tried: {reason}. The destination ({destination}) is left alone until {until:O}.";
-            foreach (var r in group)
-            {
-                outcomes.Add(r, expired ? QueueRecipientState.Expired : QueueRecipientState.Deferred, expired ? null : at, null, detail);
-            }
-
+            NotTried(claim, group, outcomes, until, $"{reason}. The destination ({destination}) is left alone until {until:O}");
             return;
         }
 
-        var wait = _destinations.TakeToken(destination);
-        if (wait > TimeSpan.Zero)
+        if (_limitRules.IsEmpty)
         {
-            try
-            {
-                await Task.Delay(wait, _time, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                DueAgain(group, outcomes);
-                return;
-            }
+            await SendAsync(claim, group, destination, outcomes, token).ConfigureAwait(false);
+            return;
         }
 
+        var limit = _limitRules.Match(destination);
+        string? holder = null;
+        try
+        {
+            if (limit.MaxConnections > 0)
+            {
+                holder = await AcquireSlotAsync(limit, token).ConfigureAwait(false);
+                if (holder is null)
+                {
+                    var detail = string.Create(CultureInfo.InvariantCulture, $"the {limit.MaxConnections} connection slot(s) of limit '{limit.Key}' stayed in use for {_options.ConnectionSlotWait}");
+                    NotTried(claim, group, outcomes, _time.GetUtcNow() + _options.ConnectionSlotWait, detail);
+                    return;
+                }
+
+                lease.Hold(holder, limit);
+            }
+
+            if (limit.MessagesPerSecond > 0)
+            {
+                var wait = await _limits.TakeMessageTokenAsync(limit.Key, limit.MessagesPerSecond, limit.Burst, _time.GetUtcNow(), token).ConfigureAwait(false);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            await ReleaseSlotAsync(lease, limit, holder).ConfigureAwait(false);
+            DueAgain(group, outcomes);
+            return;
+        }
+        catch (Exception e)
+        {
+            // Without its limits a destination is not sent to (that would break them for every instance): soon again.
+            QueueLog.StoreFailed(_logger, "destination limits", e);
+            await ReleaseSlotAsync(lease, limit, holder).ConfigureAwait(false);
+            NotTried(claim, group, outcomes, _time.GetUtcNow() + _options.ConnectionSlotWait, "the destination limits could not be read from the store: " + e.Message);
+            return;
+        }
+
+        try
+        {
+            await SendAsync(claim, group, destination, outcomes, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseSlotAsync(lease, limit, holder).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The shortest wait between two looks for a free connection slot another instance may have released.</summary>
+    private static TimeSpan SlotPollInterval => TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Takes a connection slot of the limit, waiting at most <see cref="MailQueueOptions.ConnectionSlotWait"/>: woken at
+    /// once by a release in this process, and looking again every <see cref="SlotPollInterval"/> for releases by other
+    /// instances and leases that ran out. Returns the holder, or null when no slot came free in time.
+    /// </summary>
+    private async Task<string?> AcquireSlotAsync(LimitTarget limit, CancellationToken token)
+    {
+        var holder = _instance + ":" + Interlocked.Increment(ref _holders).ToString(CultureInfo.InvariantCulture);
+        var deadline = _time.GetUtcNow() + _options.ConnectionSlotWait;
+        while (true)
+        {
+            // Taken before the try, so that a release between the try and the wait is not missed.
+            var released = _slotReleased.GetOrAdd(limit.Key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            var now = _time.GetUtcNow();
+            if (await _limits.TryAcquireConnectionSlotAsync(limit.Key, limit.MaxConnections, holder, now, now + _options.LeaseDuration, token).ConfigureAwait(false))
+            {
+                return holder;
+            }
+
+            var left = deadline - now;
+            if (left <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            await Task.WhenAny(released, Task.Delay(left < SlotPollInterval ? left : SlotPollInterval, _time, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+            token.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Gives a slot back (never throws: a slot not given back frees itself at the end of its lease) and wakes this process's waiters.</summary>
+    private async Task ReleaseSlotAsync(LeaseKeeper lease, LimitTarget limit, string? holder)
+    {
+        if (holder is null)
+        {
+            return;
+        }
+
+        lease.Release(holder);
+        try
+        {
+            await _limits.ReleaseConnectionSlotAsync(limit.Key, holder, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            QueueLog.StoreFailed(_logger, "connection slot release", e);
+        }
+
+        if (_slotReleased.TryRemove(limit.Key, out var waiters))
+        {
+            waiters.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The recipients were not tried (destination down, throttled, no connection slot): Deferred to <paramref name="at"/>
+    /// with no attempt, or Expired at the message's maximum age.
+    /// </summary>
+    private void NotTried(QueueClaim claim, List<QueueClaimedRecipient> group, ClaimOutcomes outcomes, DateTimeOffset at, string reason)
+    {
+        var expiry = ExpiryOf(claim);
+        var expired = _time.GetUtcNow() >= expiry;
+        var detail = expired ? $"{GivenUp(claim)}, not tried: {reason}." : $"Not tried: {reason}.";
+        foreach (var r in group)
+        {
+            outcomes.Add(r, expired ? QueueRecipientState.Expired : QueueRecipientState.Deferred, expired ? null : at < expiry ? at : expiry, null, detail);
+        }
+    }
+
+    /// <summary>
+    /// When the message's undelivered recipients expire: the earlier of the expiry stored at enqueue and the enqueue time
+    /// plus this worker's <see cref="MailQueueOptions.MaxAge"/>, so that a shorter maximum age (<c>queue run --max-age</c>)
+    /// also shortens the lives of messages already queued.
+    /// </summary>
+    private DateTimeOffset ExpiryOf(QueueClaim claim) => claim.ExpiresAt - claim.EnqueuedAt > _options.MaxAge ? claim.EnqueuedAt + _options.MaxAge : claim.ExpiresAt;
+
+    private string GivenUp(QueueClaim claim) => $"Given up at the message's maximum age ({ExpiryOf(claim) - claim.EnqueuedAt}, DirectMail:Queue:MaxAge)";
+
+    private async Task SendAsync(QueueClaim claim, List<QueueClaimedRecipient> group, string destination, ClaimOutcomes outcomes, CancellationToken token)
+    {
         var addresses = new string[group.Count];
         var indexes = new int[group.Count];
         for (var i = 0; i < group.Count; i++)
@@ -475,7 +619,7 @@ public sealed class MailQueueWorker
                     outcomes.Add(r, QueueRecipientState.InDoubt, null, ToAttempt(d, started, QueueRecipientState.InDoubt), "The end of the message was sent but no reply came: it may have been delivered, and is not sent again unless released.");
                     break;
                 case DeliveryStatus.Deferred when canceled:
-                    outcomes.Add(r, QueueRecipientState.Deferred, _time.GetUtcNow(), null, "Not tried to the end: the worker stopped; due again at once.");
+                    outcomes.Add(r, QueueRecipientState.Deferred, _time.GetUtcNow(), null, "Not tried to the end: the worker stopped; due again at once.", stopped: true);
                     break;
                 default:
                     var next = Defer(claim, r, d.Reply, ToAttempt(d, started, QueueRecipientState.Deferred), outcomes);
@@ -528,14 +672,15 @@ public sealed class MailQueueWorker
     private DateTimeOffset? Defer(QueueClaim claim, QueueClaimedRecipient r, SmtpReply? reply, QueueAttempt attempt, ClaimOutcomes outcomes)
     {
         var now = _time.GetUtcNow();
-        if (now >= claim.ExpiresAt)
+        var expiry = ExpiryOf(claim);
+        if (now >= expiry)
         {
             var expired = new QueueAttempt(attempt.StartedAt, QueueRecipientState.Expired, attempt.Reply, attempt.MxHost, attempt.ServerAddress, attempt.Detail);
-            outcomes.Add(r, QueueRecipientState.Expired, null, expired, $"Given up: still undelivered at the message's maximum age (DirectMail:Queue:MaxAge, {_options.MaxAge}).");
+            outcomes.Add(r, QueueRecipientState.Expired, null, expired, GivenUp(claim) + ": still undelivered.");
             return null;
         }
 
-        var next = _queue.Schedule.NextAttempt(now, r.Attempts + 1, reply, claim.ExpiresAt);
+        var next = _queue.Schedule.NextAttempt(now, r.Attempts + 1, reply, expiry);
         outcomes.Add(r, QueueRecipientState.Deferred, next, attempt, null);
         return next;
     }
@@ -545,24 +690,126 @@ public sealed class MailQueueWorker
         var now = _time.GetUtcNow();
         foreach (var r in group)
         {
-            outcomes.Add(r, QueueRecipientState.Deferred, now, null, "Not tried: the worker stopped; due again at once.");
+            outcomes.Add(r, QueueRecipientState.Deferred, now, null, "Not tried: the worker stopped; due again at once.", stopped: true);
+        }
+    }
+
+    /// <summary>
+    /// Tells, once per recipient, that it is delayed (<see cref="MailQueueOptions.DelayWarningTime"/>): on its first
+    /// deferral whose attempt starts at or after that age. The recipient's history remembers it, in every store and for
+    /// every instance: an attempt recorded at or after that age means the warning was given. A deferral without an
+    /// attempt (destination down, no connection slot) that gives the warning records one, with no server and why, so
+    /// that a recipient of a dead destination is warned once too. Only messages that old read their history.
+    /// </summary>
+    private async Task MarkDelayedAsync(QueueClaim claim, ClaimOutcomes outcomes)
+    {
+        var now = _time.GetUtcNow();
+        if (now - claim.EnqueuedAt < _options.DelayWarningTime)
+        {
+            return;
+        }
+
+        var warnFrom = claim.EnqueuedAt + _options.DelayWarningTime;
+        if (!outcomes.AnyMayWarn(warnFrom))
+        {
+            return;
+        }
+
+        QueuedMessage? message;
+        try
+        {
+            message = await _store.GetAsync(claim.MessageId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The warning waits for the next deferral.
+            QueueLog.StoreFailed(_logger, "history read for the delay warning", e);
+            return;
+        }
+
+        if (message is not null)
+        {
+            outcomes.MarkDelayed(message, warnFrom, now);
         }
     }
 
     /// <summary>The updates and events of one claim, filled by its domains' deliveries at once.</summary>
     private sealed class ClaimOutcomes(QueueClaim claim)
     {
+        private readonly List<bool> _stopped = new(claim.Recipients.Count);
+
         public List<QueueRecipientUpdate> Updates { get; } = new(claim.Recipients.Count);
 
         public List<MailQueueEvent> Events { get; } = new(claim.Recipients.Count);
 
-        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail)
+        /// <summary>One recipient's outcome; <paramref name="stopped"/> when it is due again at once because the worker stopped (no outcome, so no delay warning either).</summary>
+        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail, bool stopped = false)
         {
             lock (Updates)
             {
                 Updates.Add(new QueueRecipientUpdate(r.Index, state, next, attempt));
                 Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail));
+                _stopped.Add(stopped);
             }
+        }
+
+        /// <summary>Whether a deferral here could give the delay warning (called once the deliveries are done).</summary>
+        public bool AnyMayWarn(DateTimeOffset warnFrom)
+        {
+            for (var i = 0; i < Updates.Count; i++)
+            {
+                if (MayWarn(i, warnFrom))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Flags the deferrals of recipients not warned yet (no attempt at or after <paramref name="warnFrom"/> in their history).</summary>
+        public void MarkDelayed(QueuedMessage message, DateTimeOffset warnFrom, DateTimeOffset now)
+        {
+            for (var i = 0; i < Updates.Count; i++)
+            {
+                var update = Updates[i];
+                if (!MayWarn(i, warnFrom) || WarnedBefore(message, update.Index, warnFrom))
+                {
+                    continue;
+                }
+
+                var item = Events[i];
+                if (update.Attempt is null)
+                {
+                    Updates[i] = new QueueRecipientUpdate(update.Index, update.State, update.NextAttemptAt, new QueueAttempt(now, QueueRecipientState.Deferred, null, null, null, item.Detail + " (The delay warning was given.)"));
+                }
+
+                Events[i] = new MailQueueEvent(item.QueueId, item.RecipientIndex, item.Address, item.State, item.NextAttemptAt, item.Attempt, item.Detail, isDelayed: true);
+            }
+        }
+
+        private bool MayWarn(int i, DateTimeOffset warnFrom)
+            => Updates[i].State == QueueRecipientState.Deferred && !_stopped[i] && (Updates[i].Attempt is not { } attempt || attempt.StartedAt >= warnFrom);
+
+        private static bool WarnedBefore(QueuedMessage message, int index, DateTimeOffset warnFrom)
+        {
+            foreach (var recipient in message.Recipients)
+            {
+                if (recipient.Index != index)
+                {
+                    continue;
+                }
+
+                foreach (var attempt in recipient.Attempts)
+                {
+                    if (attempt.StartedAt >= warnFrom)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
     }
 
@@ -574,6 +821,7 @@ public sealed class MailQueueWorker
     {
         private readonly CancellationTokenSource _cts;
         private readonly CancellationTokenSource _done = new();
+        private readonly ConcurrentDictionary<string, LimitTarget> _slots = new(StringComparer.Ordinal);
         private readonly Task _loop;
 
         public LeaseKeeper(MailQueueWorker worker, QueueClaim claim, CancellationToken stopping)
@@ -585,10 +833,38 @@ public sealed class MailQueueWorker
 
         public CancellationToken Token { get; }
 
+        /// <summary>A connection slot this claim's delivery holds: its lease is renewed with the claim's.</summary>
+        public void Hold(string holder, LimitTarget limit) => _slots[holder] = limit;
+
+        public void Release(string holder) => _slots.TryRemove(holder, out _);
+
         public void Dispose()
         {
             _done.Cancel();
             _cts.Dispose();
+        }
+
+        /// <summary>
+        /// Takes the held slots again, which extends their leases (a slot is held as long as the send, which may outlast a
+        /// lease; a killed instance's slots come back within one lease).
+        /// </summary>
+        private async Task RenewSlotsAsync(MailQueueWorker worker)
+        {
+            foreach (var (holder, limit) in _slots)
+            {
+                var now = worker._time.GetUtcNow();
+                try
+                {
+                    if (!await worker._limits.TryAcquireConnectionSlotAsync(limit.Key, limit.MaxConnections, holder, now, now + worker._options.LeaseDuration, _done.Token).ConfigureAwait(false))
+                    {
+                        QueueLog.SlotLost(worker._logger, limit.Key, holder);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    QueueLog.StoreFailed(worker._logger, "connection slot renewal", e);
+                }
+            }
         }
 
         private async Task RenewAsync(MailQueueWorker worker, QueueClaim claim)
@@ -600,6 +876,7 @@ public sealed class MailQueueWorker
                 {
                     await Task.Delay(every, worker._time, _done.Token).ConfigureAwait(false);
                     await worker._store.RenewLeaseAsync(claim, worker._time.GetUtcNow() + worker._options.LeaseDuration, _done.Token).ConfigureAwait(false);
+                    await RenewSlotsAsync(worker).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)

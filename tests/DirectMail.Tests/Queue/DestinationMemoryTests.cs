@@ -11,7 +11,7 @@ public sealed class DestinationMemoryTests
     public void A_destination_is_left_alone_until_its_time_and_the_later_mark_wins()
     {
         var time = new FakeTimeProvider(Start);
-        var memory = new DestinationMemory(time, 0);
+        var memory = new DestinationMemory();
         memory.MarkUnavailable("mx.dead.test", Start + TimeSpan.FromMinutes(5), "no MX host could be reached");
         memory.MarkUnavailable("mx.dead.test", Start + TimeSpan.FromMinutes(2), "earlier");
 
@@ -23,31 +23,5 @@ public sealed class DestinationMemoryTests
         time.Advance(TimeSpan.FromMinutes(5));
         Assert.False(memory.IsUnavailable("mx.dead.test", time.GetUtcNow(), out _, out _));
         Assert.Equal(0, memory.Count);
-    }
-
-    [Fact]
-    public void The_token_bucket_lets_the_rate_through_and_makes_the_rest_wait()
-    {
-        var time = new FakeTimeProvider(Start);
-        var memory = new DestinationMemory(time, 2);
-
-        Assert.Equal(TimeSpan.Zero, memory.TakeToken("mx.test"));
-        Assert.Equal(TimeSpan.Zero, memory.TakeToken("mx.test"));
-        Assert.Equal(TimeSpan.FromSeconds(0.5), memory.TakeToken("mx.test"));
-        Assert.Equal(TimeSpan.FromSeconds(1), memory.TakeToken("mx.test"));
-        Assert.Equal(TimeSpan.Zero, memory.TakeToken("mx.other.test"));
-
-        time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(TimeSpan.Zero, memory.TakeToken("mx.test"));
-    }
-
-    [Fact]
-    public void Without_a_limit_nothing_waits()
-    {
-        var memory = new DestinationMemory(new FakeTimeProvider(Start), 0);
-        for (var i = 0; i < 100; i++)
-        {
-            Assert.Equal(TimeSpan.Zero, memory.TakeToken("mx.test"));
-        }
     }
 }

@@ -17,7 +17,19 @@ namespace DirectMail.Tests.Queue;
 /// </summary>
 internal sealed class FakeQueueSender : IQueueSender
 {
+    private int _inProgress;
+    private int _maxInProgress;
+
     public List<(SmtpEnvelope Envelope, byte[] Content)> Sends { get; } = new();
+
+    /// <summary>Awaited by every send before it answers (holds sends in progress); null: none.</summary>
+    public Func<Task>? Gate { get; set; }
+
+    /// <summary>The sends in progress now.</summary>
+    public int InProgress => Volatile.Read(ref _inProgress);
+
+    /// <summary>The most sends that were ever in progress at once.</summary>
+    public int MaxInProgress => Volatile.Read(ref _maxInProgress);
 
     /// <summary>The outcome of one recipient; Delivered with 250 by default.</summary>
     public Func<string, RecipientDelivery> Outcome { get; set; } = address => Delivered(address);
@@ -37,14 +49,32 @@ internal sealed class FakeQueueSender : IQueueSender
 
     public async Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken)
     {
-        var written = new MemoryStream();
-        await content.WriteToAsync(written, SmtpCapabilities.Minimal, cancellationToken);
-        lock (Sends)
+        var now = Interlocked.Increment(ref _inProgress);
+        for (var max = _maxInProgress; now > max; max = _maxInProgress)
         {
-            Sends.Add((envelope, written.ToArray()));
+            Interlocked.CompareExchange(ref _maxInProgress, now, max);
         }
 
-        return new DeliveryReport(envelope.Recipients.Select(Outcome).ToList(), TimeSpan.FromMilliseconds(5), []);
+        try
+        {
+            var written = new MemoryStream();
+            await content.WriteToAsync(written, SmtpCapabilities.Minimal, cancellationToken);
+            lock (Sends)
+            {
+                Sends.Add((envelope, written.ToArray()));
+            }
+
+            if (Gate is { } gate)
+            {
+                await gate();
+            }
+
+            return new DeliveryReport(envelope.Recipients.Select(Outcome).ToList(), TimeSpan.FromMilliseconds(5), []);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inProgress);
+        }
     }
 
     public ValueTask<string> GetDestinationAsync(string domain, CancellationToken cancellationToken) => ValueTask.FromResult(Destination(domain));
