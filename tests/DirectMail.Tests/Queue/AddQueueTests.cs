@@ -72,4 +72,78 @@ public sealed class AddQueueTests
         var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<MailQueueOptions>>().Value);
         Assert.Contains("MaxAge", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Destination_limits_are_bound_from_configuration()
+    {
+        using var host = Build(new()
+        {
+            ["DirectMail:Queue:MaxMessagesPerSecondPerDestination"] = "2",
+            ["DirectMail:Queue:MaxConnectionsPerDestination"] = "3",
+            ["DirectMail:Queue:ConnectionSlotWait"] = "00:00:05",
+            ["DirectMail:Queue:DelayWarningTime"] = "02:00:00",
+            ["DirectMail:Queue:DestinationLimits:0:Name"] = "google",
+            ["DirectMail:Queue:DestinationLimits:0:MxHosts:0"] = "*.google.com",
+            ["DirectMail:Queue:DestinationLimits:0:MxHosts:1"] = "*.googlemail.com",
+            ["DirectMail:Queue:DestinationLimits:0:MaxMessagesPerSecond"] = "20",
+            ["DirectMail:Queue:DestinationLimits:0:Burst"] = "40",
+            ["DirectMail:Queue:DestinationLimits:0:MaxConnections"] = "10",
+            ["DirectMail:Queue:DestinationLimits:1:Name"] = "outlook",
+            ["DirectMail:Queue:DestinationLimits:1:MxHosts:0"] = "*.protection.outlook.com",
+            ["DirectMail:Queue:DestinationLimits:1:MaxConnections"] = "4",
+        });
+
+        var options = host.Services.GetRequiredService<IOptions<MailQueueOptions>>().Value;
+
+        Assert.Equal(2, options.MaxMessagesPerSecondPerDestination);
+        Assert.Equal(3, options.MaxConnectionsPerDestination);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ConnectionSlotWait);
+        Assert.Equal(TimeSpan.FromHours(2), options.DelayWarningTime);
+        Assert.Equal(2, options.DestinationLimits.Count);
+        var google = options.DestinationLimits[0];
+        Assert.Equal(("google", 20.0, 40.0, 10), (google.Name, google.MaxMessagesPerSecond, google.Burst, google.MaxConnections));
+        Assert.Equal(["*.google.com", "*.googlemail.com"], google.MxHosts);
+        Assert.Equal(("outlook", 0.0, 4), (options.DestinationLimits[1].Name, options.DestinationLimits[1].MaxMessagesPerSecond, options.DestinationLimits[1].MaxConnections));
+    }
+
+    [Fact]
+    public void Every_invalid_option_is_reported_at_startup_each_by_its_key()
+    {
+        using var host = Build(new()
+        {
+            ["DirectMail:Queue:MaxAge"] = "00:00:00",
+            ["DirectMail:Queue:DelayWarningTime"] = "-00:00:01",
+            ["DirectMail:Queue:MaxConnectionsPerDestination"] = "-1",
+            ["DirectMail:Queue:DestinationLimits:0:Name"] = "google",
+            ["DirectMail:Queue:DestinationLimits:0:MxHosts:0"] = "mx.*.google.com",
+            ["DirectMail:Queue:DestinationLimits:0:Burst"] = "0.5",
+            ["DirectMail:Queue:DestinationLimits:1:Name"] = "GOOGLE",
+            ["DirectMail:Queue:DestinationLimits:1:MaxMessagesPerSecond"] = "-3",
+        });
+
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<MailQueueOptions>>().Value);
+
+        Assert.Equal(
+            [
+                "DirectMail:Queue:MaxAge must be positive; it is 00:00:00.",
+                "DirectMail:Queue:DelayWarningTime must be 0 (no warning) or positive; it is -00:00:01.",
+                "DirectMail:Queue:MaxConnectionsPerDestination must be 0 (no limit) or positive; it is -1.",
+                "DirectMail:Queue:DestinationLimits:0:MxHosts: 'mx.*.google.com' is not a host name or *.suffix (a '*.' only at the start, then a domain).",
+                "DirectMail:Queue:DestinationLimits:0:Burst must be 0 (one second's worth) or at least 1; it is 0.5.",
+                "DirectMail:Queue:DestinationLimits:1:Name 'GOOGLE' is used by an earlier rule; each limit has its own name.",
+                "DirectMail:Queue:DestinationLimits:1:MxHosts is empty: list the MX host names the rule matches (mx.example.net, or *.example.net for every host under it).",
+                "DirectMail:Queue:DestinationLimits:1:MaxMessagesPerSecond must be 0 (no limit) or positive; it is -3.",
+            ],
+            e.Failures);
+    }
+
+    [Fact]
+    public void Validate_without_DI_throws_one_exception_listing_every_error()
+    {
+        var options = new MailQueueOptions { ClaimBatchSize = 0, ConnectionSlotWait = TimeSpan.Zero };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("2 options are invalid: DirectMail:Queue:ConnectionSlotWait must be positive; it is 00:00:00. DirectMail:Queue:ClaimBatchSize must be at least 1; it is 0.", e.Message);
+    }
 }
