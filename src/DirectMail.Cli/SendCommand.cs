@@ -36,7 +36,7 @@ internal static class SendCommand
     {
         var delivery = new DeliveryOptions();
         var maxAge = Durations.Option("--max-age", "With --queue: give the undelivered recipients up (expired) once the message is this old, for example 2h or 3d (default 5d).");
-        var queue = QueueStore.Option("Keep the message in the queue in this directory instead of sending it now, and print its queue id; 'directmail queue run' delivers it.");
+        var queue = QueueStore.Option("Keep the message in the queue STORE instead of sending it now, and print its queue id; 'directmail queue run' delivers it.");
         var command = new Command("send", "Deliver a message straight to each recipient's MX servers, and report what every server answered.")
         {
             From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml,
@@ -240,11 +240,11 @@ internal static class SendCommand
         return Describe.ExitCode(report);
     }
 
-    private static async Task<int> EnqueueAsync(string directory, MailQueueOptions queueOptions, SmtpEnvelope envelope, SmtpContent content, bool json, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> EnqueueAsync(string queueStore, MailQueueOptions queueOptions, SmtpEnvelope envelope, SmtpContent content, bool json, bool verbose, CancellationToken cancellationToken)
     {
         using var log = new ConsoleLog(null, verbose ? Console.Error : null);
         using var loggerFactory = log.CreateFactory();
-        await using var store = QueueStore.Open(directory, create: true, loggerFactory, queueOptions);
+        await using var store = QueueStore.Open(queueStore, create: true, loggerFactory, queueOptions);
         string id;
         try
         {

@@ -80,9 +80,8 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
     /// <inheritdoc />
     public async ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        QueueStoreArguments.ValidateEntry(entry);
         ArgumentNullException.ThrowIfNull(content);
-        ValidateEntry(entry);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         var (buffer, length, more) = await EnqueueWrite.ReadFirstPartAsync(content, cancellationToken).ConfigureAwait(false);
@@ -93,11 +92,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<QueueClaim>> ClaimDueAsync(DateTimeOffset now, int maxMessages, TimeSpan lease, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
-        if (lease <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(lease), lease, "A lease lasts a positive time.");
-        }
+        QueueStoreArguments.ValidateClaim(maxMessages, lease);
 
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
@@ -148,7 +143,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
         ArgumentNullException.ThrowIfNull(recipientIndexes);
         for (var i = 0; i < recipientIndexes.Count; i++)
         {
-            RequireClaimed(claim, recipientIndexes[i]);
+            QueueStoreArguments.RequireClaimed(claim, recipientIndexes[i]);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -168,24 +163,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
     /// <inheritdoc />
     public async ValueTask CompleteAsync(QueueClaim claim, IReadOnlyList<QueueRecipientUpdate> updates, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(claim);
-        ArgumentNullException.ThrowIfNull(updates);
-        for (var i = 0; i < updates.Count; i++)
-        {
-            var update = updates[i];
-            RequireClaimed(claim, update.Index);
-            switch (update.State)
-            {
-                case QueueRecipientState.Deferred when update.NextAttemptAt is null:
-                    throw new ArgumentException($"The update of recipient {update.Index} defers it without a next attempt time.", nameof(updates));
-                case QueueRecipientState.Deferred or QueueRecipientState.Delivered or QueueRecipientState.Failed
-                    or QueueRecipientState.Expired or QueueRecipientState.InDoubt:
-                    break;
-                default:
-                    throw new ArgumentException($"A worker cannot leave recipient {update.Index} {update.State}.", nameof(updates));
-            }
-        }
-
+        QueueStoreArguments.ValidateUpdates(claim, updates);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         await _writer.WriteAsync(new CompleteWrite(claim, updates, cancellationToken)).ConfigureAwait(false);
@@ -256,37 +234,6 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
         _writerConnection.Dispose();
         using var pooled = new SqliteConnection(_readConnectionString);
         SqliteConnection.ClearPool(pooled);
-    }
-
-    private static void ValidateEntry(QueueEntry entry)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(entry.MessageId, nameof(entry));
-        if (entry.Recipients.Count == 0)
-        {
-            throw new ArgumentException($"Queued message {entry.MessageId} has no recipients.", nameof(entry));
-        }
-
-        for (var i = 0; i < entry.Recipients.Count; i++)
-        {
-            if (entry.Recipients[i].State is not (QueueRecipientState.Queued or QueueRecipientState.Deferred))
-            {
-                throw new ArgumentException($"Recipient {i} of queued message {entry.MessageId} is {entry.Recipients[i].State}; a new entry's recipients are Queued or Deferred.", nameof(entry));
-            }
-        }
-    }
-
-    private static void RequireClaimed(QueueClaim claim, int index)
-    {
-        var recipients = claim.Recipients;
-        for (var i = 0; i < recipients.Count; i++)
-        {
-            if (recipients[i].Index == index)
-            {
-                return;
-            }
-        }
-
-        throw new ArgumentException($"Recipient {index} of queued message {claim.MessageId} is not part of the claim.", nameof(claim));
     }
 
     private SqliteConnection OpenReadConnection()

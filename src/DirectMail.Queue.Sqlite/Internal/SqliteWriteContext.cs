@@ -67,7 +67,7 @@ internal sealed class SqliteWriteContext : IDisposable
         var fence = command.ExecuteScalar();
         if (fence is not long current || current != claim.Fence)
         {
-            throw new QueueLeaseLostException(claim.MessageId, claim.Fence);
+            throw new QueueLeaseLostException(claim.MessageId, claim.Fence, fence as long?);
         }
     }
 

@@ -18,9 +18,15 @@ namespace DirectMail.Queue;
 /// <item><see cref="EnqueueAsync"/> completes only once the entry and its content are durable (fsync or a committed
 /// transaction); concurrent calls may share one commit.</item>
 /// <item>A claim is exclusive while its lease lasts; a message whose lease expired can be claimed again with a higher
-/// fence, and then every write through the older claim throws <see cref="QueueLeaseLostException"/> and changes nothing.</item>
-/// <item>When a message is claimed after a lease expired, its recipients left <see cref="QueueRecipientState.InFlight"/>
-/// become <see cref="QueueRecipientState.InDoubt"/> (never due again by themselves) in the same atomic step.</item>
+/// fence, and then every write through the older claim (<see cref="MarkInFlightAsync"/>, <see cref="RenewLeaseAsync"/>,
+/// <see cref="CompleteAsync"/>) throws <see cref="QueueLeaseLostException"/> and changes nothing. The fence also moves on
+/// when the claim completes, when an operator holds or bounces the message, and when the lease expired with recipients
+/// in flight (below); a deleted message refuses every write (<see cref="QueueLeaseLostException.MessageDeleted"/>).</item>
+/// <item>Recipients left <see cref="QueueRecipientState.InFlight"/> by a claim whose lease expired become
+/// <see cref="QueueRecipientState.InDoubt"/> (never due again by themselves) in one atomic step with the fence moving
+/// on: when the message is claimed again, and also when nothing else of it is due: <see cref="ClaimDueAsync"/> treats
+/// a message whose lease expired with recipients in flight as due, turns them InDoubt and returns no claim for it when
+/// none of its recipients is due, so no recipient stays InFlight for ever after its worker died.</item>
 /// <item>A corrupt or unreadable entry is never returned by a claim and never stops the others: the store quarantines
 /// it (<see cref="QueueRecipientState.Held"/>, with an attempt whose detail says why) and logs it.</item>
 /// </list>

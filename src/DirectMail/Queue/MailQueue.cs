@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Channels;
@@ -70,20 +71,29 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
     /// <inheritdoc />
     public async ValueTask<string> EnqueueAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(envelope);
-        ArgumentNullException.ThrowIfNull(content);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var now = Time.GetUtcNow();
-        var recipients = new QueueEntryRecipient[envelope.Recipients.Count];
-        for (var i = 0; i < recipients.Length; i++)
-        {
-            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now);
-        }
-
-        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, cancellationToken).ConfigureAwait(false);
-        QueueLog.Enqueued(Logger, id, recipients.Length);
+        var id = await EnqueueCoreAsync(envelope, content, write: null, cancellationToken).ConfigureAwait(false);
         Wake();
         return id;
+    }
+
+    /// <summary>
+    /// Keeps a message as <see cref="EnqueueAsync(SmtpEnvelope, SmtpContent, CancellationToken)"/> does (the same
+    /// entry, due now, and the same stored content), but hands them to <paramref name="write"/> instead of the store's
+    /// <see cref="IMailQueueStore.EnqueueAsync"/>. It is the seam of a store package's outbox: the PostgreSQL store's
+    /// <c>EnqueueAsync(envelope, content, transaction)</c> writes the entry inside the application's own open
+    /// transaction, so the message is kept if and only if that transaction commits. This queue's worker is not woken:
+    /// nothing is visible before the caller commits; a worker finds the message at its next poll.
+    /// </summary>
+    /// <param name="envelope">The sender and the recipients.</param>
+    /// <param name="content">The message; written once, into the stored form.</param>
+    /// <param name="write">Keeps the entry: called once with this queue's store, the entry and its content (read it to its end once; not disposed).</param>
+    /// <param name="cancellationToken">Cancels the enqueue.</param>
+    /// <returns>The queue id the entry was given.</returns>
+    /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet): <paramref name="write"/> was not called.</exception>
+    public ValueTask<string> EnqueueThroughAsync(SmtpEnvelope envelope, SmtpContent content, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return EnqueueCoreAsync(envelope, content, write, cancellationToken);
     }
 
     /// <summary>
@@ -107,7 +117,7 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
             recipients[i] = new QueueEntryRecipient(delivery.Address, QueueRecipientState.Deferred, Schedule.NextAttempt(now, 1, delivery.Reply, expiresAt), attempt);
         }
 
-        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, cancellationToken).ConfigureAwait(false);
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, write: null, cancellationToken).ConfigureAwait(false);
         QueueLog.HandedOff(Logger, id, recipients.Length);
         Wake();
         return id;
@@ -242,13 +252,31 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         return changed;
     }
 
+    /// <summary>Every recipient of the envelope Queued, due now; kept by the store, or by <paramref name="write"/>.</summary>
+    private async ValueTask<string> EnqueueCoreAsync(SmtpEnvelope envelope, SmtpContent content, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(content);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var now = Time.GetUtcNow();
+        var recipients = new QueueEntryRecipient[envelope.Recipients.Count];
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now);
+        }
+
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, write, cancellationToken).ConfigureAwait(false);
+        QueueLog.Enqueued(Logger, id, recipients.Length);
+        return id;
+    }
+
     /// <summary>
     /// Writes the content once, as a server would receive it (<see cref="StoredContentWriter"/>), into a spool (memory,
     /// or an owner-only temporary file above 1 MiB), refusing a NUL before the store sees anything; then stores it.
     /// The form written is the one for a server without extensions (MIME content then uses 7-bit transfer encodings),
     /// so every server can take the stored octets.
     /// </summary>
-    private async ValueTask<string> StoreAsync(SmtpEnvelope envelope, SmtpContent content, QueueEntryRecipient[] recipients, bool recipientsNeedUtf8, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<string> StoreAsync(SmtpEnvelope envelope, SmtpContent content, QueueEntryRecipient[] recipients, bool recipientsNeedUtf8, DateTimeOffset now, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, CancellationToken cancellationToken)
     {
         await using var spool = new ContentSpool(prefix: "directmail-queue-");
         var writer = new StoredContentWriter(spool);
@@ -261,7 +289,15 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         var id = _ids.Next(now);
         var entry = new QueueEntry(id, envelope.Sender, recipients, bodyType, requiresSmtpUtf8, now, now + Options.MaxAge);
         await using var stream = spool.OpenRead();
-        await _store.EnqueueAsync(entry, stream, cancellationToken).ConfigureAwait(false);
+        if (write is null)
+        {
+            await _store.EnqueueAsync(entry, stream, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await write(_store, entry, stream, cancellationToken).ConfigureAwait(false);
+        }
+
         return id;
     }
 

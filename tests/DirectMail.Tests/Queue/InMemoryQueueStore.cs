@@ -307,7 +307,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
     {
         if (!_messages.TryGetValue(claim.MessageId, out var m) || m.Fence != claim.Fence)
         {
-            throw new QueueLeaseLostException(claim.MessageId, claim.Fence);
+            throw new QueueLeaseLostException(claim.MessageId, claim.Fence, m?.Fence);
         }
 
         return m;
