@@ -1,57 +1,21 @@
 using System;
-using System.IO;
-using System.Security.Cryptography;
-using System.Threading;
 using System.Threading.Tasks;
-using DirectMail.Queue;
-using DirectMail.Queue.Sqlite;
-using DirectMail.Smtp;
+using DirectMail.QueueCrashProbe;
 
-// Enqueues into the SQLite store in DIRECTORY from 8 tasks until killed, printing each queue id only after
-// EnqueueAsync returned: every id printed is a promise that the message survives the kill. Each content starts with
-// the SHA-256 of the rest, so a checker can tell an intact message from a torn one.
-if (args.Length != 1)
+// The process the queue's crash tests kill with SIGKILL (tests/DirectMail.Tests/Queue/Sqlite/SqliteCrashTests.cs and
+// tests/DirectMail.Tests/Queue/Crash/QueueWorkerCrashTests.cs). Two modes:
+//   enqueue DIRECTORY       enqueues into the SQLite store in DIRECTORY until killed (EnqueueProbe)
+//   worker --store STORE …  runs a MailQueueWorker over STORE, delivering to the test servers (WorkerProbe)
+return args switch
 {
-    Console.Error.WriteLine("usage: DirectMail.QueueCrashProbe DIRECTORY");
+    ["enqueue", var directory] => await EnqueueProbe.RunAsync(directory),
+    ["worker", .. var rest] => await WorkerProbe.RunAsync(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: DirectMail.QueueCrashProbe enqueue DIRECTORY");
+    Console.Error.WriteLine("       DirectMail.QueueCrashProbe worker " + WorkerProbe.Usage);
     return 2;
 }
-
-var store = new SqliteMailQueueStore(args[0]);
-var output = Console.Out;
-var gate = new object();
-var now = DateTimeOffset.UtcNow;
-
-async Task ProduceAsync(int producer)
-{
-    var random = new Random(Environment.ProcessId * 31 + producer);
-    for (var n = 0; ; n++)
-    {
-        var id = $"{DateTime.UtcNow.Ticks:D19}-{Environment.ProcessId}-{producer}-{n:D7}";
-        // Mostly small messages, now and then one of several 256 KiB parts (the streamed path).
-        var body = new byte[random.Next(8) == 0 ? random.Next(300_000, 700_000) : random.Next(1, 20_000)];
-        random.NextBytes(body);
-        var content = new byte[32 + body.Length];
-        SHA256.HashData(body, content);
-        body.CopyTo(content, 32);
-        var entry = new QueueEntry(id, "probe@example.test",
-            [new QueueEntryRecipient($"r{n}@example.test", QueueRecipientState.Queued, now)],
-            SmtpBodyType.EightBit, false, now, now.AddDays(5));
-        await store.EnqueueAsync(entry, new MemoryStream(content), CancellationToken.None);
-        lock (gate)
-        {
-            // The ';' ends a whole line: a line torn by the kill has none and promises nothing.
-            output.WriteLine(id + ";");
-            output.Flush();
-        }
-    }
-}
-
-var producers = new Task[8];
-for (var i = 0; i < producers.Length; i++)
-{
-    var producer = i;
-    producers[i] = Task.Run(() => ProduceAsync(producer));
-}
-
-await Task.WhenAll(producers);
-return 0;

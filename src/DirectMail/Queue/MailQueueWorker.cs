@@ -172,7 +172,10 @@ public sealed class MailQueueWorker
                     try
                     {
                         var statistics = await _queue.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
-                        if (untilEmpty && running.Count == 0 && claimed == 0 && statistics.NextDueAt is null)
+                        // InFlight with nothing running here is another worker's claim, alive or killed: a killed one's
+                        // become InDoubt at the first claim after its lease, so "empty" waits for that.
+                        var inFlight = statistics.RecipientsByState.TryGetValue(QueueRecipientState.InFlight, out var flying) && flying > 0;
+                        if (untilEmpty && running.Count == 0 && claimed == 0 && statistics.NextDueAt is null && !inFlight)
                         {
                             return;
                         }
@@ -182,6 +185,10 @@ public sealed class MailQueueWorker
                             // Due but not claimable is in progress here or leased elsewhere: look again soon, not at once.
                             var until = due - _time.GetUtcNow();
                             delay = until < MinimumSleep ? (claimed == 0 ? MinimumSleep : TimeSpan.Zero) : until < delay ? until : delay;
+                        }
+                        else if (untilEmpty && inFlight && MinimumSleep < delay)
+                        {
+                            delay = MinimumSleep;
                         }
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -198,6 +198,37 @@ public sealed class PostfixFixture : IAsyncLifetime
         return stored;
     }
 
+    /// <summary>Waits until Postfix's queue holds no message (every one accepted is delivered or bounced).</summary>
+    public async Task WaitUntilQueueEmptyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string[] queues = ["maildrop", "incoming", "active", "deferred", "hold"];
+        while (true)
+        {
+            var waiting = 0;
+            foreach (var queue in queues)
+            {
+                var path = Path.Combine(Root, "queue", queue);
+                if (Directory.Exists(path))
+                {
+                    waiting += Directory.GetFiles(path, "*", SearchOption.AllDirectories).Length;
+                }
+            }
+
+            if (waiting == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Postfix's queue still holds {waiting} messages after {timeout}.");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits for the message of <paramref name="result"/> and returns it, checking it was stored once.</summary>
     public async Task<StoredMessage> WaitForSingleDeliveryAsync(SmtpTransactionResult result)
     {
@@ -209,6 +240,21 @@ public sealed class PostfixFixture : IAsyncLifetime
         }
 
         return stored[0];
+    }
+
+    /// <summary>Every message in the Maildir so far, of every test of the collection (the queue crash tests count copies).</summary>
+    public IReadOnlyList<StoredMessage> ReadInbox()
+    {
+        var stored = new List<StoredMessage>();
+        if (Directory.Exists(InboxNew))
+        {
+            foreach (var file in Directory.GetFiles(InboxNew))
+            {
+                stored.Add(StoredMessage.Read(file));
+            }
+        }
+
+        return stored;
     }
 
     /// <summary>

@@ -71,6 +71,7 @@ public sealed class SqliteCrashTests : IDisposable
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(probe);
+        start.ArgumentList.Add("enqueue");
         start.ArgumentList.Add(_directory);
         using var process = Process.Start(start)!;
         var ids = new ConcurrentQueue<string>();
