@@ -81,15 +81,16 @@ internal static class SqliteSchema
         """;
 
     /// <summary>
-    /// Sets the writer connection up: WAL, full fsync on every commit, and the schema (created when the file is new).
+    /// Sets the writer connection up: WAL, synchronous=NORMAL (the writer fsyncs the log itself), and the schema (created when the file is new).
     /// </summary>
     /// <exception cref="InvalidOperationException">The database was written by a newer version of the package.</exception>
     public static void Open(SqliteConnection connection, string path)
     {
         // WAL: readers never block the writer, and a commit is one append plus one fsync of the log.
-        // synchronous=FULL: the log is fsynced at every commit. NORMAL in WAL mode syncs only at checkpoints, so a power
-        // loss can take the last commits with it, which would break "EnqueueAsync returns only once durable".
-        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        // synchronous=NORMAL: SQLite syncs the log before each checkpoint and the database after it, but not at a commit;
+        // the writer's WalFlusher fsyncs the log after every commit and only then tells the callers, which keeps
+        // "a write returns only once durable" (as FULL would) while the next batch runs during the fsync.
+        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         using var transaction = connection.BeginTransaction();
         var version = Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), CultureInfo.InvariantCulture);
         if (version > Version)
