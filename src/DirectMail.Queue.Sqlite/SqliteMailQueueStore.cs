@@ -14,8 +14,9 @@ namespace DirectMail.Queue.Sqlite;
 /// <summary>
 /// The embedded queue store: a SQLite database (<c>queue.db</c>) in a local directory, needing no server. Every
 /// write goes through one writer that commits whatever is waiting in one transaction (group commit: many concurrent
-/// <see cref="EnqueueAsync"/> calls share one fsync); the database runs in WAL mode with <c>synchronous=FULL</c>, so a
-/// call that returned survives the process being killed and the machine losing power. Reads (listings, content,
+/// <see cref="EnqueueAsync"/> calls share one fsync); the database runs in WAL mode and every write returns only after
+/// the WAL holding its commit was fsynced, so a call that returned survives the process being killed and the machine
+/// losing power. Reads (listings, content,
 /// statistics) run on their own connections beside the writer.
 /// </summary>
 /// <remarks>
@@ -74,7 +75,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
             throw;
         }
 
-        _writer = new SqliteWriter(_writerConnection, (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
+        _writer = new SqliteWriter(_writerConnection, path + "-wal", (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
     }
 
     /// <inheritdoc />

@@ -13,4 +13,8 @@ internal static partial class SqliteQueueLog
 
     [LoggerMessage(EventId = 7102, Level = LogLevel.Error, Message = "A batch of {Writes} queue writes could not be committed")]
     public static partial void BatchFailed(ILogger logger, System.Exception exception, int writes);
+
+    // Trace: one line per fsync, to see how well the group commit batches (writes per fsync) and pipelines (batches per fsync).
+    [LoggerMessage(EventId = 7103, Level = LogLevel.Trace, Message = "WAL synced: {Writes} writes of {Batches} committed batches in one fsync")]
+    public static partial void Synced(ILogger logger, int writes, int batches);
 }

@@ -3,7 +3,10 @@ using Microsoft.Data.Sqlite;
 
 namespace DirectMail.Queue.Sqlite.Internal;
 
-/// <summary>The store's counts, each from an index: recipients_state, messages_pending and recipients_due.</summary>
+/// <summary>
+/// The store's counts, none of which scans: the counts kept by triggers (recipient_counts, totals), the oldest pending
+/// message from the first entry of messages_pending and the next due time from the first of recipients_due.
+/// </summary>
 internal static class SqliteStatistics
 {
     public static QueueStatistics Read(SqliteConnection connection, SqliteTransaction transaction)
@@ -11,10 +14,10 @@ internal static class SqliteStatistics
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "SELECT state, count(*) FROM recipients GROUP BY state; " +
-            "SELECT count(*), min(enqueued_at) FROM messages WHERE done = 0; " +
+            "SELECT state, n FROM recipient_counts WHERE n > 0; " +
+            "SELECT (SELECT n FROM totals WHERE name = 'pending'), (SELECT min(enqueued_at) FROM messages WHERE done = 0); " +
             $"SELECT next_attempt_at FROM recipients WHERE next_attempt_at IS NOT NULL AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred}) ORDER BY next_attempt_at LIMIT 1; " +
-            "SELECT count(*) FROM attempts";
+            "SELECT n FROM totals WHERE name = 'attempts'";
         using var reader = command.ExecuteReader();
         var byState = new Dictionary<QueueRecipientState, long>();
         while (reader.Read())

@@ -15,6 +15,29 @@ internal abstract class SqliteWrite
     /// <summary>The caller's token: a write cancelled before its turn is skipped.</summary>
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>Why the write failed inside its batch (rolled back to its savepoint), told once the batch is durable.</summary>
+    public Exception? Failure { get; set; }
+
+    /// <summary>The write was skipped, its caller having cancelled before its turn.</summary>
+    public bool Skipped { get; set; }
+
+    /// <summary>The batch is committed and synced: hands over the outcome the write had in it.</summary>
+    public void Settle()
+    {
+        if (Skipped)
+        {
+            Cancel();
+        }
+        else if (Failure is { } failure)
+        {
+            Fail(failure);
+        }
+        else
+        {
+            Succeed();
+        }
+    }
+
     /// <summary>Does the write (reads and statements on the writer connection, inside the savepoint).</summary>
     public abstract ValueTask ExecuteAsync(SqliteWriteContext context);
 

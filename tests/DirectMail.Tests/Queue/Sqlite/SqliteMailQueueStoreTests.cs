@@ -34,7 +34,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         }
 
         Assert.Equal("wal", Sql("PRAGMA journal_mode"));
-        Assert.Equal(1L, Sql("PRAGMA user_version"));
+        Assert.Equal(2L, Sql("PRAGMA user_version"));
     }
 
     [Fact]
@@ -198,6 +198,33 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         Sql("UPDATE recipients SET state = 42");
 
         Assert.Empty((await Store.GetStatisticsAsync(default)).RecipientsByState);
+    }
+
+    [Fact]
+    public async Task A_version_1_database_gets_its_counts_from_its_rows_when_opened()
+    {
+        var two = new QueueEntry(NewId(), "s@example.test",
+            [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0), new QueueEntryRecipient("b@example.test", QueueRecipientState.Deferred, T0.AddHours(1), Attempt(QueueRecipientState.Deferred, "451 4.7.1 Try again later"))],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(1));
+        await Store.EnqueueAsync(two, Bytes("x"), default);
+        await Store.EnqueueAsync(Entry(T0.AddMinutes(1), "c@example.test"), Bytes("y"), default);
+        await Store.DisposeAsync();
+        // What version 1 wrote: the same tables without the counts.
+        Sql("DROP TABLE recipient_counts; DROP TABLE totals; PRAGMA user_version = 1");
+        foreach (var trigger in new[] { "recipients_counted", "recipients_uncounted", "recipients_recounted", "messages_counted", "messages_uncounted", "messages_recounted", "attempts_counted", "attempts_uncounted" })
+        {
+            Sql("DROP TRIGGER " + trigger);
+        }
+
+        Assert.Equal(0L, Sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"));
+
+        await using var reopened = new SqliteMailQueueStore(_directory);
+        var statistics = await reopened.GetStatisticsAsync(default);
+
+        Assert.Equal(2L, Sql("PRAGMA user_version"));
+        Assert.Equal([(QueueRecipientState.Queued, 2L), (QueueRecipientState.Deferred, 1L)],
+            statistics.RecipientsByState.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
+        Assert.Equal((2L, 1L, (DateTimeOffset?)T0), (statistics.Messages, statistics.Attempts, statistics.OldestPendingEnqueuedAt));
     }
 
     private static void AssertQuarantined(QueuedMessage? message, string reason)

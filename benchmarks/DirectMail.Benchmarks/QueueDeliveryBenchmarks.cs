@@ -1,0 +1,189 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
+using DirectMail.Benchmarks.Infrastructure;
+using DirectMail.Delivery;
+using DirectMail.Queue;
+using DirectMail.Queue.Sqlite;
+using DirectMail.Smtp;
+
+namespace DirectMail.Benchmarks;
+
+/// <summary>
+/// Enqueue-to-delivered through the queue against in-memory <see cref="IDirectMailer.SendAsync"/>, in the same run and
+/// to the same sink (<see cref="DeliveryBenchmarkRig"/>: 10 KB messages to d00 … d99.deliverbench.test, all MX on the
+/// smtp-sink, DNS cached in setup). One operation is one message:
+/// <list type="bullet">
+/// <item>SendAsync: the batch sent by 8 callers at once, as <see cref="DeliveryBenchmarks"/> does.</item>
+/// <item>Queue: the batch enqueued durably by 8 producers (<see cref="MailQueue.EnqueueAsync"/> on a fresh SQLite
+/// store in the temporary directory), then a <see cref="MailQueueWorker"/> (8 deliveries at once) run until the queue is
+/// empty: every message claimed, its content read from the store, marked in flight and completed, each step fsynced.</item>
+/// </list>
+/// The issue's target: the queue's rate at least half of SendAsync's. Run:
+/// <c>dotnet run -c Release --project benchmarks/DirectMail.Benchmarks -- --filter '*QueueDelivery*'</c>; a quick
+/// stopwatch figure without BenchmarkDotNet: <c>-- queue-deliver [ROUNDS]</c>.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(ThroughputConfig))]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
+public class QueueDeliveryBenchmarks
+{
+    public const int Messages = 2000;
+    private const int Concurrency = 8;
+
+    private DeliveryBenchmarkRig _rig = null!;
+    private DirectMailer _mailer = null!;
+    private SmtpContent _content = null!;
+    private SmtpEnvelope[] _envelopes = null!;
+    private string _directory = "";
+    private SqliteMailQueueStore _store = null!;
+    private MailQueue _queue = null!;
+    private int _iteration;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _rig = new DeliveryBenchmarkRig();
+        _content = SmtpContent.FromBytes(BenchmarkMessages.Create(DeliveryBenchmarks.Size));
+        _envelopes = new SmtpEnvelope[DeliveryBenchmarkRig.Domains];
+        for (var i = 0; i < _envelopes.Length; i++)
+        {
+            _envelopes[i] = new SmtpEnvelope(BenchmarkMessages.Sender, "recipient@" + DeliveryBenchmarkRig.Domain(i));
+        }
+
+        _mailer = new DirectMailer(new DirectMailOptions
+        {
+            HeloName = BenchmarkMessages.HeloName,
+            Port = DeliveryBenchmarkRig.Port,
+            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
+            AllowPrivateTargets = true,
+            TlsMode = SmtpTlsMode.None,
+            MaxConnectionsPerHost = Concurrency,
+            MaxRetryAttempts = 0,
+        });
+
+        // DNS cached, and the pool warm, for both paths: every domain once.
+        for (var i = 0; i < DeliveryBenchmarkRig.Domains; i++)
+        {
+            await SendOneAsync(i);
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        await _mailer.DisposeAsync();
+        _rig.Dispose();
+    }
+
+    [IterationSetup(Target = nameof(Queue))]
+    public void OpenStore()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), $"dm-bench-queue-delivery-{Environment.ProcessId}-{_iteration++}");
+        _store = new SqliteMailQueueStore(_directory);
+        _queue = new MailQueue(_store, new MailQueueOptions { MaxConcurrentDeliveries = Concurrency });
+    }
+
+    [IterationCleanup(Target = nameof(Queue))]
+    public void CloseStore()
+    {
+        _queue.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Messages, Description = "SendAsync, 8 callers")]
+    public Task SendAsync() => RunAsync(Messages, SendOneAsync);
+
+    [Benchmark(OperationsPerInvoke = Messages, Description = "EnqueueAsync (8 producers), then the worker until empty")]
+    public async Task Queue()
+    {
+        await EnqueueAllAsync();
+        await DeliverAllAsync();
+    }
+
+    private Task EnqueueAllAsync() => RunAsync(Messages, i => _queue.EnqueueAsync(_envelopes[i % _envelopes.Length], _content).AsTask());
+
+    private async Task DeliverAllAsync()
+    {
+        await new MailQueueWorker(_queue, _mailer).RunUntilEmptyAsync(CancellationToken.None);
+        var statistics = await _queue.GetStatisticsAsync();
+        if (!statistics.RecipientsByState.TryGetValue(QueueRecipientState.Delivered, out var delivered) || delivered != Messages)
+        {
+            throw new InvalidOperationException($"The worker delivered {delivered} of {Messages} messages.");
+        }
+    }
+
+    /// <summary>The same two measurements with a stopwatch, round after round, without BenchmarkDotNet.</summary>
+    internal static async Task<int> RunOnceAsync(string[] args)
+    {
+        var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        var benchmarks = new QueueDeliveryBenchmarks();
+        await benchmarks.SetupAsync();
+        try
+        {
+            for (var round = 0; round < rounds; round++)
+            {
+                var clock = Stopwatch.StartNew();
+                await benchmarks.SendAsync();
+                var send = clock.Elapsed;
+                benchmarks.OpenStore();
+                clock.Restart();
+                await benchmarks.EnqueueAllAsync();
+                var enqueue = clock.Elapsed;
+                await benchmarks.DeliverAllAsync();
+                var queue = clock.Elapsed;
+                benchmarks.CloseStore();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}: {Messages} messages: SendAsync {Messages / send.TotalSeconds:F0}/s; enqueue + worker {Messages / queue.TotalSeconds:F0}/s " +
+                    $"({send.TotalSeconds / queue.TotalSeconds:P0} of SendAsync; enqueue {Messages / enqueue.TotalSeconds:F0}/s, worker {Messages / (queue - enqueue).TotalSeconds:F0}/s)"));
+            }
+        }
+        finally
+        {
+            await benchmarks.CleanupAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task RunAsync(int count, Func<int, Task> send)
+    {
+        var next = -1;
+        var workers = new Task[Concurrency];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    await send(i);
+                }
+            });
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    private async Task SendOneAsync(int i)
+    {
+        var report = await _mailer.SendAsync(_envelopes[i % _envelopes.Length], _content);
+        if (!report.IsFullyDelivered)
+        {
+            throw new InvalidOperationException("DirectMail did not deliver: " + string.Join("; ", report.Recipients));
+        }
+    }
+
+    private sealed class ThroughputConfig : ManualConfig
+    {
+        public ThroughputConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
+    }
+}
