@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using DirectMail.Dns;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -48,4 +49,17 @@ internal sealed class DeliveryContext
 
     /// <summary><see cref="DirectMailOptions.TlsMode"/>: with opportunistic TLS a failed handshake is tried again in plaintext.</summary>
     public required SmtpTlsMode TlsMode { get; init; }
+
+    /// <summary>The routes: the fallback and port-blocked relays, and the port-blocked state every send shares.</summary>
+    public required DeliveryRouter Router { get; init; }
+
+    /// <summary>
+    /// Finds a relay host's addresses (an address literal is its own). The system's resolver by default: a relay is this
+    /// application's own infrastructure, named as its operators name it (often in /etc/hosts or a private zone), not a
+    /// destination chosen by a recipient's DNS. Tests replace it.
+    /// </summary>
+    public Func<string, CancellationToken, System.Threading.Tasks.ValueTask<System.Net.IPAddress[]>> RelayAddresses { get; set; } = DefaultRelayAddresses;
+
+    private static async System.Threading.Tasks.ValueTask<System.Net.IPAddress[]> DefaultRelayAddresses(string host, CancellationToken cancellationToken) =>
+        System.Net.IPAddress.TryParse(host, out var address) ? [address] : await System.Net.Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using DirectMail.Dkim;
 using DirectMail.Dns;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 
 namespace DirectMail.Delivery;
@@ -130,6 +131,18 @@ public sealed class DirectMailOptions
     public List<DkimSignerOptions> Dkim { get; set; } = new();
 
     /// <summary>
+    /// Relays (smart hosts) by name, for the routes that use them (<see cref="Routes"/>): <c>"Relays": { "corp": { "Hosts":
+    /// ["smtp.example.net"], "UserName": "app", "Password": "..." } }</c>. Empty (default): every recipient goes direct.
+    /// </summary>
+    public Dictionary<string, SmtpRelayOptions> Relays { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Which way each destination goes: direct to its MX hosts (default) or through a relay of <see cref="Relays"/>, per
+    /// recipient and sender domain, with a fallback relay and a relay for when port 25 is blocked; see <see cref="DeliveryRouteOptions"/>.
+    /// </summary>
+    public DeliveryRouteOptions Routes { get; private set; } = new();
+
+    /// <summary>
     /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
     /// several are wrong. <c>AddDirectMail</c> runs the same checks at startup.
     /// </summary>
@@ -190,6 +203,8 @@ public sealed class DirectMailOptions
         NotNegative(errors, HostBackoffAfter421, nameof(HostBackoffAfter421));
         NotNegative(errors, PooledConnectionProbeAfter, nameof(PooledConnectionProbeAfter));
 
+        CheckRelays(errors);
+
         // DKIM: each key is read and checked by its own rules (DkimSignerOptions.Validate), which throw.
         foreach (var key in Dkim)
         {
@@ -222,6 +237,13 @@ public sealed class DirectMailOptions
         copy.Timeouts = Timeouts.Copy();
         copy.NameServers = [.. NameServers];
         copy.Dkim = [.. Dkim];
+        copy.Routes = Routes.Copy();
+        copy.Relays = new Dictionary<string, SmtpRelayOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, relay) in Relays)
+        {
+            copy.Relays[name] = relay?.Copy()!;
+        }
+
         return copy;
     }
 
@@ -234,6 +256,109 @@ public sealed class DirectMailOptions
         LocalEndPoint = LocalAddress is null ? null : new IPEndPoint(IPAddress.Parse(LocalAddress), 0),
         Timeouts = Timeouts,
     };
+
+    /// <summary>The relays, ready for delivery, by name (case-insensitive).</summary>
+    internal Dictionary<string, RelayTarget> ToRelayTargets()
+    {
+        var baseOptions = ToSessionOptions(plaintext: false);
+        var targets = new Dictionary<string, RelayTarget>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, relay) in Relays)
+        {
+            targets[name] = new RelayTarget(name, relay, baseOptions);
+        }
+
+        return targets;
+    }
+
+    /// <summary>The relays' and the routes' rules: every relay usable, every route naming Direct or a relay.</summary>
+    private void CheckRelays(OptionErrors errors)
+    {
+        foreach (var (name, relay) in Relays)
+        {
+            var path = nameof(Relays) + "." + name;
+            if (relay is null)
+            {
+                errors.Add(path, $"{errors.Name(path)} is empty.");
+                continue;
+            }
+
+            if (relay.Hosts.Count == 0)
+            {
+                errors.Add(path + ".Hosts", $"{errors.Name(path + ".Hosts")} is required: the relay's host names, each host or host:port.");
+            }
+
+            foreach (var host in relay.Hosts)
+            {
+                if (RelayTarget.ParseHost(host, 587) is null)
+                {
+                    errors.Add(path + ".Hosts", $"{errors.Name(path + ".Hosts")} entry '{host}' is not host or host:port.");
+                }
+            }
+
+            if (relay.TlsMode is not (SmtpTlsMode.Required or SmtpTlsMode.Implicit))
+            {
+                errors.Add(path + ".TlsMode", $"{errors.Name(path + ".TlsMode")} must be Required (STARTTLS, port 587) or Implicit (port 465); it is {relay.TlsMode}. Relays are never used without TLS.");
+            }
+
+            if (relay.UserName is null)
+            {
+                if (relay.Password is not null || relay.TokenProvider is not null || relay.AuthMechanism is not null)
+                {
+                    errors.Add(path + ".UserName", $"{errors.Name(path + ".UserName")} is required with a password, a token provider or an AUTH mechanism.");
+                }
+            }
+            else if (string.IsNullOrEmpty(relay.UserName) || (string.IsNullOrEmpty(relay.Password) == (relay.TokenProvider is null)))
+            {
+                errors.Add(path + ".Password", $"{errors.Name(path)} needs a user name and exactly one of Password and TokenProvider.");
+            }
+            else if (relay.TlsMode is SmtpTlsMode.Required or SmtpTlsMode.Implicit
+                && SmtpSessionOptions.CredentialsError(relay.ToCredentials(), relay.AuthMechanism, relay.TlsMode, relay.ValidateCertificate || relay.CertificateValidationCallback is not null) is { } credentials)
+            {
+                errors.Add(path + ".AuthMechanism", $"{errors.Name(path)}: {credentials}");
+            }
+        }
+
+        var routes = Routes;
+        var prefix = nameof(Routes) + ".";
+        CheckRoute(errors, prefix + nameof(DeliveryRouteOptions.Default), routes.Default, directAllowed: true);
+        foreach (var (domain, route) in routes.Domains)
+        {
+            CheckRoute(errors, prefix + nameof(DeliveryRouteOptions.Domains) + "." + domain, route, directAllowed: true);
+        }
+
+        foreach (var (domain, route) in routes.SenderDomains)
+        {
+            CheckRoute(errors, prefix + nameof(DeliveryRouteOptions.SenderDomains) + "." + domain, route, directAllowed: true);
+        }
+
+        if (routes.FallbackRelay is { } fallback)
+        {
+            CheckRoute(errors, prefix + nameof(DeliveryRouteOptions.FallbackRelay), fallback, directAllowed: false);
+        }
+
+        if (routes.PortBlockedRelay is { } blocked)
+        {
+            CheckRoute(errors, prefix + nameof(DeliveryRouteOptions.PortBlockedRelay), blocked, directAllowed: false);
+        }
+
+        Positive(errors, routes.PortBlockedRelayDuration, prefix + nameof(DeliveryRouteOptions.PortBlockedRelayDuration));
+    }
+
+    private void CheckRoute(OptionErrors errors, string path, string? route, bool directAllowed)
+    {
+        if (route is not null && Relays.ContainsKey(route))
+        {
+            return;
+        }
+
+        if (directAllowed && string.Equals(route, DeliveryRouteOptions.Direct, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var known = Relays.Count == 0 ? "no relay is configured in DirectMail:Relays" : "the relays are " + string.Join(", ", Relays.Keys);
+        errors.Add(path, $"{errors.Name(path)} '{route}' is {(directAllowed ? "neither Direct nor a relay" : "not a relay")}: {known}.");
+    }
 
     internal MxResolverOptions ToResolverOptions()
     {

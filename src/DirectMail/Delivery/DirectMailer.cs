@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using DirectMail.Diagnostics;
 using DirectMail.Dkim;
 using DirectMail.Dns;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +23,8 @@ namespace DirectMail.Delivery;
 public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 {
     private const string PortBlockedDiagnostic = "Every connection to port {0} timed out: outbound port {0} is probably blocked (most cloud and residential networks block it). Ask the provider to open it, or send through a relay (smart host) on port 587.";
+
+    private const string PortBlockedRelayDiagnostic = "Every connection to port {0} timed out: outbound port {0} is probably blocked. Mail goes through the relay {1} (DirectMail:Routes:PortBlockedRelay) until {2:u}; then direct delivery is tried again.";
 
     private readonly TimeProvider _time;
     private readonly DkimKeyring? _dkim;
@@ -62,6 +65,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             MaxAddressesPerDomain = options.MaxAddressesPerDomain,
             MaxRecipientsPerTransaction = options.MaxRecipientsPerTransaction,
             TlsMode = options.TlsMode,
+            Router = new DeliveryRouter(options.Routes, options.ToRelayTargets(), _time),
         };
 
         // DKIM: the keys of DirectMail:Dkim, null when there are none.
@@ -151,9 +155,11 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
         var deliveries = new List<DomainDelivery>(groups.Count);
         var tasks = new List<Task>(groups.Count);
+        var senderDomain = DeliveryRouter.SenderDomain(envelope.Sender);
         foreach (var (domain, group) in groups)
         {
-            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray());
+            var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
+            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray(), relay, route);
             deliveries.Add(delivery);
             tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
         }
@@ -274,11 +280,20 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         if (attempts > 0 && timeouts == attempts)
         {
             var text = string.Format(System.Globalization.CultureInfo.InvariantCulture, PortBlockedDiagnostic, Options.Port);
-            diagnostics.Add(text);
             DeliveryLog.PortBlocked(Logger, Options.Port);
+            if (Delivery.Router.DirectTimedOut())
+            {
+                // DirectMail:Routes:PortBlockedRelay: this send's recipients already went through it; the next ones go
+                // straight to it until the time to probe direct delivery again.
+                var until = _time.GetUtcNow() + Options.Routes.PortBlockedRelayDuration;
+                DeliveryLog.DirectBlocked(Logger, Delivery.Router.PortBlocked!.Name, until);
+                text = string.Format(System.Globalization.CultureInfo.InvariantCulture, PortBlockedRelayDiagnostic, Options.Port, Delivery.Router.PortBlocked.Name, until);
+            }
+
+            diagnostics.Add(text);
             foreach (var r in states)
             {
-                if (r.ConnectTimedOut)
+                if (r.ConnectTimedOut && r.Status != DeliveryStatus.Delivered)
                 {
                     r.Hinted(text);
                 }

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Diagnostics;
 using DirectMail.Dns;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -48,13 +49,24 @@ internal sealed class DomainDelivery
     private readonly string _sender;
     private readonly SmtpContent _content;
     private readonly RecipientState[] _recipients;
+    private readonly RelayTarget? _relay;
     private readonly List<Candidate> _candidates = new();
+    private DeliveryRoute _route;
     private int _next;
     private Candidate _renting;
     private bool _roundFinished;
 
-    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients)
+    /// <param name="context">The mailer's shared parts.</param>
+    /// <param name="domain">The recipient domain.</param>
+    /// <param name="sender">The envelope sender.</param>
+    /// <param name="content">The message.</param>
+    /// <param name="recipients">The domain's recipients.</param>
+    /// <param name="relay">The relay the domain's route names, or null to deliver to its MX hosts (and relays only as a fallback).</param>
+    /// <param name="route">Why <paramref name="relay"/> is taken (<see cref="DeliveryRoute.Relay"/>, <see cref="DeliveryRoute.PortBlockedRelay"/>); <see cref="DeliveryRoute.Direct"/> without one.</param>
+    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct)
     {
+        _relay = relay;
+        _route = route;
         _context = context;
         _domain = domain;
         _sender = sender;
@@ -62,7 +74,7 @@ internal sealed class DomainDelivery
         _recipients = recipients;
     }
 
-    /// <summary>Connection attempts made, and how many of them timed out while connecting (for the port 25 diagnosis).</summary>
+    /// <summary>Direct connection attempts made (not those to relays), and how many of them timed out while connecting (for the port 25 diagnosis).</summary>
     public int ConnectAttempts { get; private set; }
 
     public int ConnectTimeouts { get; private set; }
@@ -74,6 +86,15 @@ internal sealed class DomainDelivery
         activity?.SetTag("directmail.recipients", _recipients.Length);
         var logger = _context.Logger;
         DeliveryLog.DomainStarted(logger, _domain, _recipients.Length);
+        if (_relay is not null)
+        {
+            // A relay route: its hosts take the mail; the recipient domain's MX hosts are not looked up.
+            activity?.SetTag("directmail.relay", _relay.Name);
+            await RelayAsync(_relay, _route, null, cancellationToken).ConfigureAwait(false);
+            FinishPending();
+            Finish(activity);
+            return;
+        }
 
         var (resolution, holdsSlot) = await UnderSlotAsync(static (d, ct) => d._context.Resolver.ResolveAsync(d._domain, ct), null, cancellationToken).ConfigureAwait(false);
         if (holdsSlot)
@@ -84,6 +105,20 @@ internal sealed class DomainDelivery
         if (!resolution.IsSuccess)
         {
             DeliveryLog.ResolutionFailed(logger, _domain, resolution.Status, resolution.Message);
+            if (resolution.IsTransient && _context.Router.Fallback is { } fallback)
+            {
+                // No reachable MX (the lookup failed for now): the fallback relay, as Postfix does.
+                foreach (var r in _recipients)
+                {
+                    r.Pending(resolution.FailureReply, resolution.Message);
+                }
+
+                await RelayAsync(fallback, DeliveryRoute.FallbackRelay, null, cancellationToken).ConfigureAwait(false);
+                FinishPending();
+                Finish(activity);
+                return;
+            }
+
             foreach (var r in _recipients)
             {
                 r.Finish(resolution.IsTransient ? DeliveryStatus.Deferred : DeliveryStatus.Failed, resolution.FailureReply, resolution.Message);
@@ -118,16 +153,126 @@ internal sealed class DomainDelivery
             ResilienceContextPool.Shared.Return(resilience);
         }
 
-        // What is still pending after every address and retry: deferred, with the last reply it got.
+        // What stays transient after every MX host and retry: a relay, when one is configured for it.
+        if (CountPending(out var retryable) > 0 && retryable > 0)
+        {
+            if (ConnectAttempts > 0 && ConnectTimeouts == ConnectAttempts && _context.Router.PortBlocked is { } blocked)
+            {
+                await RelayAsync(blocked, DeliveryRoute.PortBlockedRelay, resolution, cancellationToken).ConfigureAwait(false);
+            }
+            else if (_context.Router.Fallback is { } fallback)
+            {
+                await RelayAsync(fallback, DeliveryRoute.FallbackRelay, resolution, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        FinishPending();
+        Finish(activity);
+    }
+
+    /// <summary>What is still pending after every address and retry: deferred, with the last reply it got.</summary>
+    private void FinishPending()
+    {
         foreach (var r in _recipients)
         {
             if (r.IsPending)
             {
-                r.Finish(DeliveryStatus.Deferred, r.Reply, r.Detail ?? "Every MX host was tried; try again later.");
+                r.Finish(DeliveryStatus.Deferred, r.Reply, r.Detail ?? (_route == DeliveryRoute.Direct ? "Every MX host was tried; try again later." : "Every relay host was tried; try again later."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rounds over a relay's hosts, in order, for the recipients still pending; the same fallback rules as for MX hosts.
+    /// A fallback is skipped when the relay is one of the domain's own MX hosts (<paramref name="resolution"/>): that would
+    /// loop the mail back to where it failed.
+    /// </summary>
+    private async Task RelayAsync(RelayTarget relay, DeliveryRoute route, MxResolution? resolution, CancellationToken cancellationToken)
+    {
+        _candidates.Clear();
+        _next = 0;
+        _roundFinished = false;
+        _route = route;
+        string? unresolved = null;
+        foreach (var host in relay.Hosts)
+        {
+            System.Net.IPAddress[] addresses;
+            try
+            {
+                addresses = await _context.RelayAddresses(host.Host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                unresolved = $"The relay host {host.Host} did not resolve: {e.SocketErrorCode}.";
+                DeliveryLog.RelayHostUnresolved(_context.Logger, relay.Name, host.Host, e.SocketErrorCode.ToString());
+                continue;
+            }
+
+            foreach (var address in addresses)
+            {
+                _candidates.Add(new Candidate(host.Host, new IPEndPoint(address, host.Port), Plaintext: false, relay));
             }
         }
 
-        Finish(activity);
+        if (resolution is not null && IsMxOf(resolution))
+        {
+            DeliveryLog.RelayLoopAvoided(_context.Logger, relay.Name, _domain);
+            return;
+        }
+
+        foreach (var r in _recipients)
+        {
+            if (r.IsPending)
+            {
+                r.NewRound();
+                if (_candidates.Count == 0)
+                {
+                    r.Pending(r.Reply, unresolved);
+                }
+            }
+        }
+
+        if (_candidates.Count == 0)
+        {
+            return;
+        }
+
+        DeliveryLog.Relaying(_context.Logger, _domain, relay.Name, route);
+        var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            resilience.Properties.Set(StateKey, this);
+            await _context.Pipeline.ExecuteAsync(static (ctx, state) => state.RoundAsync(ctx.CancellationToken), resilience, this).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(resilience);
+        }
+    }
+
+    /// <summary>True when a relay candidate is one of the domain's MX hosts, by name or by address (the loop guard).</summary>
+    private bool IsMxOf(MxResolution resolution)
+    {
+        foreach (var candidate in _candidates)
+        {
+            foreach (var target in resolution.Targets)
+            {
+                if (string.Equals(target.Host.TrimEnd('.'), candidate.Host, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+
+                foreach (var address in target.Addresses)
+                {
+                    if (address.Address.Equals(candidate.EndPoint.Address))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     private void Finish(Activity? activity)
@@ -222,7 +367,8 @@ internal sealed class DomainDelivery
             return EndOfRound(null, null);
         }
 
-        var (host, endPoint, plaintext) = candidate.Value;
+        var (host, endPoint, plaintext, relay) = candidate.Value;
+        var route = relay is null ? DeliveryRoute.Direct : _route;
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.attempt");
         activity?.SetTag("server.address", host);
         activity?.SetTag("network.peer.address", endPoint.Address.ToString());
@@ -230,13 +376,18 @@ internal sealed class DomainDelivery
 
         // The attempt counts, and names its host, from its start: a deadline that strikes while connecting or
         // waiting for a reply still reports which host was being tried.
-        ConnectAttempts++;
+        if (relay is null)
+        {
+            ConnectAttempts++;
+        }
+
         foreach (var r in _recipients)
         {
             if (r.IsPending && r.IsRetryable)
             {
                 r.Attempts++;
                 r.At(host, endPoint.Address);
+                r.Route = route;
             }
         }
 
@@ -253,7 +404,7 @@ internal sealed class DomainDelivery
             activity?.SetTag("directmail.result", failure.Kind.ToString());
             DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connect_failed"));
             DeliveryLog.AttemptFailed(_context.Logger, host, endPoint.ToString(), failure.ToString());
-            if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect)
+            if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect && relay is null)
             {
                 ConnectTimeouts++;
             }
@@ -263,7 +414,7 @@ internal sealed class DomainDelivery
                 Backoff(host, endPoint);
             }
 
-            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && _context.TlsMode == SmtpTlsMode.Opportunistic)
+            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && relay is null && _context.TlsMode == SmtpTlsMode.Opportunistic)
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
                 // Once: a retry round finds the plaintext candidate already in the list, right after this one.
@@ -351,7 +502,7 @@ internal sealed class DomainDelivery
     }
 
     private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
-        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, cancellationToken);
+        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, _renting.Relay?.SessionOptions, cancellationToken);
 
     /// <summary>
     /// Starts <paramref name="step"/> under one of the shared slots and gives the slot back if the step is still running
@@ -467,6 +618,11 @@ internal sealed class DomainDelivery
                 continue;
             }
 
+            if (_renting.Relay is not null && RelayDiagnosis.Hint(reply) is { } relayHint)
+            {
+                r.Hinted(relayHint);
+            }
+
             if (ReplyDiagnosis.IsPolicyRejection(reply, out var hint))
             {
                 r.Policy(hint);
@@ -497,11 +653,17 @@ internal sealed class DomainDelivery
 
     private void RecordConnectionFailure(SmtpFailure failure)
     {
+        var relayHint = _renting.Relay is not null ? RelayDiagnosis.Hint(failure) : null;
         foreach (var r in _recipients)
         {
             if (r.IsPending && r.IsRetryable)
             {
                 r.Pending(failure.Reply, failure.Message);
+                if (relayHint is not null)
+                {
+                    r.Hinted(relayHint);
+                }
+
                 if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect)
                 {
                     r.ConnectTimedOut = true;
@@ -591,7 +753,8 @@ internal sealed class DomainDelivery
         return pending;
     }
 
-    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext);
+    /// <summary>An address to try: an MX's (<see cref="Relay"/> null) or a relay host's.</summary>
+    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext, RelayTarget? Relay = null);
 }
 
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
@@ -622,6 +785,9 @@ internal sealed class RecipientState(string address, long startTimestamp)
     public bool ConnectTimedOut { get; set; }
 
     public bool MayHaveBeenDelivered { get; set; }
+
+    /// <summary>The way of the last attempt.</summary>
+    public DeliveryRoute Route { get; set; }
 
     public long FinishedTimestamp { get; private set; }
 
@@ -703,5 +869,6 @@ internal sealed class RecipientState(string address, long startTimestamp)
         IsPolicyRejection,
         Hint,
         Detail,
-        MayHaveBeenDelivered);
+        MayHaveBeenDelivered,
+        Route);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Text;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 
 namespace DirectMail.Delivery;
@@ -8,8 +9,9 @@ namespace DirectMail.Delivery;
 /// <summary>The outcome for one envelope recipient.</summary>
 public sealed class RecipientDelivery
 {
-    internal RecipientDelivery(string address, DeliveryStatus status, SmtpReply? reply, string? mxHost, IPAddress? serverAddress, int attempts, TimeSpan duration, bool isPolicyRejection, string? hint, string? detail, bool mayHaveBeenDelivered = false)
+    internal RecipientDelivery(string address, DeliveryStatus status, SmtpReply? reply, string? mxHost, IPAddress? serverAddress, int attempts, TimeSpan duration, bool isPolicyRejection, string? hint, string? detail, bool mayHaveBeenDelivered = false, DeliveryRoute route = DeliveryRoute.Direct)
     {
+        Route = route;
         MayHaveBeenDelivered = mayHaveBeenDelivered;
         Address = address;
         Status = status;
@@ -36,7 +38,13 @@ public sealed class RecipientDelivery
     /// </summary>
     public SmtpReply? Reply { get; }
 
-    /// <summary>The MX host last tried for this recipient.</summary>
+    /// <summary>
+    /// Which way the recipient's message went on its last attempt: <see cref="DeliveryRoute.Direct"/> to the MX hosts, or
+    /// through a relay (configured, fallback, or because port 25 is blocked); <see cref="MxHost"/> then names the relay host.
+    /// </summary>
+    public DeliveryRoute Route { get; }
+
+    /// <summary>The MX host (or, through a relay, the relay host) last tried for this recipient.</summary>
     public string? MxHost { get; }
 
     /// <summary>The address of the MX host last tried.</summary>
@@ -88,7 +96,7 @@ public sealed class RecipientDelivery
 
         if (MxHost is not null)
         {
-            builder.Append(" via ").Append(MxHost);
+            builder.Append(Route == DeliveryRoute.Direct ? " via " : " via relay ").Append(MxHost);
             if (ServerAddress is not null)
             {
                 builder.Append(" [").Append(ServerAddress).Append(']');

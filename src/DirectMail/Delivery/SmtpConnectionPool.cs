@@ -58,11 +58,19 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     internal bool IsPruneTimerArmed => _pruneArmed;
 
     /// <summary>Gives a ready session to the address: an idle one that still works, or a new one.</summary>
+    /// <param name="endPoint">The address and port.</param>
+    /// <param name="host">The host name (the certificate is checked against it).</param>
+    /// <param name="plaintext">The retry without TLS of an MX whose handshake failed.</param>
+    /// <param name="relayOptions">
+    /// A relay's session options (its TLS and credentials); null for an MX. A relay's sessions are kept apart, keyed by
+    /// these options: each is authenticated once, when opened, and reused authenticated.
+    /// </param>
+    /// <param name="cancellationToken">Cancels waiting and connecting.</param>
     /// <returns>A lease holding the session, or, when connecting failed, the reason (and no session).</returns>
-    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, CancellationToken cancellationToken)
+    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, SmtpSessionOptions? relayOptions, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var key = new PoolKey(endPoint, host, plaintext);
+        var key = new PoolKey(endPoint, host, plaintext, relayOptions);
         HostPool pool;
         while (true)
         {
@@ -110,7 +118,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
                 await CloseAsync(idle.Session).ConfigureAwait(false);
             }
 
-            var session = new SmtpSession(plaintext ? _plainSessionOptions : _tlsSessionOptions, _sessionLogger);
+            var session = new SmtpSession(relayOptions ?? (plaintext ? _plainSessionOptions : _tlsSessionOptions), _sessionLogger);
             var result = await session.ConnectAsync(endPoint, host, cancellationToken).ConfigureAwait(false);
             if (!result.IsSuccess)
             {
@@ -295,7 +303,8 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         }
     }
 
-    internal readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext);
+    /// <summary>An address, its name, and the settings of its sessions (the relay's options by reference, null for an MX).</summary>
+    internal readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext, SmtpSessionOptions? RelayOptions);
 
     internal readonly record struct IdleSession(SmtpSession Session, long Since);
 

@@ -47,4 +47,16 @@ internal static partial class DeliveryLog
 
     [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Send canceled with {Pending} recipients of {Domain} still pending")]
     public static partial void Canceled(ILogger logger, string domain, int pending);
+
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Debug, Message = "{Domain}: delivering through the relay {Relay} ({Route})")]
+    public static partial void Relaying(ILogger logger, string domain, string relay, DirectMail.Routing.DeliveryRoute route);
+
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "The host {Host} of the relay {Relay} did not resolve: {Error}")]
+    public static partial void RelayHostUnresolved(ILogger logger, string relay, string host, string error);
+
+    [LoggerMessage(EventId = 4016, Level = LogLevel.Information, Message = "The fallback relay {Relay} is an MX host of {Domain}; it is not used for that domain (it would loop)")]
+    public static partial void RelayLoopAvoided(ILogger logger, string relay, string domain);
+
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "Every connection to port 25 timed out: direct delivery goes through the relay {Relay} until {Until:u}, then is tried again")]
+    public static partial void DirectBlocked(ILogger logger, string relay, DateTimeOffset until);
 }

@@ -44,4 +44,10 @@ internal static partial class SmtpSessionLog
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "The connection to {ServerName} broke after the end of the data and before the reply; the message may have been delivered")]
     public static partial void LostAfterData(ILogger logger, string serverName, Exception? exception);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Debug, Message = "Authenticated to {ServerName} as {UserName} with {Mechanism}")]
+    public static partial void Authenticated(ILogger logger, string serverName, string userName, string mechanism);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "{ServerName} refused the OAuth token of {UserName} as expired or invalid; asking the token provider for a fresh one, once")]
+    public static partial void TokenRefused(ILogger logger, string serverName, string userName);
 }

@@ -41,7 +41,7 @@ public sealed class SmtpFailure
     public bool IsTransient => Kind switch
     {
         SmtpFailureKind.Rejected => Reply is null || !Reply.IsPermanentNegative,
-        SmtpFailureKind.NotSupportedByServer or SmtpFailureKind.InvalidContent => false,
+        SmtpFailureKind.NotSupportedByServer or SmtpFailureKind.InvalidContent or SmtpFailureKind.CredentialsRejected or SmtpFailureKind.AuthenticationUnavailable => false,
         _ => true,
     };
 

@@ -32,4 +32,20 @@ public enum SmtpFailureKind
 
     /// <summary>The content could not be produced (the source stream threw); the transaction was abandoned.</summary>
     ContentSourceFailed,
+
+    /// <summary>
+    /// The server refused the credentials with a 5xx reply to AUTH (<c>535 5.7.8</c>: wrong user name or password, or
+    /// an expired token that a refresh did not cure): retrying will not help until the credentials are fixed.
+    /// </summary>
+    CredentialsRejected,
+
+    /// <summary>The server could not authenticate now (<c>454 4.7.0</c> and other 4xx replies to AUTH): a later attempt may succeed.</summary>
+    AuthenticationDeferred,
+
+    /// <summary>
+    /// Credentials are configured but were not sent: the connection is not protected by TLS with a validated
+    /// certificate, the server offers no AUTH or no mechanism in common (or not the pinned one), or the token
+    /// provider gave no token. Nothing is ever sent unauthenticated instead.
+    /// </summary>
+    AuthenticationUnavailable,
 }

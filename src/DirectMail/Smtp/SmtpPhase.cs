@@ -32,4 +32,7 @@ public enum SmtpPhase
 
     /// <summary>RSET, NOOP or QUIT.</summary>
     Other,
+
+    /// <summary>SMTP AUTH (RFC 4954): the SASL exchange with the server, after EHLO (and STARTTLS).</summary>
+    Authenticate,
 }

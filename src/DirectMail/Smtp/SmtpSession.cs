@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace DirectMail.Smtp;
 
 /// <summary>
-/// One SMTP client connection (RFC 5321): connect, greeting, EHLO (HELO fallback), STARTTLS, then any number of
-/// mail transactions, each with a reply for every recipient, and QUIT.
+/// One SMTP client connection (RFC 5321): connect (with implicit TLS, RFC 8314), greeting, EHLO (HELO fallback),
+/// STARTTLS, AUTH when credentials are set (RFC 4954, <see cref="Auth.SmtpAuthExchange"/>), then any number of mail
+/// transactions, each with a reply for every recipient, and QUIT.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -38,6 +39,8 @@ public sealed class SmtpSession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SmtpConnection _connection;
     private readonly SmtpTransaction _transaction;
+    private readonly Auth.SmtpAuthExchange? _authentication;
+    private bool _tlsValidated;
     private SmtpSessionState _state;
     private int _busy;
     private SmtpSessionScope? _scope;
@@ -54,6 +57,7 @@ public sealed class SmtpSession : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _connection = new SmtpConnection(_options, _logger);
         _transaction = new SmtpTransaction(this, _connection, _options, _logger);
+        _authentication = _options.Credentials is null ? null : new Auth.SmtpAuthExchange(_connection, _options, _logger);
     }
 
     /// <summary>The server's greeting, once read.</summary>
@@ -70,6 +74,9 @@ public sealed class SmtpSession : IAsyncDisposable
 
     /// <summary>The TLS version in use, when encrypted.</summary>
     public SslProtocols? TlsProtocol => _connection.TlsProtocol;
+
+    /// <summary>The SASL mechanism the session authenticated with (<see cref="SmtpSessionOptions.Credentials"/>); null when it did not authenticate.</summary>
+    public SmtpAuthMechanism? AuthMechanism => _authentication?.Mechanism;
 
     /// <summary>The address connected to.</summary>
     public IPEndPoint? RemoteEndPoint { get; private set; }
@@ -251,6 +258,13 @@ public sealed class SmtpSession : IAsyncDisposable
                 SmtpSessionLog.Connected(_logger, ServerName, endPoint.ToString(), LocalEndPoint?.ToString() ?? "?");
             }
 
+            if (_options.TlsMode == SmtpTlsMode.Implicit)
+            {
+                // RFC 8314 section 3.3: the handshake comes first; the greeting is read over TLS.
+                _connection.Phase = SmtpPhase.StartTls;
+                await HandshakeAsync().ConfigureAwait(false);
+            }
+
             _connection.Phase = SmtpPhase.Greeting;
             var greeting = await _connection.ReadReplyAsync(_options.Timeouts.Greeting).ConfigureAwait(false);
             Greeting = greeting;
@@ -262,9 +276,19 @@ public sealed class SmtpSession : IAsyncDisposable
             }
 
             var failure = await HelloAsync().ConfigureAwait(false);
-            if (failure is null && _options.TlsMode != SmtpTlsMode.None)
+            if (failure is null && _options.TlsMode is SmtpTlsMode.Opportunistic or SmtpTlsMode.Required)
             {
                 failure = await StartTlsAsync().ConfigureAwait(false);
+            }
+
+            if (failure is null && _authentication is not null)
+            {
+                failure = await _authentication.RunAsync(Capabilities, _tlsValidated).ConfigureAwait(false);
+                if (failure is not null && !_connection.IsClosed)
+                {
+                    // Whatever the reason, this connection carries no mail unauthenticated.
+                    await QuitQuietlyAsync().ConfigureAwait(false);
+                }
             }
 
             if (failure is not null)
@@ -352,17 +376,7 @@ public sealed class SmtpSession : IAsyncDisposable
             return new SmtpFailure(SmtpFailureKind.TlsUnavailable, SmtpPhase.StartTls, $"TLS is required but {ServerName} refused STARTTLS.", reply);
         }
 
-        var authentication = new SslClientAuthenticationOptions
-        {
-            TargetHost = ServerName,
-            EnabledSslProtocols = _options.SslProtocols,
-            RemoteCertificateValidationCallback = CertificateValidation(),
-        };
-        var tls = await _connection.UpgradeToTlsAsync(authentication, _options.Timeouts.Command).ConfigureAwait(false);
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            SmtpSessionLog.TlsEstablished(_logger, ServerName, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
-        }
+        await HandshakeAsync().ConfigureAwait(false);
 
         // RFC 3207 section 4.2: forget what was learnt before TLS and ask again.
         Capabilities = SmtpCapabilities.Minimal;
@@ -376,6 +390,24 @@ public sealed class SmtpSession : IAsyncDisposable
 
         Capabilities = SmtpCapabilities.Parse(ehlo);
         return null;
+    }
+
+    private async ValueTask HandshakeAsync()
+    {
+        var authentication = new SslClientAuthenticationOptions
+        {
+            TargetHost = ServerName,
+            EnabledSslProtocols = _options.SslProtocols,
+            RemoteCertificateValidationCallback = CertificateValidation(),
+        };
+        var tls = await _connection.UpgradeToTlsAsync(authentication, _options.Timeouts.Command).ConfigureAwait(false);
+
+        // Validated: the platform's chain and name check, or the application's own callback (a pinned key), accepted it.
+        _tlsValidated = _options.TlsMode is SmtpTlsMode.Required or SmtpTlsMode.Implicit && (_options.CertificateValidationCallback is not null || _options.ValidateCertificate);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            SmtpSessionLog.TlsEstablished(_logger, ServerName, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+        }
     }
 
     private RemoteCertificateValidationCallback? CertificateValidation()
@@ -504,6 +536,8 @@ public sealed class SmtpSession : IAsyncDisposable
         MaxReplyLines = o.MaxReplyLines,
         MaxReplyBytes = o.MaxReplyBytes,
         LogContent = o.LogContent,
+        Credentials = o.Credentials,
+        AuthMechanism = o.AuthMechanism,
     };
 }
 

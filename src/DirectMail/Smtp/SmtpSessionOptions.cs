@@ -59,6 +59,17 @@ public sealed class SmtpSessionOptions
     /// <summary>The most octets one reply may have, all lines together. Default 64 KiB.</summary>
     public int MaxReplyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Authenticate with SMTP AUTH (RFC 4954) after EHLO and TLS; null (default) for none, as MX hosts take mail
+    /// unauthenticated. Credentials need <see cref="TlsMode"/> <see cref="SmtpTlsMode.Required"/> or
+    /// <see cref="SmtpTlsMode.Implicit"/> with the certificate validated: they are never sent otherwise, and a session
+    /// that cannot authenticate fails (<see cref="SmtpFailureKind.AuthenticationUnavailable"/>) rather than send unauthenticated.
+    /// </summary>
+    public SmtpCredentials? Credentials { get; set; }
+
+    /// <summary>The SASL mechanism to use, pinned; null (default) for the strongest one both sides offer (see <see cref="SmtpAuthMechanism"/>).</summary>
+    public SmtpAuthMechanism? AuthMechanism { get; set; }
+
     /// <summary>Write the content of messages to the Trace transcript as well. Default false: content is private.</summary>
     public bool LogContent { get; set; }
 
@@ -77,6 +88,11 @@ public sealed class SmtpSessionOptions
         if (TlsModeError(TlsMode) is { } tls)
         {
             errors.Add(nameof(TlsMode), $"{nameof(TlsMode)} {tls}");
+        }
+
+        if (CredentialsError(Credentials, AuthMechanism, TlsMode, ValidateCertificate || CertificateValidationCallback is not null) is { } credentials)
+        {
+            errors.Add(nameof(Credentials), credentials);
         }
 
         Timeouts.Validate(errors, nameof(Timeouts));
@@ -114,6 +130,27 @@ public sealed class SmtpSessionOptions
         {
             return e.Message;
         }
+    }
+
+    /// <summary>Why credentials cannot be used with these settings, or null when they can (or there are none).</summary>
+    internal static string? CredentialsError(SmtpCredentials? credentials, SmtpAuthMechanism? mechanism, SmtpTlsMode tlsMode, bool validatesCertificate)
+    {
+        if (credentials is null)
+        {
+            return mechanism is null ? null : "An AUTH mechanism is pinned but no credentials are set.";
+        }
+
+        if (tlsMode is not (SmtpTlsMode.Required or SmtpTlsMode.Implicit) || !validatesCertificate)
+        {
+            return "Credentials are only sent over TLS whose certificate is validated: the TLS mode must be Required or Implicit, with certificate validation on.";
+        }
+
+        if (mechanism is { } pinned && (pinned is SmtpAuthMechanism.XOAuth2 or SmtpAuthMechanism.OAuthBearer) != credentials.IsOAuth)
+        {
+            return credentials.IsOAuth ? $"The pinned AUTH mechanism {pinned} needs a password, and the credentials hold an OAuth token provider." : $"The pinned AUTH mechanism {pinned} needs an OAuth token provider, and the credentials hold a password.";
+        }
+
+        return mechanism is null || Enum.IsDefined(mechanism.Value) ? null : $"The AUTH mechanism {mechanism} is not a defined mechanism.";
     }
 
     /// <summary>The TLS mode's failure, or null when it is a defined mode.</summary>

@@ -14,4 +14,10 @@ public enum SmtpTlsMode
 
     /// <summary>Never use TLS.</summary>
     None = 2,
+
+    /// <summary>
+    /// TLS from the first octet, before the greeting (RFC 8314 "implicit TLS", port 465 for submission); the
+    /// certificate is validated against the server name as in <see cref="Required"/>.
+    /// </summary>
+    Implicit = 3,
 }
