@@ -94,7 +94,7 @@ internal static class QueueDescribe
     {
         var next = e.NextAttemptAt is { } at ? $", next attempt {Time(at)} (in {Durations.Format(at - now)})" : string.Empty;
         var outcome = e.Attempt is { } a ? Outcome(a.Reply, a.MxHost, a.ServerAddress, a.Detail ?? e.Detail) : Outcome(null, null, null, e.Detail);
-        return Display.Line($"{e.QueueId} {e.Address}: {State(e.State)}{outcome}{next}");
+        return Display.Line($"{e.QueueId} {e.Address}: {State(e.State)}{(e.IsDelayed ? " (delayed)" : string.Empty)}{outcome}{next}");
     }
 
     private static string StateWithNext(QueuedRecipient r, DateTimeOffset now) =>

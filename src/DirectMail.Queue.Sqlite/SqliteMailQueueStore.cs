@@ -16,20 +16,22 @@ namespace DirectMail.Queue.Sqlite;
 /// write goes through one writer that commits whatever is waiting in one transaction (group commit: many concurrent
 /// <see cref="EnqueueAsync"/> calls share one fsync); the database runs in WAL mode and every write returns only after
 /// the WAL holding its commit was fsynced, so a call that returned survives the process being killed and the machine
-/// losing power. Reads (listings, content,
-/// statistics) run on their own connections beside the writer.
+/// losing power. Reads (listings, content, statistics) run on their own connections beside the writer. The
+/// per-destination limits of the worker (<see cref="IQueueLimitStore"/>) are shared by every process on the directory,
+/// in a database of their own.
 /// </summary>
 /// <remarks>
 /// Times are kept as UTC ticks and come back with a zero offset. When every recipient of a message is final, its
 /// content is dropped (nothing will send it again); its rows and history stay until the message is deleted.
 /// </remarks>
-public sealed class SqliteMailQueueStore : IMailQueueStore
+public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
 {
     internal const string DatabaseFileName = "queue.db";
 
     private readonly SqliteConnection _writerConnection;
     private readonly SqliteWriter _writer;
     private readonly string _readConnectionString;
+    private readonly SqliteLimitStore _limits;
     private int _disposed;
 
     /// <summary>Opens the store in <paramref name="directory"/>, creating the directory (mode 0700) and the database as needed.</summary>
@@ -76,7 +78,17 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
         }
 
         _writer = new SqliteWriter(_writerConnection, path + "-wal", (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
+        _limits = new SqliteLimitStore(Path.GetDirectoryName(path)!, options.BusyTimeout);
     }
+
+    /// <inheritdoc />
+    ValueTask<TimeSpan> IQueueLimitStore.TakeMessageTokenAsync(string key, double messagesPerSecond, double burst, DateTimeOffset now, CancellationToken cancellationToken) => _limits.TakeMessageTokenAsync(key, messagesPerSecond, burst, now, cancellationToken);
+
+    /// <inheritdoc />
+    ValueTask<bool> IQueueLimitStore.TryAcquireConnectionSlotAsync(string key, int maxConnections, string holder, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) => _limits.TryAcquireConnectionSlotAsync(key, maxConnections, holder, now, leaseUntil, cancellationToken);
+
+    /// <inheritdoc />
+    ValueTask IQueueLimitStore.ReleaseConnectionSlotAsync(string key, string holder, CancellationToken cancellationToken) => _limits.ReleaseConnectionSlotAsync(key, holder, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken)
@@ -233,6 +245,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore
 
         await _writer.DisposeAsync().ConfigureAwait(false);
         _writerConnection.Dispose();
+        _limits.Dispose();
         using var pooled = new SqliteConnection(_readConnectionString);
         SqliteConnection.ClearPool(pooled);
     }

@@ -41,6 +41,9 @@ internal static class DirectMailTelemetry
     /// <summary>Queued recipients by state, from each queue's last statistics read (the worker reads them as it sleeps), not a store query per collection.</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge<long>("directmail.queue.recipients", QueueMetrics.ObserveDepth, "{recipient}", "Queued recipients, by state.");
 
+    /// <summary>Messages with a recipient not final, from the same statistics.</summary>
+    public static readonly ObservableGauge<long> QueueMessages = Meter.CreateObservableGauge<long>("directmail.queue.messages", QueueMetrics.ObservePendingMessages, "{message}", "Queued messages with a recipient not yet final.");
+
     /// <summary>The age of the oldest message with a recipient not final.</summary>
     public static readonly ObservableGauge<double> QueueOldestAge = Meter.CreateObservableGauge<double>("directmail.queue.oldest_pending_age", QueueMetrics.ObserveOldestAge, "s", "Age of the oldest queued message not yet final.");
 }

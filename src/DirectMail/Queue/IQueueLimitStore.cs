@@ -29,7 +29,9 @@ public interface IQueueLimitStore
     /// <summary>
     /// Tries to take one of <paramref name="maxConnections"/> connection slots of <paramref name="key"/> for
     /// <paramref name="holder"/> until <paramref name="leaseUntil"/>. A slot whose lease has passed is free again, so a
-    /// killed instance's slots come back on their own.
+    /// killed instance's slots come back on their own. A holder that already holds a slot of the key gets true and its
+    /// lease extended to <paramref name="leaseUntil"/>, whatever the count: the worker renews a slot held by a long send
+    /// so, with its claim's lease.
     /// </summary>
     /// <param name="key">The limit key.</param>
     /// <param name="maxConnections">How many slots the key has (at least 1).</param>

@@ -40,6 +40,7 @@ public sealed class MailQueueWorker
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _slotReleased = new(StringComparer.Ordinal);
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private long _holders;
+    private DateTimeOffset _statisticsReadAt = DateTimeOffset.MinValue;
     private int _running;
 
     /// <summary>Creates a worker for a queue, delivering through a mailer.</summary>
@@ -133,6 +134,7 @@ public sealed class MailQueueWorker
             while (!cancellationToken.IsCancellationRequested)
             {
                 running.RemoveAll(static t => t.IsCompleted);
+                await RefreshStaleStatisticsAsync(cancellationToken).ConfigureAwait(false);
                 var wake = _queue.WakeTask;
                 var wanted = Math.Min(_options.MaxConcurrentDeliveries - running.Count, _options.ClaimBatchSize);
                 var claimed = 0;
@@ -212,6 +214,32 @@ public sealed class MailQueueWorker
             await Task.WhenAll(running).ConfigureAwait(false);
             QueueLog.WorkerStopped(_logger);
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>
+    /// Reads the statistics the gauges report (depth by state, oldest message) when the last read is older than
+    /// <see cref="MailQueueOptions.IdlePollInterval"/>: an idle worker reads them as it sleeps, a busy one would not.
+    /// </summary>
+    private async Task RefreshStaleStatisticsAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _statisticsReadAt < _options.IdlePollInterval)
+        {
+            return;
+        }
+
+        _statisticsReadAt = now;
+        try
+        {
+            await _queue.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            QueueLog.StoreFailed(_logger, "statistics", e);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

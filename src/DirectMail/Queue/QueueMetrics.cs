@@ -61,6 +61,23 @@ internal static class QueueMetrics
         return measurements;
     }
 
+    public static IEnumerable<Measurement<long>> ObservePendingMessages()
+    {
+        var measurements = new List<Measurement<long>>();
+        lock (Queues)
+        {
+            foreach (var queue in Queues)
+            {
+                if (queue.CachedStatistics is { } statistics)
+                {
+                    measurements.Add(new Measurement<long>(statistics.Messages));
+                }
+            }
+        }
+
+        return measurements;
+    }
+
     public static IEnumerable<Measurement<double>> ObserveOldestAge()
     {
         var measurements = new List<Measurement<double>>();

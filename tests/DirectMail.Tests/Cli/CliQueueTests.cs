@@ -201,6 +201,24 @@ public sealed class CliQueueTests(CliServers servers)
         Assert.Empty(servers.Dialogue.Messages);
     }
 
+    [Fact]
+    public async Task Run_max_age_shortens_the_life_of_a_message_queued_with_the_default()
+    {
+        servers.Reset();
+        var id = (await Enqueue("later@mail.cli.test")).StdOut.Trim();
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+
+        // Queued to live 5 days; the worker's 3 s wins, so the run ends with the recipient expired within seconds.
+        var run = await Run("--retry-schedule", "1s", "--max-age", "3s");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = Lines(run.StdOut);
+        Assert.True(lines[^1].StartsWith($"{id} later@mail.cli.test: expired, 451 4.7.1 <later@mail.cli.test>: Recipient address rejected: Greylisted", StringComparison.Ordinal), run.ToString());
+        Assert.All(lines[..^1], l => Assert.StartsWith($"{id} later@mail.cli.test: deferred, ", l));
+        Assert.Empty(servers.Dialogue.Messages);
+    }
+
     [Theory]
     [InlineData("2s,x")]
     [InlineData("0s")]
