@@ -524,6 +524,19 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
         return await SHA256.HashDataAsync(stream);
     }
 
+    /// <summary>What a store's quarantine leaves: every recipient Held, not due, with one attempt whose detail says why.</summary>
+    protected static void AssertQuarantined(QueuedMessage? message, string reason)
+    {
+        Assert.NotNull(message);
+        Assert.All(message.Recipients, r =>
+        {
+            Assert.Equal((QueueRecipientState.Held, (DateTimeOffset?)null), (r.State, r.NextAttemptAt));
+            var attempt = Assert.Single(r.Attempts);
+            Assert.Equal(QueueRecipientState.Held, attempt.Outcome);
+            Assert.Contains(reason, attempt.Detail, StringComparison.Ordinal);
+        });
+    }
+
     /// <summary>Every recipient's state, due time and attempt replies: what a stale write must not change.</summary>
     protected static string Describe(QueuedMessage? message)
         => message is null ? "none" : string.Join("; ", message.Recipients.Select(r =>
