@@ -76,9 +76,7 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
         ArgumentNullException.ThrowIfNull(content);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await EntryWriter.WriteAsync(connection, transaction, _sql, entry, content, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await EntryWriter.WriteAsync(connection, transaction: null, _sql, entry, content, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -10,8 +10,9 @@ namespace DirectMail.Queue.PostgreSql.Internal;
 
 /// <summary>
 /// Writes one message on a connection, inside the caller's transaction (the store's own, or the application's for the
-/// outbox): its row, its recipients, the attempt made before it was queued, and its content in parts of at most
-/// <see cref="PartSize"/> octets. A message of one part (every message up to 256 KiB) is one batch: one round trip.
+/// outbox) or committing it itself: its row, its recipients, the attempt made before it was queued, and its content in
+/// parts of at most <see cref="PartSize"/> octets. A message of one part (every message up to 256 KiB) is one batch:
+/// one round trip, which on its own is also the commit.
 /// </summary>
 internal static class EntryWriter
 {
@@ -21,14 +22,24 @@ internal static class EntryWriter
     /// </summary>
     public const int PartSize = 256 * 1024;
 
+    // transaction: the caller's (committed by the caller), or null: the message is then committed here, in one round
+    // trip when it is one part, in a transaction of its own when it is more.
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, QueueSql sql, QueueEntry entry, Stream content, CancellationToken cancellationToken)
     {
         // A seekable stream says how much is left: a 10 KB message borrows a 10 KB buffer, not a part's.
         var capacity = content.CanSeek ? (int)Math.Clamp(content.Length - content.Position + 1, 1, PartSize) : PartSize;
         var buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        NpgsqlTransaction? ownTransaction = null;
         try
         {
             var (length, end) = await FillAsync(content, buffer, capacity, cancellationToken).ConfigureAwait(false);
+            if (!end && transaction is null)
+            {
+                ownTransaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                transaction = ownTransaction;
+            }
+
+            // Without a transaction the batch is one implicit transaction: atomic, and committed when it returns.
             await using (var batch = new NpgsqlBatch(connection, transaction))
             {
                 AddMessage(batch, sql, entry, length);
@@ -76,10 +87,18 @@ internal static class EntryWriter
             update.Parameters.AddValue(entry.MessageId);
             update.Parameters.AddValue(size);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (ownTransaction is not null)
+            {
+                await ownTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (ownTransaction is not null)
+            {
+                await ownTransaction.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

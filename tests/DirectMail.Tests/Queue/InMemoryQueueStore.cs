@@ -248,6 +248,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                     continue;
                 }
 
+                var changedBefore = changed;
                 foreach (var r in m.Recipients)
                 {
                     switch (operation)
@@ -262,7 +263,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                             r.NextAttemptAt = now;
                             changed++;
                             break;
-                        case QueueOperation.Flush when r.State is QueueRecipientState.Queued or QueueRecipientState.Deferred:
+                        case QueueOperation.Flush when r.State is QueueRecipientState.Queued or QueueRecipientState.Deferred && r.NextAttemptAt > now:
                             r.NextAttemptAt = now;
                             changed++;
                             break;
@@ -273,6 +274,20 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                             changed++;
                             break;
                     }
+                }
+
+                // As the real stores: a hold or a bounce ends the claim the message is under, so its worker's outcome
+                // cannot undo the operator's decision; what it had marked InFlight cannot get an outcome any more.
+                if (operation is QueueOperation.Hold or QueueOperation.Bounce && changed > changedBefore && m.LeaseUntil != DateTimeOffset.MinValue)
+                {
+                    foreach (var r in m.Recipients.Where(r => r.State == QueueRecipientState.InFlight))
+                    {
+                        r.State = QueueRecipientState.InDoubt;
+                        r.NextAttemptAt = null;
+                    }
+
+                    m.Fence++;
+                    m.LeaseUntil = DateTimeOffset.MinValue;
                 }
             }
 

@@ -238,6 +238,29 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_recipient_in_flight_when_its_lease_expired_becomes_in_doubt_while_the_others_wait_for_their_time()
+    {
+        var entry = new QueueEntry(NewId(), "sender@example.test",
+            [new QueueEntryRecipient("now@example.test", QueueRecipientState.Queued, T0), new QueueEntryRecipient("later@example.test", QueueRecipientState.Deferred, T0.AddHours(1))],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5));
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        var dead = Assert.Single(await Store.ClaimDueAsync(T0, 10, Lease, default));
+        await Store.MarkInFlightAsync(dead, [0], default);
+
+        // Nothing of the message is due when the lease expires, and still the in-flight recipient does not stay so.
+        Assert.Empty(await Store.ClaimDueAsync(T0 + Lease, 10, Lease, default));
+
+        var message = await Store.GetAsync(entry.MessageId, default);
+        Assert.Equal((QueueRecipientState.InDoubt, (DateTimeOffset?)null), (message!.Recipients[0].State, message.Recipients[0].NextAttemptAt));
+        Assert.Equal((QueueRecipientState.Deferred, (DateTimeOffset?)T0.AddHours(1)), (message.Recipients[1].State, message.Recipients[1].NextAttemptAt));
+        var refused = await Assert.ThrowsAsync<QueueLeaseLostException>(async () => await Store.CompleteAsync(dead,
+            [new QueueRecipientUpdate(0, QueueRecipientState.Delivered, null, null)], default));
+        Assert.True(refused.CurrentFence > dead.Fence);
+        Assert.Empty(await Store.ClaimDueAsync(T0.AddHours(1).AddSeconds(-1), 10, Lease, default));
+        Assert.Equal(1, Assert.Single(Assert.Single(await Store.ClaimDueAsync(T0.AddHours(1), 10, Lease, default)).Recipients).Index);
+    }
+
+    [Fact]
     public async Task Hold_keeps_recipients_from_claims_until_release_makes_them_due_now()
     {
         var entry = Entry(T0, "a@example.test", "b@example.test");
@@ -499,6 +522,19 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     {
         await using var stream = await Store.OpenContentAsync(messageId, default);
         return await SHA256.HashDataAsync(stream);
+    }
+
+    /// <summary>What a store's quarantine leaves: every recipient Held, not due, with one attempt whose detail says why.</summary>
+    protected static void AssertQuarantined(QueuedMessage? message, string reason)
+    {
+        Assert.NotNull(message);
+        Assert.All(message.Recipients, r =>
+        {
+            Assert.Equal((QueueRecipientState.Held, (DateTimeOffset?)null), (r.State, r.NextAttemptAt));
+            var attempt = Assert.Single(r.Attempts);
+            Assert.Equal(QueueRecipientState.Held, attempt.Outcome);
+            Assert.Contains(reason, attempt.Detail, StringComparison.Ordinal);
+        });
     }
 
     /// <summary>Every recipient's state, due time and attempt replies: what a stale write must not change.</summary>

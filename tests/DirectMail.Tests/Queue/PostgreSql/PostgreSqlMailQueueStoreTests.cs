@@ -32,7 +32,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
     protected override ValueTask<IMailQueueStore> CreateStoreAsync() => new(OpenStore());
 
     private PostgreSqlMailQueueStore OpenStore()
-        => new(_connectionString, new PostgreSqlMailQueueStoreOptions { SchemaName = _schema }, new TypedLogger(_log));
+        => new(_connectionString, new PostgreSqlMailQueueStoreOptions { SchemaName = _schema }, new TypedListLogger<PostgreSqlMailQueueStore>(_log));
 
     [Fact]
     public async Task The_schema_is_created_on_first_use_with_its_version()
@@ -338,18 +338,6 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         Assert.Equal("first", await new StreamReader(content).ReadToEndAsync());
     }
 
-    private static void AssertQuarantined(QueuedMessage? message, string reason)
-    {
-        Assert.NotNull(message);
-        Assert.All(message.Recipients, r =>
-        {
-            Assert.Equal((QueueRecipientState.Held, (DateTimeOffset?)null), (r.State, r.NextAttemptAt));
-            var attempt = Assert.Single(r.Attempts);
-            Assert.Equal(QueueRecipientState.Held, attempt.Outcome);
-            Assert.Contains(reason, attempt.Detail, StringComparison.Ordinal);
-        });
-    }
-
     /// <summary>Raw SQL on the store's database, as a corrupting disk or a careless operator would: the first column of the last row.</summary>
     private T Sql<T>(string sql)
     {
@@ -357,16 +345,5 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         connection.Open();
         using var command = new NpgsqlCommand(sql, connection);
         return (T)command.ExecuteScalar()!;
-    }
-
-    private sealed class TypedLogger(ListLogger inner) : ILogger<PostgreSqlMailQueueStore>
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => inner.Log(logLevel, eventId, state, exception, formatter);
     }
 }

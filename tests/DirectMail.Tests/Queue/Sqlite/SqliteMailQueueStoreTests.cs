@@ -21,7 +21,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_directory)!, recursive: true);
 
     protected override ValueTask<IMailQueueStore> CreateStoreAsync()
-        => new(new SqliteMailQueueStore(_directory, logger: new TypedLogger(_log)));
+        => new(new SqliteMailQueueStore(_directory, logger: new TypedListLogger<SqliteMailQueueStore>(_log)));
 
     private string DatabasePath => Path.Combine(_directory, SqliteMailQueueStore.DatabaseFileName);
 
@@ -227,18 +227,6 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         Assert.Equal((2L, 1L, (DateTimeOffset?)T0), (statistics.Messages, statistics.Attempts, statistics.OldestPendingEnqueuedAt));
     }
 
-    private static void AssertQuarantined(QueuedMessage? message, string reason)
-    {
-        Assert.NotNull(message);
-        Assert.All(message.Recipients, r =>
-        {
-            Assert.Equal((QueueRecipientState.Held, (DateTimeOffset?)null), (r.State, r.NextAttemptAt));
-            var attempt = Assert.Single(r.Attempts);
-            Assert.Equal(QueueRecipientState.Held, attempt.Outcome);
-            Assert.Contains(reason, attempt.Detail, StringComparison.Ordinal);
-        });
-    }
-
     /// <summary>Raw SQL on the store's file, as a corrupting disk or a careless operator would.</summary>
     private object? Sql(string sql)
     {
@@ -247,16 +235,5 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar();
-    }
-
-    private sealed class TypedLogger(ListLogger inner) : ILogger<SqliteMailQueueStore>
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => inner.Log(logLevel, eventId, state, exception, formatter);
     }
 }
