@@ -323,6 +323,30 @@ public sealed class MailQueueWorkerTests
     }
 
     [Fact]
+    public async Task Run_until_empty_waits_out_a_dead_workers_lease_and_leaves_its_recipients_in_doubt_not_in_flight()
+    {
+        // Found while building the worker crash tests (Queue/Crash), whose last run until empty comes right after a
+        // kill: it returned at once and left what the killed worker had marked InFlight for good, not InDoubt.
+        var (queue, worker) = Create();
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
+        var claim = Assert.Single(await _store.ClaimDueAsync(_time.GetUtcNow(), 1, TimeSpan.FromMinutes(2), default));
+        await _store.MarkInFlightAsync(claim, [0], default);
+
+        var run = worker.RunUntilEmptyAsync(default);
+        await Task.Delay(50);
+        Assert.False(run.IsCompleted, "RunUntilEmptyAsync returned while a recipient was still InFlight under a lease");
+        for (var i = 0; i < 300 && !run.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(_sender.Sends);
+        Assert.Equal(QueueRecipientState.InDoubt, (await queue.GetAsync(id))!.Recipients[0].State);
+    }
+
+    [Fact]
     public async Task A_worker_whose_lease_was_taken_records_nothing()
     {
         var (queue, worker) = Create();

@@ -10,9 +10,10 @@ using DirectMail.Tests.Infrastructure;
 namespace DirectMail.Tests.Queue.Crash;
 
 /// <summary>
-/// <c>crash_sink_server.py</c> (aiosmtpd) as a child process on one loopback address: accepts everything, stores each
-/// message before it replies, waits <c>replyDelay</c> between the two, and notes the messages whose client went away
-/// in that wait (stored, but the client never heard the 250). Killed on dispose.
+/// The aiosmtpd server of the delivery tests (<c>Delivery/greylist_server.py</c>) as the crash tests' sink on one
+/// loopback address: no greylisting (it accepts everything), each message stored before the reply, <c>replyDelay</c>
+/// between the two, and the messages whose client went away in that wait noted (stored, but the client never heard
+/// the 250). Killed on dispose.
 /// </summary>
 internal sealed class CrashSinkServer : IDisposable
 {
@@ -23,11 +24,11 @@ internal sealed class CrashSinkServer : IDisposable
         Address = address;
         Store = Directory.CreateTempSubdirectory("directmail-crash-sink-").FullName;
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; // Debian's, which has aiosmtpd
-        var script = Path.Combine(AppContext.BaseDirectory, "Queue", "Crash", "crash_sink_server.py");
+        var script = Path.Combine(AppContext.BaseDirectory, "Delivery", "greylist_server.py");
         _process = new ChildProcess(python,
         [
             script, "--host", address.ToString(), "--port", port.ToString(CultureInfo.InvariantCulture), "--store", Store,
-            "--reply-delay", replyDelay.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            "--delay", "0", "--reply-delay", replyDelay.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         ]);
         _process.WaitForOutput("ready", TimeSpan.FromSeconds(15), "the crash tests' sink (python3-aiosmtpd)");
     }
