@@ -371,8 +371,8 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
         take.Parameters.AddValue(holder);
         take.Parameters.AddTime(now);
         take.Parameters.AddTime(leaseUntil);
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return take.RecordsAffected == 1;
+        // The insert returns no rows, so the first result is the take's: the slot renewed or taken, or none.
+        return await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
     /// <inheritdoc />

@@ -220,10 +220,15 @@ internal sealed class QueueSql
         // The key's slots as rows 0..max-1 (made on first use), then one free or expired slot taken under a row lock that
         // a concurrent taker skips: two instances never take the same slot, and never more than max between them.
         EnsureSlots = $"INSERT INTO {s}.connection_slots (key, slot) SELECT $1, generate_series(0, $2 - 1) ON CONFLICT DO NOTHING";
+        // A holder that already has a slot of the key renews it (the worker renews a long send's slot this way); only
+        // otherwise is a free or expired slot taken. The data-modifying CTEs see one snapshot, so the take runs only
+        // when the renewal found nothing.
         TakeSlot =
-            $"UPDATE {s}.connection_slots SET holder = $3, lease_until = $5 WHERE key = $1 AND slot = " +
+            $"WITH renewed AS (UPDATE {s}.connection_slots SET lease_until = $5 WHERE key = $1 AND holder = $3 AND slot < $2 RETURNING slot), " +
+            $"taken AS (UPDATE {s}.connection_slots SET holder = $3, lease_until = $5 WHERE NOT EXISTS (SELECT 1 FROM renewed) AND key = $1 AND slot = " +
             $"(SELECT slot FROM {s}.connection_slots WHERE key = $1 AND slot < $2 AND (holder IS NULL OR lease_until <= $4) ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED) " +
-            "RETURNING slot";
+            "RETURNING slot) " +
+            "SELECT slot FROM renewed UNION ALL SELECT slot FROM taken";
         ReleaseSlot = $"UPDATE {s}.connection_slots SET holder = NULL, lease_until = NULL WHERE key = $1 AND holder = $2";
     }
 
