@@ -28,7 +28,8 @@ namespace DirectMail.Benchmarks;
 /// </list>
 /// The target: the queue's rate at least half of SendAsync's. Run:
 /// <c>dotnet run -c Release --project benchmarks/DirectMail.Benchmarks -- --filter '*QueueDelivery*'</c>; a quick
-/// stopwatch figure without BenchmarkDotNet: <c>-- queue-deliver [ROUNDS]</c>.
+/// stopwatch figure without BenchmarkDotNet: <c>-- queue-deliver [ROUNDS] [DELIVERIES]</c> (the worker's
+/// <see cref="MailQueueOptions.MaxConcurrentDeliveries"/>, 8 unless given).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -46,6 +47,7 @@ public class QueueDeliveryBenchmarks
     private SqliteMailQueueStore _store = null!;
     private MailQueue _queue = null!;
     private int _iteration;
+    private int _deliveries = Concurrency;
 
     [GlobalSetup]
     public async Task SetupAsync()
@@ -88,7 +90,7 @@ public class QueueDeliveryBenchmarks
     {
         _directory = Path.Combine(Path.GetTempPath(), $"dm-bench-queue-delivery-{Environment.ProcessId}-{_iteration++}");
         _store = new SqliteMailQueueStore(_directory);
-        _queue = new MailQueue(_store, new MailQueueOptions { MaxConcurrentDeliveries = Concurrency });
+        _queue = new MailQueue(_store, new MailQueueOptions { MaxConcurrentDeliveries = _deliveries });
     }
 
     [IterationCleanup(Target = nameof(Queue))]
@@ -125,7 +127,7 @@ public class QueueDeliveryBenchmarks
     internal static async Task<int> RunOnceAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        var benchmarks = new QueueDeliveryBenchmarks();
+        var benchmarks = new QueueDeliveryBenchmarks { _deliveries = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Concurrency };
         await benchmarks.SetupAsync();
         try
         {
@@ -142,7 +144,7 @@ public class QueueDeliveryBenchmarks
                 var queue = clock.Elapsed;
                 benchmarks.CloseStore();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: {Messages} messages: SendAsync {Messages / send.TotalSeconds:F0}/s; enqueue + worker {Messages / queue.TotalSeconds:F0}/s " +
+                    $"round {round}: {Messages} messages, worker with {benchmarks._deliveries} deliveries at once: SendAsync {Messages / send.TotalSeconds:F0}/s; enqueue + worker {Messages / queue.TotalSeconds:F0}/s " +
                     $"({send.TotalSeconds / queue.TotalSeconds:P0} of SendAsync; enqueue {Messages / enqueue.TotalSeconds:F0}/s, worker {Messages / (queue - enqueue).TotalSeconds:F0}/s)"));
             }
         }
