@@ -5,8 +5,6 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using DirectMail.Benchmarks.Infrastructure;
 using DirectMail.Delivery;
@@ -37,7 +35,7 @@ namespace DirectMail.Benchmarks;
 public class QueueDeliveryBenchmarks
 {
     public const int Messages = 2000;
-    private const int Concurrency = 8;
+    private const int Concurrency = DeliveryBenchmarks.Concurrency;
 
     private DeliveryBenchmarkRig _rig = null!;
     private DirectMailer _mailer = null!;
@@ -60,16 +58,7 @@ public class QueueDeliveryBenchmarks
             _envelopes[i] = new SmtpEnvelope(BenchmarkMessages.Sender, "recipient@" + DeliveryBenchmarkRig.Domain(i));
         }
 
-        _mailer = new DirectMailer(new DirectMailOptions
-        {
-            HeloName = BenchmarkMessages.HeloName,
-            Port = DeliveryBenchmarkRig.Port,
-            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
-            AllowPrivateTargets = true,
-            TlsMode = SmtpTlsMode.None,
-            MaxConnectionsPerHost = Concurrency,
-            MaxRetryAttempts = 0,
-        });
+        _mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(Concurrency));
 
         // DNS cached, and the pool warm, for both paths: every domain once.
         for (var i = 0; i < DeliveryBenchmarkRig.Domains; i++)
@@ -102,7 +91,7 @@ public class QueueDeliveryBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Messages, Description = "SendAsync, 8 callers")]
-    public Task SendAsync() => RunAsync(Messages, SendOneAsync);
+    public Task SendAsync() => DeliveryBenchmarks.RunAsync(Messages, SendOneAsync);
 
     [Benchmark(OperationsPerInvoke = Messages, Description = "EnqueueAsync (8 producers), then the worker until empty")]
     public async Task Queue()
@@ -111,7 +100,7 @@ public class QueueDeliveryBenchmarks
         await DeliverAllAsync();
     }
 
-    private Task EnqueueAllAsync() => RunAsync(Messages, i => _queue.EnqueueAsync(_envelopes[i % _envelopes.Length], _content).AsTask());
+    private Task EnqueueAllAsync() => DeliveryBenchmarks.RunAsync(Messages, i => _queue.EnqueueAsync(_envelopes[i % _envelopes.Length], _content).AsTask());
 
     private async Task DeliverAllAsync()
     {
@@ -156,25 +145,6 @@ public class QueueDeliveryBenchmarks
         return 0;
     }
 
-    private static async Task RunAsync(int count, Func<int, Task> send)
-    {
-        var next = -1;
-        var workers = new Task[Concurrency];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = Task.Run(async () =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < count)
-                {
-                    await send(i);
-                }
-            });
-        }
-
-        await Task.WhenAll(workers);
-    }
-
     private async Task SendOneAsync(int i)
     {
         var report = await _mailer.SendAsync(_envelopes[i % _envelopes.Length], _content);
@@ -182,10 +152,5 @@ public class QueueDeliveryBenchmarks
         {
             throw new InvalidOperationException("DirectMail did not deliver: " + string.Join("; ", report.Recipients));
         }
-    }
-
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
     }
 }

@@ -79,15 +79,7 @@ internal static class QueueScaleRun
         await using var store = new SqliteMailQueueStore(directory);
         var opened = clock.Elapsed;
         await using var queue = new MailQueue(store);
-        await using var mailer = new DirectMailer(new DirectMailOptions
-        {
-            HeloName = Infrastructure.BenchmarkMessages.HeloName,
-            Port = DeliveryBenchmarkRig.Port,
-            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
-            AllowPrivateTargets = true,
-            TlsMode = SmtpTlsMode.None,
-            MaxRetryAttempts = 0,
-        });
+        await using var mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(1));
         var worker = new MailQueueWorker(queue, mailer);
         using var stop = new CancellationTokenSource();
         var delivered = new TaskCompletionSource<MailQueueEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
