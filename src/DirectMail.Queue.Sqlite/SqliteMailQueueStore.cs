@@ -16,8 +16,7 @@ namespace DirectMail.Queue.Sqlite;
 /// write goes through one writer that commits whatever is waiting in one transaction (group commit: many concurrent
 /// <see cref="EnqueueAsync"/> calls share one fsync); the database runs in WAL mode and every write returns only after
 /// the WAL holding its commit was fsynced, so a call that returned survives the process being killed and the machine
-/// losing power. Reads (listings, content,
-/// statistics) run on their own connections beside the writer.
+/// losing power. Reads (listings, content, statistics) run on their own connections beside the writer.
 /// </summary>
 /// <remarks>
 /// Times are kept as UTC ticks and come back with a zero offset. When every recipient of a message is final, its
