@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using DirectMail.Benchmarks.Infrastructure;
+using DirectMail.Delivery;
+using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Benchmarks;
@@ -52,6 +54,21 @@ internal sealed class DeliveryBenchmarkRig : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The mailer settings every benchmark on the rig uses: the rig's DNS and port, plain SMTP, private targets allowed
+    /// (the sink is on loopback), no retries; <paramref name="maxConnectionsPerHost"/> lets concurrent callers each have one.
+    /// </summary>
+    public static DirectMailOptions MailerOptions(int maxConnectionsPerHost) => new()
+    {
+        HeloName = BenchmarkMessages.HeloName,
+        Port = Port,
+        NameServers = [NameServer.ToString()],
+        AllowPrivateTargets = true,
+        TlsMode = SmtpTlsMode.None,
+        MaxConnectionsPerHost = maxConnectionsPerHost,
+        MaxRetryAttempts = 0,
+    };
 
     /// <summary>The i-th recipient domain: d00.deliverbench.test … d99.deliverbench.test.</summary>
     public static string Domain(int i) => $"d{i % Domains:D2}.{Zone}";

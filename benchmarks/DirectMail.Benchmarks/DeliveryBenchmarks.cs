@@ -54,16 +54,7 @@ public class DeliveryBenchmarks
         var bytes = BenchmarkMessages.Create(Size);
         _content = SmtpContent.FromBytes(bytes);
         _envelopes = Enumerable.Range(0, DeliveryBenchmarkRig.Domains).Select(i => new SmtpEnvelope(BenchmarkMessages.Sender, "recipient@" + DeliveryBenchmarkRig.Domain(i))).ToArray();
-        _mailer = new DirectMailer(new DirectMailOptions
-        {
-            HeloName = BenchmarkMessages.HeloName,
-            Port = DeliveryBenchmarkRig.Port,
-            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
-            AllowPrivateTargets = true,
-            TlsMode = SmtpTlsMode.None,
-            MaxConnectionsPerHost = Concurrency, // every domain's MX is the same sink address: let the 8 callers each have one
-            MaxRetryAttempts = 0,
-        });
+        _mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(Concurrency)); // every MX is the same sink: let the 8 callers each have one
 
         _dns = new LookupClient(new LookupClientOptions(DeliveryBenchmarkRig.NameServer) { UseCache = true });
         _message = MailKitClients.Load(bytes); // checked to write the same bytes
@@ -97,7 +88,8 @@ public class DeliveryBenchmarks
     [Benchmark(OperationsPerInvoke = SmtpSourceBatch, Description = "Postfix smtp-source -s 8 -d (no DNS, connections reused)")]
     public TimeSpan SmtpSourceReuse() => DeliveryBenchmarkRig.SmtpSource(Concurrency, SmtpSourceBatch, Size, reuse: true);
 
-    private static async Task RunAsync(int count, Func<int, Task> send)
+    /// <summary>Runs <paramref name="send"/> for 0 … count-1, <see cref="Concurrency"/> at a time.</summary>
+    internal static async Task RunAsync(int count, Func<int, Task> send)
     {
         var next = -1;
         var workers = new Task[Concurrency];

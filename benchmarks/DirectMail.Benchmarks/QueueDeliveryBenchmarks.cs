@@ -5,8 +5,6 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using DirectMail.Benchmarks.Infrastructure;
 using DirectMail.Delivery;
@@ -28,7 +26,8 @@ namespace DirectMail.Benchmarks;
 /// </list>
 /// The issue's target: the queue's rate at least half of SendAsync's. Run:
 /// <c>dotnet run -c Release --project benchmarks/DirectMail.Benchmarks -- --filter '*QueueDelivery*'</c>; a quick
-/// stopwatch figure without BenchmarkDotNet: <c>-- queue-deliver [ROUNDS]</c>.
+/// stopwatch figure without BenchmarkDotNet: <c>-- queue-deliver [ROUNDS] [DELIVERIES]</c> (the worker's
+/// <see cref="MailQueueOptions.MaxConcurrentDeliveries"/>, 8 unless given).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -36,7 +35,7 @@ namespace DirectMail.Benchmarks;
 public class QueueDeliveryBenchmarks
 {
     public const int Messages = 2000;
-    private const int Concurrency = 8;
+    private const int Concurrency = DeliveryBenchmarks.Concurrency;
 
     private DeliveryBenchmarkRig _rig = null!;
     private DirectMailer _mailer = null!;
@@ -46,6 +45,7 @@ public class QueueDeliveryBenchmarks
     private SqliteMailQueueStore _store = null!;
     private MailQueue _queue = null!;
     private int _iteration;
+    private int _deliveries = Concurrency;
 
     [GlobalSetup]
     public async Task SetupAsync()
@@ -58,16 +58,7 @@ public class QueueDeliveryBenchmarks
             _envelopes[i] = new SmtpEnvelope(BenchmarkMessages.Sender, "recipient@" + DeliveryBenchmarkRig.Domain(i));
         }
 
-        _mailer = new DirectMailer(new DirectMailOptions
-        {
-            HeloName = BenchmarkMessages.HeloName,
-            Port = DeliveryBenchmarkRig.Port,
-            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
-            AllowPrivateTargets = true,
-            TlsMode = SmtpTlsMode.None,
-            MaxConnectionsPerHost = Concurrency,
-            MaxRetryAttempts = 0,
-        });
+        _mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(Concurrency));
 
         // DNS cached, and the pool warm, for both paths: every domain once.
         for (var i = 0; i < DeliveryBenchmarkRig.Domains; i++)
@@ -88,7 +79,7 @@ public class QueueDeliveryBenchmarks
     {
         _directory = Path.Combine(Path.GetTempPath(), $"dm-bench-queue-delivery-{Environment.ProcessId}-{_iteration++}");
         _store = new SqliteMailQueueStore(_directory);
-        _queue = new MailQueue(_store, new MailQueueOptions { MaxConcurrentDeliveries = Concurrency });
+        _queue = new MailQueue(_store, new MailQueueOptions { MaxConcurrentDeliveries = _deliveries });
     }
 
     [IterationCleanup(Target = nameof(Queue))]
@@ -100,7 +91,7 @@ public class QueueDeliveryBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Messages, Description = "SendAsync, 8 callers")]
-    public Task SendAsync() => RunAsync(Messages, SendOneAsync);
+    public Task SendAsync() => DeliveryBenchmarks.RunAsync(Messages, SendOneAsync);
 
     [Benchmark(OperationsPerInvoke = Messages, Description = "EnqueueAsync (8 producers), then the worker until empty")]
     public async Task Queue()
@@ -109,7 +100,7 @@ public class QueueDeliveryBenchmarks
         await DeliverAllAsync();
     }
 
-    private Task EnqueueAllAsync() => RunAsync(Messages, i => _queue.EnqueueAsync(_envelopes[i % _envelopes.Length], _content).AsTask());
+    private Task EnqueueAllAsync() => DeliveryBenchmarks.RunAsync(Messages, i => _queue.EnqueueAsync(_envelopes[i % _envelopes.Length], _content).AsTask());
 
     private async Task DeliverAllAsync()
     {
@@ -125,7 +116,7 @@ public class QueueDeliveryBenchmarks
     internal static async Task<int> RunOnceAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        var benchmarks = new QueueDeliveryBenchmarks();
+        var benchmarks = new QueueDeliveryBenchmarks { _deliveries = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Concurrency };
         await benchmarks.SetupAsync();
         try
         {
@@ -142,7 +133,7 @@ public class QueueDeliveryBenchmarks
                 var queue = clock.Elapsed;
                 benchmarks.CloseStore();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: {Messages} messages: SendAsync {Messages / send.TotalSeconds:F0}/s; enqueue + worker {Messages / queue.TotalSeconds:F0}/s " +
+                    $"round {round}: {Messages} messages, worker with {benchmarks._deliveries} deliveries at once: SendAsync {Messages / send.TotalSeconds:F0}/s; enqueue + worker {Messages / queue.TotalSeconds:F0}/s " +
                     $"({send.TotalSeconds / queue.TotalSeconds:P0} of SendAsync; enqueue {Messages / enqueue.TotalSeconds:F0}/s, worker {Messages / (queue - enqueue).TotalSeconds:F0}/s)"));
             }
         }
@@ -154,25 +145,6 @@ public class QueueDeliveryBenchmarks
         return 0;
     }
 
-    private static async Task RunAsync(int count, Func<int, Task> send)
-    {
-        var next = -1;
-        var workers = new Task[Concurrency];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = Task.Run(async () =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < count)
-                {
-                    await send(i);
-                }
-            });
-        }
-
-        await Task.WhenAll(workers);
-    }
-
     private async Task SendOneAsync(int i)
     {
         var report = await _mailer.SendAsync(_envelopes[i % _envelopes.Length], _content);
@@ -180,10 +152,5 @@ public class QueueDeliveryBenchmarks
         {
             throw new InvalidOperationException("DirectMail did not deliver: " + string.Join("; ", report.Recipients));
         }
-    }
-
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
     }
 }

@@ -3,8 +3,7 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
+using DirectMail.Benchmarks.Infrastructure;
 using DirectMail.Queue;
 using DirectMail.Queue.Sqlite;
 using DirectMail.Smtp;
@@ -77,10 +76,5 @@ public class QueueStoreBenchmarks
         }
 
         await Task.WhenAll(producers);
-    }
-
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
     }
 }

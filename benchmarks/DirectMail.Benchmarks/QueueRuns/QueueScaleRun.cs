@@ -19,9 +19,10 @@ namespace DirectMail.Benchmarks.QueueRuns;
 /// directory): the issue's "one million deferred recipients" measurement, process-level.
 /// <list type="number">
 /// <item>Fill: MESSAGES messages of SIZE octets, each with RECIPIENTS recipients Deferred (with the attempt that
-/// deferred them) and due between one and 24 hours from now, plus one message due now. Filled through the store's own
+/// deferred them) and due between one and 24 hours from now. Filled through the store's own
 /// <see cref="IMailQueueStore.EnqueueAsync"/>, 1,024 calls in flight, so the group commit writes batches of up to its
 /// limit (512). A directory already filled (it holds <c>filled.txt</c>) is reused.</item>
+/// <item>One message due now is added (one recipient at d00.deliverbench.test).</item>
 /// <item>Restart: a new process (<c>queue-scale-restart DIRECTORY</c>) opens the store, starts a
 /// <see cref="MailQueueWorker"/> delivering to the delivery rig (NSD and smtp-sink on loopback, started by this
 /// process beforehand) and reports the time from its own start to the first delivery, the time of
@@ -33,7 +34,6 @@ namespace DirectMail.Benchmarks.QueueRuns;
 internal static class QueueScaleRun
 {
     private const string FilledMarker = "filled.txt";
-    private const string DueDomainIndex = "0";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -52,6 +52,7 @@ internal static class QueueScaleRun
         }
 
         Console.WriteLine($"store {directory}: {DiskSize(directory)}");
+        await AddDueMessageAsync(directory);
         using var rig = new DeliveryBenchmarkRig();
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -78,15 +79,7 @@ internal static class QueueScaleRun
         await using var store = new SqliteMailQueueStore(directory);
         var opened = clock.Elapsed;
         await using var queue = new MailQueue(store);
-        await using var mailer = new DirectMailer(new DirectMailOptions
-        {
-            HeloName = Infrastructure.BenchmarkMessages.HeloName,
-            Port = DeliveryBenchmarkRig.Port,
-            NameServers = [DeliveryBenchmarkRig.NameServer.ToString()],
-            AllowPrivateTargets = true,
-            TlsMode = SmtpTlsMode.None,
-            MaxRetryAttempts = 0,
-        });
+        await using var mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(1));
         var worker = new MailQueueWorker(queue, mailer);
         using var stop = new CancellationTokenSource();
         var delivered = new TaskCompletionSource<MailQueueEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -183,16 +176,27 @@ internal static class QueueScaleRun
             }
 
             await Task.WhenAll(producers);
-            var due = new QueueEntryRecipient("due@d0" + DueDomainIndex + "." + DeliveryBenchmarkRig.Zone, QueueRecipientState.Queued, now);
-            await store.EnqueueAsync(new QueueEntry("scale-due", Infrastructure.BenchmarkMessages.Sender, [due], SmtpBodyType.SevenBit, false, now, now.AddDays(5)),
-                new MemoryStream(content, writable: false), CancellationToken.None);
         }
 
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"filled {messages} messages × {recipients} deferred recipients ({(long)messages * recipients} recipients, {size} octets each) + 1 due, " +
+            $"filled {messages} messages × {recipients} deferred recipients ({(long)messages * recipients} recipients, {size} octets each) " +
             $"through EnqueueAsync with 1,024 calls in flight, in {clock.Elapsed.TotalSeconds:F1} s ({messages / clock.Elapsed.TotalSeconds:F0} messages/s; {counter})");
         Console.WriteLine(summary);
         await File.WriteAllTextAsync(Path.Combine(directory, FilledMarker), summary + "\n");
+    }
+
+    /// <summary>The one message due now, added before every restart (the last restart delivered the previous one).</summary>
+    private static async Task AddDueMessageAsync(string directory)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var store = new SqliteMailQueueStore(directory);
+        var opened = clock.Elapsed;
+        var now = DateTimeOffset.UtcNow;
+        var id = "scale-due-" + now.UtcTicks.ToString(CultureInfo.InvariantCulture);
+        var due = new QueueEntryRecipient("due@" + DeliveryBenchmarkRig.Domain(0), QueueRecipientState.Queued, now);
+        await store.EnqueueAsync(new QueueEntry(id, Infrastructure.BenchmarkMessages.Sender, [due], SmtpBodyType.SevenBit, false, now, now.AddDays(5)),
+            new MemoryStream(Infrastructure.BenchmarkMessages.Create(10 * 1024), writable: false), CancellationToken.None);
+        Console.WriteLine($"added {id}, due now (the store opened in {opened.TotalSeconds:F3} s, a schema upgrade included if there was one)");
     }
 
     private static string DiskSize(string directory)

@@ -16,7 +16,9 @@ internal static class SqliteStatistics
         command.CommandText =
             "SELECT state, n FROM recipient_counts WHERE n > 0; " +
             "SELECT (SELECT n FROM totals WHERE name = 'pending'), (SELECT min(enqueued_at) FROM messages WHERE done = 0); " +
-            $"SELECT next_attempt_at FROM recipients WHERE next_attempt_at IS NOT NULL AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred}) ORDER BY next_attempt_at LIMIT 1; " +
+            // INDEXED BY: left to itself the planner takes recipients_state for the state test and sorts every Queued
+            // and Deferred row (1.6 s with a million deferred); the due index gives the first due row at once.
+            $"SELECT next_attempt_at FROM recipients INDEXED BY recipients_due WHERE next_attempt_at IS NOT NULL AND state IN ({SqliteSchema.Queued}, {SqliteSchema.Deferred}) ORDER BY next_attempt_at LIMIT 1; " +
             "SELECT n FROM totals WHERE name = 'attempts'";
         using var reader = command.ExecuteReader();
         var byState = new Dictionary<QueueRecipientState, long>();

@@ -16,6 +16,9 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// the next. A caller hears "done" only after the fsync that covers its commit, as with <c>synchronous=FULL</c>.
 /// </summary>
 /// <remarks>
+/// Readers on other connections may see a commit during the fraction of a millisecond before its fsync ends (FULL
+/// would hide it until then); nothing irrevocable follows from a read: a claim is itself a write, and the end of a
+/// message goes out only after the fsynced InFlight mark, whose fsync covers every earlier commit.
 /// A failed fsync is not retried: the kernel may already have dropped the pages it could not write, so a later fsync
 /// that succeeds proves nothing about them. The store is then faulted: the waiting batches and every later write fail,
 /// and it must be reopened (SQLite recovers the WAL up to the last commit that reached the disk).
