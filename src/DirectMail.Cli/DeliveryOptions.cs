@@ -1,16 +1,21 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
+using System.IO;
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Tasks;
 using DirectMail.Delivery;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 
 namespace DirectMail.Cli;
 
 /// <summary>
-/// The options that say how mail is delivered (--helo, --dns, --port, --tls, --allow-private-targets), shared by the
-/// commands that deliver (send, queue run): one instance per command, made into the mailer's <see cref="DirectMailOptions"/>.
+/// The options that say how mail is delivered (--helo, --dns, --port, --tls, --allow-private-targets, and the relay:
+/// --relay, --relay-tls, --relay-certificate, --auth-*, --route), shared by the commands that deliver (send, queue run):
+/// one instance per command, made into the mailer's <see cref="DirectMailOptions"/>.
 /// </summary>
 internal sealed class DeliveryOptions
 {
@@ -18,6 +23,66 @@ internal sealed class DeliveryOptions
     {
         Tls.AcceptOnlyFromAmong("opportunistic", "required", "none");
         Options.AddRange(Port, port => port is >= 1 and <= 65535, "--port must be 1 to 65535.");
+        RelayTls.AcceptOnlyFromAmong("implicit", "starttls");
+        Route.AcceptOnlyFromAmong("always", "fallback", "auto");
+        AuthMechanism.AcceptOnlyFromAmong("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER");
+    }
+
+    /// <summary>The name of the relay the command line configures, in <see cref="DirectMailOptions.Relays"/>.</summary>
+    public const string RelayName = "cli";
+
+    public Option<string[]> Relay { get; } = new("--relay") { Description = "Send through this relay (smart host, submission server), HOST or HOST:PORT (default port 465 with implicit TLS, 587 with STARTTLS); repeat for backups, tried in order.", HelpName = "HOST[:PORT]" };
+
+    public Option<string> RelayTls { get; } = new("--relay-tls") { Description = "TLS to the relay: implicit (TLS from the start, port 465) or starttls (required, port 587). Default: implicit for port 465, else starttls. The relay's certificate is always validated.", HelpName = "MODE" };
+
+    public Option<FileInfo> RelayCertificate { get; } = new("--relay-certificate") { Description = "Trust only this certificate (PEM or DER) for the relay instead of the system's authorities: a private relay with its own certificate.", HelpName = "FILE" };
+
+    public Option<string> AuthUser { get; } = new("--auth-user") { Description = "Authenticate to the relay (SMTP AUTH) as this user; needs --auth-password-file or --auth-token-file.", HelpName = "USER" };
+
+    public Option<FileInfo> AuthPasswordFile { get; } = new("--auth-password-file") { Description = "The relay password, read from this file (its first line): never on the command line, where other users see it.", HelpName = "FILE" };
+
+    public Option<FileInfo> AuthTokenFile { get; } = new("--auth-token-file") { Description = "An OAuth 2.0 access token for the relay (XOAUTH2, OAUTHBEARER), read from this file; read again when the relay refuses it as expired.", HelpName = "FILE" };
+
+    public Option<string> AuthMechanism { get; } = new("--auth-mechanism") { Description = "Pin the SASL mechanism: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER (default: the strongest both sides offer).", HelpName = "M" };
+
+    public Option<string> Route { get; } = new("--route") { Description = "When the relay is used: always (default), fallback (what the MX hosts leave transiently refused, or none answers) or auto (when every connection to port 25 times out).", HelpName = "WHEN" };
+
+    /// <summary>The relay options, in the order help lists them.</summary>
+    public IEnumerable<Option> RelayOptions => [Relay, RelayTls, RelayCertificate, AuthUser, AuthPasswordFile, AuthTokenFile, AuthMechanism, Route];
+
+    /// <summary>Checks that the relay options go together; each problem is one error.</summary>
+    public void ValidateRelay(System.CommandLine.Parsing.CommandResult result)
+    {
+        var relay = result.GetValue(Relay) is { Length: > 0 };
+        if (!relay)
+        {
+            foreach (var option in (Option[])[RelayTls, RelayCertificate, AuthUser, AuthPasswordFile, AuthTokenFile, AuthMechanism, Route])
+            {
+                if (result.GetResult(option) is not null)
+                {
+                    result.AddError($"{option.Name} applies to a relay: it needs --relay.");
+                }
+            }
+
+            return;
+        }
+
+        var user = result.GetValue(AuthUser) is not null;
+        var password = result.GetValue(AuthPasswordFile) is not null;
+        var token = result.GetValue(AuthTokenFile) is not null;
+        if (password && token)
+        {
+            result.AddError("--auth-password-file and --auth-token-file are two kinds of secret: use one.");
+        }
+        else if (user != (password || token))
+        {
+            result.AddError("--auth-user goes with --auth-password-file or --auth-token-file: the user name and its secret.");
+        }
+
+        if (result.GetValue(AuthMechanism) is not null && !user)
+        {
+            result.AddError("--auth-mechanism needs --auth-user and its secret.");
+        }
     }
 
     public Option<string> Helo { get; } = new("--helo") { Description = "The name given in EHLO: this host's fully qualified name, as its IP's PTR record says (default: the machine's name when it has a domain).", HelpName = "NAME" };
@@ -53,16 +118,101 @@ internal sealed class DeliveryOptions
             options.NameServers.Add(server.ToString());
         }
 
+        if (parse.GetValue(Relay) is { Length: > 0 } hosts)
+        {
+            options.Relays[RelayName] = CreateRelay(parse, hosts);
+            switch (parse.GetValue(Route))
+            {
+                case "fallback":
+                    options.Routes.FallbackRelay = RelayName;
+                    break;
+                case "auto":
+                    options.Routes.PortBlockedRelay = RelayName;
+                    break;
+                default:
+                    options.Routes.Default = RelayName;
+                    break;
+            }
+        }
+
         try
         {
             options.Validate();
         }
         catch (ArgumentException e)
         {
-            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal), e);
+            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal).Replace("DirectMail:Relays:" + RelayName + ":Hosts", "--relay", StringComparison.Ordinal), e);
         }
 
         return options;
+    }
+
+    /// <summary>The relay of --relay with its TLS, certificate and credentials; the secret files are read now.</summary>
+    private SmtpRelayOptions CreateRelay(ParseResult parse, string[] hosts)
+    {
+        var relay = new SmtpRelayOptions();
+        relay.Hosts.AddRange(hosts);
+        relay.TlsMode = parse.GetValue(RelayTls) switch
+        {
+            "implicit" => SmtpTlsMode.Implicit,
+            "starttls" => SmtpTlsMode.Required,
+            _ => hosts[0].EndsWith(":465", StringComparison.Ordinal) ? SmtpTlsMode.Implicit : SmtpTlsMode.Required,
+        };
+        if (parse.GetValue(RelayCertificate) is { } certificateFile)
+        {
+            InputFiles.RequireReadable("--relay-certificate", certificateFile);
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile.FullName);
+            }
+            catch (System.Security.Cryptography.CryptographicException e)
+            {
+                throw CliException.Input($"--relay-certificate '{certificateFile}': not a certificate ({e.Message})", e);
+            }
+
+            // Pinned: exactly this certificate, whatever the system's authorities say of it.
+            var pinned = certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            relay.CertificateValidationCallback = (_, presented, _, _) => presented is not null && string.Equals(presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), pinned, StringComparison.Ordinal);
+        }
+
+        if (parse.GetValue(AuthUser) is { } user)
+        {
+            relay.UserName = user;
+            if (parse.GetValue(AuthPasswordFile) is { } passwordFile)
+            {
+                relay.Password = FirstLine("--auth-password-file", passwordFile);
+            }
+            else if (parse.GetValue(AuthTokenFile) is { } tokenFile)
+            {
+                var token = FirstLine("--auth-token-file", tokenFile);
+                relay.TokenProvider = (_, refresh, _) => ValueTask.FromResult(refresh ? FirstLine("--auth-token-file", tokenFile) : token);
+            }
+
+            if (parse.GetValue(AuthMechanism) is { } mechanism)
+            {
+                relay.AuthMechanism = mechanism switch
+                {
+                    "SCRAM-SHA-256" => SmtpAuthMechanism.ScramSha256,
+                    "SCRAM-SHA-1" => SmtpAuthMechanism.ScramSha1,
+                    "PLAIN" => SmtpAuthMechanism.Plain,
+                    "LOGIN" => SmtpAuthMechanism.Login,
+                    "XOAUTH2" => SmtpAuthMechanism.XOAuth2,
+                    _ => SmtpAuthMechanism.OAuthBearer,
+                };
+            }
+        }
+
+        return relay;
+    }
+
+    /// <summary>The first line of a secret's file, without its line break; an empty one is an input error.</summary>
+    private static string FirstLine(string option, FileInfo file)
+    {
+        var text = InputFiles.ReadText(option, file);
+        var end = text.IndexOfAny(['\r', '\n']);
+        var line = end < 0 ? text : text[..end];
+        return line.Length > 0 ? line : throw CliException.Input($"{option} '{file}': the file is empty.");
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ internal static class Describe
 
             if (r.MxHost is not null)
             {
-                line.Append(", via ").Append(r.MxHost);
+                line.Append(r.Route == DirectMail.Routing.DeliveryRoute.Direct ? ", via " : ", via relay ").Append(r.MxHost);
                 if (r.ServerAddress is not null)
                 {
                     line.Append(" [").Append(r.ServerAddress).Append(']');
@@ -189,6 +189,13 @@ internal static class Describe
                 ReplyText = r.Reply is null ? null : ReplyText(r.Reply),
                 ReplySynthetic = r.Reply?.IsSynthetic ?? false,
                 MxHost = r.MxHost,
+                Route = r.Route switch
+                {
+                    DirectMail.Routing.DeliveryRoute.Relay => "relay",
+                    DirectMail.Routing.DeliveryRoute.FallbackRelay => "fallback-relay",
+                    DirectMail.Routing.DeliveryRoute.PortBlockedRelay => "port-blocked-relay",
+                    _ => "direct",
+                },
                 Ip = r.ServerAddress?.ToString(),
                 Attempts = r.Attempts,
                 DurationMs = (long)r.Duration.TotalMilliseconds,

@@ -41,6 +41,9 @@ internal sealed class RecipientJson
 
     public string? MxHost { get; init; }
 
+    /// <summary>direct, relay, fallback-relay or port-blocked-relay: the way of the last attempt (MxHost then names the relay host).</summary>
+    public string Route { get; init; } = "direct";
+
     public string? Ip { get; init; }
 
     public int Attempts { get; init; }

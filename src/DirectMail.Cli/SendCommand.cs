@@ -26,7 +26,7 @@ internal static class SendCommand
     private static readonly Option<FileInfo> HtmlFile = new("--html-file") { Description = "Read an HTML body from a file (UTF-8); with a text body, both are sent (multipart/alternative).", HelpName = "FILE" };
     private static readonly Option<FileInfo[]> Attach = new("--attach") { Description = "Attach a file; repeat for several.", HelpName = "FILE" };
     private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed.", HelpName = "FILE" };
-    private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with." };
+    private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with; AUTH secrets are masked." };
     private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
     private static readonly Option<string> DkimSelector = new("--dkim-selector") { Description = "The DKIM selector (s=) whose TXT record SELECTOR._domainkey.DOMAIN publishes the key; needs --dkim-key.", HelpName = "S" };
     private static readonly Option<string> DkimDomain = new("--dkim-domain") { Description = "The DKIM signing domain (d=); default: the domain of --from. For DMARC it must be the From domain or a parent of it.", HelpName = "DOMAIN" };
@@ -37,11 +37,16 @@ internal static class SendCommand
         var delivery = new DeliveryOptions();
         var maxAge = Durations.Option("--max-age", "With --queue: give the undelivered recipients up (expired) once the message is this old, for example 2h or 3d (default 5d).");
         var queue = QueueStore.Option("Keep the message in the queue STORE instead of sending it now, and print its queue id; 'directmail queue run' delivers it.");
-        var command = new Command("send", "Deliver a message straight to each recipient's MX servers, and report what every server answered.")
+        var command = new Command("send", "Deliver a message straight to each recipient's MX servers (or through a relay: --relay), and report what every server answered.")
         {
             From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml,
         };
         foreach (var option in delivery.All)
+        {
+            command.Options.Add(option);
+        }
+
+        foreach (var option in delivery.RelayOptions)
         {
             command.Options.Add(option);
         }
@@ -82,6 +87,12 @@ internal static class SendCommand
             if (result.GetValue(queue) is null && result.GetValue(maxAge) is not null)
             {
                 result.AddError("--max-age is the age at which a queued message is given up: it needs --queue.");
+            }
+
+            delivery.ValidateRelay(result);
+            if (result.GetValue(queue) is not null && result.GetValue(delivery.Relay) is { Length: > 0 })
+            {
+                result.AddError("--relay applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
             }
 
             if (result.GetValue(queue) is not null && result.GetValue(Trace))

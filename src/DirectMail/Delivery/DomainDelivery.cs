@@ -142,16 +142,7 @@ internal sealed class DomainDelivery
         }
 
         // The pipeline retries rounds (what stayed transient after every address); the walk over the addresses is RoundAsync.
-        var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
-        try
-        {
-            resilience.Properties.Set(StateKey, this);
-            await _context.Pipeline.ExecuteAsync(static (ctx, state) => state.RoundAsync(ctx.CancellationToken), resilience, this).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(resilience);
-        }
+        await RoundsAsync(cancellationToken).ConfigureAwait(false);
 
         // What stays transient after every MX host and retry: a relay, when one is configured for it.
         if (CountPending(out var retryable) > 0 && retryable > 0)
@@ -238,6 +229,12 @@ internal sealed class DomainDelivery
         }
 
         DeliveryLog.Relaying(_context.Logger, _domain, relay.Name, route);
+        await RoundsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The pipeline's rounds over the candidates: it retries rounds (what stayed transient after every address); the walk over the addresses is RoundAsync.</summary>
+    private async Task RoundsAsync(CancellationToken cancellationToken)
+    {
         var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {

@@ -16,7 +16,7 @@ namespace DirectMail.Tests.Routing;
 
 /// <summary>
 /// Routes through the real mailer against scripted MX hosts and scripted relays (implicit TLS, AUTH PLAIN, a pinned
-/// self-signed certificate) on 127.0.28.0/24: which servers got the message, and what the report says.
+/// self-signed certificate) on 127.0.30.0/24: which servers got the message, and what the report says.
 /// </summary>
 public sealed class RelayRouteTests
 {
@@ -24,7 +24,7 @@ public sealed class RelayRouteTests
     private const int RelayPort = 10465;
     private static int _nextAddress = 10;
 
-    private static IPAddress NewAddress() => IPAddress.Parse($"127.0.28.{Interlocked.Increment(ref _nextAddress)}");
+    private static IPAddress NewAddress() => IPAddress.Parse($"127.0.30.{Interlocked.Increment(ref _nextAddress)}");
 
     private static SmtpContent Content() => SmtpContent.FromBytes("Subject: hi\r\n\r\nHello.\r\n"u8.ToArray());
 

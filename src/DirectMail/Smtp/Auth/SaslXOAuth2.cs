@@ -1,4 +1,3 @@
-using System;
 using System.Text;
 
 namespace DirectMail.Smtp.Auth;
@@ -7,26 +6,18 @@ namespace DirectMail.Smtp.Auth;
 /// XOAUTH2 (Google's and Microsoft's): <c>user=U ^A auth=Bearer T ^A ^A</c> as the initial response. A refused token
 /// comes back as a 334 JSON error, answered with an empty line, after which the server sends its 5xx.
 /// </summary>
-internal sealed class SaslXOAuth2(string userName, string token) : SaslMechanism
+internal sealed class SaslXOAuth2(string userName, string token) : SaslBearerToken
 {
-    private bool _sent;
-    private bool _tokenRejected;
-
     public override string Name => "XOAUTH2";
 
-    public override bool TokenRejected => _tokenRejected;
-
-    public override byte[] Respond(ReadOnlySpan<byte> challenge)
+    protected override byte[] InitialResponse()
     {
-        if (!_sent)
-        {
-            _sent = true;
-            TraceText = $"<user={userName} auth=Bearer masked>";
-            return Encoding.UTF8.GetBytes("user=" + userName + "\u0001auth=Bearer " + token + "\u0001\u0001");
-        }
+        TraceText = $"<user={userName} auth=Bearer masked>";
+        return Encoding.UTF8.GetBytes("user=" + userName + "\u0001auth=Bearer " + token + "\u0001\u0001");
+    }
 
-        // The only challenge after the initial response is the error; an empty response lets the server finish.
-        _tokenRejected |= OAuthErrorChallenge.SaysTokenRejected(challenge);
+    protected override byte[] ErrorResponse()
+    {
         TraceText = "<empty>";
         return [];
     }

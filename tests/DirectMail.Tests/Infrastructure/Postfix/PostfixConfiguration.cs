@@ -85,6 +85,14 @@ internal static class PostfixConfiguration
         smtpd_tls_loglevel = 1
         tls_random_source = dev:/dev/urandom
 
+        # SMTP AUTH on the submission services only (master.cf): Cyrus SASL with a sasldb of its own (PostfixFixture.RelayUser).
+        smtpd_sasl_type = cyrus
+        smtpd_sasl_path = smtpd
+        cyrus_sasl_config_path = {root}/etc/sasl
+        smtpd_sasl_local_domain = $myhostname
+        smtpd_sasl_security_options = noanonymous
+        smtpd_sasl_tls_security_options = noanonymous
+
         # Every command and reply of the tests' sessions goes to the log, for failure messages.
         debug_peer_list = 127.0.0.0/8
         debug_peer_level = 1
@@ -94,6 +102,15 @@ internal static class PostfixConfiguration
     public static string MasterCf(string address, int port) => string.Create(CultureInfo.InvariantCulture, $"""
         # service type  private unpriv  chroot  wakeup  maxproc command
         {address}:{port} inet n - n - - smtpd
+        {address}:{PostfixFixture.SubmissionsPort} inet n - n - - smtpd
+          -o smtpd_tls_wrappermode=yes
+          -o smtpd_sasl_auth_enable=yes
+          -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+        {address}:{PostfixFixture.SubmissionPort} inet n - n - - smtpd
+          -o smtpd_tls_security_level=encrypt
+          -o smtpd_tls_auth_only=yes
+          -o smtpd_sasl_auth_enable=yes
+          -o smtpd_client_restrictions=permit_sasl_authenticated,reject
         pickup    unix  n       -       n       60      1       pickup
         cleanup   unix  n       -       n       -       0       cleanup
         qmgr      unix  n       -       n       300     1       qmgr
@@ -188,6 +205,15 @@ internal static class PostfixConfiguration
 
         print(f"postfix start-fg exited with {master.returncode}", file=sys.stderr)
         sys.exit(0 if closed.is_set() else 1)
+
+        """;
+
+    /// <summary>Cyrus SASL's configuration for smtpd: passwords from the fixture's sasldb, the mechanisms DirectMail speaks.</summary>
+    public static string SaslSmtpdConf(string root) => $"""
+        pwcheck_method: auxprop
+        auxprop_plugin: sasldb
+        mech_list: PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256
+        sasldb_path: {root}/etc/sasldb2
 
         """;
 

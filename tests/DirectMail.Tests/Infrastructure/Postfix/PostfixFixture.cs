@@ -44,6 +44,17 @@ public sealed class PostfixFixture : IAsyncLifetime
     public const string HostName = "mx.postfix.test";
     public const int Port = 10025;
 
+    /// <summary>Submission with implicit TLS (as port 465) and SMTP AUTH required before RCPT.</summary>
+    public const int SubmissionsPort = 10465;
+
+    /// <summary>Submission with STARTTLS required (as port 587) and SMTP AUTH required before RCPT.</summary>
+    public const int SubmissionPort = 10587;
+
+    /// <summary>The submission user in the fixture's sasldb (realm <see cref="HostName"/>), and its password.</summary>
+    public const string RelayUser = "relayuser";
+
+    public const string RelayPassword = "Relay-pa55word";
+
     /// <summary>Postfix's message_size_limit, announced as SIZE in EHLO.</summary>
     public const int MessageSizeLimit = 1_000_000;
 
@@ -96,6 +107,7 @@ public sealed class PostfixFixture : IAsyncLifetime
         PostfixConfiguration.Write(Path.Combine(etc, "main.cf"), PostfixConfiguration.MainCf(root, Address.ToString(), MessageSizeLimit));
         PostfixConfiguration.Write(Path.Combine(etc, "master.cf"), PostfixConfiguration.MasterCf(Address.ToString(), Port));
         PostfixConfiguration.Write(Path.Combine(etc, "vmailbox"), PostfixConfiguration.MailboxTable());
+        WriteSasl(etc);
         var supervisor = Path.Combine(root, "supervisor.py");
         PostfixConfiguration.Write(supervisor, PostfixConfiguration.SupervisorScript);
 
@@ -321,6 +333,41 @@ public sealed class PostfixFixture : IAsyncLifetime
         {
             throw new InvalidOperationException("Postfix's master must run as root; run the Postfix tests as root (CI does).");
         }
+    }
+
+    /// <summary>Cyrus SASL for the submission services: smtpd.conf and a sasldb holding <see cref="RelayUser"/>, made with saslpasswd2.</summary>
+    private static void WriteSasl(string etc)
+    {
+        var root = Path.GetDirectoryName(etc)!;
+        var sasl = Directory.CreateDirectory(Path.Combine(etc, "sasl")).FullName;
+        PostfixConfiguration.Write(Path.Combine(sasl, "smtpd.conf"), PostfixConfiguration.SaslSmtpdConf(root));
+        const string SaslPasswd = "/usr/sbin/saslpasswd2";
+        if (!File.Exists(SaslPasswd))
+        {
+            throw new InvalidOperationException($"{SaslPasswd} is missing; the Postfix fixture's submission services need it: apt-get install sasl2-bin (tests/run does).");
+        }
+
+        var database = Path.Combine(etc, "sasldb2");
+        var start = new ProcessStartInfo(SaslPasswd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-p", "-c", "-f", database, "-u", HostName, RelayUser })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using (var process = Process.Start(start)!)
+        {
+            process.StandardInput.Write(RelayPassword);
+            process.StandardInput.Close();
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"saslpasswd2 failed ({process.ExitCode}): {error}");
+            }
+        }
+
+        // smtpd (user postfix) reads it; it holds a test password only.
+        SetMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     private void WriteCertificate(string directory)

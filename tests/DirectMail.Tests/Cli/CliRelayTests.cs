@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Text;
+using System.Threading.Tasks;
+using DirectMail.Tests.Infrastructure;
+
+namespace DirectMail.Tests.Cli;
+
+/// <summary>
+/// <c>directmail send --relay</c> as a process, against a scripted relay on 127.0.30.200:10465 (implicit TLS, AUTH
+/// PLAIN, a self-signed certificate given with --relay-certificate): the relay gets the credentials from the password
+/// file, the trace shows the AUTH exchange with the secret masked, and the report names the relay.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class CliRelayTests : IAsyncLifetime
+{
+    private const string Password = "cli-relay-secret";
+    private static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.30.200"), 10465);
+
+    private readonly ConcurrentQueue<string> _auths = new();
+    private readonly SmtpDialogue _dialogue = new() { DataAccepted = "250 2.0.0 Ok: queued as CLI1" };
+    private readonly string _directory = Directory.CreateTempSubdirectory("directmail-cli-relay-").FullName;
+    private ScriptedSmtpServer? _server;
+
+    public Task InitializeAsync()
+    {
+        _server = ScriptedSmtpServer.Start(async c =>
+        {
+            await c.StartTlsAsServerAsync(TestCertificates.SelfSigned);
+            await c.ReplyAsync("220 relay.test ESMTP");
+            await c.ExpectAsync("EHLO");
+            await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 AUTH LOGIN PLAIN");
+            _auths.Enqueue(await c.ExpectAsync("AUTH"));
+            await c.ReplyAsync("235 2.7.0 Authentication successful");
+            await _dialogue.RunAfterGreetingAsync(c);
+        }, EndPoint);
+        File.WriteAllText(Path.Combine(_directory, "relay.pem"), TestCertificates.SelfSigned.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(_directory, "password"), Password + "\n");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server!.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Send_through_a_relay_authenticates_from_the_password_file_and_the_trace_masks_the_password()
+    {
+        var result = await CliRunner.RunAsync(
+            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "via the relay", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--trace");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
+        Assert.Single(_dialogue.Messages);
+        Assert.Contains("C: AUTH PLAIN <user app@client.cli.test, password masked>", result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("someone@far.cli.test: delivered", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("via relay 127.0.30.200", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_relay_whose_certificate_is_not_trusted_gets_no_credentials()
+    {
+        var result = await CliRunner.RunAsync(
+            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "x", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Empty(_auths);
+        Assert.Empty(_dialogue.Messages);
+        Assert.Contains("someone@far.cli.test: deferred", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Auth_flags_without_a_relay_or_without_their_secret_are_usage_errors()
+    {
+        var withoutRelay = await CliRunner.RunAsync("send", "--from", "a@client.cli.test", "--to", "b@far.cli.test", "--text", "x", "--auth-user", "u");
+        var withoutSecret = await CliRunner.RunAsync("send", "--from", "a@client.cli.test", "--to", "b@far.cli.test", "--text", "x", "--relay", "smtp.example.net", "--auth-user", "u");
+
+        Assert.Contains("--auth-user applies to a relay: it needs --relay.", withoutRelay.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--auth-user goes with --auth-password-file or --auth-token-file", withoutSecret.StdErr, StringComparison.Ordinal);
+        Assert.Equal(withoutRelay.ExitCode, withoutSecret.ExitCode);
+        Assert.NotEqual(0, withoutRelay.ExitCode);
+    }
+}
