@@ -50,6 +50,15 @@ public sealed class QueueWorkerCrashTests(PostfixFixture postfix, ITestOutputHel
         await RunAsync(store, defaultSeed: 20261203, workers: 2, messageCount: 1500, kills: 6, minGapMs: 300, maxGapMs: 2000, leaseSeconds: 10);
     }
 
+    [Fact]
+    public async Task Three_workers_on_one_PostgreSQL_one_killed_every_few_seconds_deliver_each_recipient_once_or_report_it_in_doubt()
+    {
+        // The shared store's promise: claims with SKIP LOCKED, leases that bring a killed instance's work back, and the
+        // fence that keeps a worker which lost its lease from overwriting the newer outcome.
+        using var store = new PostgreSqlCrashStore();
+        await RunAsync(store, defaultSeed: 20261204, workers: 3, messageCount: 1500, kills: 5, minGapMs: 1500, maxGapMs: 3500, leaseSeconds: 10);
+    }
+
     private static string Zones(string name) => name == PostfixFixture.Domain
         ? $"""
           $ORIGIN {PostfixFixture.Domain}.
