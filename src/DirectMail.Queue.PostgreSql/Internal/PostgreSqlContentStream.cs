@@ -5,6 +5,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
 
+using DirectMail.IO;
+
 namespace DirectMail.Queue.PostgreSql.Internal;
 
 /// <summary>
@@ -12,13 +14,12 @@ namespace DirectMail.Queue.PostgreSql.Internal;
 /// buffer, so no connection or transaction stays open while the content goes out to a slow server, and a large
 /// message is never in memory whole. A message deleted meanwhile ends the read with an <see cref="IOException"/>.
 /// </summary>
-internal sealed class PostgreSqlContentStream : Stream
+internal sealed class PostgreSqlContentStream : ForwardReadStream
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly QueueSql _sql;
     private readonly string _messageId;
     private readonly int[] _partLengths;
-    private readonly long _length;
     private byte[]? _buffer;
     private int _bufferLength;
     private int _bufferOffset;
@@ -26,30 +27,15 @@ internal sealed class PostgreSqlContentStream : Stream
     private long _position;
 
     public PostgreSqlContentStream(NpgsqlDataSource dataSource, QueueSql sql, string messageId, int[] partLengths, long length)
+        : base(length)
     {
         _dataSource = dataSource;
         _sql = sql;
         _messageId = messageId;
         _partLengths = partLengths;
-        _length = length;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    /// <summary>The content's size in octets.</summary>
-    public override long Length => _length;
-
-    public override long Position
-    {
-        get => _position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => _position;
 
     public override int Read(Span<byte> buffer)
     {
@@ -80,19 +66,6 @@ internal sealed class PostgreSqlContentStream : Stream
 
         return Take(buffer.Span);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -5,6 +5,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Data.Sqlite;
 
+using DirectMail.IO;
+
 namespace DirectMail.Queue.Sqlite.Internal;
 
 /// <summary>
@@ -13,40 +15,24 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// (a long read transaction would keep the WAL from being checkpointed); each part is read whole on its own, and a
 /// message deleted meanwhile ends the read with an <see cref="IOException"/>.
 /// </summary>
-internal sealed class SqliteContentStream : Stream
+internal sealed class SqliteContentStream : ForwardReadStream
 {
     private readonly SqliteConnection _connection;
     private readonly IReadOnlyList<long> _parts;
     private readonly string _messageId;
-    private readonly long _length;
     private SqliteBlob? _blob;
     private int _part = -1;
     private long _position;
 
     public SqliteContentStream(SqliteConnection connection, string messageId, IReadOnlyList<long> parts, long length)
+        : base(length)
     {
         _connection = connection;
         _messageId = messageId;
         _parts = parts;
-        _length = length;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    /// <summary>The content's size in octets.</summary>
-    public override long Length => _length;
-
-    public override long Position
-    {
-        get => _position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => _position;
 
     public override int Read(Span<byte> buffer)
     {
@@ -92,19 +78,6 @@ internal sealed class SqliteContentStream : Stream
         cancellationToken.ThrowIfCancellationRequested();
         return new ValueTask<int>(Read(buffer.Span));
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -272,29 +272,15 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
     }
 
     /// <summary>A forward-only reader of the spool file with its own offset (positional reads: no shared position).</summary>
-    private sealed class Reader(SafeFileHandle handle, long length) : Stream
+    private sealed class Reader(SafeFileHandle handle, long length) : ForwardReadStream(length)
     {
         private long _position;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        protected override long ReadSoFar => _position;
 
         public override int Read(Span<byte> buffer)
         {
-            var want = (int)Math.Min(buffer.Length, length - _position);
+            var want = (int)Math.Min(buffer.Length, Length - _position);
             if (want <= 0)
             {
                 return 0;
@@ -307,7 +293,7 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var want = (int)Math.Min(buffer.Length, length - _position);
+            var want = (int)Math.Min(buffer.Length, Length - _position);
             if (want <= 0)
             {
                 return 0;
@@ -318,18 +304,6 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
             return read;
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 
