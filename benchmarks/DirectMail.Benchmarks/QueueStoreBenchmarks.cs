@@ -56,25 +56,5 @@ public class QueueStoreBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Messages, Description = "durable EnqueueAsync, 8 producers")]
-    public async Task Enqueue()
-    {
-        var producers = new Task[Producers];
-        for (var p = 0; p < Producers; p++)
-        {
-            var producer = p;
-            producers[p] = Task.Run(async () =>
-            {
-                var now = DateTimeOffset.UtcNow;
-                for (var n = 0; n < MessagesPerProducer; n++)
-                {
-                    var entry = new QueueEntry($"{_iteration:D4}-{producer}-{n:D6}", "bench@example.test",
-                        [new QueueEntryRecipient("rcpt@example.test", QueueRecipientState.Queued, now)],
-                        SmtpBodyType.EightBit, false, now, now.AddDays(5));
-                    await _store.EnqueueAsync(entry, new MemoryStream(_content, writable: false), CancellationToken.None);
-                }
-            });
-        }
-
-        await Task.WhenAll(producers);
-    }
+    public Task Enqueue() => StoreProducers.EnqueueAsync(_store, _content, Producers, MessagesPerProducer, _iteration);
 }
