@@ -275,10 +275,7 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
     /// <inheritdoc />
     public async ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!Enum.IsDefined(operation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not a queue operation.");
-        }
+        QueueStoreArguments.ValidateOperation(operation);
 
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         return await OperationRun.RunAsync(_dataSource, _sql, messageId, operation, now, cancellationToken).ConfigureAwait(false);

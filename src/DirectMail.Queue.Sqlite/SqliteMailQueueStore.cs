@@ -216,10 +216,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
     /// <inheritdoc />
     public async ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!Enum.IsDefined(operation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not a queue operation.");
-        }
+        QueueStoreArguments.ValidateOperation(operation);
 
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();

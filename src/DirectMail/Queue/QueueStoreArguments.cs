@@ -27,6 +27,15 @@ internal static class QueueStoreArguments
         }
     }
 
+    /// <summary>Refuses a value that is no <see cref="QueueOperation"/>.</summary>
+    public static void ValidateOperation(QueueOperation operation)
+    {
+        if (!Enum.IsDefined(operation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not a queue operation.");
+        }
+    }
+
     /// <exception cref="ArgumentOutOfRangeException">At most fewer than one message, or a lease that is not positive.</exception>
     public static void ValidateClaim(int maxMessages, TimeSpan lease)
     {
