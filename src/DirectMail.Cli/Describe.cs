@@ -196,6 +196,7 @@ internal static class Describe
                     DirectMail.Routing.DeliveryRoute.PortBlockedRelay => "port-blocked-relay",
                     _ => "direct",
                 },
+                ServerQueueId = r.ServerQueueId,
                 Ip = r.ServerAddress?.ToString(),
                 Attempts = r.Attempts,
                 DurationMs = (long)r.Duration.TotalMilliseconds,

@@ -44,6 +44,9 @@ internal sealed class RecipientJson
     /// <summary>direct, relay, fallback-relay or port-blocked-relay: the way of the last attempt (MxHost then names the relay host).</summary>
     public string Route { get; init; } = "direct";
 
+    /// <summary>The receiving server's own queue id from its final reply (a relay's "queued as ..."), when it names one.</summary>
+    public string? ServerQueueId { get; init; }
+
     public string? Ip { get; init; }
 
     public int Attempts { get; init; }

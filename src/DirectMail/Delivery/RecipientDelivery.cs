@@ -81,6 +81,13 @@ public sealed class RecipientDelivery
     /// </summary>
     public string? QueueId { get; internal set; }
 
+    /// <summary>
+    /// The receiving server's own queue id (the relay's, or the MX host's), when its final reply names one in a form
+    /// DirectMail knows (Postfix "queued as", Exim "id=", Microsoft 365 "InternalId=", Gmail, Sendmail, qmail); null
+    /// otherwise. The id the server's logs know the message by.
+    /// </summary>
+    public string? ServerQueueId => ServerQueueIdParser.From(Reply);
+
     /// <inheritdoc />
     public override string ToString()
     {

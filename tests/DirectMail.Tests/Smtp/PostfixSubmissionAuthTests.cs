@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
@@ -99,7 +100,11 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         var r = report.Recipients[0];
         Assert.True(report.IsFullyDelivered, r + "\n" + postfix.ReadLog());
         Assert.Equal(DeliveryRoute.Relay, r.Route);
-        Assert.Contains("queued as", r.Reply!.Text, StringComparison.Ordinal);
+        // The report names the relay's own queue id, the one its log knows the authenticated submission by.
+        Assert.NotNull(r.ServerQueueId);
+        Assert.Contains($"queued as {r.ServerQueueId}", r.Reply!.Text, StringComparison.Ordinal);
+        var line = postfix.ReadLog().Split('\n').Single(l => l.Contains($" {r.ServerQueueId}: client=", StringComparison.Ordinal));
+        Assert.Contains($"sasl_username={PostfixFixture.RelayUser}", line, StringComparison.Ordinal);
     }
 
     private static string SaslName(SmtpAuthMechanism mechanism) => mechanism switch
