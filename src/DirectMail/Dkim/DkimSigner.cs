@@ -321,7 +321,7 @@ public sealed class DkimSigner : IDisposable
         }
         catch (DkimKeyException e)
         {
-            throw new DkimKeyException($"DirectMail:Dkim entry for '{domain}' ({algorithm.Name}): {e.Reason}", e.Problem, e.InnerException ?? e);
+            throw new DkimKeyException($"DirectMail:Dkim entry for '{domain}': {e.Reason}", e.Problem, e.InnerException ?? e);
         }
     }
 
