@@ -11,7 +11,8 @@ namespace DirectMail.Benchmarks;
 /// <summary>
 /// Dual DKIM signing (rsa-sha256 2048-bit and ed25519-sha256, relaxed/relaxed, one pass sharing the body hash) of a
 /// 10 KB message against RSA alone (the baseline) and Ed25519 alone, through the mailer's keyring: both passes, the
-/// content written to Stream.Null. Target: dual at most 1.1x RSA alone.
+/// content written to Stream.Null. Target: dual at most 1.1x RSA alone. The two floors are one signature of each key
+/// over a 32-octet hash: dual costs RSA alone plus about one Ed25519 signature.
 /// </summary>
 [MemoryDiagnoser]
 public class DkimDualBenchmarks
@@ -24,6 +25,10 @@ public class DkimDualBenchmarks
     private SmtpContent _rsaSigned = null!;
     private SmtpContent _dualSigned = null!;
     private SmtpContent _ed25519Signed = null!;
+    private DkimSigningKey _rsaKey = null!;
+    private DkimSigningKey _ed25519Key = null!;
+    private readonly byte[] _hash = new byte[32];
+    private readonly byte[] _signature = new byte[256];
 
     [GlobalSetup]
     public void Setup()
@@ -33,6 +38,9 @@ public class DkimDualBenchmarks
         _rsa = DkimKeyring.Create([rsa], NullLogger.Instance, TimeProvider.System)!;
         _dual = DkimKeyring.Create([rsa, ed25519], NullLogger.Instance, TimeProvider.System)!;
         _ed25519 = DkimKeyring.Create([ed25519], NullLogger.Instance, TimeProvider.System)!;
+
+        _rsaKey = DkimSigningAlgorithm.RsaSha256.ImportPrivateKey(rsa.PrivateKey!);
+        _ed25519Key = DkimEd25519.Algorithm.ImportPrivateKey(ed25519.PrivateKey!);
 
         var message = SmtpContent.FromBytes(DkimBenchmarks.Build(10 * 1024, attachment: 0));
         _rsaSigned = _rsa.Wrap(message, "bounces@bench.test");
@@ -46,6 +54,8 @@ public class DkimDualBenchmarks
         _rsa.Dispose();
         _dual.Dispose();
         _ed25519.Dispose();
+        _rsaKey.Dispose();
+        _ed25519Key.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "RSA-2048 alone")]
@@ -56,4 +66,10 @@ public class DkimDualBenchmarks
 
     [Benchmark(Description = "Ed25519 alone")]
     public void Ed25519Alone() => _ed25519Signed.WriteToAsync(Stream.Null, Capabilities, default).GetAwaiter().GetResult();
+
+    [Benchmark(Description = "floor: one RSA-2048 signature")]
+    public int RsaSignature() => _rsaKey.SignHash(_hash, _signature);
+
+    [Benchmark(Description = "floor: one Ed25519 signature")]
+    public int Ed25519Signature() => _ed25519Key.SignHash(_hash, _signature);
 }
