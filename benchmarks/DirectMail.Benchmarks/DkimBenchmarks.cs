@@ -110,7 +110,7 @@ public class DkimBenchmarks
     }
 
     /// <summary>A text message of about <paramref name="text"/> octets, with a base64 attachment of <paramref name="attachment"/> octets when not zero.</summary>
-    private static byte[] Build(int text, int attachment)
+    internal static byte[] Build(int text, int attachment)
     {
         var b = new StringBuilder();
         b.Append("From: Bench Sender <sender@bench.test>\r\nTo: Recipient <rcpt@example.test>\r\nSubject: DKIM benchmark\r\n")

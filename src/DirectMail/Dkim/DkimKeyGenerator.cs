@@ -18,21 +18,13 @@ public static class DkimKeyGenerator
         }
 
         using var rsa = RSA.Create(bits);
-        return new DkimKeyPair(rsa.ExportPkcs8PrivateKeyPem(), rsa.ExportSubjectPublicKeyInfo());
+        return new DkimKeyPair(DkimSigningAlgorithm.RsaSha256, rsa.ExportPkcs8PrivateKeyPem(), rsa.ExportSubjectPublicKeyInfo());
     }
 
     /// <summary>The TXT record text for a public key: <c>v=DKIM1; k=rsa; p=</c> and the base64 of the key.</summary>
     /// <param name="publicKey">The RSA public key, DER SubjectPublicKeyInfo.</param>
     /// <returns>The record text, one string of any length (split it with <see cref="ZoneFileRecord"/> for a zone file).</returns>
-    public static string DnsRecord(ReadOnlySpan<byte> publicKey)
-    {
-        if (publicKey.IsEmpty)
-        {
-            throw new ArgumentException("The public key is empty.", nameof(publicKey));
-        }
-
-        return "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(publicKey);
-    }
+    public static string DnsRecord(ReadOnlySpan<byte> publicKey) => DkimSigningAlgorithm.RsaSha256.DnsRecord(publicKey);
 
     /// <summary>The TXT record text for the public half of a private key (or of a public key) in PEM: what must be published for it.</summary>
     /// <param name="pem">An RSA key in PEM: private (PKCS#1 or PKCS#8) or public (SubjectPublicKeyInfo or PKCS#1).</param>

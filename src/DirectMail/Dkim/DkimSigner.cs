@@ -10,7 +10,8 @@ using DirectMail.Smtp;
 namespace DirectMail.Dkim;
 
 /// <summary>
-/// Signs messages with DKIM (RFC 6376), <c>rsa-sha256</c>, for one domain and selector. <see cref="Sign"/> wraps an
+/// Signs messages with DKIM (RFC 6376) for one domain, selector and key: <c>rsa-sha256</c>, or another
+/// <see cref="DkimSigningAlgorithm"/> (<c>ed25519-sha256</c>, RFC 8463, from DirectMail.Dkim.Ed25519). <see cref="Sign"/> wraps an
 /// <see cref="SmtpContent"/> so that every time it is written (once per transaction, for each server, because the
 /// content may differ with the server's capabilities: 8bit or quoted-printable) it is first written through a
 /// canonicalising hasher (pass 1: body hash and the signed header fields only, nothing else kept), then the
@@ -20,16 +21,17 @@ namespace DirectMail.Dkim;
 /// session makes them, before dot-stuffing. Thread-safe; dispose it to release the key.
 /// </summary>
 /// <remarks>
-/// Only <c>rsa-sha256</c>: .NET's class library has no Ed25519 (RFC 8463 <c>ed25519-sha256</c>) and DirectMail
-/// takes no third-party cryptography for it. No <c>l=</c> body length is ever written (it lets anyone append content).
+/// The core reads RSA keys itself (.NET's class library has no Ed25519); <c>ed25519-sha256</c> comes with the package
+/// DirectMail.Dkim.Ed25519. Several keys of one domain (an RSA and an Ed25519 key) sign in the same pass through the
+/// mailer's keyring (<see cref="Delivery.DirectMailOptions.Dkim"/>), sharing the body hash. No <c>l=</c> body length is
+/// ever written (it lets anyone append content).
 /// </remarks>
 public sealed class DkimSigner : IDisposable
 {
     private const int MaxLineLength = 78;
     private static readonly byte[] FromName = "from"u8.ToArray();
 
-    private readonly RSA _rsa;
-    private readonly object _signLock = new();
+    private readonly DkimSigningKey _key;
     private readonly TimeProvider _time;
     private readonly byte[][] _headerNames;
     private readonly bool[] _overSigned;
@@ -47,7 +49,8 @@ public sealed class DkimSigner : IDisposable
     /// <summary>Creates a signer; the private key is read and checked now.</summary>
     /// <param name="options">The domain, selector, key and settings.</param>
     /// <param name="timeProvider">The clock for <c>t=</c> and <c>x=</c>; null for the system's.</param>
-    /// <exception cref="ArgumentException">An option is wrong, or the key cannot be read, is not an RSA private key, or is not 1024 to 4096 bits.</exception>
+    /// <exception cref="DkimKeyException">The key cannot be read, is not a private key of <see cref="DkimSignerOptions.Algorithm"/>'s kind (RSA by default), or is of a size DKIM does not allow.</exception>
+    /// <exception cref="ArgumentException">Another option is wrong.</exception>
     public DkimSigner(DkimSignerOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,9 +62,10 @@ public sealed class DkimSigner : IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _timestamp = options.IncludeTimestamp || options.SignatureLifetime is not null;
         _lifetimeSeconds = options.SignatureLifetime is { } lifetime ? Math.Max(1, (long)Math.Ceiling(lifetime.TotalSeconds)) : null;
-        _rsa = ImportKey(options.LoadPem(), Domain);
-        KeySize = _rsa.KeySize;
-        _signatureLength = (KeySize + 7) / 8;
+        Algorithm = options.ResolveAlgorithm();
+        _key = ImportKey(Algorithm, options.LoadPem(), Domain);
+        KeySize = _key.KeySize;
+        _signatureLength = _key.SignatureLength;
         _base64SignatureLength = (_signatureLength + 2) / 3 * 4;
 
         // The names to sign, lower case, each once, From first when it was not listed.
@@ -89,7 +93,7 @@ public sealed class DkimSigner : IDisposable
             _namesCapacity += _headerNames[n].Length + 4; // one more h= entry of each name, with its folding
         }
 
-        _aTag = "a=rsa-sha256;"u8.ToArray();
+        _aTag = Encoding.ASCII.GetBytes("a=" + Algorithm.Name + ";");
         _cTag = Encoding.ASCII.GetBytes("c=" + Name(HeaderCanonicalization) + "/" + Name(BodyCanonicalization) + ";");
         _dTag = Encoding.ASCII.GetBytes("d=" + Domain + ";");
         _sTag = Encoding.ASCII.GetBytes("s=" + Selector + ";");
@@ -103,7 +107,10 @@ public sealed class DkimSigner : IDisposable
     /// <summary>The selector (<c>s=</c>), lower case.</summary>
     public string Selector { get; }
 
-    /// <summary>The RSA key's size in bits.</summary>
+    /// <summary>The signing algorithm (<c>a=</c>).</summary>
+    public DkimSigningAlgorithm Algorithm { get; }
+
+    /// <summary>The key's size in bits (RSA: 1024 to 4096; Ed25519: 256).</summary>
     public int KeySize { get; }
 
     /// <summary>How the header is canonicalised.</summary>
@@ -151,7 +158,10 @@ public sealed class DkimSigner : IDisposable
     }
 
     /// <summary>Releases the key.</summary>
-    public void Dispose() => _rsa.Dispose();
+    public void Dispose() => _key.Dispose();
+
+    /// <summary>The signer set of this signer alone (for a hasher made outside <see cref="Sign"/>).</summary>
+    internal DkimSignerSet Single => _single;
 
     internal static string NormalizeDomain(string domain)
     {
@@ -212,45 +222,39 @@ public sealed class DkimSigner : IDisposable
         WritePrefix(ref folder, counts, bodyHash, now);
         var prefixLength = folder.Position;
 
-        // The header hash: the signed fields in h= order, each name's occurrences from the bottom up, then this field
-        // with an empty b= and no final CRLF (RFC 6376 section 3.7).
         Span<byte> hash = stackalloc byte[32];
-        using (var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-        {
-            var relaxed = HeaderCanonicalization == DkimCanonicalization.Relaxed;
-            for (var n = 0; n < _headerNames.Length; n++)
-            {
-                for (var i = message.FieldCount - 1; i >= 0; i--)
-                {
-                    if (Ascii.EqualsIgnoreCase(message.GetFieldName(i), _headerNames[n]))
-                    {
-                        AppendField(hasher, message.GetField(i), relaxed, lineEnd: true);
-                    }
-                }
-            }
-
-            AppendField(hasher, destination[..prefixLength], relaxed, lineEnd: false);
-            hasher.GetHashAndReset(hash);
-        }
-
-        Span<byte> signature = stackalloc byte[_signatureLength];
-        int written;
-        bool signed;
-        lock (_signLock)
-        {
-            signed = _rsa.TrySignHash(hash, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1, out written);
-        }
-
-        if (!signed)
-        {
-            throw new CryptographicException("The RSA signature did not fit its buffer.");
-        }
+        HashHeader(message, destination[..prefixLength], hash);
+        Span<byte> signature = _signatureLength <= 1024 ? stackalloc byte[_signatureLength] : new byte[_signatureLength];
+        var written = _key.SignHash(hash, signature);
 
         Span<byte> base64 = stackalloc byte[_base64SignatureLength];
         Base64.EncodeToUtf8(signature[..written], base64, out _, out var encoded);
         folder.Fill(base64[..encoded]);
         folder.Raw("\r\n"u8);
         return folder.Position;
+    }
+
+    /// <summary>
+    /// The header hash: the signed fields in h= order, each name's occurrences from the bottom up, then the signature's
+    /// own field with an empty b= and no final CRLF (RFC 6376 section 3.7), canonicalised and hashed with SHA-256.
+    /// </summary>
+    internal void HashHeader(DkimMessageHasher message, ReadOnlySpan<byte> signatureField, Span<byte> hash)
+    {
+        using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var relaxed = HeaderCanonicalization == DkimCanonicalization.Relaxed;
+        for (var n = 0; n < _headerNames.Length; n++)
+        {
+            for (var i = message.FieldCount - 1; i >= 0; i--)
+            {
+                if (Ascii.EqualsIgnoreCase(message.GetFieldName(i), _headerNames[n]))
+                {
+                    AppendField(hasher, message.GetField(i), relaxed, lineEnd: true);
+                }
+            }
+        }
+
+        AppendField(hasher, signatureField, relaxed, lineEnd: false);
+        hasher.GetHashAndReset(hash);
     }
 
     private static void AppendField(IncrementalHash hasher, ReadOnlySpan<byte> field, bool relaxed, bool lineEnd)
@@ -309,39 +313,16 @@ public sealed class DkimSigner : IDisposable
         }
     }
 
-    private static RSA ImportKey(string pem, string domain)
+    private static DkimSigningKey ImportKey(DkimSigningAlgorithm algorithm, string pem, string domain)
     {
-        var where = $"DirectMail:Dkim entry for '{domain}'";
-        if (!PemEncoding.TryFind(pem, out var fields))
-        {
-            throw new ArgumentException($"{where}: the private key is not PEM (-----BEGIN RSA PRIVATE KEY----- or -----BEGIN PRIVATE KEY-----).", nameof(pem));
-        }
-
-        var label = pem.AsSpan()[fields.Label];
-        if (!label.SequenceEqual("RSA PRIVATE KEY") && !label.SequenceEqual("PRIVATE KEY"))
-        {
-            throw new ArgumentException($"{where}: the PEM holds '{label}', not an RSA private key (RSA PRIVATE KEY or PRIVATE KEY); encrypted keys are not supported.", nameof(pem));
-        }
-
-        var rsa = RSA.Create();
         try
         {
-            rsa.ImportFromPem(pem.AsSpan()[fields.Location]);
+            return algorithm.ImportPrivateKey(pem);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        catch (DkimKeyException e)
         {
-            rsa.Dispose();
-            throw new ArgumentException($"{where}: the private key cannot be read as an RSA key: {e.Message}", nameof(pem), e);
+            throw new DkimKeyException($"DirectMail:Dkim entry for '{domain}': {e.Reason}", e.Problem, e.InnerException ?? e);
         }
-
-        if (rsa.KeySize is < 1024 or > 4096)
-        {
-            var size = rsa.KeySize;
-            rsa.Dispose();
-            throw new ArgumentException($"{where}: the RSA key has {size} bits; DKIM keys must have 1024 to 4096 (RFC 8301: at least 1024, 2048 recommended).", nameof(pem));
-        }
-
-        return rsa;
     }
 
     private static string Name(DkimCanonicalization c) => c == DkimCanonicalization.Relaxed ? "relaxed" : "simple";

@@ -10,9 +10,10 @@ namespace DirectMail.Dkim;
 /// <c>DirectMail:Dkim</c> (<see cref="Delivery.DirectMailOptions.Dkim"/>); bindable from configuration.
 /// </summary>
 /// <remarks>
-/// Only <c>rsa-sha256</c> is produced. <c>ed25519-sha256</c> (RFC 8463) is not: .NET's class library (up to net10.0)
-/// has no Ed25519 signature (only inside composite ML-DSA), and DirectMail takes no third-party cryptography
-/// dependency for it. RFC 8463 receivers still require an RSA signature besides it, so RSA alone loses nothing.
+/// A domain may have several entries: every key of the message's domain signs it, in one pass over the message. For
+/// <c>ed25519-sha256</c> (RFC 8463, package DirectMail.Dkim.Ed25519) give the domain an RSA key and an Ed25519 key:
+/// Gmail, Outlook and Yahoo verify only <c>rsa-sha256</c>, so a domain with an Ed25519 key alone is signed with nothing
+/// they check (allowed, never the default).
 /// </remarks>
 public sealed class DkimSignerOptions
 {
@@ -35,13 +36,58 @@ public sealed class DkimSignerOptions
     public string Selector { get; set; } = string.Empty;
 
     /// <summary>
-    /// The RSA private key as PEM text: <c>-----BEGIN RSA PRIVATE KEY-----</c> (PKCS#1) or <c>-----BEGIN PRIVATE KEY-----</c>
-    /// (PKCS#8), 1024 to 4096 bits (2048 recommended). Either this or <see cref="PrivateKeyFile"/>.
+    /// The private key as PEM text. RSA: <c>-----BEGIN RSA PRIVATE KEY-----</c> (PKCS#1) or <c>-----BEGIN PRIVATE KEY-----</c>
+    /// (PKCS#8), 1024 to 4096 bits (2048 recommended). Ed25519: PKCS#8 (<c>-----BEGIN PRIVATE KEY-----</c>, as
+    /// <c>openssl genpkey -algorithm ed25519</c> writes). Either this or <see cref="PrivateKeyFile"/>.
     /// </summary>
     public string? PrivateKey { get; set; }
 
     /// <summary>The path of a PEM file holding the private key, read when the signer is made. Either this or <see cref="PrivateKey"/>.</summary>
     public string? PrivateKeyFile { get; set; }
+
+    /// <summary>
+    /// The signing algorithm (<c>a=</c>) the key is for: <c>rsa-sha256</c> (default, built in) or <c>ed25519-sha256</c>
+    /// (RFC 8463), which needs the package DirectMail.Dkim.Ed25519: its <c>AddDkimEd25519</c> gives the entries that
+    /// name it their implementation (entries bound from configuration included), or call <see cref="UseAlgorithm"/>.
+    /// </summary>
+    public string Algorithm { get; set; } = "rsa-sha256";
+
+    // The implementation of Algorithm when it is not the built-in RSA, set by UseAlgorithm (a field: the configuration
+    // binder's generator would otherwise try to bind it).
+    private DkimSigningAlgorithm? _implementation;
+
+    /// <summary>Signs with <paramref name="algorithm"/>: sets <see cref="Algorithm"/> to its name and keeps it to read the key with.</summary>
+    /// <param name="algorithm">The algorithm, for example <c>DkimEd25519.Algorithm</c> of DirectMail.Dkim.Ed25519.</param>
+    /// <returns>These options.</returns>
+    public DkimSignerOptions UseAlgorithm(DkimSigningAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(algorithm);
+        Algorithm = algorithm.Name;
+        _implementation = algorithm;
+        return this;
+    }
+
+    /// <summary>The algorithm that reads the key: the built-in RSA, or the one given to <see cref="UseAlgorithm"/>.</summary>
+    internal DkimSigningAlgorithm ResolveAlgorithm()
+    {
+        var name = string.IsNullOrWhiteSpace(Algorithm) ? DkimSigningAlgorithm.RsaSha256.Name : Algorithm.Trim();
+        if (_implementation is { } implementation && string.Equals(implementation.Name, name, StringComparison.OrdinalIgnoreCase))
+        {
+            return implementation;
+        }
+
+        if (string.Equals(name, DkimSigningAlgorithm.RsaSha256.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            return DkimSigningAlgorithm.RsaSha256;
+        }
+
+        var where = $"DirectMail:Dkim entry for '{Domain}'";
+        throw new ArgumentException(
+            string.Equals(name, "ed25519-sha256", StringComparison.OrdinalIgnoreCase)
+                ? $"{where}: Algorithm 'ed25519-sha256' needs the package DirectMail.Dkim.Ed25519: call AddDkimEd25519() on AddDirectMail(...), or UseAlgorithm(DkimEd25519.Algorithm) on the options."
+                : $"{where}: Algorithm '{name}' is not a DKIM signing algorithm DirectMail knows: 'rsa-sha256' (default) or 'ed25519-sha256' (package DirectMail.Dkim.Ed25519).",
+            nameof(Algorithm));
+    }
 
     /// <summary>How the header is canonicalised. Default <see cref="DkimCanonicalization.Relaxed"/>.</summary>
     public DkimCanonicalization HeaderCanonicalization { get; set; } = DkimCanonicalization.Relaxed;

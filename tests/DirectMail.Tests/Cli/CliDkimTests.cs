@@ -186,6 +186,53 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         Assert.Empty(Directory.GetFiles(folder));
     }
 
+    [Fact]
+    public async Task Keygen_with_algorithm_ed25519_writes_a_PKCS8_Ed25519_key_and_prints_its_k_ed25519_record()
+    {
+        var folder = CliAssert.TempDirectory();
+
+        var result = await CliRunner.RunInAsync(folder, TimeSpan.FromSeconds(30), "dkim", "keygen", "--domain", "example.com", "--selector", "ed1", "--algorithm", "ed25519");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var file = Path.Combine(folder, "ed1.example.com.pem");
+        var pem = await File.ReadAllTextAsync(file);
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", pem, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+
+        var record = DirectMail.Dkim.Ed25519.DkimEd25519.DnsRecordForKey(pem); // the key reads as Ed25519
+        Assert.Matches("^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$", record);
+        var output = result.StdOut.ReplaceLineEndings("\n");
+        Assert.Contains("Wrote the private key (Ed25519, PKCS#8 PEM) to ed1.example.com.pem: keep it secret.", output, StringComparison.Ordinal);
+        Assert.Contains("\n  name:  ed1._domainkey.example.com\n", output, StringComparison.Ordinal);
+        Assert.Contains("\n  value: " + record + "\n", output, StringComparison.Ordinal);
+        Assert.Contains("\nAs a zone-file line:\ned1._domainkey.example.com. 3600 IN TXT ( \"" + record + "\" )\n", output, StringComparison.Ordinal);
+        Assert.Contains("Give the domain an RSA key too", output, StringComparison.Ordinal);
+        Assert.Contains("\"Algorithm\": \"ed25519-sha256\"", output, StringComparison.Ordinal);
+        Assert.Empty(result.StdErr);
+    }
+
+    [Theory]
+    [InlineData("--algorithm", "ed25519", "--bits", "2048", "--bits is for RSA keys")]
+    [InlineData("--algorithm", "dsa", "--force", "", "dsa")]
+    public async Task Keygen_with_a_wrong_algorithm_or_bits_for_ed25519_exits_64(string option, string value, string other, string otherValue, string reason)
+    {
+        var folder = CliAssert.TempDirectory();
+        string[] args = ["dkim", "keygen", "--domain", "example.com", "--selector", "s1", option, value, other];
+        if (otherValue.Length > 0)
+        {
+            args = [.. args, otherValue];
+        }
+
+        var result = await CliRunner.RunInAsync(folder, TimeSpan.FromSeconds(30), args);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.Contains(reason, result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
     // ---- send --dkim-key ----
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class DkimConfigurationTests(DkimDnsFixture dns)
             (o => o.PrivateKey = "not a key", "not PEM"),
             (o => o.PrivateKey = small.ExportRSAPrivateKeyPem(), "512 bits"),
             (o => o.PrivateKey = dns.Keys["s1024"].Pem.Length > 0 ? DkimPublicPem() : string.Empty, "not an RSA private key"),
-            (o => o.PrivateKey = ec.ExportPkcs8PrivateKeyPem(), "cannot be read as an RSA key"),
+            (o => o.PrivateKey = ec.ExportPkcs8PrivateKeyPem(), "holds an EC private key, not an RSA key"),
             (o => o.PrivateKeyFile = "/nonexistent/key.pem", "exactly one"),
             (o => { o.PrivateKey = null; o.PrivateKeyFile = "/nonexistent/key.pem"; }, "cannot be read"),
             (o => o.SignatureLifetime = TimeSpan.Zero, "SignatureLifetime"),
@@ -76,7 +76,7 @@ public sealed class DkimConfigurationTests(DkimDnsFixture dns)
         {
             var options = dns.Options("s1024");
             change(options);
-            var e = Assert.Throws<ArgumentException>(options.Validate);
+            var e = Assert.ThrowsAny<ArgumentException>(options.Validate); // a DkimKeyException for the key's own problems
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         }
     }
@@ -119,7 +119,7 @@ public sealed class DkimConfigurationTests(DkimDnsFixture dns)
         var options = new DirectMailOptions { HeloName = "mail.dkim.test" };
         options.Dkim.Add(new DkimSignerOptions { Domain = "dkim.test", Selector = "x", PrivateKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" });
 
-        var e = Assert.Throws<ArgumentException>(options.Validate);
+        var e = Assert.IsType<DkimKeyException>(Assert.ThrowsAny<ArgumentException>(options.Validate));
         Assert.Contains("dkim.test", e.Message, StringComparison.Ordinal);
     }
 

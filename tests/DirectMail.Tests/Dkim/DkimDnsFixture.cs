@@ -5,6 +5,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using DirectMail.Dkim;
+using DirectMail.Dkim.Ed25519;
 using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Dkim;
@@ -12,7 +13,9 @@ namespace DirectMail.Tests.Dkim;
 /// <summary>
 /// The DKIM tests' keys and their DNS: keys made with <see cref="DkimKeyGenerator"/> when the fixture starts, their
 /// records written with <see cref="DkimKeyGenerator.ZoneFileRecord"/> into the zone <c>dkim.test</c>, served by the
-/// shared <see cref="NsdServer"/> (Debian package <c>nsd</c>) on 127.0.53.129 port 10053. The verifiers ask it for the public keys. Configuration,
+/// shared <see cref="NsdServer"/> (Debian package <c>nsd</c>) on 127.0.53.129 port 10053. Ed25519 keys (RFC 8463: made by
+/// <see cref="DkimEd25519.GenerateKey"/> and by <c>openssl genpkey -algorithm ed25519</c>) are published as
+/// <c>k=ed25519</c> records beside the RSA ones; the RFC 8463 appendix A key is published in the zone <see cref="RfcZone"/>. The verifiers ask it for the public keys. Configuration,
 /// zone and private keys live in a temporary directory removed on dispose; nothing leaves the loopback interface.
 /// </summary>
 public sealed class DkimDnsFixture : IDisposable
@@ -20,6 +23,15 @@ public sealed class DkimDnsFixture : IDisposable
     public const string Zone = "dkim.test";
 
     public const string OtherDomain = "other.dkim.test";
+
+    /// <summary>The zone of RFC 8463 appendix A, with its key <c>brisbane</c>.</summary>
+    public const string RfcZone = "football.example.com";
+
+    /// <summary>The RFC 8463 appendix A.2 private key: the PKCS#8 wrapping of its 32-octet seed.</summary>
+    public static readonly string RfcPrivateKeyPem = "-----BEGIN PRIVATE KEY-----\n" + Convert.ToBase64String([.. Convert.FromHexString("302e020100300506032b657004220420"), .. Convert.FromBase64String("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")]) + "\n-----END PRIVATE KEY-----\n";
+
+    /// <summary>The RFC 8463 appendix A.2 DNS record of that key.</summary>
+    public const string RfcRecord = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
     public static readonly IPAddress Address = IPAddress.Parse("127.0.53.129");
 
@@ -44,6 +56,13 @@ public sealed class DkimDnsFixture : IDisposable
         var wrong = DkimKeyGenerator.Generate(2048);
         Add("wrong", Zone, wrong.PrivateKeyPem, publish: DkimKeyGenerator.Generate(2048).DnsRecord);
 
+        // Ed25519: one made here, one made by OpenSSL, and one published under another key's record.
+        AddEd25519("e1", Zone, DkimEd25519.GenerateKey().PrivateKeyPem);
+        AddEd25519("eopenssl", Zone, OpenSslEd25519Key());
+        AddEd25519("ewrong", Zone, DkimEd25519.GenerateKey().PrivateKeyPem, publish: DkimEd25519.GenerateKey().DnsRecord);
+        Keys["brisbane"] = (RfcZone, RfcPrivateKeyPem, string.Empty);
+        _ed25519.Add("brisbane");
+
         var zone = new StringBuilder();
         zone.Append($"""
             $ORIGIN {Zone}.
@@ -60,10 +79,20 @@ public sealed class DkimDnsFixture : IDisposable
 
         ZoneFile = Path.Combine(Directory, "dkim.test.zone");
         File.WriteAllText(ZoneFile, zone.ToString());
-        _server = new NsdServer(new IPEndPoint(Address, Port), [new NsdZone(Zone, zone.ToString())]);
+        var rfc = $"""
+            $ORIGIN {RfcZone}.
+            $TTL 300
+            @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60
+            @ NS ns.{Zone}.
+            {DkimKeyGenerator.ZoneFileRecord("brisbane", RfcZone, RfcRecord, ttl: 300)}
+
+            """;
+        _server = new NsdServer(new IPEndPoint(Address, Port), [new NsdZone(Zone, zone.ToString()), new NsdZone(RfcZone, rfc)]);
     }
 
     private readonly List<string> _records = new();
+
+    private readonly HashSet<string> _ed25519 = new();
 
     public string Directory { get; }
 
@@ -81,6 +110,11 @@ public sealed class DkimDnsFixture : IDisposable
     {
         var key = Keys[selector];
         var options = new DkimSignerOptions { Domain = key.Domain, Selector = selector, PrivateKey = key.Pem };
+        if (_ed25519.Contains(selector))
+        {
+            options.UseAlgorithm(DkimEd25519.Algorithm);
+        }
+
         configure?.Invoke(options);
         return options;
     }
@@ -99,6 +133,35 @@ public sealed class DkimDnsFixture : IDisposable
         {
             // A temporary directory left behind is harmless.
         }
+    }
+
+    private void AddEd25519(string selector, string domain, string pem, string? publish = null)
+    {
+        var file = Path.Combine(Directory, selector + ".pem");
+        File.WriteAllText(file, pem);
+        Keys[selector] = (domain, pem, file);
+        _ed25519.Add(selector);
+        _records.Add(DkimKeyGenerator.ZoneFileRecord(selector, domain, publish ?? DkimEd25519.DnsRecordForKey(pem), ttl: 300));
+    }
+
+    /// <summary>An Ed25519 private key made by <c>openssl genpkey -algorithm ed25519</c>, as a user makes one.</summary>
+    private static string OpenSslEd25519Key()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "genpkey", "-algorithm", "ed25519" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("openssl did not start.");
+        var pem = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(30_000) || process.ExitCode != 0)
+        {
+            throw new InvalidOperationException("openssl genpkey -algorithm ed25519 failed: " + error);
+        }
+
+        return pem;
     }
 
     private void Add(string selector, string domain, string pem, string? publish = null)
