@@ -6,9 +6,34 @@ using DirectMail.Doctor;
 
 namespace DirectMail.Cli;
 
+/// <summary>
+/// The version of every JSON document directmail writes, its first property <c>"schemaVersion"</c>: raised when a
+/// field changes meaning or goes away (new fields do not raise it).
+/// </summary>
+internal static class JsonSchema
+{
+    public const int Version = 1;
+}
+
+/// <summary>The JSON of <c>directmail doctor --json</c>: the report with the schema version first.</summary>
+internal sealed class DoctorJson
+{
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
+    public required string Domain { get; init; }
+
+    public bool IsReady { get; init; }
+
+    public required IReadOnlyList<DoctorCheck> Checks { get; init; }
+}
+
 /// <summary>The JSON of <c>directmail send --json</c>: the delivery report.</summary>
 internal sealed class SendJson
 {
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
     public required int Delivered { get; init; }
 
     public required int Deferred { get; init; }
@@ -63,6 +88,9 @@ internal sealed class RecipientJson
 /// <summary>The JSON of <c>directmail mx --json</c>.</summary>
 internal sealed class MxJson
 {
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
     public required string Domain { get; init; }
 
     /// <summary>success, domain-not-found, null-mx, no-usable-targets, invalid-domain or dns-failure.</summary>
@@ -115,7 +143,8 @@ internal sealed class ReplyJson
 /// <summary>The JSON of <c>directmail send --queue DIR --json</c>.</summary>
 internal sealed class QueueEnqueuedJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required string QueueId { get; init; }
 
@@ -125,7 +154,8 @@ internal sealed class QueueEnqueuedJson
 /// <summary>The JSON of <c>directmail queue list --json</c>.</summary>
 internal sealed class QueueListJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required IReadOnlyList<QueueMessageJson> Messages { get; init; }
 }
@@ -133,7 +163,8 @@ internal sealed class QueueListJson
 /// <summary>One queued message: <c>directmail queue show --json</c>, and each of <c>queue list --json</c>.</summary>
 internal sealed class QueueMessageJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required string QueueId { get; init; }
 
@@ -184,7 +215,7 @@ internal sealed class QueueAttemptJson
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(SendJson))]
 [JsonSerializable(typeof(MxJson))]
-[JsonSerializable(typeof(DoctorReport))]
+[JsonSerializable(typeof(DoctorJson))]
 [JsonSerializable(typeof(QueueEnqueuedJson))]
 [JsonSerializable(typeof(QueueListJson))]
 [JsonSerializable(typeof(QueueMessageJson))]

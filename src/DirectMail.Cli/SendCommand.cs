@@ -16,8 +16,8 @@ namespace DirectMail.Cli;
 /// <summary><c>directmail send</c>: delivers a message for real through <see cref="DirectMailer"/>, the IDirectMailer applications use.</summary>
 internal static class SendCommand
 {
-    private static readonly Option<string> From = new("--from") { Description = "The sender: address or \"Name <address>\"; the envelope sender (MAIL FROM) and the From header.", Required = true, HelpName = "ADDR" };
-    private static readonly Option<string[]> To = new("--to") { Description = "A recipient (To header and RCPT TO); repeat for several.", HelpName = "ADDR" };
+    private static readonly Option<string> From = new("--from", "-f") { Description = "The sender: address or \"Name <address>\"; the envelope sender (MAIL FROM) and the From header.", Required = true, HelpName = "ADDR" };
+    private static readonly Option<string[]> To = new("--to", "-t") { Description = "A recipient (To header and RCPT TO); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string[]> Cc = new("--cc") { Description = "A copy recipient (Cc header and RCPT TO); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string[]> Bcc = new("--bcc") { Description = "A blind copy recipient (RCPT TO only); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string> Subject = new("--subject") { Description = "The subject.", HelpName = "TEXT" };
@@ -41,16 +41,7 @@ internal static class SendCommand
         {
             From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml,
         };
-        foreach (var option in delivery.All)
-        {
-            command.Options.Add(option);
-        }
-
-        foreach (var option in delivery.RelayOptions)
-        {
-            command.Options.Add(option);
-        }
-
+        delivery.AddTo(command);
         foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, queue, maxAge, Trace, Json])
         {
             command.Options.Add(option);
@@ -89,10 +80,15 @@ internal static class SendCommand
                 result.AddError("--max-age is the age at which a queued message is given up: it needs --queue.");
             }
 
-            delivery.ValidateRelay(result);
-            if (result.GetValue(queue) is not null && result.GetValue(delivery.Relay) is { Length: > 0 })
+            if (result.GetValue(queue) is not null)
             {
-                result.AddError("--relay applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
+                foreach (var option in delivery.All.Concat(delivery.RelayOptions))
+                {
+                    if (result.GetResult(option) is { Implicit: false })
+                    {
+                        result.AddError($"{option.Name} applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
+                    }
+                }
             }
 
             if (result.GetValue(queue) is not null && result.GetValue(Trace))
