@@ -140,6 +140,42 @@ internal sealed class ReplyJson
     public required string Text { get; init; }
 }
 
+/// <summary>The JSON of <c>directmail send --quit-after STEP --json</c>: the server talked to and each step's outcome.</summary>
+internal sealed class ProbeJson
+{
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
+    /// <summary>connect, greeting, ehlo, tls, auth, mail or rcpt.</summary>
+    public required string QuitAfter { get; init; }
+
+    /// <summary>The host connected to (the MX, --server or relay host); null when no connection was made.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>Its address and port.</summary>
+    public string? Address { get; init; }
+
+    public required IReadOnlyList<ProbeStepJson> Steps { get; init; }
+}
+
+/// <summary>One step of a probe: its reply, or what happened (a failed connection, the TLS version, the mechanism authenticated with).</summary>
+internal sealed class ProbeStepJson
+{
+    public required string Step { get; init; }
+
+    /// <summary>For rcpt: the recipient.</summary>
+    public string? Recipient { get; init; }
+
+    public int? ReplyCode { get; init; }
+
+    public string? EnhancedStatusCode { get; init; }
+
+    /// <summary>The reply's lines (after the code), joined by \n.</summary>
+    public string? ReplyText { get; init; }
+
+    public string? Detail { get; init; }
+}
+
 /// <summary>The JSON of <c>directmail send --queue DIR --json</c>.</summary>
 internal sealed class QueueEnqueuedJson
 {
@@ -215,6 +251,7 @@ internal sealed class QueueAttemptJson
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(SendJson))]
 [JsonSerializable(typeof(MxJson))]
+[JsonSerializable(typeof(ProbeJson))]
 [JsonSerializable(typeof(DoctorJson))]
 [JsonSerializable(typeof(QueueEnqueuedJson))]
 [JsonSerializable(typeof(QueueListJson))]

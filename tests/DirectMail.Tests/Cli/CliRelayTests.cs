@@ -79,6 +79,56 @@ public sealed class CliRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Quit_after_auth_authenticates_to_the_relay_and_sends_no_envelope()
+    {
+        var result = await CliRunner.RunAsync(
+            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "never sent", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--quit-after", "auth");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await _server!.WaitForScriptsAsync();
+        Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
+        Assert.Equal(["QUIT"], _dialogue.Commands);
+        Assert.Empty(_dialogue.Messages);
+        var lines = result.StdOut.ReplaceLineEndings("\n").Split('\n');
+        Assert.Matches(@"^connect: 127\.0\.30\.200 \[127\.0\.30\.200:10465\] from 127\.[0-9.:]+, Tls1[23] \(implicit TLS\)$", lines[0]);
+        Assert.Contains("auth: authenticated as app@client.cli.test with Plain", lines);
+        Assert.DoesNotContain(Password, result.StdOut + result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queue_run_delivers_through_the_relay_with_the_same_flags_as_send()
+    {
+        var queue = Path.Combine(_directory, "queue");
+        var enqueue = await CliRunner.RunAsync("send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "queued for the relay", "--queue", queue);
+        Assert.True(enqueue.ExitCode == 0, enqueue.ToString());
+
+        var run = await CliRunner.RunAsync(
+            "queue", "run", "--queue", queue, "--until-empty", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--auth-mechanism", "PLAIN", "--route", "always");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
+        Assert.Contains("queued for the relay", Encoding.UTF8.GetString(Assert.Single(_dialogue.Messages)), StringComparison.Ordinal);
+        Assert.Contains(enqueue.StdOut.Trim() + " someone@far.cli.test: delivered, 250", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("via 127.0.30.200", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--auth-user", "u")]
+    [InlineData("--route", "fallback")]
+    public async Task Queue_run_relay_flags_without_a_relay_are_usage_errors(string option, string value)
+    {
+        var result = await CliRunner.RunAsync("queue", "run", "--queue", Path.Combine(_directory, "queue"), "--until-empty", "--helo", "client.cli.test", option, value);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        CliAssert.OneLineError(result, $"directmail queue run: {option} applies to a relay: it needs --relay.");
+        Assert.Empty(_auths);
+    }
+
+    [Fact]
     public async Task Auth_flags_without_a_relay_or_without_their_secret_are_usage_errors()
     {
         var withoutRelay = await CliRunner.RunAsync("send", "--from", "a@client.cli.test", "--to", "b@far.cli.test", "--text", "x", "--auth-user", "u");
