@@ -66,6 +66,8 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
         using (var json = JsonDocument.Parse(good.StdOut))
         {
             var root = json.RootElement;
+            Assert.Equal("schemaVersion", root.EnumerateObject().First().Name);
+            Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
             Assert.Equal("good.doctor.test", root.GetProperty("domain").GetString());
             Assert.True(root.GetProperty("isReady").GetBoolean());
             var checks = root.GetProperty("checks").EnumerateArray().ToList();

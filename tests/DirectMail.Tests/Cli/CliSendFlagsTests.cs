@@ -221,14 +221,33 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [Fact]
     public async Task Quit_after_tls_makes_the_handshake_says_EHLO_again_and_quits()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", Sender, "--to", "x@nosuch.cli.test", "--text", "x", "--helo", "client.cli.test", "--server", TlsEndPoint.ToString(), "--quit-after", "tls");
+        var result = await SendTo(TlsEndPoint, "--quit-after", "tls");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         await _tlsServer!.WaitForScriptsAsync();
         Assert.Equal(["EHLO client.cli.test", "STARTTLS"], _beforeTls);
         Assert.Equal(["EHLO client.cli.test", "QUIT"], _tls.Commands);
         Assert.Matches(@"\ntls: 220 2\.0\.0 Ready to start TLS \(Tls1[23]\)\n", result.StdOut.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task Quit_after_where_nothing_listens_exits_75_with_the_reason()
+    {
+        var result = await SendTo(new IPEndPoint(IPAddress.Parse("127.0.28.23"), 10025), "--quit-after", "rcpt");
+
+        Assert.True(result.ExitCode == 75, result.ToString());
+        Assert.StartsWith("connect: 127.0.28.23 [127.0.28.23:10025]: Could not connect to 127.0.28.23 (127.0.28.23:10025): ConnectionRefused.", result.StdOut);
+        Assert.Contains("Quit after rcpt: no message was sent.", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Quit_after_through_MX_lookup_needs_recipients_of_one_domain()
+    {
+        var result = await Send("--to", "bob@mail.cli.test", "--to", "someone@implicit.cli.test", "--text", "x", "--quit-after", "rcpt");
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        CliAssert.OneLineError(result, "directmail: --quit-after talks to one server: give recipients of one domain, or name the server (--server HOST).");
+        Assert.Empty(servers.Dialogue.Commands);
     }
 
     [Theory]
@@ -330,12 +349,8 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [Fact]
     public async Task Local_address_is_the_address_the_server_sees()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", Sender, "--to", "x@nosuch.cli.test", "--text", "x", "--helo", "client.cli.test",
-            "--server", NotingEndPoint.ToString(), "--local-address", "127.0.0.9");
-        var wrong = await CliRunner.RunAsync(
-            "send", "--from", Sender, "--to", "x@nosuch.cli.test", "--text", "x", "--helo", "client.cli.test",
-            "--server", NotingEndPoint.ToString(), "--local-address", "not-an-ip");
+        var result = await SendTo(NotingEndPoint, "--local-address", "127.0.0.9");
+        var wrong = await SendTo(NotingEndPoint, "--local-address", "not-an-ip");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(IPAddress.Parse("127.0.0.9"), Assert.Single(_clients).Address);
@@ -349,9 +364,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [Fact]
     public async Task Timeout_bounds_the_wait_for_a_reply()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", Sender, "--to", "x@nosuch.cli.test", "--text", "x", "--helo", "client.cli.test",
-            "--server", SilentEndPoint.ToString(), "--timeout", "1s", "--retries", "0");
+        var result = await SendTo(SilentEndPoint, "--timeout", "1s", "--retries", "0");
 
         Assert.True(result.ExitCode == 75, result.ToString());
         Assert.Contains("x@nosuch.cli.test: deferred", result.StdOut);
@@ -415,4 +428,8 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
         ["send", "--from", Sender, "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", .. args];
 
     private static Task<CliResult> Send(params string[] args) => CliRunner.RunAsync(Args(args));
+
+    /// <summary>send to x@nosuch.cli.test through --server (the domain does not exist: no MX lookup is made).</summary>
+    private static Task<CliResult> SendTo(IPEndPoint server, params string[] args) => CliRunner.RunAsync(
+        ["send", "--from", Sender, "--to", "x@nosuch.cli.test", "--text", "x", "--helo", "client.cli.test", "--server", server.ToString(), .. args]);
 }
