@@ -106,7 +106,7 @@ internal sealed class DeliveryOptions
 
     public Option<TimeSpan?> Timeout { get; } = Durations.Option("--timeout", "The longest wait for each step of an SMTP conversation: the connection, every reply, the TLS handshake and the reply after the message (default: RFC 5321's, 30s to connect and 2 to 10 minutes per reply), for example 30s or 2m. A whole send still ends after 10 minutes (or twice --timeout, if longer): what is not delivered by then is deferred.");
 
-    public Option<int> Retries { get; } = new("--retries") { Description = "How many more times a domain whose recipients are transiently refused (4xx, no answer) is tried before the command ends, after 2, 4, 8... seconds (default 1, at most 100; 0: one try).", DefaultValueFactory = _ => 1, HelpName = "N" };
+    public Option<int> Retries { get; } = new("--retries") { Description = "How many more times a domain whose recipients are transiently refused (4xx, no answer) is tried before the command ends, after 2, 4, 8... seconds (at most 100; 0: one try only).", DefaultValueFactory = _ => 1, HelpName = "N" };
 
     /// <summary>The options, in the order help lists them.</summary>
     public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries];

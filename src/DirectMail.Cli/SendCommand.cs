@@ -122,6 +122,11 @@ internal static class SendCommand
                     result.AddError("--quit-after tls needs TLS: not with --tls none.");
                 }
 
+                if (result.GetResult(delivery.Retries) is { Implicit: false })
+                {
+                    result.AddError("--retries applies to sending: --quit-after makes one conversation.");
+                }
+
                 if (step == "auth" && result.GetValue(delivery.AuthUser) is null)
                 {
                     result.AddError("--quit-after auth needs credentials: --relay with --auth-user and its secret.");

@@ -254,6 +254,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [InlineData("tls", "--tls", "none")]
     [InlineData("auth")]
     [InlineData("data")]
+    [InlineData("rcpt", "--retries", "2")]
     public async Task Quit_after_a_step_that_cannot_be_reached_is_a_usage_error(string step, params string[] more)
     {
         var result = await Send(["--to", "bob@mail.cli.test", "--text", "x", "--quit-after", step, .. more]);
