@@ -128,6 +128,12 @@ internal static class Probe
             }
         }
 
+        if (last == 3)
+        {
+            // Implicit TLS (a relay on 465): the handshake came with the connection.
+            return ExitCodes.Success;
+        }
+
         if (options.Credentials is not null)
         {
             var failure = await probe.AuthenticateAsync(cancellationToken).ConfigureAwait(false);

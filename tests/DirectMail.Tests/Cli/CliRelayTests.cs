@@ -21,6 +21,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     private static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.30.200"), 10465);
 
     private readonly ConcurrentQueue<string> _auths = new();
+    private readonly ConcurrentQueue<string> _beforeAuth = new();
     private readonly SmtpDialogue _dialogue = new() { DataAccepted = "250 2.0.0 Ok: queued as CLI1" };
     private readonly string _directory = Directory.CreateTempSubdirectory("directmail-cli-relay-").FullName;
     private ScriptedSmtpServer? _server;
@@ -33,7 +34,20 @@ public sealed class CliRelayTests : IAsyncLifetime
             await c.ReplyAsync("220 relay.test ESMTP");
             await c.ExpectAsync("EHLO");
             await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 AUTH LOGIN PLAIN");
-            _auths.Enqueue(await c.ExpectAsync("AUTH"));
+            var line = await c.ReadLineAsync();
+            if (line is null || !line.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase))
+            {
+                // A client that stops before AUTH (send --quit-after ehlo|tls): its last word is noted.
+                if (line is not null)
+                {
+                    _beforeAuth.Enqueue(line);
+                    await c.ReplyAsync("221 2.0.0 Bye");
+                }
+
+                return;
+            }
+
+            _auths.Enqueue(line);
             await c.ReplyAsync("235 2.7.0 Authentication successful");
             await _dialogue.RunAfterGreetingAsync(c);
         }, EndPoint);
@@ -95,6 +109,22 @@ public sealed class CliRelayTests : IAsyncLifetime
         Assert.Matches(@"^connect: 127\.0\.30\.200 \[127\.0\.30\.200:10465\] from 127\.[0-9.:]+, Tls1[23] \(implicit TLS\)$", lines[0]);
         Assert.Contains("auth: authenticated as app@client.cli.test with Plain", lines);
         Assert.DoesNotContain(Password, result.StdOut + result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quit_after_tls_on_an_implicit_TLS_relay_sends_no_credentials()
+    {
+        var result = await CliRunner.RunAsync(
+            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "x", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--quit-after", "tls");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await _server!.WaitForScriptsAsync();
+        Assert.Empty(_auths);
+        Assert.Equal(["QUIT"], _beforeAuth);
+        Assert.Contains("ehlo: 250 relay.test / 250 PIPELINING / 250 AUTH LOGIN PLAIN", result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("auth:", result.StdOut, StringComparison.Ordinal);
     }
 
     [Fact]
