@@ -65,10 +65,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     [Fact]
     public async Task Send_through_a_relay_authenticates_from_the_password_file_and_the_trace_masks_the_password()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "via the relay", "--helo", "client.cli.test",
-            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
-            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--trace");
+        var result = await SendThroughRelay("via the relay", "--trace");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
@@ -95,10 +92,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     [Fact]
     public async Task Quit_after_auth_authenticates_to_the_relay_and_sends_no_envelope()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "never sent", "--helo", "client.cli.test",
-            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
-            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--quit-after", "auth");
+        var result = await SendThroughRelay("never sent", "--quit-after", "auth");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         await _server!.WaitForScriptsAsync();
@@ -114,10 +108,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     [Fact]
     public async Task Quit_after_tls_on_an_implicit_TLS_relay_sends_no_credentials()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "x", "--helo", "client.cli.test",
-            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
-            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--quit-after", "tls");
+        var result = await SendThroughRelay("x", "--quit-after", "tls");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         await _server!.WaitForScriptsAsync();
@@ -157,6 +148,14 @@ public sealed class CliRelayTests : IAsyncLifetime
         CliAssert.OneLineError(result, $"directmail queue run: {option} applies to a relay: it needs --relay.");
         Assert.Empty(_auths);
     }
+
+    /// <summary>send through the relay with its certificate and the password file, and <paramref name="more"/>.</summary>
+    private Task<CliResult> SendThroughRelay(string text, params string[] more) => CliRunner.RunAsync(
+    [
+        "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", text, "--helo", "client.cli.test",
+        "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+        "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), .. more,
+    ]);
 
     [Fact]
     public async Task Auth_flags_without_a_relay_or_without_their_secret_are_usage_errors()
