@@ -7,13 +7,15 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
+using DirectMail.Dns;
 using DirectMail.Routing;
 using DirectMail.Smtp;
 
 namespace DirectMail.Cli;
 
 /// <summary>
-/// The options that say how mail is delivered (--helo, --dns, --port, --tls, --allow-private-targets, and the relay:
+/// The options that say how mail is delivered (--helo, --dns, --port, --tls, --allow-private-targets, -4/-6,
+/// --local-address, --timeout, --retries, and the relay:
 /// --relay, --relay-tls, --relay-certificate, --auth-*, --route), shared by the commands that deliver (send, queue run):
 /// one instance per command, made into the mailer's <see cref="DirectMailOptions"/>.
 /// </summary>
@@ -23,6 +25,7 @@ internal sealed class DeliveryOptions
     {
         Tls.AcceptOnlyFromAmong("opportunistic", "required", "none");
         Options.AddRange(Port, port => port is >= 1 and <= 65535, "--port must be 1 to 65535.");
+        Options.AddRange(Retries, n => n is >= 0 and <= 100, "--retries must be 0 to 100.");
         RelayTls.AcceptOnlyFromAmong("implicit", "starttls");
         Route.AcceptOnlyFromAmong("always", "fallback", "auto");
         AuthMechanism.AcceptOnlyFromAmong("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER");
@@ -51,7 +54,7 @@ internal sealed class DeliveryOptions
     public IEnumerable<Option> RelayOptions => [Relay, RelayTls, RelayCertificate, AuthUser, AuthPasswordFile, AuthTokenFile, AuthMechanism, Route];
 
     /// <summary>Checks that the relay options go together; each problem is one error.</summary>
-    public void ValidateRelay(System.CommandLine.Parsing.CommandResult result)
+    private void ValidateRelay(System.CommandLine.Parsing.CommandResult result)
     {
         var relay = result.GetValue(Relay) is { Length: > 0 };
         if (!relay)
@@ -95,8 +98,45 @@ internal sealed class DeliveryOptions
 
     public Option<bool> AllowPrivate { get; } = new("--allow-private-targets") { Description = "Allow MX targets on loopback and private addresses (tests and intranets)." };
 
+    public Option<bool> IPv4 { get; } = new("--ipv4", "-4") { Description = "Connect over IPv4 only (AAAA records are not asked for)." };
+
+    public Option<bool> IPv6 { get; } = new("--ipv6", "-6") { Description = "Connect over IPv6 only (A records are not asked for)." };
+
+    public Option<string> LocalAddress { get; } = new("--local-address") { Description = "Send from this local IP address (a host with several; the one the SPF record and PTR name are for).", HelpName = "IP" };
+
+    public Option<TimeSpan?> Timeout { get; } = Durations.Option("--timeout", "The longest wait for each step of an SMTP conversation: the connection, every reply, the TLS handshake and the reply after the message (default: RFC 5321's, 30s to connect and 2 to 10 minutes per reply), for example 30s or 2m. A whole send still ends after 10 minutes (or twice --timeout, if longer): what is not delivered by then is deferred.");
+
+    public Option<int> Retries { get; } = new("--retries") { Description = "How many more times a domain whose recipients are transiently refused (4xx, no answer) is tried before the command ends, after 2, 4, 8... seconds (at most 100; 0: one try only).", DefaultValueFactory = _ => 1, HelpName = "N" };
+
     /// <summary>The options, in the order help lists them.</summary>
-    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate];
+    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries];
+
+    /// <summary>
+    /// Adds every delivery option (those of <see cref="All"/>, then the relay's) to <paramref name="command"/>, with the
+    /// checks that they go together: the one definition that <c>send</c> and <c>queue run</c> share.
+    /// </summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in All)
+        {
+            command.Options.Add(option);
+        }
+
+        foreach (var option in RelayOptions)
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(IPv4) && result.GetValue(IPv6))
+            {
+                result.AddError("-4 and -6 each allow one address family only: use one.");
+            }
+
+            ValidateRelay(result);
+        });
+    }
 
     /// <summary>The mailer's options from the command line, checked: a wrong value is one line and exit code 65.</summary>
     public DirectMailOptions Create(ParseResult parse)
@@ -112,7 +152,19 @@ internal sealed class DeliveryOptions
                 _ => SmtpTlsMode.Opportunistic,
             },
             AllowPrivateTargets = parse.GetValue(AllowPrivate),
+            AddressFamilyPreference = parse.GetValue(IPv4) ? AddressFamilyPreference.IPv4Only
+                : parse.GetValue(IPv6) ? AddressFamilyPreference.IPv6Only
+                : AddressFamilyPreference.PreferIPv4,
+            LocalAddress = parse.GetValue(LocalAddress),
+            MaxRetryAttempts = parse.GetValue(Retries),
         };
+        if (parse.GetValue(Timeout) is { } timeout)
+        {
+            var timeouts = options.Timeouts;
+            timeouts.Connect = timeouts.Greeting = timeouts.Command = timeouts.MailFrom = timeouts.RcptTo = timeouts.DataInitiation = timeouts.DataBlock = timeouts.DataTermination = timeout;
+            options.SendTimeout = timeout * 2 > options.SendTimeout ? timeout * 2 : options.SendTimeout;
+        }
+
         if (parse.GetValue(Dns) is { } server)
         {
             options.NameServers.Add(server.ToString());
@@ -141,7 +193,7 @@ internal sealed class DeliveryOptions
         }
         catch (ArgumentException e)
         {
-            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal).Replace("DirectMail:Relays:" + RelayName + ":Hosts", "--relay", StringComparison.Ordinal), e);
+            throw CliException.Input(CliException.Reason(e).Replace("DirectMail:HeloName", "--helo", StringComparison.Ordinal).Replace("DirectMail:LocalAddress", "--local-address", StringComparison.Ordinal).Replace("DirectMail:Relays:" + RelayName + ":Hosts", "--relay", StringComparison.Ordinal), e);
         }
 
         return options;

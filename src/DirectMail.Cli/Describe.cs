@@ -275,10 +275,11 @@ internal static class Describe
     }
 
     /// <summary>
-    /// The doctor's report as JSON: <c>{"domain", "isReady", "checks": [{"id", "title", "status", "found", "fix", "details"}]}</c>,
+    /// The doctor's report as JSON: <c>{"schemaVersion", "domain", "isReady", "checks": [{"id", "title", "status", "found", "fix", "details"}]}</c>,
     /// status in lower case (<c>pass</c>, <c>warn</c>, <c>fail</c>, <c>skipped</c>).
     /// </summary>
-    public static string Json(DoctorReport report) => JsonSerializer.Serialize(report, CliJsonContext.Readable.DoctorReport);
+    public static string Json(DoctorReport report) =>
+        JsonSerializer.Serialize(new DoctorJson { Domain = report.Domain, IsReady = report.IsReady, Checks = report.Checks }, CliJsonContext.Readable.DoctorJson);
 
     private static string Label(DoctorStatus status) => status switch
     {

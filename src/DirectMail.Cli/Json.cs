@@ -6,9 +6,34 @@ using DirectMail.Doctor;
 
 namespace DirectMail.Cli;
 
+/// <summary>
+/// The version of every JSON document directmail writes, its first property <c>"schemaVersion"</c>: raised when a
+/// field changes meaning or goes away (new fields do not raise it).
+/// </summary>
+internal static class JsonSchema
+{
+    public const int Version = 1;
+}
+
+/// <summary>The JSON of <c>directmail doctor --json</c>: the report with the schema version first.</summary>
+internal sealed class DoctorJson
+{
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
+    public required string Domain { get; init; }
+
+    public bool IsReady { get; init; }
+
+    public required IReadOnlyList<DoctorCheck> Checks { get; init; }
+}
+
 /// <summary>The JSON of <c>directmail send --json</c>: the delivery report.</summary>
 internal sealed class SendJson
 {
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
     public required int Delivered { get; init; }
 
     public required int Deferred { get; init; }
@@ -63,6 +88,9 @@ internal sealed class RecipientJson
 /// <summary>The JSON of <c>directmail mx --json</c>.</summary>
 internal sealed class MxJson
 {
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
     public required string Domain { get; init; }
 
     /// <summary>success, domain-not-found, null-mx, no-usable-targets, invalid-domain or dns-failure.</summary>
@@ -112,10 +140,47 @@ internal sealed class ReplyJson
     public required string Text { get; init; }
 }
 
+/// <summary>The JSON of <c>directmail send --quit-after STEP --json</c>: the server talked to and each step's outcome.</summary>
+internal sealed class ProbeJson
+{
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
+
+    /// <summary>connect, greeting, ehlo, tls, auth, mail or rcpt.</summary>
+    public required string QuitAfter { get; init; }
+
+    /// <summary>The host connected to (the MX, --server or relay host); null when no connection was made.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>Its address and port.</summary>
+    public string? Address { get; init; }
+
+    public required IReadOnlyList<ProbeStepJson> Steps { get; init; }
+}
+
+/// <summary>One step of a probe: its reply, or what happened (a failed connection, the TLS version, the mechanism authenticated with).</summary>
+internal sealed class ProbeStepJson
+{
+    public required string Step { get; init; }
+
+    /// <summary>For rcpt: the recipient.</summary>
+    public string? Recipient { get; init; }
+
+    public int? ReplyCode { get; init; }
+
+    public string? EnhancedStatusCode { get; init; }
+
+    /// <summary>The reply's lines (after the code), joined by \n.</summary>
+    public string? ReplyText { get; init; }
+
+    public string? Detail { get; init; }
+}
+
 /// <summary>The JSON of <c>directmail send --queue DIR --json</c>.</summary>
 internal sealed class QueueEnqueuedJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required string QueueId { get; init; }
 
@@ -125,7 +190,8 @@ internal sealed class QueueEnqueuedJson
 /// <summary>The JSON of <c>directmail queue list --json</c>.</summary>
 internal sealed class QueueListJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required IReadOnlyList<QueueMessageJson> Messages { get; init; }
 }
@@ -133,7 +199,8 @@ internal sealed class QueueListJson
 /// <summary>One queued message: <c>directmail queue show --json</c>, and each of <c>queue list --json</c>.</summary>
 internal sealed class QueueMessageJson
 {
-    public int SchemaVersion { get; init; } = QueueDescribe.SchemaVersion;
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = JsonSchema.Version;
 
     public required string QueueId { get; init; }
 
@@ -184,7 +251,8 @@ internal sealed class QueueAttemptJson
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(SendJson))]
 [JsonSerializable(typeof(MxJson))]
-[JsonSerializable(typeof(DoctorReport))]
+[JsonSerializable(typeof(ProbeJson))]
+[JsonSerializable(typeof(DoctorJson))]
 [JsonSerializable(typeof(QueueEnqueuedJson))]
 [JsonSerializable(typeof(QueueListJson))]
 [JsonSerializable(typeof(QueueMessageJson))]

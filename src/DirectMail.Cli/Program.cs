@@ -35,7 +35,8 @@ internal static class Program
         ParseResult? parse = null;
         try
         {
-            parse = root.Parse(args);
+            // Plain "directmail" is a request for the help, not a mistake: the help and exit code 0.
+            parse = root.Parse(args.Length == 0 ? ["--help"] : args);
             if (parse.Action is ParseErrorAction)
             {
                 // Usage errors: one line naming what is wrong, and where the help is.

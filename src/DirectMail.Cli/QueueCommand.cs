@@ -161,11 +161,8 @@ internal static class QueueCommand
         var untilEmpty = new Option<bool>("--until-empty") { Description = "Stop once no recipient is queued or deferred (each delivered, failed, expired, held or in doubt), waiting for retries as needed; default: run until Ctrl+C." };
         var schedule = Durations.ListOption("--retry-schedule", "The waits between attempts, the last repeated (default: 330s,15m,30m,1h,2h,4h, jittered), for example 2s,5s,1m; s, m, h or d.");
         var maxAge = Durations.Option("--max-age", "Give up (expired) the undelivered recipients of messages older than this, for example 2h or 3d (default 5d), even those queued with a longer maximum age (send --queue --max-age): the earlier expiry wins.");
-        var command = new Command("run", "Deliver what the queue holds, through the same mailer as 'send', printing each recipient's outcome as a line.") { queue, untilEmpty, schedule, maxAge };
-        foreach (var option in delivery.All)
-        {
-            command.Options.Add(option);
-        }
+        var command = new Command("run", "Deliver what the queue holds, through the same mailer and delivery options as 'send' (direct, or through a relay: --relay), printing each recipient's outcome as a line.") { queue, untilEmpty, schedule, maxAge };
+        delivery.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => RunAsync(parse, delivery, queue, untilEmpty, schedule, maxAge, cancellationToken));
         return command;

@@ -11,9 +11,6 @@ namespace DirectMail.Cli;
 /// <summary>How the queue commands print messages, recipients, attempts and events, as text and as JSON. Server text goes through <see cref="Display"/>.</summary>
 internal static class QueueDescribe
 {
-    /// <summary>The version of the queue commands' JSON; raised when a field changes meaning or goes away.</summary>
-    public const int SchemaVersion = 1;
-
     public static void PrintJson<T>(T value, JsonTypeInfo<T> type, TextWriter output) =>
         output.WriteLine(Display.Json(JsonSerializer.Serialize(value, type)));
 

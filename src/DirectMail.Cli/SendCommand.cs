@@ -16,20 +16,23 @@ namespace DirectMail.Cli;
 /// <summary><c>directmail send</c>: delivers a message for real through <see cref="DirectMailer"/>, the IDirectMailer applications use.</summary>
 internal static class SendCommand
 {
-    private static readonly Option<string> From = new("--from") { Description = "The sender: address or \"Name <address>\"; the envelope sender (MAIL FROM) and the From header.", Required = true, HelpName = "ADDR" };
-    private static readonly Option<string[]> To = new("--to") { Description = "A recipient (To header and RCPT TO); repeat for several.", HelpName = "ADDR" };
+    private static readonly Option<string> From = new("--from", "-f") { Description = "The sender: address or \"Name <address>\"; the envelope sender (MAIL FROM) and the From header.", Required = true, HelpName = "ADDR" };
+    private static readonly Option<string[]> To = new("--to", "-t") { Description = "A recipient (To header and RCPT TO); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string[]> Cc = new("--cc") { Description = "A copy recipient (Cc header and RCPT TO); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string[]> Bcc = new("--bcc") { Description = "A blind copy recipient (RCPT TO only); repeat for several.", HelpName = "ADDR" };
     private static readonly Option<string> Subject = new("--subject") { Description = "The subject.", HelpName = "TEXT" };
     private static readonly Option<string> Text = new("--text") { Description = "The plain-text body.", HelpName = "TEXT" };
-    private static readonly Option<FileInfo> TextFile = new("--text-file") { Description = "Read the plain-text body from a file (UTF-8).", HelpName = "FILE" };
-    private static readonly Option<FileInfo> HtmlFile = new("--html-file") { Description = "Read an HTML body from a file (UTF-8); with a text body, both are sent (multipart/alternative).", HelpName = "FILE" };
+    private static readonly Option<FileInfo> TextFile = new("--text-file") { Description = "Read the plain-text body from a file (UTF-8); - reads the standard input.", HelpName = "FILE" };
+    private static readonly Option<FileInfo> HtmlFile = new("--html-file") { Description = "Read an HTML body from a file (UTF-8; - reads the standard input); with a text body, both are sent (multipart/alternative).", HelpName = "FILE" };
     private static readonly Option<FileInfo[]> Attach = new("--attach") { Description = "Attach a file; repeat for several.", HelpName = "FILE" };
-    private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed.", HelpName = "FILE" };
+    private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed. - reads it from the standard input.", HelpName = "FILE" };
     private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with; AUTH secrets are masked." };
     private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
     private static readonly Option<string> DkimSelector = new("--dkim-selector") { Description = "The DKIM selector (s=) whose TXT record SELECTOR._domainkey.DOMAIN publishes the key; needs --dkim-key.", HelpName = "S" };
     private static readonly Option<string> DkimDomain = new("--dkim-domain") { Description = "The DKIM signing domain (d=); default: the domain of --from. For DMARC it must be the From domain or a parent of it.", HelpName = "DOMAIN" };
+    private static readonly Option<string[]> Header = new("--header") { Description = "Add a header field to the message, \"Name: value\" (X-Campaign: spring); repeat for several. Not the fields directmail writes itself (From, To, Subject, Date, Message-ID, MIME-Version, Content-*...); a name is printable ASCII without ':' or space, and neither holds a line break.", HelpName = "\"NAME: VALUE\"" };
+    private static readonly Option<string> Server = new("--server") { Description = "Deliver every recipient's mail to this host, with no MX lookup: HOST, HOST:PORT or [IPv6]:PORT (port default --port, 25). A name is resolved through --dns when given, else the system's resolver; its addresses may be private (no --allow-private-targets needed).", HelpName = "HOST[:PORT]" };
+    private static readonly Option<string> QuitAfter = new("--quit-after") { Description = "Probe without sending: talk to the server mail would go to (--server, the first --relay host, or the recipients' MX) up to this step, print each reply, and QUIT (after connect, just close). connect, greeting, ehlo, tls, auth, mail or rcpt. The exit code is the last reply's: 0 for 2xx/3xx, 75 for 4xx or no answer, 69 for 5xx (rcpt: the worst recipient's). The message is built and checked, never sent.", HelpName = "STEP" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the delivery report as JSON (the trace, if any, goes to stderr)." };
 
     public static Command Create()
@@ -37,20 +40,22 @@ internal static class SendCommand
         var delivery = new DeliveryOptions();
         var maxAge = Durations.Option("--max-age", "With --queue: give the undelivered recipients up (expired) once the message is this old, for example 2h or 3d (default 5d).");
         var queue = QueueStore.Option("Keep the message in the queue STORE instead of sending it now, and print its queue id; 'directmail queue run' delivers it.");
-        var command = new Command("send", "Deliver a message straight to each recipient's MX servers (or through a relay: --relay), and report what every server answered.")
+        QuitAfter.AcceptOnlyFromAmong(Probe.Steps);
+        Header.Validators.Add(result =>
         {
-            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml,
+            foreach (var token in result.Tokens)
+            {
+                if (ParseHeader(token.Value).Error is { } error)
+                {
+                    result.AddError(error);
+                }
+            }
+        });
+        var command = new Command("send", "Deliver a message straight to each recipient's MX servers (or to one host: --server; or through a relay: --relay), and report what every server answered; or probe without sending (--quit-after).")
+        {
+            From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Header, Server, QuitAfter,
         };
-        foreach (var option in delivery.All)
-        {
-            command.Options.Add(option);
-        }
-
-        foreach (var option in delivery.RelayOptions)
-        {
-            command.Options.Add(option);
-        }
-
+        delivery.AddTo(command);
         foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, queue, maxAge, Trace, Json])
         {
             command.Options.Add(option);
@@ -70,9 +75,62 @@ internal static class SendCommand
 
             if (result.GetValue(Eml) is not null
                 && (result.GetValue(Subject) is not null || result.GetValue(Text) is not null || result.GetValue(TextFile) is not null
-                    || result.GetValue(HtmlFile) is not null || result.GetValue(Attach) is { Length: > 0 }))
+                    || result.GetValue(HtmlFile) is not null || result.GetValue(Attach) is { Length: > 0 } || result.GetValue(Header) is { Length: > 0 }))
             {
-                result.AddError("--eml sends a message file as it is: --subject, --text, --text-file, --html-file and --attach cannot be used with it.");
+                result.AddError("--eml sends a message file as it is: --subject, --text, --text-file, --html-file, --attach and --header cannot be used with it.");
+            }
+
+            if ((InputFiles.IsStandardInput(result.GetValue(Eml)) ? 1 : 0) + (InputFiles.IsStandardInput(result.GetValue(TextFile)) ? 1 : 0) + (InputFiles.IsStandardInput(result.GetValue(HtmlFile)) ? 1 : 0) > 1)
+            {
+                result.AddError("the standard input (-) can be read once: give it to one of --eml, --text-file and --html-file.");
+            }
+
+            if (result.GetValue(Server) is { } server)
+            {
+                if (ServerTarget.Parse(server) is not { } parsed)
+                {
+                    result.AddError($"--server '{server}' is not HOST, HOST:PORT or [IPv6]:PORT.");
+                }
+                else if (parsed.Port is not null && result.GetResult(delivery.Port) is { Implicit: false })
+                {
+                    result.AddError("--server HOST:PORT names the port already: leave --port out.");
+                }
+
+                if (result.GetValue(delivery.Relay) is { Length: > 0 })
+                {
+                    result.AddError("--server and --relay both say where mail goes: use one.");
+                }
+
+                if (result.GetValue(queue) is not null)
+                {
+                    result.AddError("--server applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
+                }
+            }
+
+            // The raw token: a value outside the allowed ones is the option's own error, and reading it would throw.
+            if (result.GetResult(QuitAfter) is { Tokens: [var stepToken, ..] } && Probe.Steps.Contains(stepToken.Value))
+            {
+                var step = stepToken.Value;
+                if (result.GetValue(queue) is not null)
+                {
+                    result.AddError("--quit-after probes a server now, and --queue sends later: use one.");
+                }
+
+                var relay = result.GetValue(delivery.Relay) is { Length: > 0 };
+                if (step == "tls" && !relay && result.GetResult(delivery.Tls) is { Tokens: [{ Value: "none" }, ..] })
+                {
+                    result.AddError("--quit-after tls needs TLS: not with --tls none.");
+                }
+
+                if (result.GetResult(delivery.Retries) is { Implicit: false })
+                {
+                    result.AddError("--retries applies to sending: --quit-after makes one conversation.");
+                }
+
+                if (step == "auth" && result.GetValue(delivery.AuthUser) is null)
+                {
+                    result.AddError("--quit-after auth needs credentials: --relay with --auth-user and its secret.");
+                }
             }
 
             if ((result.GetValue(DkimKey) is null) != (result.GetValue(DkimSelector) is null))
@@ -89,10 +147,15 @@ internal static class SendCommand
                 result.AddError("--max-age is the age at which a queued message is given up: it needs --queue.");
             }
 
-            delivery.ValidateRelay(result);
-            if (result.GetValue(queue) is not null && result.GetValue(delivery.Relay) is { Length: > 0 })
+            if (result.GetValue(queue) is not null)
             {
-                result.AddError("--relay applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
+                foreach (var option in delivery.All.Concat(delivery.RelayOptions))
+                {
+                    if (result.GetResult(option) is { Implicit: false })
+                    {
+                        result.AddError($"{option.Name} applies when sending now; queued mail is delivered by 'directmail queue run' with its own delivery options.");
+                    }
+                }
             }
 
             if (result.GetValue(queue) is not null && result.GetValue(Trace))
@@ -114,6 +177,13 @@ internal static class SendCommand
 
         // Queued, the message is delivered later by 'queue run' with its own delivery options: only a DKIM key is needed now.
         var options = queueDirectory is null ? delivery.Create(parse) : new DirectMailOptions();
+        var server = parse.GetValue(Server) is { } serverText ? ServerTarget.Create(serverText, parse.GetValue(delivery.Dns), options.AddressFamilyPreference) : null;
+        if (server is not null)
+        {
+            // The user named the host: its address may be private (a lab, a container, a test server).
+            options.Port = server.Port ?? options.Port;
+            options.AllowPrivateTargets = true;
+        }
 
         // The addresses and files are checked before anything is sent: a mistake is one line and exit code 65.
         var from = ParseAddress("--from", parse.GetRequiredValue(From));
@@ -132,7 +202,7 @@ internal static class SendCommand
             envelope = new SmtpEnvelope(from.Address, to.Concat(cc).Concat(bcc).Select(a => a.Address));
             try
             {
-                content = SmtpContent.FromFile(eml.FullName);
+                content = InputFiles.IsStandardInput(eml) ? SmtpContent.FromBytes(InputFiles.ReadStandardInput()) : SmtpContent.FromFile(eml.FullName);
             }
             catch (ArgumentException e)
             {
@@ -151,6 +221,11 @@ internal static class SendCommand
             catch (ArgumentException e)
             {
                 throw CliException.Input($"--subject: {CliException.Reason(e)}", e);
+            }
+
+            foreach (var header in parse.GetValue(Header) ?? [])
+            {
+                message.Headers.Add(ParseHeader(header).Header!);
             }
 
             AddAll(message.To, to);
@@ -200,6 +275,13 @@ internal static class SendCommand
             return await EnqueueAsync(queueDirectory, queueOptions, envelope, content, json, verbose, cancellationToken).ConfigureAwait(false);
         }
 
+        if (parse.GetValue(QuitAfter) is { } quitAfter)
+        {
+            using var probeLog = new ConsoleLog(trace ? (json ? Console.Error : Console.Out) : null, verbose ? Console.Error : null);
+            using var probeLoggerFactory = probeLog.CreateFactory();
+            return await Probe.RunAsync(quitAfter, options, server, parse.GetValue(delivery.Dns), envelope, json, probeLoggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+
         // Long work shows progress on a terminal: several domains, or a large message. The trace is progress enough.
         var domains = Enumerable.Range(0, envelope.Recipients.Count).Select(envelope.GetRecipientDomain).Distinct().Count();
         var large = content.GetLength(SmtpCapabilities.Minimal) is > 1024 * 1024;
@@ -218,7 +300,7 @@ internal static class SendCommand
 
         using var loggerFactory = log.CreateFactory();
         DeliveryReport report;
-        await using (var mailer = new DirectMailer(options, loggerFactory: loggerFactory))
+        await using (var mailer = new DirectMailer(options, server, loggerFactory))
         {
             try
             {
@@ -334,6 +416,25 @@ internal static class SendCommand
         }
 
         return signer;
+    }
+
+    /// <summary>"Name: value" as a header field (the value without the spaces after the colon), or why it is not one.</summary>
+    private static (EmailHeader? Header, string? Error) ParseHeader(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return (null, $"--header '{Display.Line(text)}' is not \"Name: value\".");
+        }
+
+        try
+        {
+            return (new EmailHeader(text[..colon], text[(colon + 1)..].TrimStart(' ', '\t')), null);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, $"--header '{Display.Line(text)}': {Display.Line(CliException.Reason(e))}");
+        }
     }
 
     private static EmailAddress ParseAddress(string option, string text)

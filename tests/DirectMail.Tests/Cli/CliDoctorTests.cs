@@ -66,6 +66,8 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
         using (var json = JsonDocument.Parse(good.StdOut))
         {
             var root = json.RootElement;
+            Assert.Equal("schemaVersion", root.EnumerateObject().First().Name);
+            Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
             Assert.Equal("good.doctor.test", root.GetProperty("domain").GetString());
             Assert.True(root.GetProperty("isReady").GetBoolean());
             var checks = root.GetProperty("checks").EnumerateArray().ToList();
@@ -122,22 +124,42 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
         Assert.Contains(details, l => l.Contains("include:_spf.good.doctor.test", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task A_missing_key_file_exits_65_with_one_line()
+    [Theory]
+    [InlineData("good.doctor.test", "--dkim-selector", "--dkim-key")]
+    [InlineData("--domain", "--selector", "--key")] // the flags of earlier versions, hidden but still read
+    public async Task A_missing_key_file_exits_65_with_one_line(string domain, string selector, string key)
     {
         var missing = Path.Combine(Path.GetTempPath(), "directmail-cli-missing-" + Guid.NewGuid().ToString("N") + ".pem");
+        string[] domainArgs = domain == "--domain" ? ["--domain", "good.doctor.test"] : [domain];
 
-        var result = await CliRunner.RunAsync("doctor", "--domain", "good.doctor.test", "--selector", "sel", "--key", missing, "--dns", Dns);
+        var result = await CliRunner.RunAsync(["doctor", .. domainArgs, selector, "sel", key, missing, "--dns", Dns]);
 
         Assert.True(result.ExitCode == 65, result.ToString());
-        CliAssert.OneLineError(result, $"directmail: --key '{missing}': cannot read the file: it does not exist");
+        CliAssert.OneLineError(result, $"directmail: {key} '{missing}': cannot read the file: it does not exist");
         Assert.Empty(result.StdOut);
     }
 
+    [Fact]
+    public async Task The_old_flags_are_hidden_from_help_and_the_new_ones_shown()
+    {
+        var result = await CliRunner.RunAsync("doctor", "--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var help = result.StdOut.ReplaceLineEndings("\n");
+        Assert.Contains("directmail doctor [<domain>] [options]", help, StringComparison.Ordinal);
+        Assert.Contains("--dkim-selector <S>", help, StringComparison.Ordinal);
+        Assert.Contains("--dkim-key <FILE>", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("--selector", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("--key ", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("--domain", help, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData("65", "--domain", "good.doctor.test", "--ip", "192.0.2.300")]
-    [InlineData("65", "--domain", "not a domain")]
+    [InlineData("65", "good.doctor.test", "--ip", "192.0.2.300")]
+    [InlineData("65", "not a domain")]
+    [InlineData("64", "good.doctor.test", "--dkim-key", "some.pem")]
     [InlineData("64", "--domain", "good.doctor.test", "--key", "some.pem")]
+    [InlineData("64", "good.doctor.test", "--domain", "good.doctor.test")]
     [InlineData("64", "--ip", "192.0.2.10")]
     public async Task Bad_input_exits_65_and_usage_errors_64(string code, params string[] args)
     {
@@ -154,8 +176,8 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
         await File.WriteAllTextAsync(key, dns.SigningKeyPem);
         return await CliRunner.RunAsync(
         [
-            "doctor", "--domain", label + "." + DoctorDnsFixture.Zone, "--ip", DoctorDnsFixture.SendingIp.ToString(), "--helo", DoctorDnsFixture.HeloName,
-            "--selector", DoctorDnsFixture.Selector, "--key", key, "--dns", Dns, .. more,
+            "doctor", label + "." + DoctorDnsFixture.Zone, "--ip", DoctorDnsFixture.SendingIp.ToString(), "--helo", DoctorDnsFixture.HeloName,
+            "--dkim-selector", DoctorDnsFixture.Selector, "--dkim-key", key, "--dns", Dns, .. more,
         ]);
     }
 }

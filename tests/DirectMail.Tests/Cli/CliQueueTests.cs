@@ -47,6 +47,7 @@ public sealed class CliQueueTests(CliServers servers)
 
         using var json = JsonDocument.Parse(listJson.StdOut);
         Assert.Equal(1, json.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("schemaVersion", json.RootElement.EnumerateObject().First().Name);
         var message = Assert.Single(json.RootElement.GetProperty("messages").EnumerateArray());
         Assert.Equal(id, message.GetProperty("queueId").GetString());
         Assert.Equal(Sender, message.GetProperty("sender").GetString());
@@ -69,6 +70,7 @@ public sealed class CliQueueTests(CliServers servers)
         Assert.True(sent.ExitCode == 0, sent.ToString());
         using var json = JsonDocument.Parse(sent.StdOut);
         Assert.Equal(1, json.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("schemaVersion", json.RootElement.EnumerateObject().First().Name);
         Assert.Matches("^[0-9A-Z]+$", json.RootElement.GetProperty("queueId").GetString());
         Assert.Equal(["quinn@mail.cli.test", "rory@mail.cli.test"], json.RootElement.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()));
     }

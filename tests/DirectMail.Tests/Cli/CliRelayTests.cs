@@ -21,6 +21,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     private static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.30.200"), 10465);
 
     private readonly ConcurrentQueue<string> _auths = new();
+    private readonly ConcurrentQueue<string> _beforeAuth = new();
     private readonly SmtpDialogue _dialogue = new() { DataAccepted = "250 2.0.0 Ok: queued as CLI1" };
     private readonly string _directory = Directory.CreateTempSubdirectory("directmail-cli-relay-").FullName;
     private ScriptedSmtpServer? _server;
@@ -33,7 +34,20 @@ public sealed class CliRelayTests : IAsyncLifetime
             await c.ReplyAsync("220 relay.test ESMTP");
             await c.ExpectAsync("EHLO");
             await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 AUTH LOGIN PLAIN");
-            _auths.Enqueue(await c.ExpectAsync("AUTH"));
+            var line = await c.ReadLineAsync();
+            if (line is null || !line.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase))
+            {
+                // A client that stops before AUTH (send --quit-after ehlo|tls): its last word is noted.
+                if (line is not null)
+                {
+                    _beforeAuth.Enqueue(line);
+                    await c.ReplyAsync("221 2.0.0 Bye");
+                }
+
+                return;
+            }
+
+            _auths.Enqueue(line);
             await c.ReplyAsync("235 2.7.0 Authentication successful");
             await _dialogue.RunAfterGreetingAsync(c);
         }, EndPoint);
@@ -51,10 +65,7 @@ public sealed class CliRelayTests : IAsyncLifetime
     [Fact]
     public async Task Send_through_a_relay_authenticates_from_the_password_file_and_the_trace_masks_the_password()
     {
-        var result = await CliRunner.RunAsync(
-            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "via the relay", "--helo", "client.cli.test",
-            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
-            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--trace");
+        var result = await SendThroughRelay("via the relay", "--trace");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
@@ -77,6 +88,74 @@ public sealed class CliRelayTests : IAsyncLifetime
         Assert.Empty(_dialogue.Messages);
         Assert.Contains("someone@far.cli.test: deferred", result.StdOut, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Quit_after_auth_authenticates_to_the_relay_and_sends_no_envelope()
+    {
+        var result = await SendThroughRelay("never sent", "--quit-after", "auth");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await _server!.WaitForScriptsAsync();
+        Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
+        Assert.Equal(["QUIT"], _dialogue.Commands);
+        Assert.Empty(_dialogue.Messages);
+        var lines = result.StdOut.ReplaceLineEndings("\n").Split('\n');
+        Assert.Matches(@"^connect: 127\.0\.30\.200 \[127\.0\.30\.200:10465\] from 127\.[0-9.:]+, Tls1[23] \(implicit TLS\)$", lines[0]);
+        Assert.Contains("auth: authenticated as app@client.cli.test with Plain", lines);
+        Assert.DoesNotContain(Password, result.StdOut + result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quit_after_tls_on_an_implicit_TLS_relay_sends_no_credentials()
+    {
+        var result = await SendThroughRelay("x", "--quit-after", "tls");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await _server!.WaitForScriptsAsync();
+        Assert.Empty(_auths);
+        Assert.Equal(["QUIT"], _beforeAuth);
+        Assert.Contains("ehlo: 250 relay.test / 250 PIPELINING / 250 AUTH LOGIN PLAIN", result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("auth:", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queue_run_delivers_through_the_relay_with_the_same_flags_as_send()
+    {
+        var queue = Path.Combine(_directory, "queue");
+        var enqueue = await CliRunner.RunAsync("send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "queued for the relay", "--queue", queue);
+        Assert.True(enqueue.ExitCode == 0, enqueue.ToString());
+
+        var run = await CliRunner.RunAsync(
+            "queue", "run", "--queue", queue, "--until-empty", "--helo", "client.cli.test",
+            "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), "--auth-mechanism", "PLAIN", "--route", "always");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0app@client.cli.test\0" + Password)), Assert.Single(_auths));
+        Assert.Contains("queued for the relay", Encoding.UTF8.GetString(Assert.Single(_dialogue.Messages)), StringComparison.Ordinal);
+        Assert.Contains(enqueue.StdOut.Trim() + " someone@far.cli.test: delivered, 250", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("via 127.0.30.200", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--auth-user", "u")]
+    [InlineData("--route", "fallback")]
+    public async Task Queue_run_relay_flags_without_a_relay_are_usage_errors(string option, string value)
+    {
+        var result = await CliRunner.RunAsync("queue", "run", "--queue", Path.Combine(_directory, "queue"), "--until-empty", "--helo", "client.cli.test", option, value);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        CliAssert.OneLineError(result, $"directmail queue run: {option} applies to a relay: it needs --relay.");
+        Assert.Empty(_auths);
+    }
+
+    /// <summary>send through the relay with its certificate and the password file, and <paramref name="more"/>.</summary>
+    private Task<CliResult> SendThroughRelay(string text, params string[] more) => CliRunner.RunAsync(
+    [
+        "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", text, "--helo", "client.cli.test",
+        "--relay", EndPoint.ToString(), "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+        "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"), .. more,
+    ]);
 
     [Fact]
     public async Task Auth_flags_without_a_relay_or_without_their_secret_are_usage_errors()

@@ -16,7 +16,7 @@ public sealed record CliResult(int ExitCode, string StdOut, string StdErr)
 /// <summary>
 /// Runs the directmail tool as a process, <c>dotnet DirectMail.Cli.dll ARGS</c>, as a user or CI would: the dll is the
 /// one the test project's build made (the project references the CLI for build order only; its path is stamped into
-/// this assembly by the csproj). Standard input is empty; output is captured; a run that hangs is killed.
+/// this assembly by the csproj). Standard input is empty unless given; output is captured; a run that hangs is killed.
 /// </summary>
 public static class CliRunner
 {
@@ -26,8 +26,13 @@ public static class CliRunner
 
     public static Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunInAsync(null, timeout, args);
 
+    /// <summary>Runs directmail with <paramref name="input"/> on its standard input (then closed).</summary>
+    public static Task<CliResult> RunWithInputAsync(byte[] input, params string[] args) => RunInAsync(null, TimeSpan.FromSeconds(30), args, input);
+
     /// <summary>Runs directmail in <paramref name="workingDirectory"/> (null: this process's).</summary>
-    public static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, params string[] args) => RunInAsync(workingDirectory, timeout, args, []);
+
+    private static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, string[] args, byte[] input)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -46,6 +51,11 @@ public static class CliRunner
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        if (input.Length > 0)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(input);
+        }
+
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
