@@ -66,4 +66,7 @@ internal static partial class QueueLog
 
     [LoggerMessage(EventId = 7035, Level = LogLevel.Error, Message = "The content of {QueueId} could not be sent as stored; deferred")]
     public static partial void ContentUnreadable(ILogger logger, string queueId, Exception exception);
+
+    [LoggerMessage(EventId = 7036, Level = LogLevel.Information, Message = "The content of {QueueId} is gone: its recipients were settled elsewhere after this claim (fence {Fence}) was taken; nothing sent")]
+    public static partial void ContentGone(ILogger logger, string queueId, long fence);
 }

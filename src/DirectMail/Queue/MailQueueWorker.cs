@@ -608,6 +608,15 @@ public sealed class MailQueueWorker
         }
         catch (Exception e) when (e is IOException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
+            if (e is KeyNotFoundException && await IsSettledElsewhereAsync(claim, group).ConfigureAwait(false))
+            {
+                // The content goes only when the message is deleted or every recipient is final: this claim is stale
+                // (another worker or an operator settled them after it was taken). Nothing to record; the fenced
+                // completion tells that the lease was lost.
+                QueueLog.ContentGone(_logger, claim.MessageId, claim.Fence);
+                return;
+            }
+
             // The stored message cannot be sent as it is: counted as a deferred attempt, so it expires in time.
             QueueLog.ContentUnreadable(_logger, claim.MessageId, e);
             foreach (var r in group)
@@ -719,6 +728,47 @@ public sealed class MailQueueWorker
         outcomes.Add(r, QueueRecipientState.Deferred, next, attempt, null);
         return next;
     }
+
+    private async ValueTask<bool> IsSettledElsewhereAsync(QueueClaim claim, List<QueueClaimedRecipient> group)
+    {
+        QueuedMessage? message;
+        try
+        {
+            message = await _store.GetAsync(claim.MessageId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return false;
+        }
+
+        if (message is null)
+        {
+            return true;
+        }
+
+        foreach (var r in group)
+        {
+            var settled = false;
+            foreach (var stored in message.Recipients)
+            {
+                if (stored.Index == r.Index)
+                {
+                    settled = IsFinal(stored.State);
+                    break;
+                }
+            }
+
+            if (!settled)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsFinal(QueueRecipientState state) =>
+        state is QueueRecipientState.Delivered or QueueRecipientState.Failed or QueueRecipientState.Expired;
 
     private void DueAgain(List<QueueClaimedRecipient> group, ClaimOutcomes outcomes)
     {

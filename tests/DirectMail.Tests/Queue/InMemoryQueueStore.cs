@@ -119,16 +119,25 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         }
     }
 
-    public ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken)
+    /// <summary>Runs before the content is opened (outside the store's lock): a test can let another worker act here.</summary>
+    public Func<string, Task>? OnOpenContent { get; set; }
+
+    public async ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken)
     {
+        if (OnOpenContent is { } hook)
+        {
+            await hook(messageId);
+        }
+
         lock (_gate)
         {
-            if (!_messages.TryGetValue(messageId, out var m))
+            // As the real stores do: the content goes with the message, and once every recipient is final.
+            if (!_messages.TryGetValue(messageId, out var m) || m.Recipients.All(r => r.State is QueueRecipientState.Delivered or QueueRecipientState.Failed or QueueRecipientState.Expired))
             {
                 throw new KeyNotFoundException(messageId);
             }
 
-            return ValueTask.FromResult<Stream>(new MemoryStream(m.Content, writable: false));
+            return new MemoryStream(m.Content, writable: false);
         }
     }
 

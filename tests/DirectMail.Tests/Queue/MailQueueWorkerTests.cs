@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using Microsoft.Extensions.Logging;
 
 namespace DirectMail.Tests.Queue;
 
@@ -366,6 +367,40 @@ public sealed class MailQueueWorkerTests
         var r = (await queue.GetAsync(id))!.Recipients[0];
         Assert.Equal(QueueRecipientState.InDoubt, r.State); // it was marked in flight by the first worker
         Assert.Empty(r.Attempts);
+    }
+
+    [Fact]
+    public async Task A_stale_claim_whose_content_is_gone_sends_nothing_and_says_why_without_an_error()
+    {
+        // The fault: a worker paused (GC, a slow disk) past its lease while a second worker delivered the message and
+        // the store dropped its content. The first worker must neither send, nor record a deferral over the newer
+        // outcome, nor log an Error that the stored message is unreadable.
+        var logger = new Infrastructure.ListLogger();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(new Infrastructure.ListLoggerProvider(logger)).SetMinimumLevel(LogLevel.Trace));
+        var options = new MailQueueOptions { RetryJitter = 0 };
+        var queue = new MailQueue(_store, options, null, _time, new Random(1));
+        var stale = new MailQueueWorker(queue, _sender, factory);
+        var second = new MailQueueWorker(queue, _sender, null);
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
+        var once = 0;
+        _store.OnOpenContent = async messageId =>
+        {
+            if (Interlocked.Increment(ref once) == 1)
+            {
+                _store.ExpireLease(messageId);
+                Assert.Equal(1, await second.RunOnceAsync(default));
+            }
+        };
+
+        await stale.RunOnceAsync(default);
+
+        var send = Assert.Single(_sender.Sends);
+        Assert.Equal(["b@example.net"], send.Envelope.Recipients);
+        var r = (await queue.GetAsync(id))!.Recipients[0];
+        Assert.Equal(QueueRecipientState.Delivered, r.State);
+        Assert.Single(r.Attempts);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 7036 && e.Level == LogLevel.Information);
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 7035 || e.Level >= LogLevel.Error);
     }
 
     [Fact]
