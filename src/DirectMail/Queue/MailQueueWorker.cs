@@ -572,12 +572,13 @@ public sealed class MailQueueWorker
 
     private async Task SendAsync(QueueClaim claim, List<QueueClaimedRecipient> group, string destination, ClaimOutcomes outcomes, CancellationToken token)
     {
-        var addresses = new string[group.Count];
+        var recipients = new SmtpRecipient[group.Count];
         var indexes = new int[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
-            addresses[i] = group[i].Address;
-            indexes[i] = group[i].Index;
+            var r = group[i];
+            recipients[i] = new SmtpRecipient(r.Address, r.Notify, r.OriginalRecipient);
+            indexes[i] = r.Index;
         }
 
         var started = _time.GetUtcNow();
@@ -585,7 +586,8 @@ public sealed class MailQueueWorker
         var canceled = false;
         try
         {
-            var envelope = new SmtpEnvelope(claim.Sender, addresses);
+            // The envelope as it was enqueued: its DSN parameters (RET, ENVID, each recipient's NOTIFY and ORCPT) too.
+            var envelope = new SmtpEnvelope(claim.Sender, recipients) { DsnReturn = claim.DsnReturn, DsnEnvelopeId = claim.DsnEnvelopeId };
             var stream = await _store.OpenContentAsync(claim.MessageId, token).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {

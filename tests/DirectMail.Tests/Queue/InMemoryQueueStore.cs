@@ -110,8 +110,16 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                     continue;
                 }
 
-                var recipients = m.Claimed.Select(i => new QueueClaimedRecipient(i, m.Recipients[i].Address, m.Recipients[i].Attempts.Count)).ToList();
-                claims.Add(new QueueClaim(m.Entry.MessageId, m.Fence, m.LeaseUntil, m.Entry.Sender, m.Entry.BodyType, m.Entry.RequiresSmtpUtf8, m.Entry.EnqueuedAt, m.Entry.ExpiresAt, recipients));
+                var recipients = m.Claimed.Select(i => new QueueClaimedRecipient(i, m.Recipients[i].Address, m.Recipients[i].Attempts.Count)
+                {
+                    Notify = m.Entry.Recipients[i].Notify,
+                    OriginalRecipient = m.Entry.Recipients[i].OriginalRecipient,
+                }).ToList();
+                claims.Add(new QueueClaim(m.Entry.MessageId, m.Fence, m.LeaseUntil, m.Entry.Sender, m.Entry.BodyType, m.Entry.RequiresSmtpUtf8, m.Entry.EnqueuedAt, m.Entry.ExpiresAt, recipients)
+                {
+                    DsnReturn = m.Entry.DsnReturn,
+                    DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+                });
                 _log.Add("claim " + m.Entry.MessageId + " " + m.Fence);
             }
 
@@ -343,7 +351,15 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         m.Content.Length,
         m.Entry.EnqueuedAt,
         m.Entry.ExpiresAt,
-        m.Recipients.Select((r, i) => new QueuedRecipient(i, r.Address, r.State, r.NextAttemptAt, r.Attempts.ToList())).ToList());
+        m.Recipients.Select((r, i) => new QueuedRecipient(i, r.Address, r.State, r.NextAttemptAt, r.Attempts.ToList())
+        {
+            Notify = m.Entry.Recipients[i].Notify,
+            OriginalRecipient = m.Entry.Recipients[i].OriginalRecipient,
+        }).ToList())
+    {
+        DsnReturn = m.Entry.DsnReturn,
+        DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+    };
 
     private sealed class Message(QueueEntry entry, byte[] content)
     {

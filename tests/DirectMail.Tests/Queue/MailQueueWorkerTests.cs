@@ -96,6 +96,37 @@ public sealed class MailQueueWorkerTests
     }
 
     [Fact]
+    public async Task A_queued_message_is_sent_again_with_the_DSN_parameters_it_was_enqueued_with()
+    {
+        // Stops: a retry from the queue dropping RET, ENVID, NOTIFY or ORCPT, or giving one recipient's to another.
+        var (queue, worker) = Create();
+        var envelope = new SmtpEnvelope("a@sender.example", new SmtpRecipient[]
+        {
+            new("b@example.net", DsnNotify.Success, "orig-b@example.org"),
+            new("c@example.org", DsnNotify.Never),
+            "d@example.net",
+        })
+        {
+            DsnReturn = DsnReturn.Headers,
+            DsnEnvelopeId = "env-7",
+        };
+        var id = await queue.EnqueueAsync(envelope, SmtpContent.FromBytes(Body));
+
+        Assert.Equal(1, await worker.RunOnceAsync(default));
+
+        var net = Assert.Single(_sender.Sends, s => s.Envelope.Recipients[0] == "b@example.net").Envelope;
+        Assert.Equal(["b@example.net", "d@example.net"], net.Recipients);
+        Assert.Equal((DsnNotify.Success, "orig-b@example.org"), (net.GetRecipientNotify(0), net.GetOriginalRecipient(0)));
+        Assert.Equal((DsnNotify.Default, (string?)null), (net.GetRecipientNotify(1), net.GetOriginalRecipient(1)));
+        var org = Assert.Single(_sender.Sends, s => s.Envelope.Recipients[0] == "c@example.org").Envelope;
+        Assert.Equal(DsnNotify.Never, org.GetRecipientNotify(0));
+        Assert.All(_sender.Sends, s => Assert.Equal((DsnReturn.Headers, "env-7"), (s.Envelope.DsnReturn!.Value, s.Envelope.DsnEnvelopeId)));
+        var stored = (await queue.GetAsync(id))!;
+        Assert.Equal("env-7", stored.DsnEnvelopeId);
+        Assert.Equal([DsnNotify.Success, DsnNotify.Never, DsnNotify.Default], stored.Recipients.Select(r => r.Notify));
+    }
+
+    [Fact]
     public async Task The_recipients_are_marked_in_flight_before_the_last_octet_is_written()
     {
         var (queue, _) = Create();
