@@ -12,22 +12,24 @@ public sealed class DsnRecipientReport
     /// <summary>Creates a recipient's report.</summary>
     /// <param name="finalRecipient">The address the attempt was made to (<c>Final-Recipient</c>).</param>
     /// <param name="action">What happened (<c>Action</c>).</param>
-    /// <param name="status">The enhanced status code (<c>Status</c>, RFC 3463): class 5 for failed, 4 for delayed, 2 otherwise.</param>
+    /// <param name="status">The enhanced status code (<c>Status</c>, RFC 3463): class 5 (or 4.4.7, expired) for failed, 4 for delayed, 2 otherwise.</param>
     /// <exception cref="ArgumentException">The address holds a control character or a space, or the status class does not fit the action.</exception>
     public DsnRecipientReport(string finalRecipient, DsnAction action, EnhancedStatusCode status)
     {
         ArgumentException.ThrowIfNullOrEmpty(finalRecipient);
         DeliveryStatusWriter.CheckField(finalRecipient, nameof(finalRecipient), allowSpace: false);
-        var expected = action switch
+        // RFC 3463: a failure is permanent (5.x.x), or a transient condition that lasted too long (4.4.7, delivery time
+        // expired); a delay is transient; the rest succeeded.
+        var fits = action switch
         {
-            DsnAction.Failed => 5,
-            DsnAction.Delayed => 4,
-            DsnAction.Delivered or DsnAction.Relayed or DsnAction.Expanded => 2,
+            DsnAction.Failed => status.Class is 4 or 5,
+            DsnAction.Delayed => status.Class == 4,
+            DsnAction.Delivered or DsnAction.Relayed or DsnAction.Expanded => status.Class == 2,
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Not a DSN action."),
         };
-        if (status.Class != expected)
+        if (!fits)
         {
-            throw new ArgumentException($"A {action.ToString().ToLowerInvariant()} recipient's status is of class {expected} (RFC 3464 section 2.3.4), not {status}.", nameof(status));
+            throw new ArgumentException($"A {action.ToString().ToLowerInvariant()} recipient cannot have status {status} (RFC 3464 section 2.3.4, RFC 3463).", nameof(status));
         }
 
         FinalRecipient = finalRecipient;

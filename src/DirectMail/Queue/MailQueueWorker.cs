@@ -290,6 +290,13 @@ public sealed class MailQueueWorker
                 await MarkDelayedAsync(claim, outcomes).ConfigureAwait(false);
             }
 
+            if (_options.SendDeliveryStatusNotices)
+            {
+                // Queued before the outcomes are recorded (the content goes once every recipient is final): a crash in
+                // between sends the notice again with the retry, rather than never.
+                await NotifyAsync(claim, outcomes).ConfigureAwait(false);
+            }
+
             try
             {
                 // Recorded whatever the stopping token says: outcomes had must not be lost.
@@ -771,6 +778,36 @@ public sealed class MailQueueWorker
 
     private static bool IsFinal(QueueRecipientState state) =>
         state is QueueRecipientState.Delivered or QueueRecipientState.Failed or QueueRecipientState.Expired;
+
+    private async Task NotifyAsync(QueueClaim claim, ClaimOutcomes outcomes)
+    {
+        DirectMail.Dsn.DeliveryStatusNotice? notice;
+        try
+        {
+            notice = QueueNotices.Build(claim, outcomes.Events, _options.ReportingMta!, _time.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            QueueLog.NoticeFailed(_logger, claim.MessageId, e);
+            return;
+        }
+
+        if (notice is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var id = await QueueNotices.EnqueueAsync(_queue, _store, claim, notice, CancellationToken.None).ConfigureAwait(false);
+            QueueLog.NoticeQueued(_logger, claim.MessageId, id, notice.Recipients.Count);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        {
+            // The outcomes are recorded whatever happens here: a notice that cannot be made loses no mail.
+            QueueLog.NoticeFailed(_logger, claim.MessageId, e);
+        }
+    }
 
     private void DueAgain(List<QueueClaimedRecipient> group, ClaimOutcomes outcomes)
     {

@@ -264,6 +264,8 @@ public sealed class DeliveryStatusNoticeTests
         Assert.Throws<ArgumentException>(() => new DeliveryStatusNotice("mx.client.test", "s@client.test", []));
         Assert.Throws<ArgumentException>(() => new DsnRecipientReport("a@mx.test\r\nX: y", DsnAction.Failed, new EnhancedStatusCode(5, 0, 0)));
         Assert.Throws<ArgumentException>(() => new DsnRecipientReport("a@mx.test", DsnAction.Failed, new EnhancedStatusCode(2, 0, 0)));
+        Assert.Equal(DsnAction.Failed, new DsnRecipientReport("a@mx.test", DsnAction.Failed, new EnhancedStatusCode(4, 4, 7)).Action); // expired
+        Assert.Throws<ArgumentException>(() => new DsnRecipientReport("a@mx.test", DsnAction.Delivered, new EnhancedStatusCode(4, 0, 0)));
         Assert.Throws<ArgumentException>(() => new DsnRecipientReport("a@mx.test", DsnAction.Delayed, new EnhancedStatusCode(5, 0, 0)));
         Assert.Throws<ArgumentException>(() => new DsnRecipientReport("a@mx.test", DsnAction.Failed, new EnhancedStatusCode(5, 0, 0)) { RemoteMta = "mx\nX: y" });
     }
