@@ -280,7 +280,7 @@ public sealed class DeliveryStatusNoticeTests
     }
 
     /// <summary>Runs parse_dsn.py over the notice, bounded, and returns what it printed.</summary>
-    private static async Task<JsonDocument> PythonAsync(byte[] notice)
+    internal static async Task<JsonDocument> PythonAsync(byte[] notice)
     {
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
