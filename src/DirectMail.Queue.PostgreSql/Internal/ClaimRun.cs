@@ -114,7 +114,23 @@ internal sealed class ClaimRun
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var candidate = new Candidate(reader.GetString(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6));
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6))
+                {
+                    DsnEnvelopeId = reader.IsDBNull(8) ? null : reader.GetString(8),
+                };
+                if (!reader.IsDBNull(7))
+                {
+                    var ret = reader.GetInt16(7);
+                    if (ret is (short)DsnReturn.Full or (short)DsnReturn.Headers)
+                    {
+                        candidate.DsnReturn = (DsnReturn)ret;
+                    }
+                    else
+                    {
+                        candidate.Problem = string.Create(CultureInfo.InvariantCulture, $"DSN RET value {ret} is not one this store writes");
+                    }
+                }
+
                 messages.Add(candidate.Id, candidate);
             }
 
@@ -146,7 +162,19 @@ internal sealed class ClaimRun
                     }
                     else if (reader.GetFieldValue<DateTimeOffset>(4) <= _now)
                     {
-                        candidate.Due.Add(new QueueClaimedRecipient(index, address, reader.GetInt32(5)));
+                        var notify = reader.GetInt16(6);
+                        if (notify is < 0 or > 15 || ((notify & 1) != 0 && notify != 1))
+                        {
+                            candidate.Problem = string.Create(CultureInfo.InvariantCulture, $"recipient {index} has DSN NOTIFY value {notify}, which is not one");
+                        }
+                        else
+                        {
+                            candidate.Due.Add(new QueueClaimedRecipient(index, address, reader.GetInt32(5))
+                            {
+                                Notify = (DsnNotify)notify,
+                                OriginalRecipient = reader.IsDBNull(7) ? null : reader.GetString(7),
+                            });
+                        }
                     }
                 }
             }
@@ -224,7 +252,11 @@ internal sealed class ClaimRun
             {
                 var candidate = messages[id];
                 claims.Add(new QueueClaim(id, fences[id], _leaseUntil, candidate.Sender, (SmtpBodyType)candidate.BodyType, candidate.SmtpUtf8,
-                    candidate.EnqueuedAt, candidate.ExpiresAt, candidate.Due));
+                    candidate.EnqueuedAt, candidate.ExpiresAt, candidate.Due)
+                {
+                    DsnReturn = candidate.DsnReturn,
+                    DsnEnvelopeId = candidate.DsnEnvelopeId,
+                });
             }
         }
     }
@@ -245,6 +277,10 @@ internal sealed class ClaimRun
         public DateTimeOffset ExpiresAt { get; } = expiresAt;
 
         public List<QueueClaimedRecipient> Due { get; } = [];
+
+        public DsnReturn? DsnReturn { get; set; }
+
+        public string? DsnEnvelopeId { get; init; }
 
         public string? Problem { get; set; }
 

@@ -109,6 +109,8 @@ internal static class EntryWriter
         var states = new short[recipients.Count];
         var due = new DateTimeOffset[recipients.Count];
         var attempts = new int[recipients.Count];
+        var notify = new short[recipients.Count];
+        var originals = new string?[recipients.Count];
         var firstAttempts = 0;
         var nextDue = DateTimeOffset.MaxValue;
         for (var i = 0; i < recipients.Count; i++)
@@ -118,6 +120,8 @@ internal static class EntryWriter
             states[i] = (short)recipient.State;
             due[i] = recipient.NextAttemptAt.ToUniversalTime();
             attempts[i] = recipient.FirstAttempt is null ? 0 : 1;
+            notify[i] = (short)recipient.Notify;
+            originals[i] = recipient.OriginalRecipient;
             firstAttempts += attempts[i];
             if (recipient.NextAttemptAt < nextDue)
             {
@@ -134,6 +138,8 @@ internal static class EntryWriter
         message.AddTime(entry.ExpiresAt);
         message.AddValue((long)firstPartLength);
         message.AddTime(nextDue);
+        message.Add(new NpgsqlParameter<short?> { TypedValue = entry.DsnReturn is { } ret ? (short)ret : null, NpgsqlDbType = NpgsqlDbType.Smallint });
+        message.Add(new NpgsqlParameter<string?> { TypedValue = entry.DsnEnvelopeId, NpgsqlDbType = NpgsqlDbType.Text });
 
         var rows = Sql.BatchCommand(batch, sql.InsertRecipients).Parameters;
         rows.AddValue(entry.MessageId);
@@ -141,6 +147,8 @@ internal static class EntryWriter
         rows.AddValue(states);
         rows.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = due, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         rows.AddValue(attempts);
+        rows.AddValue(notify);
+        rows.Add(new NpgsqlParameter<string?[]> { TypedValue = originals, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         if (firstAttempts > 0)
         {
             AddAttempts(batch, sql, entry, firstAttempts);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Smtp;
 using Npgsql;
 
 namespace DirectMail.Queue.PostgreSql.Internal;
@@ -14,7 +15,7 @@ internal static class MessageReader
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Repeatable read: the messages, their recipients and their attempts come from one snapshot.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt)>();
+        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt, short? Ret, string? EnvelopeId)>();
         await using (var command = Sql.Command(connection, transaction, messageId is null ? (pendingOnly ? sql.ReadPendingPage : sql.ReadPage) : sql.ReadMessage))
         {
             if (messageId is null)
@@ -30,7 +31,8 @@ internal static class MessageReader
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
+                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
+                    reader.IsDBNull(5) ? null : reader.GetInt16(5), Text(reader, 6)));
             }
         }
 
@@ -46,7 +48,7 @@ internal static class MessageReader
             ids[i] = rows[i].Id;
         }
 
-        var recipients = new Dictionary<string, List<(int Index, string Address, QueueRecipientState State, DateTimeOffset? Next)>>(StringComparer.Ordinal);
+        var recipients = new Dictionary<string, List<(int Index, string Address, QueueRecipientState State, DateTimeOffset? Next, short Notify, string? Original)>>(StringComparer.Ordinal);
         var attempts = new Dictionary<(string, int), List<QueueAttempt>>();
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
@@ -62,7 +64,7 @@ internal static class MessageReader
                 }
 
                 list.Add((reader.GetInt32(1), reader.GetString(2), (QueueRecipientState)reader.GetInt16(3),
-                    reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt16(5), Text(reader, 6)));
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -85,14 +87,22 @@ internal static class MessageReader
             var views = new List<QueuedRecipient>();
             if (recipients.TryGetValue(row.Id, out var list))
             {
-                foreach (var (index, address, state, next) in list)
+                foreach (var (index, address, state, next, notify, original) in list)
                 {
                     views.Add(new QueuedRecipient(index, address, state, next,
-                        attempts.TryGetValue((row.Id, index), out var history) ? history : []));
+                        attempts.TryGetValue((row.Id, index), out var history) ? history : [])
+                    {
+                        Notify = notify is >= 0 and <= 15 ? (DsnNotify)notify : DsnNotify.Default,
+                        OriginalRecipient = original,
+                    });
                 }
             }
 
-            messages.Add(new QueuedMessage(row.Id, row.Sender, row.Size, row.EnqueuedAt, row.ExpiresAt, views));
+            messages.Add(new QueuedMessage(row.Id, row.Sender, row.Size, row.EnqueuedAt, row.ExpiresAt, views)
+            {
+                DsnReturn = row.Ret is (short)DsnReturn.Full or (short)DsnReturn.Headers ? (DsnReturn)row.Ret.Value : null,
+                DsnEnvelopeId = row.EnvelopeId,
+            });
         }
 
         return messages;

@@ -18,7 +18,7 @@ namespace DirectMail.Queue.PostgreSql.Internal;
 internal sealed class QueueSql
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly string Queued = Value(QueueRecipientState.Queued);
     private static readonly string Deferred = Value(QueueRecipientState.Deferred);
@@ -98,11 +98,21 @@ internal sealed class QueueSql
             );
             """);
 
+        // Version 2: the DSN parameters of RFC 3461 (RET as 0 FULL / 1 HDRS, ENVID and ORCPT as given, NOTIFY as the
+        // DsnNotify flags), so a queued message is sent again with what it was enqueued with. Existing rows read as
+        // "no parameters".
+        AddDsnV2 = SplitStatements($"""
+            ALTER TABLE {s}.messages ADD COLUMN dsn_ret smallint;
+            ALTER TABLE {s}.messages ADD COLUMN dsn_envid text;
+            ALTER TABLE {s}.recipients ADD COLUMN dsn_notify smallint NOT NULL DEFAULT 0;
+            ALTER TABLE {s}.recipients ADD COLUMN dsn_orcpt text;
+            """);
+
         InsertMessage =
-            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at, dsn_ret, dsn_envid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         InsertRecipients =
-            $"INSERT INTO {s}.recipients (message_id, idx, address, state, next_attempt_at, attempts) " +
-            "SELECT $1, u.i - 1, u.a, u.s, u.n, u.t FROM unnest($2::text[], $3::smallint[], $4::timestamptz[], $5::integer[]) WITH ORDINALITY AS u(a, s, n, t, i)";
+            $"INSERT INTO {s}.recipients (message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt) " +
+            "SELECT $1, u.i - 1, u.a, u.s, u.n, u.t, u.d, u.o FROM unnest($2::text[], $3::smallint[], $4::timestamptz[], $5::integer[], $6::smallint[], $7::text[]) WITH ORDINALITY AS u(a, s, n, t, d, o, i)";
         InsertAttempts =
             $"INSERT INTO {s}.attempts (message_id, idx, started_at, outcome, reply, mx_host, server_address, detail) " +
             "SELECT $1, u.* FROM unnest($2::integer[], $3::timestamptz[], $4::smallint[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u";
@@ -115,9 +125,9 @@ internal sealed class QueueSql
         ClaimInFlightToInDoubt =
             $"UPDATE {s}.recipients SET state = {InDoubt}, next_attempt_at = NULL WHERE message_id = ANY($1) AND state = {InFlight} RETURNING message_id";
         ClaimReadMessages =
-            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size FROM {s}.messages WHERE id = ANY($1)";
+            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid FROM {s}.messages WHERE id = ANY($1)";
         ClaimReadRecipients =
-            $"SELECT message_id, idx, address, state, next_attempt_at, attempts FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
+            $"SELECT message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ClaimReadContent =
             $"SELECT message_id, count(*), coalesce(sum(length(data)), 0), max(part) FROM {s}.content WHERE message_id = ANY($1) GROUP BY message_id";
         ClaimTake =
@@ -196,10 +206,10 @@ internal sealed class QueueSql
         DeleteCount = $"SELECT count(*) FROM {s}.recipients WHERE message_id = ANY($1)";
         Delete = $"DELETE FROM {s}.messages WHERE id = ANY($1)";
 
-        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at FROM {s}.messages WHERE id = $1";
-        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
-        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
-        ReadRecipients = $"SELECT message_id, idx, address, state, next_attempt_at FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
+        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id = $1";
+        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
+        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
+        ReadRecipients = $"SELECT message_id, idx, address, state, next_attempt_at, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ReadAttempts =
             $"SELECT message_id, idx, started_at, outcome, reply, mx_host, server_address, detail FROM {s}.attempts WHERE message_id = ANY($1) ORDER BY message_id, idx, id";
         Statistics =
@@ -236,6 +246,9 @@ internal sealed class QueueSql
 
     /// <summary>The statements that create version 1, one by one.</summary>
     public string[] CreateV1 { get; }
+
+    /// <summary>Version 2's upgrade: the DSN columns.</summary>
+    public string[] AddDsnV2 { get; }
 
     public string InsertMessage { get; }
 

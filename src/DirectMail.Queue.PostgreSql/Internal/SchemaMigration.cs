@@ -38,18 +38,31 @@ internal static class SchemaMigration
                 $"{QueueSql.Version}. Use the newer package that wrote it.");
         }
 
-        if (version == 0)
+        if (version < QueueSql.Version)
         {
-            foreach (var statement in sql.CreateV1)
+            // A new schema gets version 1's tables, then every upgrade in turn, in this one transaction.
+            if (version == 0)
             {
-                await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                foreach (var statement in sql.CreateV1)
+                {
+                    await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                }
             }
 
+            if (version < 2)
+            {
+                foreach (var statement in sql.AddDsnV2)
+                {
+                    await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {sql.Schema}.schema_version", cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, $"INSERT INTO {sql.Schema}.schema_version (version) VALUES ({QueueSql.Version})", cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        if (version == 0)
+        if (version < QueueSql.Version)
         {
             PostgreSqlQueueLog.SchemaCreated(logger, sql.Schema, QueueSql.Version);
         }

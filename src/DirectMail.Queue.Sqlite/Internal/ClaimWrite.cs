@@ -141,12 +141,14 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
     {
         claim = null;
         var message = context.Command(
-            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size FROM messages WHERE id = $id");
+            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid FROM messages WHERE id = $id");
         message.Parameters.AddWithValue("$id", messageId);
         string sender;
         int bodyType;
         bool smtpUtf8;
         long enqueuedAt, expiresAt, size;
+        DsnReturn? dsnReturn = null;
+        string? envelopeId;
         using (var reader = message.ExecuteReader())
         {
             if (!reader.Read())
@@ -168,6 +170,17 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
             enqueuedAt = reader.GetInt64(3);
             expiresAt = reader.GetInt64(4);
             size = reader.GetInt64(5);
+            if (!reader.IsDBNull(6))
+            {
+                if (reader.GetFieldType(6) != typeof(long) || SqliteSchema.ToReturn(reader.GetInt64(6)) is not { } ret)
+                {
+                    return "messages.dsn_ret holds a value that is not a DSN RET";
+                }
+
+                dsnReturn = ret;
+            }
+
+            envelopeId = reader.IsDBNull(7) ? null : reader.GetString(7);
         }
 
         if (bodyType is not ((int)SmtpBodyType.SevenBit or (int)SmtpBodyType.EightBit))
@@ -178,7 +191,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         var due = new List<QueueClaimedRecipient>();
         var inFlight = 0;
         var recipients = context.Command(
-            "SELECT idx, address, state, next_attempt_at, attempts FROM recipients WHERE message_id = $id ORDER BY idx");
+            "SELECT idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt FROM recipients WHERE message_id = $id ORDER BY idx");
         recipients.Parameters.AddWithValue("$id", messageId);
         using (var reader = recipients.ExecuteReader())
         {
@@ -209,7 +222,16 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
                     case QueueRecipientState.Queued or QueueRecipientState.Deferred:
                         if (next <= _now.UtcTicks)
                         {
-                            due.Add(new QueueClaimedRecipient(index, address, reader.GetInt32(4)));
+                            if (SqliteSchema.ToNotify(reader.GetInt64(5)) is not { } notify)
+                            {
+                                return string.Create(CultureInfo.InvariantCulture, $"recipient {index} has DSN NOTIFY value {reader.GetInt64(5)}, which is not one");
+                            }
+
+                            due.Add(new QueueClaimedRecipient(index, address, reader.GetInt32(4))
+                            {
+                                Notify = notify,
+                                OriginalRecipient = reader.IsDBNull(6) ? null : reader.GetString(6),
+                            });
                         }
 
                         break;
@@ -246,7 +268,11 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         if (due.Count > 0)
         {
             claim = new QueueClaim(messageId, fence, leaseUntil, sender, (SmtpBodyType)bodyType, smtpUtf8,
-                SqliteSchema.ToTime(enqueuedAt), SqliteSchema.ToTime(expiresAt), due);
+                SqliteSchema.ToTime(enqueuedAt), SqliteSchema.ToTime(expiresAt), due)
+            {
+                DsnReturn = dsnReturn,
+                DsnEnvelopeId = envelopeId,
+            };
         }
 
         return null;

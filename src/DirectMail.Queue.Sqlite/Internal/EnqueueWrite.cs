@@ -95,8 +95,8 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
     {
         var entry = _entry;
         var insert = context.Command(
-            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size) " +
-            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size)");
+            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid) " +
+            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size, $ret, $envid)");
         insert.Parameters.AddWithValue("$id", entry.MessageId);
         insert.Parameters.AddWithValue("$sender", entry.Sender);
         insert.Parameters.AddWithValue("$body", (int)entry.BodyType);
@@ -104,6 +104,8 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
         insert.Parameters.AddWithValue("$enqueued", entry.EnqueuedAt.UtcTicks);
         insert.Parameters.AddWithValue("$expires", entry.ExpiresAt.UtcTicks);
         insert.Parameters.AddWithValue("$size", (long)_firstPartLength);
+        insert.Parameters.AddWithValue("$ret", entry.DsnReturn is { } ret ? (int)ret : DBNull.Value);
+        insert.Parameters.AddWithValue("$envid", (object?)entry.DsnEnvelopeId ?? DBNull.Value);
         try
         {
             insert.ExecuteNonQuery();
@@ -118,14 +120,16 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
         {
             var recipient = entry.Recipients[i];
             var row = context.Command(
-                "INSERT INTO recipients (message_id, idx, address, state, next_attempt_at, attempts) " +
-                "VALUES ($id, $idx, $address, $state, $next, $attempts)");
+                "INSERT INTO recipients (message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt) " +
+                "VALUES ($id, $idx, $address, $state, $next, $attempts, $notify, $orcpt)");
             row.Parameters.AddWithValue("$id", entry.MessageId);
             row.Parameters.AddWithValue("$idx", i);
             row.Parameters.AddWithValue("$address", recipient.Address);
             row.Parameters.AddWithValue("$state", (int)recipient.State);
             row.Parameters.AddWithValue("$next", recipient.NextAttemptAt.UtcTicks);
             row.Parameters.AddWithValue("$attempts", recipient.FirstAttempt is null ? 0 : 1);
+            row.Parameters.AddWithValue("$notify", (int)recipient.Notify);
+            row.Parameters.AddWithValue("$orcpt", (object?)recipient.OriginalRecipient ?? DBNull.Value);
             row.ExecuteNonQuery();
             if (recipient.FirstAttempt is { } attempt)
             {

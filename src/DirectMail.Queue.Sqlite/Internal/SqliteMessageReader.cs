@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using DirectMail.Smtp;
 using Microsoft.Data.Sqlite;
 
 namespace DirectMail.Queue.Sqlite.Internal;
@@ -6,7 +7,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// <summary>Reads the operator's view of messages (<see cref="QueuedMessage"/>) on a read connection.</summary>
 internal static class SqliteMessageReader
 {
-    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at";
+    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid";
 
     public static QueuedMessage? Read(SqliteConnection connection, SqliteTransaction? transaction, string messageId)
     {
@@ -44,7 +45,7 @@ internal static class SqliteMessageReader
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = "SELECT idx, address, state, next_attempt_at FROM recipients WHERE message_id = $id ORDER BY idx";
+            command.CommandText = "SELECT idx, address, state, next_attempt_at, dsn_notify, dsn_orcpt FROM recipients WHERE message_id = $id ORDER BY idx";
             command.Parameters.AddWithValue("$id", messageId);
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -56,12 +57,20 @@ internal static class SqliteMessageReader
                     ? SqliteSchema.ToTime(reader.GetInt64(3))
                     : (System.DateTimeOffset?)null;
                 recipients.Add(new QueuedRecipient(index, reader.GetString(1), state, next,
-                    attempts.TryGetValue(index, out var history) ? history : []));
+                    attempts.TryGetValue(index, out var history) ? history : [])
+                {
+                    Notify = SqliteSchema.ToNotify(reader.GetInt64(4)) ?? DsnNotify.Default,
+                    OriginalRecipient = reader.IsDBNull(5) ? null : reader.GetString(5),
+                });
             }
         }
 
         return new QueuedMessage(messageId, message.GetString(1), message.GetInt64(2),
-            SqliteSchema.ToTime(message.GetInt64(3)), SqliteSchema.ToTime(message.GetInt64(4)), recipients);
+            SqliteSchema.ToTime(message.GetInt64(3)), SqliteSchema.ToTime(message.GetInt64(4)), recipients)
+        {
+            DsnReturn = message.IsDBNull(5) ? null : SqliteSchema.ToReturn(message.GetInt64(5)),
+            DsnEnvelopeId = message.IsDBNull(6) ? null : message.GetString(6),
+        };
     }
 
     private static Dictionary<int, List<QueueAttempt>> ReadAttempts(SqliteConnection connection, SqliteTransaction? transaction, string messageId)

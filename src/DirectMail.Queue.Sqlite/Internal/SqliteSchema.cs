@@ -11,7 +11,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     // State values used in SQL text, taken from the enum so the two cannot drift apart.
     public static readonly string Queued = ((int)QueueRecipientState.Queued).ToString(CultureInfo.InvariantCulture);
@@ -117,6 +117,16 @@ internal static class SqliteSchema
         CREATE TRIGGER attempts_uncounted AFTER DELETE ON attempts BEGIN
             UPDATE totals SET n = n - 1 WHERE name = 'attempts';
         END;
+        """;
+
+    // Version 3: the DSN parameters of RFC 3461, so a queued message is sent again with what it was enqueued with:
+    //   RET (0 FULL, 1 HDRS, NULL none) and ENVID as given, each recipient's NOTIFY (the DsnNotify flags, 0 none) and
+    //   ORCPT as given. Columns added with defaults: existing rows read as "no parameters".
+    private static readonly string AddDsnV3 = $"""
+        ALTER TABLE messages ADD COLUMN dsn_ret INTEGER;
+        ALTER TABLE messages ADD COLUMN dsn_envid TEXT;
+        ALTER TABLE recipients ADD COLUMN dsn_notify INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE recipients ADD COLUMN dsn_orcpt TEXT;
         PRAGMA user_version = {Version};
         """;
 
@@ -142,16 +152,32 @@ internal static class SqliteSchema
 
         if (version < Version)
         {
-            // A new file gets version 1's tables, then every upgrade in turn; version 2's counts are taken from the
-            // rows once, in the same transaction.
+            // A new file gets version 1's tables, then every upgrade in turn, in one transaction; version 2's counts are
+            // taken from the rows once.
             using var create = connection.CreateCommand();
             create.Transaction = transaction;
-            create.CommandText = version == 0 ? CreateV1 + CreateCountsV2 : CreateCountsV2;
+            create.CommandText = version switch
+            {
+                0 => CreateV1 + CreateCountsV2 + AddDsnV3,
+                1 => CreateCountsV2 + AddDsnV3,
+                _ => AddDsnV3,
+            };
             create.ExecuteNonQuery();
         }
 
         transaction.Commit();
     }
+
+    /// <summary>The highest DSN NOTIFY value a row may hold (every flag set); NEVER with another flag is corruption too.</summary>
+    public const int MaxNotify = 15;
+
+    /// <summary>A stored NOTIFY value, or null when it is not one this store writes.</summary>
+    public static DirectMail.Smtp.DsnNotify? ToNotify(long value) =>
+        value is < 0 or > MaxNotify || ((value & 1) != 0 && value != 1) ? null : (DirectMail.Smtp.DsnNotify)value;
+
+    /// <summary>A stored RET value, or null when it is not one this store writes (the caller tells NULL apart).</summary>
+    public static DirectMail.Smtp.DsnReturn? ToReturn(long value) =>
+        value is (long)DirectMail.Smtp.DsnReturn.Full or (long)DirectMail.Smtp.DsnReturn.Headers ? (DirectMail.Smtp.DsnReturn)value : null;
 
     /// <summary>A stored time (UTC ticks) as a <see cref="DateTimeOffset"/> in UTC.</summary>
     public static DateTimeOffset ToTime(long ticks) => new(ticks, TimeSpan.Zero);

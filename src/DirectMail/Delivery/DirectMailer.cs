@@ -111,7 +111,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         var groups = new Dictionary<string, List<RecipientState>>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
-            states[i] = new RecipientState(envelope.Recipients[i], started);
+            states[i] = new RecipientState(envelope.Recipients[i], i, started);
             var domain = envelope.GetRecipientDomain(i);
             if (!groups.TryGetValue(domain, out var group))
             {
@@ -159,7 +159,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         foreach (var (domain, group) in groups)
         {
             var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray(), relay, route);
+            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route);
             deliveries.Add(delivery);
             tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
         }

@@ -46,7 +46,7 @@ internal sealed class DomainDelivery
 
     private readonly DeliveryContext _context;
     private readonly string _domain;
-    private readonly string _sender;
+    private readonly SmtpEnvelope _envelope;
     private readonly SmtpContent _content;
     private readonly RecipientState[] _recipients;
     private readonly RelayTarget? _relay;
@@ -58,18 +58,18 @@ internal sealed class DomainDelivery
 
     /// <param name="context">The mailer's shared parts.</param>
     /// <param name="domain">The recipient domain.</param>
-    /// <param name="sender">The envelope sender.</param>
+    /// <param name="envelope">The whole send's envelope: the sender, and each recipient's parameters by <see cref="RecipientState.Index"/>.</param>
     /// <param name="content">The message.</param>
     /// <param name="recipients">The domain's recipients.</param>
     /// <param name="relay">The relay the domain's route names, or null to deliver to its MX hosts (and relays only as a fallback).</param>
     /// <param name="route">Why <paramref name="relay"/> is taken (<see cref="DeliveryRoute.Relay"/>, <see cref="DeliveryRoute.PortBlockedRelay"/>); <see cref="DeliveryRoute.Direct"/> without one.</param>
-    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct)
+    public DomainDelivery(DeliveryContext context, string domain, SmtpEnvelope envelope, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct)
     {
         _relay = relay;
         _route = route;
         _context = context;
         _domain = domain;
-        _sender = sender;
+        _envelope = envelope;
         _content = content;
         _recipients = recipients;
     }
@@ -443,13 +443,15 @@ internal sealed class DomainDelivery
             var start = 0;
             while (session.IsUsable && FillBatch(batch, ref start))
             {
-                var addresses = new string[batch.Count];
+                var indexes = new int[batch.Count];
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    addresses[i] = batch[i].Address;
+                    indexes[i] = batch[i].Index;
                 }
 
-                var result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
+                // The batch's envelope: the send's own, cut to these recipients (sender, DSN parameters), parsed once.
+                var envelope = _envelope.Subset(indexes);
+                var result = await session.SendAsync(envelope, _content, cancellationToken).ConfigureAwait(false);
                 if (lease.FromPool && IsStale(result))
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
@@ -473,7 +475,7 @@ internal sealed class DomainDelivery
                         slot = true;
                     }
 
-                    result = await session.SendAsync(new SmtpEnvelope(_sender, addresses), _content, cancellationToken).ConfigureAwait(false);
+                    result = await session.SendAsync(envelope, _content, cancellationToken).ConfigureAwait(false);
                 }
 
                 Apply(result, batch, host, endPoint);
@@ -755,9 +757,12 @@ internal sealed class DomainDelivery
 }
 
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
-internal sealed class RecipientState(string address, long startTimestamp)
+internal sealed class RecipientState(string address, int index, long startTimestamp)
 {
     public string Address { get; } = address;
+
+    /// <summary>The recipient's index in the send's envelope.</summary>
+    public int Index { get; } = index;
 
     public DeliveryStatus Status { get; private set; } = DeliveryStatus.Deferred;
 

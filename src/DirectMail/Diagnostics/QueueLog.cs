@@ -66,4 +66,13 @@ internal static partial class QueueLog
 
     [LoggerMessage(EventId = 7035, Level = LogLevel.Error, Message = "The content of {QueueId} could not be sent as stored; deferred")]
     public static partial void ContentUnreadable(ILogger logger, string queueId, Exception exception);
+
+    [LoggerMessage(EventId = 7036, Level = LogLevel.Information, Message = "The content of {QueueId} is gone: its recipients were settled elsewhere after this claim (fence {Fence}) was taken; nothing sent")]
+    public static partial void ContentGone(ILogger logger, string queueId, long fence);
+
+    [LoggerMessage(EventId = 7037, Level = LogLevel.Information, Message = "Delivery status notice {NoticeId} queued to the sender of {QueueId}, reporting {Count} recipients")]
+    public static partial void NoticeQueued(ILogger logger, string queueId, string noticeId, int count);
+
+    [LoggerMessage(EventId = 7038, Level = LogLevel.Error, Message = "The delivery status notice for {QueueId} could not be made; the outcomes are recorded without it")]
+    public static partial void NoticeFailed(ILogger logger, string queueId, Exception exception);
 }

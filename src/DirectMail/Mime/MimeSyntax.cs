@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using DirectMail.Smtp;
 
 namespace DirectMail.Mime;
@@ -6,6 +7,40 @@ namespace DirectMail.Mime;
 /// <summary>Checks on what goes into headers: every check runs when a value is given, before anything is written.</summary>
 internal static class MimeSyntax
 {
+    /// <summary>The longest date <see cref="FormatDate"/> writes.</summary>
+    public const int MaxDateLength = 32;
+
+    private static readonly string[] DayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    private static readonly string[] MonthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+    /// <summary>A date as RFC 5322 section 3.3 writes it: "Thu, 26 Nov 2026 03:21:10 +0000".</summary>
+    /// <returns>The characters written.</returns>
+    public static int FormatDate(DateTimeOffset date, Span<char> text)
+    {
+        var n = 0;
+        DayNames[(int)date.DayOfWeek].AsSpan().CopyTo(text);
+        n += 3;
+        text[n++] = ',';
+        text[n++] = ' ';
+        date.Day.TryFormat(text[n..], out var w, "00", CultureInfo.InvariantCulture);
+        n += w;
+        text[n++] = ' ';
+        MonthNames[date.Month - 1].AsSpan().CopyTo(text[n..]);
+        n += 3;
+        text[n++] = ' ';
+        date.Year.TryFormat(text[n..], out w, "0000", CultureInfo.InvariantCulture);
+        n += w;
+        text[n++] = ' ';
+        date.TryFormat(text[n..], out w, "HH':'mm':'ss", CultureInfo.InvariantCulture);
+        n += w;
+        text[n++] = ' ';
+        var offset = (int)date.Offset.TotalMinutes;
+        text[n++] = offset < 0 ? '-' : '+';
+        offset = Math.Abs(offset);
+        (offset / 60 * 100 + offset % 60).TryFormat(text[n..], out w, "0000", CultureInfo.InvariantCulture);
+        return n + w;
+    }
+
     /// <summary>Throws when <paramref name="value"/> holds CR, LF, NUL or another control character.</summary>
     public static void ThrowOnControl(string value, string paramName, string what)
     {

@@ -28,8 +28,6 @@ internal sealed class MimeWriter : IDisposable
     private const int TextSliceChars = 2048;
 
     private static readonly byte[] Hex = "0123456789ABCDEF"u8.ToArray();
-    private static readonly string[] DayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    private static readonly string[] MonthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
     private readonly Stream _destination;
     private readonly CancellationToken _cancellationToken;
@@ -195,30 +193,8 @@ internal sealed class MimeWriter : IDisposable
 
     public void WriteDateValue(DateTimeOffset date)
     {
-        // RFC 5322 section 3.3: "Thu, 26 Nov 2026 03:21:10 +0000".
-        Span<char> text = stackalloc char[32];
-        var n = 0;
-        DayNames[(int)date.DayOfWeek].AsSpan().CopyTo(text);
-        n += 3;
-        text[n++] = ',';
-        text[n++] = ' ';
-        date.Day.TryFormat(text[n..], out var w, "00", CultureInfo.InvariantCulture);
-        n += w;
-        text[n++] = ' ';
-        MonthNames[date.Month - 1].AsSpan().CopyTo(text[n..]);
-        n += 3;
-        text[n++] = ' ';
-        date.Year.TryFormat(text[n..], out w, "0000", CultureInfo.InvariantCulture);
-        n += w;
-        text[n++] = ' ';
-        date.TryFormat(text[n..], out w, "HH':'mm':'ss", CultureInfo.InvariantCulture);
-        n += w;
-        text[n++] = ' ';
-        var offset = (int)date.Offset.TotalMinutes;
-        text[n++] = offset < 0 ? '-' : '+';
-        offset = Math.Abs(offset);
-        (offset / 60 * 100 + offset % 60).TryFormat(text[n..], out w, "0000", CultureInfo.InvariantCulture);
-        n += w;
+        Span<char> text = stackalloc char[MimeSyntax.MaxDateLength];
+        var n = MimeSyntax.FormatDate(date, text);
         WriteByte((byte)' ');
         WriteText(text[..n]);
     }

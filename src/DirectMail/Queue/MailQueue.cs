@@ -114,7 +114,12 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         {
             var delivery = report.Recipients[recipientIndexes[i]];
             var attempt = MailQueueWorker.ToAttempt(delivery, now - delivery.Duration, QueueRecipientState.Deferred);
-            recipients[i] = new QueueEntryRecipient(delivery.Address, QueueRecipientState.Deferred, Schedule.NextAttempt(now, 1, delivery.Reply, expiresAt), attempt);
+            var index = recipientIndexes[i];
+            recipients[i] = new QueueEntryRecipient(delivery.Address, QueueRecipientState.Deferred, Schedule.NextAttempt(now, 1, delivery.Reply, expiresAt), attempt)
+            {
+                Notify = envelope.GetRecipientNotify(index),
+                OriginalRecipient = envelope.GetOriginalRecipient(index),
+            };
         }
 
         var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, write: null, cancellationToken).ConfigureAwait(false);
@@ -262,7 +267,11 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         var recipients = new QueueEntryRecipient[envelope.Recipients.Count];
         for (var i = 0; i < recipients.Length; i++)
         {
-            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now);
+            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now)
+            {
+                Notify = envelope.GetRecipientNotify(i),
+                OriginalRecipient = envelope.GetOriginalRecipient(i),
+            };
         }
 
         var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, write, cancellationToken).ConfigureAwait(false);
@@ -287,7 +296,11 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         var bodyType = writer.HasEightBit || content.GetBodyType(SmtpCapabilities.Minimal) == SmtpBodyType.EightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
         var requiresSmtpUtf8 = content.RequiresSmtpUtf8 || envelope.SenderNeedsSmtpUtf8 || recipientsNeedUtf8;
         var id = _ids.Next(now);
-        var entry = new QueueEntry(id, envelope.Sender, recipients, bodyType, requiresSmtpUtf8, now, now + Options.MaxAge);
+        var entry = new QueueEntry(id, envelope.Sender, recipients, bodyType, requiresSmtpUtf8, now, now + Options.MaxAge)
+        {
+            DsnReturn = envelope.DsnReturn,
+            DsnEnvelopeId = envelope.DsnEnvelopeId,
+        };
         await using var stream = spool.OpenRead();
         if (write is null)
         {

@@ -125,6 +125,21 @@ public sealed class MailQueueOptions
     public TimeSpan DelayWarningTime { get; set; } = TimeSpan.FromHours(4);
 
     /// <summary>
+    /// Whether the worker sends delivery status notifications back to senders (RFC 3464): a failure notice when a
+    /// recipient fails or expires, a delay notice when it is delayed (<see cref="DelayWarningTime"/>), each only as the
+    /// recipient's NOTIFY allows and never for mail from the null sender. One notice per message per delivery round,
+    /// queued as a message of its own from <c>&lt;&gt;</c>. Default false: most applications follow
+    /// <see cref="IMailQueue.ReadEventsAsync"/> instead. Needs <see cref="ReportingMta"/>.
+    /// </summary>
+    public bool SendDeliveryStatusNotices { get; set; }
+
+    /// <summary>
+    /// The host name notices name as the reporting server (<c>Reporting-MTA</c>, and the <c>MAILER-DAEMON@</c> they
+    /// come from), usually the mailer's HELO name. Required when <see cref="SendDeliveryStatusNotices"/> is set.
+    /// </summary>
+    public string? ReportingMta { get; set; }
+
+    /// <summary>
     /// With <c>AddQueue</c>: the registered mailer hands what its SendAsync defers to this queue
     /// (<see cref="Delivery.DirectMailer.OnDeferred"/>). Default true. Without DI set <c>OnDeferred</c> yourself.
     /// </summary>
@@ -186,6 +201,18 @@ public sealed class MailQueueOptions
         if (MaxConnectionsPerDestination < 0)
         {
             errors.Add(nameof(MaxConnectionsPerDestination), $"{errors.Name(nameof(MaxConnectionsPerDestination))} must be 0 (no limit) or positive; it is {MaxConnectionsPerDestination}.");
+        }
+
+        if (SendDeliveryStatusNotices)
+        {
+            if (string.IsNullOrEmpty(ReportingMta))
+            {
+                errors.Add(nameof(ReportingMta), $"{errors.Name(nameof(ReportingMta))} must name this host (the HELO name) when {errors.Name(nameof(SendDeliveryStatusNotices))} is set.");
+            }
+            else if ((ReportingMta[0] == '[' ? "an address literal names no host" : SmtpSessionOptions.HeloNameError(ReportingMta)) is { } error)
+            {
+                errors.Add(nameof(ReportingMta), $"{errors.Name(nameof(ReportingMta))} must be a host name: {error}");
+            }
         }
 
         CheckDestinationLimits(errors);

@@ -290,6 +290,13 @@ public sealed class MailQueueWorker
                 await MarkDelayedAsync(claim, outcomes).ConfigureAwait(false);
             }
 
+            if (_options.SendDeliveryStatusNotices)
+            {
+                // Queued before the outcomes are recorded (the content goes once every recipient is final): a crash in
+                // between sends the notice again with the retry, rather than never.
+                await NotifyAsync(claim, outcomes).ConfigureAwait(false);
+            }
+
             try
             {
                 // Recorded whatever the stopping token says: outcomes had must not be lost.
@@ -572,12 +579,13 @@ public sealed class MailQueueWorker
 
     private async Task SendAsync(QueueClaim claim, List<QueueClaimedRecipient> group, string destination, ClaimOutcomes outcomes, CancellationToken token)
     {
-        var addresses = new string[group.Count];
+        var recipients = new SmtpRecipient[group.Count];
         var indexes = new int[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
-            addresses[i] = group[i].Address;
-            indexes[i] = group[i].Index;
+            var r = group[i];
+            recipients[i] = new SmtpRecipient(r.Address, r.Notify, r.OriginalRecipient);
+            indexes[i] = r.Index;
         }
 
         var started = _time.GetUtcNow();
@@ -585,7 +593,8 @@ public sealed class MailQueueWorker
         var canceled = false;
         try
         {
-            var envelope = new SmtpEnvelope(claim.Sender, addresses);
+            // The envelope as it was enqueued: its DSN parameters (RET, ENVID, each recipient's NOTIFY and ORCPT) too.
+            var envelope = new SmtpEnvelope(claim.Sender, recipients) { DsnReturn = claim.DsnReturn, DsnEnvelopeId = claim.DsnEnvelopeId };
             var stream = await _store.OpenContentAsync(claim.MessageId, token).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
@@ -608,6 +617,15 @@ public sealed class MailQueueWorker
         }
         catch (Exception e) when (e is IOException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
+            if (e is KeyNotFoundException && await IsSettledElsewhereAsync(claim, group).ConfigureAwait(false))
+            {
+                // The content goes only when the message is deleted or every recipient is final: this claim is stale
+                // (another worker or an operator settled them after it was taken). Nothing to record; the fenced
+                // completion tells that the lease was lost.
+                QueueLog.ContentGone(_logger, claim.MessageId, claim.Fence);
+                return;
+            }
+
             // The stored message cannot be sent as it is: counted as a deferred attempt, so it expires in time.
             QueueLog.ContentUnreadable(_logger, claim.MessageId, e);
             foreach (var r in group)
@@ -718,6 +736,77 @@ public sealed class MailQueueWorker
         var next = _queue.Schedule.NextAttempt(now, r.Attempts + 1, reply, expiry);
         outcomes.Add(r, QueueRecipientState.Deferred, next, attempt, null);
         return next;
+    }
+
+    private async ValueTask<bool> IsSettledElsewhereAsync(QueueClaim claim, List<QueueClaimedRecipient> group)
+    {
+        QueuedMessage? message;
+        try
+        {
+            message = await _store.GetAsync(claim.MessageId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return false;
+        }
+
+        if (message is null)
+        {
+            return true;
+        }
+
+        foreach (var r in group)
+        {
+            var settled = false;
+            foreach (var stored in message.Recipients)
+            {
+                if (stored.Index == r.Index)
+                {
+                    settled = IsFinal(stored.State);
+                    break;
+                }
+            }
+
+            if (!settled)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsFinal(QueueRecipientState state) =>
+        state is QueueRecipientState.Delivered or QueueRecipientState.Failed or QueueRecipientState.Expired;
+
+    private async Task NotifyAsync(QueueClaim claim, ClaimOutcomes outcomes)
+    {
+        DirectMail.Dsn.DeliveryStatusNotice? notice;
+        try
+        {
+            notice = QueueNotices.Build(claim, outcomes.Events, _options.ReportingMta!, _time.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            QueueLog.NoticeFailed(_logger, claim.MessageId, e);
+            return;
+        }
+
+        if (notice is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var id = await QueueNotices.EnqueueAsync(_queue, _store, claim, notice, CancellationToken.None).ConfigureAwait(false);
+            QueueLog.NoticeQueued(_logger, claim.MessageId, id, notice.Recipients.Count);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        {
+            // The outcomes are recorded whatever happens here: a notice that cannot be made loses no mail.
+            QueueLog.NoticeFailed(_logger, claim.MessageId, e);
+        }
     }
 
     private void DueAgain(List<QueueClaimedRecipient> group, ClaimOutcomes outcomes)

@@ -61,4 +61,10 @@ public sealed class QueueClaim
 
     /// <summary>The due recipients, in envelope order.</summary>
     public IReadOnlyList<QueueClaimedRecipient> Recipients { get; }
+
+    /// <summary>What a failure notification returns of the message (RFC 3461 <c>RET</c>), or null for no parameter.</summary>
+    public DsnReturn? DsnReturn { get; init; }
+
+    /// <summary>The envelope id notifications carry back (RFC 3461 <c>ENVID</c>), or null.</summary>
+    public string? DsnEnvelopeId { get; init; }
 }

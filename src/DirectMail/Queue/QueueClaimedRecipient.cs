@@ -1,3 +1,5 @@
+using DirectMail.Smtp;
+
 namespace DirectMail.Queue;
 
 /// <summary>A due recipient of a <see cref="QueueClaim"/>.</summary>
@@ -22,4 +24,10 @@ public sealed class QueueClaimedRecipient
 
     /// <summary>How many attempts were recorded so far.</summary>
     public int Attempts { get; }
+
+    /// <summary>When receiving servers should notify the sender (RFC 3461 <c>NOTIFY</c>).</summary>
+    public DsnNotify Notify { get; init; }
+
+    /// <summary>The original recipient named in notifications (RFC 3461 <c>ORCPT</c>), or null.</summary>
+    public string? OriginalRecipient { get; init; }
 }

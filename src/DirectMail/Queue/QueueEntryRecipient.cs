@@ -1,4 +1,5 @@
 using System;
+using DirectMail.Smtp;
 
 namespace DirectMail.Queue;
 
@@ -29,4 +30,10 @@ public sealed class QueueEntryRecipient
 
     /// <summary>The attempt already made before it was queued, or null.</summary>
     public QueueAttempt? FirstAttempt { get; }
+
+    /// <summary>When receiving servers should notify the sender (RFC 3461 <c>NOTIFY</c>).</summary>
+    public DsnNotify Notify { get; init; }
+
+    /// <summary>The original recipient named in notifications (RFC 3461 <c>ORCPT</c>), or null.</summary>
+    public string? OriginalRecipient { get; init; }
 }

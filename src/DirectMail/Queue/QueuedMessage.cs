@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using DirectMail.Smtp;
 
 namespace DirectMail.Queue;
 
@@ -40,4 +41,10 @@ public sealed class QueuedMessage
 
     /// <summary>Every recipient, in envelope order.</summary>
     public IReadOnlyList<QueuedRecipient> Recipients { get; }
+
+    /// <summary>What a failure notification returns of the message (RFC 3461 <c>RET</c>), or null for no parameter.</summary>
+    public DsnReturn? DsnReturn { get; init; }
+
+    /// <summary>The envelope id notifications carry back (RFC 3461 <c>ENVID</c>), or null.</summary>
+    public string? DsnEnvelopeId { get; init; }
 }

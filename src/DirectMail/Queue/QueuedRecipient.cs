@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using DirectMail.Smtp;
 
 namespace DirectMail.Queue;
 
@@ -35,4 +36,10 @@ public sealed class QueuedRecipient
 
     /// <summary>Every attempt recorded, oldest first.</summary>
     public IReadOnlyList<QueueAttempt> Attempts { get; }
+
+    /// <summary>When receiving servers should notify the sender (RFC 3461 <c>NOTIFY</c>).</summary>
+    public DsnNotify Notify { get; init; }
+
+    /// <summary>The original recipient named in notifications (RFC 3461 <c>ORCPT</c>), or null.</summary>
+    public string? OriginalRecipient { get; init; }
 }

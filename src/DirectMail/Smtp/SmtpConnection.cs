@@ -174,7 +174,7 @@ internal sealed class SmtpConnection
     /// <summary>Appends a command line, first sending what is pending (within the command timeout) when the buffer has no room for it.</summary>
     public ValueTask AppendCommandAsync(string verb, string? argument, string? suffix = null)
     {
-        var needed = verb.Length + 2 + (argument is null ? 0 : Encoding.UTF8.GetMaxByteCount(argument.Length)) + (suffix?.Length ?? 0) + 64;
+        var needed = verb.Length + 2 + (argument is null ? 0 : Encoding.UTF8.GetMaxByteCount(argument.Length)) + (suffix is null ? 0 : Encoding.UTF8.GetMaxByteCount(suffix.Length)) + 64;
         if (_writeBuffer.Length - WriteLength >= needed)
         {
             AppendCommand(verb, argument, suffix);
@@ -199,7 +199,8 @@ internal sealed class SmtpConnection
 
         if (suffix is not null)
         {
-            written += Encoding.ASCII.GetBytes(suffix, span[written..]);
+            // UTF-8: an ORCPT in its RFC 6533 unitext form may carry non-ASCII characters (only under SMTPUTF8).
+            written += Encoding.UTF8.GetBytes(suffix, span[written..]);
         }
 
         if (log && _logger.IsEnabled(LogLevel.Trace))

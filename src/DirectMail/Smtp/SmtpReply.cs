@@ -70,6 +70,33 @@ public sealed class SmtpReply
     /// <summary>5xx: a permanent failure; repeating the same command will fail again.</summary>
     public bool IsPermanentNegative => Code >= 500;
 
+    /// <summary>
+    /// A reply from its <see cref="ToString"/> form (as the queue stores it), or null when the text is not one: a
+    /// three-digit code, then each line's text after its separator.
+    /// </summary>
+    internal static SmtpReply? FromStored(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || text.Length < 3 || !int.TryParse(text.AsSpan(0, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) || code is < 200 or > 599)
+        {
+            return null;
+        }
+
+        var parts = text.Split('\n');
+        var lines = new string[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var part = parts[i];
+            if (part.Length < 3 || !part.AsSpan(0, 3).SequenceEqual(text.AsSpan(0, 3)))
+            {
+                return null;
+            }
+
+            lines[i] = part.Length > 4 ? part[4..] : string.Empty;
+        }
+
+        return new SmtpReply(code, lines);
+    }
+
     /// <summary>The reply as a server sends it, one line per line, without the trailing CRLF.</summary>
     public override string ToString()
     {

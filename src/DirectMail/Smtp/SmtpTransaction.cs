@@ -37,6 +37,7 @@ internal sealed class SmtpTransaction
     private SmtpBodyType _bodyType;
     private long? _length;
     private bool _smtpUtf8;
+    private bool _dsn;
     private bool _pipelining;
     private bool _chunking;
     private bool _mailAccepted;
@@ -112,7 +113,7 @@ internal sealed class SmtpTransaction
 
         _bodyType = default;
         _length = null;
-        _smtpUtf8 = _pipelining = _chunking = _mailAccepted = false;
+        _smtpUtf8 = _pipelining = _chunking = _mailAccepted = _dsn = false;
         _accepted = 0;
         _mailReply = _dataReply = null;
     }
@@ -175,6 +176,9 @@ internal sealed class SmtpTransaction
         _pipelining = _options.UsePipelining && capabilities.Supports(SmtpExtensions.Pipelining);
         _chunking = _options.UseChunking && capabilities.Supports(SmtpExtensions.Chunking);
         _smtpUtf8 = smtpUtf8 && (messageNeedsUtf8 || anyUtf8Recipient);
+
+        // DSN parameters go only to a server that offers DSN (RFC 3461 section 4); to one that does not, they are dropped.
+        _dsn = _envelope.HasDsnParameters && _capabilities.Supports(SmtpExtensions.Dsn);
         return null;
     }
 
@@ -198,7 +202,7 @@ internal sealed class SmtpTransaction
         {
             if (_recipients[i].RcptReply is null)
             {
-                await _connection.AppendCommandAsync("RCPT TO:<", _envelope.GetWireRecipient(i), ">").ConfigureAwait(false);
+                await _connection.AppendCommandAsync("RCPT TO:<", _envelope.GetWireRecipient(i), _envelope.GetRcptSuffix(i, _dsn, _smtpUtf8)).ConfigureAwait(false);
             }
         }
 
@@ -282,7 +286,7 @@ internal sealed class SmtpTransaction
                 continue;
             }
 
-            await _connection.AppendCommandAsync("RCPT TO:<", _envelope.GetWireRecipient(i), ">").ConfigureAwait(false);
+            await _connection.AppendCommandAsync("RCPT TO:<", _envelope.GetWireRecipient(i), _envelope.GetRcptSuffix(i, _dsn, _smtpUtf8)).ConfigureAwait(false);
             await _connection.FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
             if (RcptReplied(i, await _connection.ReadReplyAsync(_options.Timeouts.RcptTo).ConfigureAwait(false)) is { } closedAtRcpt)
             {
@@ -441,6 +445,22 @@ internal sealed class SmtpTransaction
         {
             " SMTPUTF8"u8.CopyTo(span[written..]);
             written += 9;
+        }
+
+        if (_dsn)
+        {
+            if (_envelope.DsnReturn is { } ret)
+            {
+                (ret == DsnReturn.Full ? " RET=FULL"u8 : " RET=HDRS"u8).CopyTo(span[written..]);
+                written += 9;
+            }
+
+            if (_envelope.WireEnvelopeId is { } envelopeId)
+            {
+                " ENVID="u8.CopyTo(span[written..]);
+                written += 7;
+                written += Encoding.ASCII.GetBytes(envelopeId, span[written..]);
+            }
         }
 
         "\r\n"u8.CopyTo(span[written..]);

@@ -110,8 +110,16 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                     continue;
                 }
 
-                var recipients = m.Claimed.Select(i => new QueueClaimedRecipient(i, m.Recipients[i].Address, m.Recipients[i].Attempts.Count)).ToList();
-                claims.Add(new QueueClaim(m.Entry.MessageId, m.Fence, m.LeaseUntil, m.Entry.Sender, m.Entry.BodyType, m.Entry.RequiresSmtpUtf8, m.Entry.EnqueuedAt, m.Entry.ExpiresAt, recipients));
+                var recipients = m.Claimed.Select(i => new QueueClaimedRecipient(i, m.Recipients[i].Address, m.Recipients[i].Attempts.Count)
+                {
+                    Notify = m.Entry.Recipients[i].Notify,
+                    OriginalRecipient = m.Entry.Recipients[i].OriginalRecipient,
+                }).ToList();
+                claims.Add(new QueueClaim(m.Entry.MessageId, m.Fence, m.LeaseUntil, m.Entry.Sender, m.Entry.BodyType, m.Entry.RequiresSmtpUtf8, m.Entry.EnqueuedAt, m.Entry.ExpiresAt, recipients)
+                {
+                    DsnReturn = m.Entry.DsnReturn,
+                    DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+                });
                 _log.Add("claim " + m.Entry.MessageId + " " + m.Fence);
             }
 
@@ -119,16 +127,25 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         }
     }
 
-    public ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken)
+    /// <summary>Runs before the content is opened (outside the store's lock): a test can let another worker act here.</summary>
+    public Func<string, Task>? OnOpenContent { get; set; }
+
+    public async ValueTask<Stream> OpenContentAsync(string messageId, CancellationToken cancellationToken)
     {
+        if (OnOpenContent is { } hook)
+        {
+            await hook(messageId);
+        }
+
         lock (_gate)
         {
-            if (!_messages.TryGetValue(messageId, out var m))
+            // As the real stores do: the content goes with the message, and once every recipient is final.
+            if (!_messages.TryGetValue(messageId, out var m) || m.Recipients.All(r => r.State is QueueRecipientState.Delivered or QueueRecipientState.Failed or QueueRecipientState.Expired))
             {
                 throw new KeyNotFoundException(messageId);
             }
 
-            return ValueTask.FromResult<Stream>(new MemoryStream(m.Content, writable: false));
+            return new MemoryStream(m.Content, writable: false);
         }
     }
 
@@ -334,7 +351,15 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         m.Content.Length,
         m.Entry.EnqueuedAt,
         m.Entry.ExpiresAt,
-        m.Recipients.Select((r, i) => new QueuedRecipient(i, r.Address, r.State, r.NextAttemptAt, r.Attempts.ToList())).ToList());
+        m.Recipients.Select((r, i) => new QueuedRecipient(i, r.Address, r.State, r.NextAttemptAt, r.Attempts.ToList())
+        {
+            Notify = m.Entry.Recipients[i].Notify,
+            OriginalRecipient = m.Entry.Recipients[i].OriginalRecipient,
+        }).ToList())
+    {
+        DsnReturn = m.Entry.DsnReturn,
+        DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+    };
 
     private sealed class Message(QueueEntry entry, byte[] content)
     {

@@ -56,6 +56,47 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DSN_parameters_come_back_with_the_claim_and_the_operator_s_view_as_enqueued()
+    {
+        // Stops: a deferred message sent again without the RET, ENVID, NOTIFY or ORCPT it was first sent with (its
+        // notifications would then go where the sender asked them not to, or not at all).
+        var entry = new QueueEntry(NewId(), "sender@example.test",
+            [
+                new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0) { Notify = DsnNotify.Success | DsnNotify.Delay, OriginalRecipient = "list+a@example.org" },
+                new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0),
+                new QueueEntryRecipient("c@example.test", QueueRecipientState.Queued, T0) { Notify = DsnNotify.Never, OriginalRecipient = "jöe@exämple.org" },
+            ],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5))
+        {
+            DsnReturn = DsnReturn.Headers,
+            DsnEnvelopeId = "env+id 1",
+        };
+        var plain = Entry(T0, "d@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        await Store.EnqueueAsync(plain, Bytes("y"), default);
+
+        var claims = await Store.ClaimDueAsync(T0, 10, Lease, default);
+
+        var claim = Assert.Single(claims, c => c.MessageId == entry.MessageId);
+        Assert.Equal(DsnReturn.Headers, claim.DsnReturn);
+        Assert.Equal("env+id 1", claim.DsnEnvelopeId);
+        Assert.Equal(
+            new[] { (DsnNotify.Success | DsnNotify.Delay, "list+a@example.org"), (DsnNotify.Default, (string?)null), (DsnNotify.Never, "jöe@exämple.org") },
+            claim.Recipients.Select(r => (r.Notify, r.OriginalRecipient)));
+        var other = Assert.Single(claims, c => c.MessageId == plain.MessageId);
+        Assert.Null(other.DsnReturn);
+        Assert.Null(other.DsnEnvelopeId);
+        Assert.Equal(DsnNotify.Default, Assert.Single(other.Recipients).Notify);
+
+        var view = (await Store.GetAsync(entry.MessageId, default))!;
+        Assert.Equal(DsnReturn.Headers, view.DsnReturn);
+        Assert.Equal("env+id 1", view.DsnEnvelopeId);
+        Assert.Equal(
+            new[] { (DsnNotify.Success | DsnNotify.Delay, "list+a@example.org"), (DsnNotify.Default, (string?)null), (DsnNotify.Never, "jöe@exämple.org") },
+            view.Recipients.Select(r => (r.Notify, r.OriginalRecipient)));
+    }
+
+    [Fact]
     public async Task Nothing_is_claimed_before_it_is_due()
     {
         await Store.EnqueueAsync(Entry(T0.AddMinutes(10), "a@example.test"), Bytes("x"), default);

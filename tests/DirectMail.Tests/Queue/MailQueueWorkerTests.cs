@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using Microsoft.Extensions.Logging;
 
 namespace DirectMail.Tests.Queue;
 
@@ -92,6 +93,37 @@ public sealed class MailQueueWorkerTests
             Assert.Equal("mx.example.net", attempt.MxHost);
             Assert.Equal("192.0.2.25", attempt.ServerAddress);
         });
+    }
+
+    [Fact]
+    public async Task A_queued_message_is_sent_again_with_the_DSN_parameters_it_was_enqueued_with()
+    {
+        // Stops: a retry from the queue dropping RET, ENVID, NOTIFY or ORCPT, or giving one recipient's to another.
+        var (queue, worker) = Create();
+        var envelope = new SmtpEnvelope("a@sender.example", new SmtpRecipient[]
+        {
+            new("b@example.net", DsnNotify.Success, "orig-b@example.org"),
+            new("c@example.org", DsnNotify.Never),
+            "d@example.net",
+        })
+        {
+            DsnReturn = DsnReturn.Headers,
+            DsnEnvelopeId = "env-7",
+        };
+        var id = await queue.EnqueueAsync(envelope, SmtpContent.FromBytes(Body));
+
+        Assert.Equal(1, await worker.RunOnceAsync(default));
+
+        var net = Assert.Single(_sender.Sends, s => s.Envelope.Recipients[0] == "b@example.net").Envelope;
+        Assert.Equal(["b@example.net", "d@example.net"], net.Recipients);
+        Assert.Equal((DsnNotify.Success, "orig-b@example.org"), (net.GetRecipientNotify(0), net.GetOriginalRecipient(0)));
+        Assert.Equal((DsnNotify.Default, (string?)null), (net.GetRecipientNotify(1), net.GetOriginalRecipient(1)));
+        var org = Assert.Single(_sender.Sends, s => s.Envelope.Recipients[0] == "c@example.org").Envelope;
+        Assert.Equal(DsnNotify.Never, org.GetRecipientNotify(0));
+        Assert.All(_sender.Sends, s => Assert.Equal((DsnReturn.Headers, "env-7"), (s.Envelope.DsnReturn!.Value, s.Envelope.DsnEnvelopeId)));
+        var stored = (await queue.GetAsync(id))!;
+        Assert.Equal("env-7", stored.DsnEnvelopeId);
+        Assert.Equal([DsnNotify.Success, DsnNotify.Never, DsnNotify.Default], stored.Recipients.Select(r => r.Notify));
     }
 
     [Fact]
@@ -366,6 +398,40 @@ public sealed class MailQueueWorkerTests
         var r = (await queue.GetAsync(id))!.Recipients[0];
         Assert.Equal(QueueRecipientState.InDoubt, r.State); // it was marked in flight by the first worker
         Assert.Empty(r.Attempts);
+    }
+
+    [Fact]
+    public async Task A_stale_claim_whose_content_is_gone_sends_nothing_and_says_why_without_an_error()
+    {
+        // The fault: a worker paused (GC, a slow disk) past its lease while a second worker delivered the message and
+        // the store dropped its content. The first worker must neither send, nor record a deferral over the newer
+        // outcome, nor log an Error that the stored message is unreadable.
+        var logger = new Infrastructure.ListLogger();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(new Infrastructure.ListLoggerProvider(logger)).SetMinimumLevel(LogLevel.Trace));
+        var options = new MailQueueOptions { RetryJitter = 0 };
+        var queue = new MailQueue(_store, options, null, _time, new Random(1));
+        var stale = new MailQueueWorker(queue, _sender, factory);
+        var second = new MailQueueWorker(queue, _sender, null);
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
+        var once = 0;
+        _store.OnOpenContent = async messageId =>
+        {
+            if (Interlocked.Increment(ref once) == 1)
+            {
+                _store.ExpireLease(messageId);
+                Assert.Equal(1, await second.RunOnceAsync(default));
+            }
+        };
+
+        await stale.RunOnceAsync(default);
+
+        var send = Assert.Single(_sender.Sends);
+        Assert.Equal(["b@example.net"], send.Envelope.Recipients);
+        var r = (await queue.GetAsync(id))!.Recipients[0];
+        Assert.Equal(QueueRecipientState.Delivered, r.State);
+        Assert.Single(r.Attempts);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 7036 && e.Level == LogLevel.Information);
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 7035 || e.Level >= LogLevel.Error);
     }
 
     [Fact]

@@ -180,6 +180,45 @@ public sealed class QueueEndToEndTests
     }
 
     [Fact]
+    public async Task A_deferred_recipient_handed_to_the_queue_is_retried_with_its_DSN_parameters_on_the_wire()
+    {
+        // Stops: the retry of a handed-off recipient losing what the first attempt sent (NOTIFY, ORCPT, RET, ENVID).
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));
+        var rcpts = 0;
+        var dialogue = new SmtpDialogue
+        {
+            EhloReply = "250-mx.queue.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 DSN",
+            Respond = line => line.StartsWith("RCPT TO:<later@", StringComparison.Ordinal) && Interlocked.Increment(ref rcpts) == 1
+                ? "450 4.2.0 Greylisted, please try again in 60 seconds"
+                : null,
+        };
+        var address = NewAddress();
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, new IPEndPoint(address, Port));
+        var queue = new MailQueue(new InMemoryQueueStore(), Options(), null, time);
+        await using var mailer = new DirectMailer(LoopbackMailerOptions.Create(Port), new TableResolver { ["queue.test"] = [("mx.queue.test", 10, address)] }) { OnDeferred = queue };
+        var envelope = new SmtpEnvelope("sender@client.test", new SmtpRecipient[]
+        {
+            new("now@queue.test", DsnNotify.Never),
+            new("later@queue.test", DsnNotify.Failure | DsnNotify.Delay, "list+later@example.org"),
+        })
+        {
+            DsnReturn = DsnReturn.Headers,
+            DsnEnvelopeId = "hand-off-1",
+        };
+
+        var report = await mailer.SendAsync(envelope, SmtpContent.FromBytes(Body));
+        Assert.Equal(DeliveryStatus.Deferred, report.Recipients[1].Status);
+        time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await new MailQueueWorker(queue, mailer).RunOnceAsync(default));
+
+        var later = "RCPT TO:<later@queue.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;list+2Blater@example.org";
+        Assert.Equal(2, dialogue.Commands.Count(c => c == later)); // the first attempt and the queue's retry
+        Assert.Equal(1, dialogue.Commands.Count(c => c == "RCPT TO:<now@queue.test> NOTIFY=NEVER"));
+        Assert.Equal(2, dialogue.Commands.Count(c => c.StartsWith("MAIL FROM:<sender@client.test>", StringComparison.Ordinal) && c.EndsWith(" RET=HDRS ENVID=hand-off-1", StringComparison.Ordinal)));
+        Assert.Equal(2, dialogue.Messages.Count);
+    }
+
+    [Fact]
     public async Task The_workers_own_deferrals_are_never_handed_off_again()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));

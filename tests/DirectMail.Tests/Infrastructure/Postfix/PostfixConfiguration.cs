@@ -56,6 +56,13 @@ internal static class PostfixConfiguration
         always_add_missing_headers = no
         append_dot_mydomain = no
 
+        # One domain Postfix relays, to a test's own server: what that server refuses, Postfix bounces (its DSNs are
+        # compared with DirectMail's). Everything else stays disabled.
+        relay_domains = {PostfixFixture.RelayedDomain}
+        transport_maps = texthash:{root}/etc/transport
+        smtp_tls_security_level = none
+        smtp_connect_timeout = 5s
+
         # Final delivery of every {PostfixFixture.Domain} recipient but "{UnknownLocalPart}" into one Maildir.
         virtual_mailbox_domains = {PostfixFixture.Domain}
         virtual_mailbox_base = {root}/mail
@@ -122,6 +129,7 @@ internal static class PostfixConfiguration
         verify    unix  -       -       n       -       1       verify
         flush     unix  n       -       n       1000?   0       flush
         proxymap  unix  -       -       n       -       -       proxymap
+        smtp      unix  -       -       n       -       -       smtp
         error     unix  -       -       n       -       -       error
         retry     unix  -       -       n       -       -       error
         discard   unix  -       -       n       -       -       discard
@@ -142,6 +150,10 @@ internal static class PostfixConfiguration
         endif
 
         """;
+
+    /// <summary>The transport table: the relayed domain goes to the test server's address and port, without DNS.</summary>
+    public static string TransportTable() =>
+        $"{PostfixFixture.RelayedDomain} smtp:[{PostfixFixture.RelayTarget.Address}]:{PostfixFixture.RelayTarget.Port}\n";
 
     /// <summary>
     /// Runs <c>postfix start-fg</c> as a child and stops it (<c>postfix stop</c>) when its standard input closes:

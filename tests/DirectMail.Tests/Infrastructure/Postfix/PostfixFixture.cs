@@ -70,6 +70,12 @@ public sealed class PostfixFixture : IAsyncLifetime
 
     public static IPAddress Address { get; } = IPAddress.Parse("127.0.25.10");
 
+    /// <summary>The one domain this Postfix relays (as an SMTP client), to <see cref="RelayTarget"/>: where a test's server answers.</summary>
+    public const string RelayedDomain = "relayed.postfix.test";
+
+    /// <summary>Where Postfix delivers mail for <see cref="RelayedDomain"/>.</summary>
+    public static IPEndPoint RelayTarget { get; } = new(IPAddress.Parse("127.0.25.77"), 10077);
+
     public IPEndPoint EndPoint { get; } = new(Address, Port);
 
     /// <summary>The server's self-signed certificate (public part), for tests that pin it.</summary>
@@ -107,6 +113,7 @@ public sealed class PostfixFixture : IAsyncLifetime
         PostfixConfiguration.Write(Path.Combine(etc, "main.cf"), PostfixConfiguration.MainCf(root, Address.ToString(), MessageSizeLimit));
         PostfixConfiguration.Write(Path.Combine(etc, "master.cf"), PostfixConfiguration.MasterCf(Address.ToString(), Port));
         PostfixConfiguration.Write(Path.Combine(etc, "vmailbox"), PostfixConfiguration.MailboxTable());
+        PostfixConfiguration.Write(Path.Combine(etc, "transport"), PostfixConfiguration.TransportTable());
         WriteSasl(etc);
         var supervisor = Path.Combine(root, "supervisor.py");
         PostfixConfiguration.Write(supervisor, PostfixConfiguration.SupervisorScript);

@@ -39,8 +39,28 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
     {
         await Store.GetStatisticsAsync(default);
 
-        Assert.Equal(1, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(2, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(6L, Sql<long>($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{_schema}' AND table_name IN ('messages', 'recipients', 'attempts', 'content', 'rate_buckets', 'connection_slots')"));
+    }
+
+    [Fact]
+    public async Task A_version_1_schema_gets_the_DSN_columns_and_its_messages_read_as_without_parameters()
+    {
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql<int>($"ALTER TABLE {_schema}.messages DROP COLUMN dsn_ret, DROP COLUMN dsn_envid; SELECT 1");
+        Sql<int>($"ALTER TABLE {_schema}.recipients DROP COLUMN dsn_notify, DROP COLUMN dsn_orcpt; SELECT 1");
+        Sql<int>($"UPDATE {_schema}.schema_version SET version = 1 RETURNING version");
+
+        await using var upgraded = OpenStore();
+        var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
+
+        Assert.Equal(2, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(1L, Sql<long>($"SELECT count(*) FROM {_schema}.schema_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.Null(claim.DsnReturn);
+        Assert.Null(claim.DsnEnvelopeId);
+        Assert.Equal(DsnNotify.Default, Assert.Single(claim.Recipients).Notify);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         }
 
         Assert.Equal("wal", Sql("PRAGMA journal_mode"));
-        Assert.Equal(2L, Sql("PRAGMA user_version"));
+        Assert.Equal(3L, Sql("PRAGMA user_version"));
     }
 
     [Fact]
@@ -209,7 +209,8 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await Store.EnqueueAsync(two, Bytes("x"), default);
         await Store.EnqueueAsync(Entry(T0.AddMinutes(1), "c@example.test"), Bytes("y"), default);
         await Store.DisposeAsync();
-        // What version 1 wrote: the same tables without the counts.
+        // What version 1 wrote: the same tables without version 3's DSN columns and without the counts.
+        DropDsnColumns();
         Sql("DROP TABLE recipient_counts; DROP TABLE totals; PRAGMA user_version = 1");
         foreach (var trigger in new[] { "recipients_counted", "recipients_uncounted", "recipients_recounted", "messages_counted", "messages_uncounted", "messages_recounted", "attempts_counted", "attempts_uncounted" })
         {
@@ -221,11 +222,47 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var statistics = await reopened.GetStatisticsAsync(default);
 
-        Assert.Equal(2L, Sql("PRAGMA user_version"));
+        Assert.Equal(3L, Sql("PRAGMA user_version"));
         Assert.Equal([(QueueRecipientState.Queued, 2L), (QueueRecipientState.Deferred, 1L)],
             statistics.RecipientsByState.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
         Assert.Equal((2L, 1L, (DateTimeOffset?)T0), (statistics.Messages, statistics.Attempts, statistics.OldestPendingEnqueuedAt));
     }
+
+    [Fact]
+    public async Task A_version_2_database_gets_the_DSN_columns_and_its_messages_read_as_without_parameters()
+    {
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        await Store.DisposeAsync();
+        DropDsnColumns();
+        Sql("PRAGMA user_version = 2");
+
+        await using var reopened = new SqliteMailQueueStore(_directory);
+        var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
+
+        Assert.Equal(3L, Sql("PRAGMA user_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.Null(claim.DsnReturn);
+        Assert.Null(claim.DsnEnvelopeId);
+        Assert.Equal(DsnNotify.Default, Assert.Single(claim.Recipients).Notify);
+        Assert.Null(claim.Recipients[0].OriginalRecipient);
+    }
+
+    [Fact]
+    public async Task A_stored_NOTIFY_value_that_is_not_one_quarantines_the_message()
+    {
+        // Stops: a corrupted row sending NOTIFY=NEVER,SUCCESS (refused by every server) or being read as something else.
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql("UPDATE recipients SET dsn_notify = 3");
+
+        Assert.Empty(await Store.ClaimDueAsync(T0, 10, Lease, default));
+        AssertQuarantined(await Store.GetAsync(entry.MessageId, default), "DSN NOTIFY value 3");
+    }
+
+    private void DropDsnColumns() => Sql(
+        "ALTER TABLE messages DROP COLUMN dsn_ret; ALTER TABLE messages DROP COLUMN dsn_envid; " +
+        "ALTER TABLE recipients DROP COLUMN dsn_notify; ALTER TABLE recipients DROP COLUMN dsn_orcpt");
 
     /// <summary>Raw SQL on the store's file, as a corrupting disk or a careless operator would.</summary>
     private object? Sql(string sql)

@@ -1,0 +1,422 @@
+using System;
+using System.Buffers;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using DirectMail.IO;
+using DirectMail.Mime;
+using DirectMail.Smtp;
+
+namespace DirectMail.Dsn;
+
+/// <summary>
+/// Writes a <see cref="DeliveryStatusNotice"/>: the notice's own text into one buffer, then the original's header (or
+/// all of it) copied from its stream. Field values are checked when they are given, so what is written here never
+/// holds a line break that was not put there on purpose.
+/// </summary>
+internal sealed class DeliveryStatusWriter
+{
+    private const int MaxLine = 78;
+    private static readonly byte[] HeaderEnd = "\r\n\r\n"u8.ToArray();
+
+    private readonly DeliveryStatusNotice _notice;
+    private readonly MimeRandom _random;
+    private readonly ArrayBufferWriter<byte> _text = new(2048);
+
+    public DeliveryStatusWriter(DeliveryStatusNotice notice, MimeRandom random)
+    {
+        _notice = notice;
+        _random = random;
+    }
+
+    /// <summary>Refuses what would break a field: CR, LF and other controls (and spaces where a value is one token).</summary>
+    public static void CheckField(string value, string paramName, bool allowSpace)
+    {
+        foreach (var c in value)
+        {
+            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == '\u2028' || c == '\u2029' || (c == ' ' && !allowSpace))
+            {
+                throw new ArgumentException("The value holds a control character" + (allowSpace ? "." : " or a space."), paramName);
+            }
+        }
+    }
+
+    public static bool NeedsUtf8(DeliveryStatusNotice notice)
+    {
+        if (!IsAscii(notice.OriginalSender) || !IsAscii(notice.ReportingMta))
+        {
+            return true;
+        }
+
+        foreach (var r in notice.Recipients)
+        {
+            if (!IsAscii(r.FinalRecipient) || (r.OriginalRecipient is { } o && !IsAscii(o)) || (r.Reply is { } reply && !IsAscii(reply.Text)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public async Task<SmtpBodyType> WriteAsync(Stream original, Stream destination, CancellationToken cancellationToken)
+    {
+        // The original's header is read first (a notice quotes it, and its octets decide the part's type); with
+        // RET=FULL the rest is spooled so that its octets are known before the part's header is written.
+        var (header, headerLength, buffered) = await ReadHeaderAsync(original, cancellationToken).ConfigureAwait(false);
+        var headerEightBit = HasEightBit(header.AsSpan(0, headerLength));
+        ContentSpool? rest = null;
+        try
+        {
+            var bodyEightBit = false;
+            if (_notice.Return == DsnReturn.Full)
+            {
+                rest = new ContentSpool(prefix: "directmail-dsn-");
+                var start = header.AsSpan(headerLength, buffered - headerLength);
+                bodyEightBit = HasEightBit(start);
+                rest.Write(start);
+                await ContentSpool.FillAsync(original, rest, chunk => bodyEightBit |= HasEightBit(chunk), cancellationToken).ConfigureAwait(false);
+            }
+
+            var global = NeedsUtf8(_notice) || headerEightBit;
+            var eightBit = global || bodyEightBit;
+            var boundary = _random.CreateBoundary();
+            WriteNoticeHeader(boundary, eightBit);
+            WriteHumanPart(boundary);
+            WriteStatusPart(boundary, global);
+
+            Line("--" + boundary);
+            if (_notice.Return == DsnReturn.Full)
+            {
+                Line("Content-Description: The original message");
+                Line(global ? "Content-Type: message/global" : "Content-Type: message/rfc822");
+            }
+            else
+            {
+                Line("Content-Description: The original message's header");
+                Line(global ? "Content-Type: message/global-headers" : "Content-Type: text/rfc822-headers");
+            }
+
+            Line(eightBit ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
+            Line(string.Empty);
+            await destination.WriteAsync(_text.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            _text.Clear();
+
+            await destination.WriteAsync(header.AsMemory(0, headerLength), cancellationToken).ConfigureAwait(false);
+            if (rest is not null)
+            {
+                await rest.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+            }
+            else if (headerLength > 0 && !header.AsSpan(0, headerLength).EndsWith("\r\n"u8))
+            {
+                Line(string.Empty);
+            }
+
+            // The part ends with a line end of its own before the closing delimiter.
+            Text("\r\n--");
+            Text(boundary);
+            Line("--");
+            await destination.WriteAsync(_text.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            return eightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(header);
+            if (rest is not null)
+            {
+                await rest.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void WriteNoticeHeader(string boundary, bool eightBit)
+    {
+        Span<char> date = stackalloc char[MimeSyntax.MaxDateLength];
+        var n = MimeSyntax.FormatDate(_notice.Date ?? DateTimeOffset.UtcNow, date);
+        Text("Date: ");
+        Text(date[..n]);
+        Line(string.Empty);
+        Line("From: Mail Delivery System <MAILER-DAEMON@" + _notice.ReportingMta + ">");
+        Line("Subject: " + Subject());
+        Line("To: <" + _notice.OriginalSender + ">");
+        Line("Auto-Submitted: auto-replied");
+        Line("Message-ID: <" + (_notice.MessageId ?? _random.CreateMessageIdLocalPart() + "@" + _notice.ReportingMta) + ">");
+        Line("MIME-Version: 1.0");
+        Line("Content-Type: multipart/report; report-type=delivery-status;");
+        Line("\tboundary=\"" + boundary + "\"");
+        Line(eightBit ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
+        Line(string.Empty);
+        Line("This is a MIME-encapsulated delivery status notification (RFC 3464).");
+        Line(string.Empty);
+    }
+
+    private string Subject()
+    {
+        var delayed = false;
+        var delivered = false;
+        foreach (var r in _notice.Recipients)
+        {
+            if (r.Action == DsnAction.Failed)
+            {
+                return "Undelivered Mail Returned to Sender";
+            }
+
+            delayed |= r.Action == DsnAction.Delayed;
+            delivered |= r.Action != DsnAction.Delayed;
+        }
+
+        return delayed && !delivered ? "Delayed Mail (still being retried)" : delayed ? "Delivery Status Notification (delay and success)" : "Successful Mail Delivery Report";
+    }
+
+    private void WriteHumanPart(string boundary)
+    {
+        var utf8 = NeedsUtf8(_notice);
+        Line("--" + boundary);
+        Line("Content-Description: Notification");
+        Line(utf8 ? "Content-Type: text/plain; charset=utf-8" : "Content-Type: text/plain; charset=us-ascii");
+        Line(utf8 ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
+        Line(string.Empty);
+        Line("This is the mail system at host " + _notice.ReportingMta + ".");
+        Line(string.Empty);
+        foreach (var (action, opening) in Openings)
+        {
+            var any = false;
+            foreach (var r in _notice.Recipients)
+            {
+                if (r.Action != action)
+                {
+                    continue;
+                }
+
+                if (!any)
+                {
+                    Wrapped(opening);
+                    Line(string.Empty);
+                    any = true;
+                }
+
+                var said = r.Reply is { } reply
+                    ? (r.RemoteMta is { } host ? "host " + host + " said: " : "the server said: ") + OneLine(reply)
+                    : r.Detail ?? r.Status.ToString();
+                Wrapped("<" + r.FinalRecipient + ">: " + said);
+                if (r.WillRetryUntil is { } until && action == DsnAction.Delayed)
+                {
+                    Wrapped("    It is tried until " + FormatDate(until) + ".");
+                }
+
+                Line(string.Empty);
+            }
+        }
+    }
+
+    private static readonly (DsnAction Action, string Opening)[] Openings =
+    [
+        (DsnAction.Failed, "Your message could not be delivered to the recipients below, and will not be tried again."),
+        (DsnAction.Delayed, "Your message has not been delivered yet to the recipients below. It is still being tried; you need not send it again."),
+        (DsnAction.Delivered, "Your message was delivered to the recipients below."),
+        (DsnAction.Relayed, "Your message was handed on to the recipients' servers below, which do not send delivery notifications: you may not hear more of it."),
+        (DsnAction.Expanded, "Your message was delivered to the recipients below and forwarded to their members."),
+    ];
+
+    private void WriteStatusPart(string boundary, bool global)
+    {
+        Line("--" + boundary);
+        Line("Content-Description: Delivery report");
+        Line(global ? "Content-Type: message/global-delivery-status" : "Content-Type: message/delivery-status");
+        Line(global ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
+        Line(string.Empty);
+
+        // Per-message fields (RFC 3464 section 2.2).
+        Line("Reporting-MTA: dns; " + _notice.ReportingMta);
+        if (_notice.EnvelopeId is { } envelopeId)
+        {
+            Line("Original-Envelope-Id: " + envelopeId);
+        }
+
+        if (_notice.ArrivalDate is { } arrival)
+        {
+            DateField("Arrival-Date: ", arrival);
+        }
+
+        // Per-recipient fields (RFC 3464 section 2.3), each group after a blank line.
+        foreach (var r in _notice.Recipients)
+        {
+            Line(string.Empty);
+            Line("Final-Recipient: " + AddressType(r.FinalRecipient) + "; " + r.FinalRecipient);
+            if (r.OriginalRecipient is { } original)
+            {
+                Line("Original-Recipient: " + AddressType(original) + ";" + original);
+            }
+
+            Line("Action: " + ActionName(r.Action));
+            Line("Status: " + r.Status.ToString());
+            if (r.RemoteMta is { } remote)
+            {
+                Line("Remote-MTA: dns; " + remote);
+            }
+
+            if (r.Reply is { } reply)
+            {
+                Wrapped("Diagnostic-Code: smtp; " + OneLine(reply), fold: true);
+            }
+
+            if (r.LastAttemptDate is { } last)
+            {
+                DateField("Last-Attempt-Date: ", last);
+            }
+
+            if (r.WillRetryUntil is { } until)
+            {
+                DateField("Will-Retry-Until: ", until);
+            }
+        }
+
+        Line(string.Empty);
+    }
+
+    private static string ActionName(DsnAction action) => action switch
+    {
+        DsnAction.Failed => "failed",
+        DsnAction.Delayed => "delayed",
+        DsnAction.Delivered => "delivered",
+        DsnAction.Relayed => "relayed",
+        _ => "expanded",
+    };
+
+    /// <summary>RFC 6533: an address with non-ASCII characters is of type utf-8.</summary>
+    private static string AddressType(string address) => IsAscii(address) ? "rfc822" : "utf-8";
+
+    /// <summary>A reply as one line: the code, then its lines joined by spaces (as Postfix writes Diagnostic-Code).</summary>
+    private static string OneLine(SmtpReply reply)
+    {
+        var text = new StringBuilder(reply.Code.ToString(CultureInfo.InvariantCulture), 64);
+        foreach (var line in reply.Lines)
+        {
+            text.Append(' ');
+            foreach (var c in line)
+            {
+                // Server text is quoted, never obeyed: controls become spaces.
+                text.Append(c < 0x20 || c == 0x7F ? ' ' : c);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string FormatDate(DateTimeOffset value)
+    {
+        Span<char> date = stackalloc char[MimeSyntax.MaxDateLength];
+        return date[..MimeSyntax.FormatDate(value, date)].ToString();
+    }
+
+    private void DateField(string name, DateTimeOffset value)
+    {
+        Span<char> date = stackalloc char[MimeSyntax.MaxDateLength];
+        var n = MimeSyntax.FormatDate(value, date);
+        Text(name);
+        Text(date[..n]);
+        Line(string.Empty);
+    }
+
+    /// <summary>
+    /// A long line broken at spaces before column 78: as folded header lines (a space starts each continuation) when
+    /// <paramref name="fold"/>, as text lines otherwise. A word longer than a line stays whole (up to 998 octets).
+    /// </summary>
+    private void Wrapped(string text, bool fold = false)
+    {
+        var start = 0;
+        while (text.Length - start > MaxLine)
+        {
+            var limit = start + MaxLine;
+            var cut = text.LastIndexOf(' ', limit, limit - start);
+            if (cut <= start)
+            {
+                cut = text.IndexOf(' ', limit);
+                if (cut < 0)
+                {
+                    break;
+                }
+            }
+
+            Line(text.AsSpan(start, cut - start));
+            start = fold ? cut : cut + 1;
+            if (fold && start < text.Length && text[start] != ' ')
+            {
+                Text(" ");
+            }
+        }
+
+        Line(text.AsSpan(start));
+    }
+
+    private void Line(string text) => Line(text.AsSpan());
+
+    private void Line(ReadOnlySpan<char> text)
+    {
+        Text(text);
+        Text("\r\n");
+    }
+
+    private void Text(ReadOnlySpan<char> text)
+    {
+        var span = _text.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _text.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static bool IsAscii(string value) => System.Text.Ascii.IsValid(value);
+
+    private static bool HasEightBit(ReadOnlySpan<byte> chunk) => !System.Text.Ascii.IsValid(chunk);
+
+    /// <summary>
+    /// Reads the original in chunks until the blank line that ends its header (at most 1 MiB is looked at: what is
+    /// longer is not a header). Returns the buffer, the header's length (up to and including the blank line, or all
+    /// that was read when there is none), and how much was read in all: the octets past the header are the body's start.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int HeaderLength, int Read)> ReadHeaderAsync(Stream original, CancellationToken cancellationToken)
+    {
+        const int Limit = 1024 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(8192);
+        var length = 0;
+        try
+        {
+            while (length < Limit)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var searchFrom = Math.Max(0, length - 3);
+                var read = await original.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length >= 2 && buffer[0] == '\r' && buffer[1] == '\n')
+                {
+                    return (buffer, 2, length); // no header at all
+                }
+
+                var end = buffer.AsSpan(searchFrom, length - searchFrom).IndexOf(HeaderEnd);
+                if (end >= 0)
+                {
+                    return (buffer, searchFrom + end + HeaderEnd.Length, length);
+                }
+            }
+
+            return (buffer, length, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace DirectMail.Tests.Infrastructure;
+
+/// <summary>Hands one <see cref="ListLogger"/> to every category, so a test reads all of a component's log lines in one place.</summary>
+public sealed class ListLoggerProvider(ListLogger logger) : ILoggerProvider
+{
+    public ListLogger Logger { get; } = logger;
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    public void Dispose()
+    {
+    }
+}
