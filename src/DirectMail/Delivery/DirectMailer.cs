@@ -91,10 +91,19 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     /// <inheritdoc />
     /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
     public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
-        => SendCoreAsync(envelope, content, OnDeferred, cancellationToken);
+        => SendCoreAsync(envelope, content, OnDeferred, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
+    public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken = default)
+        => SendCoreAsync(envelope, content, OnDeferred, progress, cancellationToken);
 
     /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> (the queue's worker passes none: a queued message is never queued again).</summary>
-    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
+    internal Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
+        => SendCoreAsync(envelope, content, handOff, null, cancellationToken);
+
+    /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> and reports to <paramref name="progress"/>.</summary>
+    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
@@ -113,6 +122,11 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             states[i] = new RecipientState(envelope.Recipients[i], started);
             var domain = envelope.GetRecipientDomain(i);
+            if (progress is not null)
+            {
+                states[i].Observe(progress, domain);
+            }
+
             if (!groups.TryGetValue(domain, out var group))
             {
                 groups[domain] = group = new List<RecipientState>();
@@ -141,6 +155,14 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
                 state.Finish(DeliveryStatus.Deferred, null, reason);
             }
 
+            if (progress is not null)
+            {
+                foreach (var (domain, group) in groups)
+                {
+                    progress.Report(DeliveryProgress.DomainDone(domain, 0, group.Count, 0));
+                }
+            }
+
             groups.Clear();
         }
 
@@ -159,9 +181,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         foreach (var (domain, group) in groups)
         {
             var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray(), relay, route);
+            var delivery = new DomainDelivery(Delivery, domain, envelope.Sender, content, group.ToArray(), relay, route, progress);
             deliveries.Add(delivery);
-            tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
+            tasks.Add(RunDomainAsync(delivery, domain, group, progress, deadline.Token, cancellationToken));
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -242,7 +264,24 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         return DeliveryResilience.AddDefaultStrategies(builder, options).Build();
     }
 
-    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
+    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, IProgress<DeliveryProgress>? progress, CancellationToken deadline, CancellationToken caller)
+    {
+        await DeliverDomainAsync(delivery, domain, group, deadline, caller).ConfigureAwait(false);
+        if (progress is not null)
+        {
+            int delivered = 0, deferred = 0, failed = 0;
+            foreach (var r in group)
+            {
+                delivered += r.Status == DeliveryStatus.Delivered ? 1 : 0;
+                deferred += r.Status == DeliveryStatus.Deferred ? 1 : 0;
+                failed += r.Status == DeliveryStatus.Failed ? 1 : 0;
+            }
+
+            progress.Report(DeliveryProgress.DomainDone(domain, delivered, deferred, failed));
+        }
+    }
+
+    private async Task DeliverDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
     {
         try
         {

@@ -50,6 +50,7 @@ internal sealed class DomainDelivery
     private readonly SmtpContent _content;
     private readonly RecipientState[] _recipients;
     private readonly RelayTarget? _relay;
+    private readonly IProgress<DeliveryProgress>? _progress;
     private readonly List<Candidate> _candidates = new();
     private DeliveryRoute _route;
     private int _next;
@@ -63,8 +64,10 @@ internal sealed class DomainDelivery
     /// <param name="recipients">The domain's recipients.</param>
     /// <param name="relay">The relay the domain's route names, or null to deliver to its MX hosts (and relays only as a fallback).</param>
     /// <param name="route">Why <paramref name="relay"/> is taken (<see cref="DeliveryRoute.Relay"/>, <see cref="DeliveryRoute.PortBlockedRelay"/>); <see cref="DeliveryRoute.Direct"/> without one.</param>
-    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct)
+    /// <param name="progress">Told when the domain is resolved (its recipients report themselves as they settle); null for none.</param>
+    public DomainDelivery(DeliveryContext context, string domain, string sender, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct, IProgress<DeliveryProgress>? progress = null)
     {
+        _progress = progress;
         _relay = relay;
         _route = route;
         _context = context;
@@ -101,6 +104,8 @@ internal sealed class DomainDelivery
         {
             _context.SessionSlots.Release();
         }
+
+        _progress?.Report(DeliveryProgress.Resolved(_domain, resolution));
 
         if (!resolution.IsSuccess)
         {
@@ -757,6 +762,9 @@ internal sealed class DomainDelivery
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
 internal sealed class RecipientState(string address, long startTimestamp)
 {
+    private IProgress<DeliveryProgress>? _progress;
+    private string? _domain;
+
     public string Address { get; } = address;
 
     public DeliveryStatus Status { get; private set; } = DeliveryStatus.Deferred;
@@ -851,6 +859,14 @@ internal sealed class RecipientState(string address, long startTimestamp)
         Detail = detail;
         IsPending = false;
         FinishedTimestamp = Stopwatch.GetTimestamp();
+        _progress?.Report(DeliveryProgress.Settled(_domain!, ToDelivery(TimeSpan.Zero)));
+    }
+
+    /// <summary>Reports this recipient to <paramref name="progress"/> when its outcome is final (<see cref="Finish"/>, once).</summary>
+    public void Observe(IProgress<DeliveryProgress> progress, string domain)
+    {
+        _progress = progress;
+        _domain = domain;
     }
 
     public void Hinted(string hint) => Hint ??= hint;
