@@ -355,23 +355,32 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             : report.DeliveredCount > 0 ? "partial"
             : report.FailedCount == 0 ? "deferred"
             : "failed";
-        DirectMailTelemetry.Messages.Add(1, new KeyValuePair<string, object?>("directmail.outcome", outcome));
+        var tag = new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, outcome);
+        DirectMailTelemetry.Messages.Add(1, tag);
         if (report.DeliveredCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.DeliveredCount, new KeyValuePair<string, object?>("directmail.status", "delivered"));
+            DirectMailTelemetry.Recipients.Add(report.DeliveredCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "delivered"));
         }
 
         if (report.DeferredCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.DeferredCount, new KeyValuePair<string, object?>("directmail.status", "deferred"));
+            DirectMailTelemetry.Recipients.Add(report.DeferredCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "deferred"));
         }
 
         if (report.FailedCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.FailedCount, new KeyValuePair<string, object?>("directmail.status", "failed"));
+            DirectMailTelemetry.Recipients.Add(report.FailedCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "failed"));
         }
 
-        DirectMailTelemetry.SendDuration.Record(report.Duration.TotalSeconds, new KeyValuePair<string, object?>("directmail.outcome", outcome));
-        activity?.SetTag("directmail.outcome", outcome);
+        DirectMailTelemetry.SendDuration.Record(report.Duration.TotalSeconds, tag);
+        if (activity is not null)
+        {
+            activity.SetTag(DirectMailTelemetry.OutcomeAttribute, outcome);
+            if (report.FailedCount == report.Recipients.Count && report.FailedCount > 0)
+            {
+                // Every recipient failed for good: the send is an error; deferred and partial outcomes are not.
+                activity.SetStatus(ActivityStatusCode.Error, report.Recipients[0].Reply?.ToString() ?? report.Recipients[0].Detail);
+            }
+        }
     }
 }

@@ -53,7 +53,7 @@ internal static class QueueMetrics
 
                 foreach (var (state, count) in statistics.RecipientsByState)
                 {
-                    measurements.Add(new Measurement<long>(count, new KeyValuePair<string, object?>("directmail.state", StateName(state))));
+                    measurements.Add(new Measurement<long>(count, new KeyValuePair<string, object?>(Diagnostics.DirectMailTelemetry.QueueRecipientStateAttribute, StateName(state))));
                 }
             }
         }
