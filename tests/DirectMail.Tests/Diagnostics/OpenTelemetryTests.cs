@@ -43,10 +43,8 @@ public sealed class OpenTelemetryTests
     [Fact]
     public async Task A_delivery_gives_client_attempt_spans_with_server_attributes_and_an_error_status_on_a_5xx()
     {
-        var bad = Refusing();
-        await using var okServer = ScriptedSmtpServer.Start(new SmtpDialogue().RunAsync, new IPEndPoint(OkAddress, Port));
-        await using var badServer = ScriptedSmtpServer.Start(bad.RunAsync, new IPEndPoint(BadAddress, Port));
-        var resolver = new TableResolver { ["ok.otel.test"] = [(OkHost, 10, OkAddress)], ["bad.otel.test"] = [(BadHost, 10, BadAddress)] };
+        await using var servers = new Servers();
+        var resolver = servers.Resolver;
         var spans = new List<Activity>();
         using var test = new ActivitySource("DirectMail.Tests.OpenTelemetry");
         using (var tracing = Sdk.CreateTracerProviderBuilder().AddSource(test.Name).AddDirectMailInstrumentation().AddInMemoryExporter(spans).Build())
@@ -91,10 +89,8 @@ public sealed class OpenTelemetryTests
     [Fact]
     public async Task A_delivery_gives_the_metrics_by_their_convention_names_units_and_attributes()
     {
-        var bad = Refusing();
-        await using var okServer = ScriptedSmtpServer.Start(new SmtpDialogue().RunAsync, new IPEndPoint(OkAddress, Port));
-        await using var badServer = ScriptedSmtpServer.Start(bad.RunAsync, new IPEndPoint(BadAddress, Port));
-        var resolver = new TableResolver { ["ok.otel.test"] = [(OkHost, 10, OkAddress)], ["bad.otel.test"] = [(BadHost, 10, BadAddress)] };
+        await using var servers = new Servers();
+        var resolver = servers.Resolver;
         var exported = new List<MetricSnapshot>();
         using var metrics = Sdk.CreateMeterProviderBuilder().AddDirectMailInstrumentation().AddInMemoryExporter(exported).Build();
         var mailer = new DirectMailer(LoopbackMailerOptions.Create(Port), resolver);
@@ -142,11 +138,22 @@ public sealed class OpenTelemetryTests
         Assert.All(Sums(closed["directmail.connection.count"], Mine), p => Assert.Equal(0L, p.Value));
     }
 
-    /// <summary>A server that refuses every recipient as Postfix does: 550 to RCPT, then 554 to the pipelined DATA.</summary>
-    private static SmtpDialogue Refusing() => new()
+    /// <summary>The MX of ok.otel.test, which takes the message, and that of bad.otel.test, which refuses every recipient as Postfix does (550 to RCPT, 554 to the pipelined DATA).</summary>
+    private sealed class Servers : IAsyncDisposable
     {
-        Respond = l => l.StartsWith("RCPT", StringComparison.Ordinal) ? "550 5.1.1 No such user" : l == "DATA" ? "554 5.5.1 Error: no valid recipients" : null,
-    };
+        private readonly ScriptedSmtpServer _ok = ScriptedSmtpServer.Start(new SmtpDialogue().RunAsync, new IPEndPoint(OkAddress, Port));
+        private readonly ScriptedSmtpServer _bad = ScriptedSmtpServer.Start(
+            new SmtpDialogue { Respond = l => l.StartsWith("RCPT", StringComparison.Ordinal) ? "550 5.1.1 No such user" : l == "DATA" ? "554 5.5.1 Error: no valid recipients" : null }.RunAsync,
+            new IPEndPoint(BadAddress, Port));
+
+        public TableResolver Resolver { get; } = new() { ["ok.otel.test"] = [(OkHost, 10, OkAddress)], ["bad.otel.test"] = [(BadHost, 10, BadAddress)] };
+
+        public async ValueTask DisposeAsync()
+        {
+            await _ok.DisposeAsync();
+            await _bad.DisposeAsync();
+        }
+    }
 
     private static bool Mine(string tags) => tags.Contains($"server.address={OkHost},", StringComparison.Ordinal) || tags.Contains($"server.address={BadHost},", StringComparison.Ordinal);
 
