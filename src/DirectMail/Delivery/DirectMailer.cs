@@ -266,23 +266,6 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, IProgress<DeliveryProgress>? progress, CancellationToken deadline, CancellationToken caller)
     {
-        await DeliverDomainAsync(delivery, domain, group, deadline, caller).ConfigureAwait(false);
-        if (progress is not null)
-        {
-            int delivered = 0, deferred = 0, failed = 0;
-            foreach (var r in group)
-            {
-                delivered += r.Status == DeliveryStatus.Delivered ? 1 : 0;
-                deferred += r.Status == DeliveryStatus.Deferred ? 1 : 0;
-                failed += r.Status == DeliveryStatus.Failed ? 1 : 0;
-            }
-
-            progress.Report(DeliveryProgress.DomainDone(domain, delivered, deferred, failed));
-        }
-    }
-
-    private async Task DeliverDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
-    {
         try
         {
             await delivery.RunAsync(deadline).ConfigureAwait(false);
@@ -303,6 +286,19 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             }
 
             DeliveryLog.Canceled(Logger, domain, pending);
+        }
+
+        if (progress is not null)
+        {
+            int delivered = 0, deferred = 0, failed = 0;
+            foreach (var r in group)
+            {
+                delivered += r.Status == DeliveryStatus.Delivered ? 1 : 0;
+                deferred += r.Status == DeliveryStatus.Deferred ? 1 : 0;
+                failed += r.Status == DeliveryStatus.Failed ? 1 : 0;
+            }
+
+            progress.Report(DeliveryProgress.DomainDone(domain, delivered, deferred, failed));
         }
     }
 
