@@ -7,8 +7,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
 using DirectMail.Diagnostics;
+using DirectMail.Queue;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
+using DirectMail.Tests.Queue;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -137,6 +139,35 @@ public sealed class OpenTelemetryTests
         var closed = Collect(metrics, exported);
         Assert.All(Sums(closed["directmail.connection.count"], Mine), p => Assert.Equal(0L, p.Value));
     }
+
+    [Fact]
+    public async Task The_queue_counts_are_up_down_counters_by_state()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var metrics = Sdk.CreateMeterProviderBuilder().AddDirectMailInstrumentation().AddInMemoryExporter(exported).Build();
+
+        // Queues left by other tests count too (the instruments sum every live queue): this queue's share is the change.
+        var before = Collect(metrics, exported);
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-05T10:00:00Z"));
+        await using var queue = new MailQueue(new InMemoryQueueStore(), new MailQueueOptions(), null, time);
+        await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net", "c@example.org"), Content());
+        var held = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "d@example.net"), Content());
+        Assert.Equal(1, await queue.HoldAsync(held));
+        await queue.GetStatisticsAsync();
+        var after = Collect(metrics, exported);
+
+        Assert.Equal(("{recipient}", MetricType.LongSumNonMonotonic), Describe(after["directmail.queue.recipient.count"]));
+        Assert.Equal(("{message}", MetricType.LongSumNonMonotonic), Describe(after["directmail.queue.message.count"]));
+        Assert.Equal(("s", MetricType.DoubleGauge), Describe(after["directmail.queue.oldest_pending_age"]));
+        long Change(string name, string tags) => Value(after, name, tags) - Value(before, name, tags);
+        Assert.Equal(2, Change("directmail.queue.recipient.count", "directmail.queue.recipient.state=queued"));
+        Assert.Equal(1, Change("directmail.queue.recipient.count", "directmail.queue.recipient.state=held"));
+        Assert.Equal(2, Change("directmail.queue.message.count", string.Empty));
+        Assert.DoesNotContain(after.Keys, n => n is "directmail.queue.recipients" or "directmail.queue.messages");
+    }
+
+    private static long Value(Dictionary<string, MetricSnapshot> snapshot, string name, string tags) =>
+        snapshot.TryGetValue(name, out var metric) ? Sums(metric, t => t == tags).Sum(p => p.Value) : 0;
 
     /// <summary>The MX of ok.otel.test, which takes the message, and that of bad.otel.test, which refuses every recipient as Postfix does (550 to RCPT, 554 to the pipelined DATA).</summary>
     private sealed class Servers : IAsyncDisposable
