@@ -19,7 +19,7 @@ namespace DirectMail.Benchmarks;
 /// 127.0.26.200:10025), 8 at a time, DNS cached (every domain resolved once in setup). One operation is one message;
 /// each invocation sends a batch. Compared in the same run:
 /// <list type="bullet">
-/// <item>DirectMail: <see cref="IDirectMailer.SendAsync"/> (resolver, pool, report), 8 callers at once.</item>
+/// <item>DirectMail: <see cref="IDirectMailer.SendAsync(DirectMail.Smtp.SmtpEnvelope, DirectMail.Smtp.SmtpContent, System.Threading.CancellationToken)"/> (resolver, pool, report), 8 callers at once.</item>
 /// <item>What public .NET code does today: a DnsClient MX lookup (cached LookupClient), an A lookup of the MX host, then
 /// a MailKit <see cref="SmtpClient"/> connect, send, disconnect per message, 8 at once.</item>
 /// <item>Postfix's <c>smtp-source -s 8 -l 10240</c> straight into the sink (no DNS), with and without <c>-d</c>

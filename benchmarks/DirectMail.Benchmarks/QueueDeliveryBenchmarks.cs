@@ -15,7 +15,7 @@ using DirectMail.Smtp;
 namespace DirectMail.Benchmarks;
 
 /// <summary>
-/// Enqueue-to-delivered through the queue against in-memory <see cref="IDirectMailer.SendAsync"/>, in the same run and
+/// Enqueue-to-delivered through the queue against in-memory <see cref="IDirectMailer.SendAsync(DirectMail.Smtp.SmtpEnvelope, DirectMail.Smtp.SmtpContent, System.Threading.CancellationToken)"/>, in the same run and
 /// to the same sink (<see cref="DeliveryBenchmarkRig"/>: 10 KB messages to d00 … d99.deliverbench.test, all MX on the
 /// smtp-sink, DNS cached in setup). One operation is one message:
 /// <list type="bullet">

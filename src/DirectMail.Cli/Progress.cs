@@ -3,15 +3,17 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Delivery;
 using DirectMail.Smtp;
 
 namespace DirectMail.Cli;
 
 /// <summary>
 /// One status line on stderr, rewritten in place, for long work: domains done of several, octets sent of a large
-/// message. Only when stderr is a terminal; a pipe or a file gets nothing.
+/// message. Only when stderr is a terminal; a pipe or a file gets nothing. The mailer reports each domain as it
+/// settles (<see cref="DeliveryProgress"/>); the octets come from <see cref="ProgressContent"/>.
 /// </summary>
-internal sealed class Progress : IDisposable
+internal sealed class Progress : IProgress<DeliveryProgress>, IDisposable
 {
     private readonly object _gate = new();
     private readonly TextWriter _error;
@@ -31,8 +33,14 @@ internal sealed class Progress : IDisposable
     /// <summary>A progress line, or null when stderr is not a terminal.</summary>
     public static Progress? TryCreate(int domains) => Console.IsErrorRedirected ? null : new Progress(Console.Error, domains);
 
-    public void DomainDone()
+    /// <summary>A domain settled: one more done. Called by the mailer, from several domains' tasks at once.</summary>
+    public void Report(DeliveryProgress value)
     {
+        if (value.Kind != DeliveryProgressKind.DomainSettled)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             _domainsDone++;

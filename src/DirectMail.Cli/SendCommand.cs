@@ -294,7 +294,6 @@ internal static class SendCommand
         using var log = new ConsoleLog(trace ? (json ? Console.Error : Console.Out) : null, verbose ? Console.Error : null);
         if (progress is not null)
         {
-            log.DomainDone = _ => progress.DomainDone();
             log.BeforeWrite = progress.Clear;
         }
 
@@ -304,7 +303,7 @@ internal static class SendCommand
         {
             try
             {
-                report = await mailer.SendAsync(envelope, content, cancellationToken).ConfigureAwait(false);
+                report = await mailer.SendAsync(envelope, content, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (DeliveryCanceledException e)
             {

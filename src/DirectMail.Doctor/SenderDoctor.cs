@@ -651,47 +651,15 @@ public sealed class SenderDoctor
 
     // ---- Port 25 -----------------------------------------------------------------------------------------------
 
-    private const string Port25Title = "Outbound port 25";
-
-    private async Task<DoctorCheck> CheckPort25Async(Context context, CancellationToken cancellationToken)
+    private Task<DoctorCheck> CheckPort25Async(Context context, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var probe = DoctorRequest.Normalize(request.Port25ProbeDomain, nameof(request.Port25ProbeDomain), required: false);
         if (probe is null)
         {
-            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Skipped, "Not checked (opt-in): no probe domain given; no connection was made.");
+            return Task.FromResult(new DoctorCheck(DoctorCheckIds.Port25, Port25Probe.Title, DoctorStatus.Skipped, "Not checked (opt-in): no probe domain given; no connection was made."));
         }
 
-        var resolution = await new MxResolver(ResolverOptions(request), logger: null).ResolveAsync(probe, cancellationToken).ConfigureAwait(false);
-        if (!resolution.IsSuccess)
-        {
-            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"The probe domain's mail servers could not be found: {resolution.Message}", "Give a probe domain that receives mail, such as a large mailbox provider's.");
-        }
-
-        var target = resolution.Targets[0];
-        var address = target.Addresses.FirstOrDefault(a => a.IsPublic || request.AllowNonPublicProbeAddress);
-        if (address is null)
-        {
-            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"The first MX host of {probe}, {target.Host}, has no public address ({string.Join(", ", target.Addresses)}); nothing was connected to.", "Give a probe domain whose MX hosts are on the Internet.");
-        }
-
-        var port = request.Port25ProbePort;
-        DoctorLog.Probing(_logger, target.Host, address.Address.ToString(), port);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(request.Port25Timeout);
-        using var socket = new Socket(address.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(address.Address, port), timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            DoctorLog.ProbeFailed(_logger, address.Address.ToString(), port, e);
-            var why = e is SocketException s ? s.SocketErrorCode.ToString() : $"no answer within {request.Port25Timeout.TotalSeconds:0.#} s";
-            return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Fail, $"Could not connect to {target.Host} ({address.Address}) port {port}: {why}.", "Outbound port 25 looks blocked; many cloud and residential networks block it. Ask the provider to open it, or deliver through a relay that accepts mail on port 587.");
-        }
-
-        return new DoctorCheck(DoctorCheckIds.Port25, Port25Title, DoctorStatus.Pass, $"Connected to {target.Host} ({address.Address}) port {port} in {watch.ElapsedMilliseconds} ms; nothing was sent.");
+        return Port25Probe.ProbeAsync(new MxResolver(ResolverOptions(request), logger: null), probe, request.Port25ProbePort, request.Port25Timeout, request.AllowNonPublicProbeAddress, _logger, cancellationToken);
     }
 }

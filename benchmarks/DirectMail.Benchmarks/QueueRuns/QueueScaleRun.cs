@@ -120,7 +120,7 @@ internal static class QueueScaleRun
         {
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == DirectMailTelemetry.Name && instrument.Name.StartsWith("directmail.queue.", StringComparison.Ordinal))
+                if (instrument.Meter.Name == DirectMailTelemetry.MeterName && instrument.Name.StartsWith("directmail.queue.", StringComparison.Ordinal))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -91,10 +91,19 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     /// <inheritdoc />
     /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
     public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
-        => SendCoreAsync(envelope, content, OnDeferred, cancellationToken);
+        => SendCoreAsync(envelope, content, OnDeferred, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
+    public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken = default)
+        => SendCoreAsync(envelope, content, OnDeferred, progress, cancellationToken);
 
     /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> (the queue's worker passes none: a queued message is never queued again).</summary>
-    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
+    internal Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
+        => SendCoreAsync(envelope, content, handOff, null, cancellationToken);
+
+    /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> and reports to <paramref name="progress"/>.</summary>
+    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
@@ -113,6 +122,11 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             states[i] = new RecipientState(envelope.Recipients[i], i, started);
             var domain = envelope.GetRecipientDomain(i);
+            if (progress is not null)
+            {
+                states[i].Observe(progress, domain);
+            }
+
             if (!groups.TryGetValue(domain, out var group))
             {
                 groups[domain] = group = new List<RecipientState>();
@@ -141,6 +155,14 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
                 state.Finish(DeliveryStatus.Deferred, null, reason);
             }
 
+            if (progress is not null)
+            {
+                foreach (var (domain, group) in groups)
+                {
+                    progress.Report(DeliveryProgress.DomainDone(domain, 0, group.Count, 0));
+                }
+            }
+
             groups.Clear();
         }
 
@@ -159,9 +181,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         foreach (var (domain, group) in groups)
         {
             var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route);
+            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route, progress);
             deliveries.Add(delivery);
-            tasks.Add(RunDomainAsync(delivery, domain, group, deadline.Token, cancellationToken));
+            tasks.Add(RunDomainAsync(delivery, domain, group, progress, deadline.Token, cancellationToken));
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -242,7 +264,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         return DeliveryResilience.AddDefaultStrategies(builder, options).Build();
     }
 
-    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, CancellationToken deadline, CancellationToken caller)
+    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, IProgress<DeliveryProgress>? progress, CancellationToken deadline, CancellationToken caller)
     {
         try
         {
@@ -264,6 +286,19 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             }
 
             DeliveryLog.Canceled(Logger, domain, pending);
+        }
+
+        if (progress is not null)
+        {
+            int delivered = 0, deferred = 0, failed = 0;
+            foreach (var r in group)
+            {
+                delivered += r.Status == DeliveryStatus.Delivered ? 1 : 0;
+                deferred += r.Status == DeliveryStatus.Deferred ? 1 : 0;
+                failed += r.Status == DeliveryStatus.Failed ? 1 : 0;
+            }
+
+            progress.Report(DeliveryProgress.DomainDone(domain, delivered, deferred, failed));
         }
     }
 
@@ -316,23 +351,32 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             : report.DeliveredCount > 0 ? "partial"
             : report.FailedCount == 0 ? "deferred"
             : "failed";
-        DirectMailTelemetry.Messages.Add(1, new KeyValuePair<string, object?>("directmail.outcome", outcome));
+        var tag = new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, outcome);
+        DirectMailTelemetry.Messages.Add(1, tag);
         if (report.DeliveredCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.DeliveredCount, new KeyValuePair<string, object?>("directmail.status", "delivered"));
+            DirectMailTelemetry.Recipients.Add(report.DeliveredCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "delivered"));
         }
 
         if (report.DeferredCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.DeferredCount, new KeyValuePair<string, object?>("directmail.status", "deferred"));
+            DirectMailTelemetry.Recipients.Add(report.DeferredCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "deferred"));
         }
 
         if (report.FailedCount > 0)
         {
-            DirectMailTelemetry.Recipients.Add(report.FailedCount, new KeyValuePair<string, object?>("directmail.status", "failed"));
+            DirectMailTelemetry.Recipients.Add(report.FailedCount, new KeyValuePair<string, object?>(DirectMailTelemetry.OutcomeAttribute, "failed"));
         }
 
-        DirectMailTelemetry.SendDuration.Record(report.Duration.TotalSeconds, new KeyValuePair<string, object?>("directmail.outcome", outcome));
-        activity?.SetTag("directmail.outcome", outcome);
+        DirectMailTelemetry.SendDuration.Record(report.Duration.TotalSeconds, tag);
+        if (activity is not null)
+        {
+            activity.SetTag(DirectMailTelemetry.OutcomeAttribute, outcome);
+            if (report.FailedCount == report.Recipients.Count && report.FailedCount > 0)
+            {
+                // Every recipient failed for good: the send is an error; deferred and partial outcomes are not.
+                activity.SetStatus(ActivityStatusCode.Error, report.Recipients[0].Reply?.ToString() ?? report.Recipients[0].Detail);
+            }
+        }
     }
 }

@@ -50,6 +50,7 @@ internal sealed class DomainDelivery
     private readonly SmtpContent _content;
     private readonly RecipientState[] _recipients;
     private readonly RelayTarget? _relay;
+    private readonly IProgress<DeliveryProgress>? _progress;
     private readonly List<Candidate> _candidates = new();
     private DeliveryRoute _route;
     private int _next;
@@ -63,8 +64,10 @@ internal sealed class DomainDelivery
     /// <param name="recipients">The domain's recipients.</param>
     /// <param name="relay">The relay the domain's route names, or null to deliver to its MX hosts (and relays only as a fallback).</param>
     /// <param name="route">Why <paramref name="relay"/> is taken (<see cref="DeliveryRoute.Relay"/>, <see cref="DeliveryRoute.PortBlockedRelay"/>); <see cref="DeliveryRoute.Direct"/> without one.</param>
-    public DomainDelivery(DeliveryContext context, string domain, SmtpEnvelope envelope, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct)
+    /// <param name="progress">Told when the domain is resolved (its recipients report themselves as they settle); null for none.</param>
+    public DomainDelivery(DeliveryContext context, string domain, SmtpEnvelope envelope, SmtpContent content, RecipientState[] recipients, RelayTarget? relay = null, DeliveryRoute route = DeliveryRoute.Direct, IProgress<DeliveryProgress>? progress = null)
     {
+        _progress = progress;
         _relay = relay;
         _route = route;
         _context = context;
@@ -101,6 +104,8 @@ internal sealed class DomainDelivery
         {
             _context.SessionSlots.Release();
         }
+
+        _progress?.Report(DeliveryProgress.Resolved(_domain, resolution));
 
         if (!resolution.IsSuccess)
         {
@@ -364,12 +369,57 @@ internal sealed class DomainDelivery
             return EndOfRound(null, null);
         }
 
-        var (host, endPoint, plaintext, relay) = candidate.Value;
-        var route = relay is null ? DeliveryRoute.Direct : _route;
-        using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.attempt");
+        var (host, endPoint, _, _) = candidate.Value;
+        var started = Stopwatch.GetTimestamp();
+        using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.attempt", ActivityKind.Client);
         activity?.SetTag("server.address", host);
+        activity?.SetTag("server.port", endPoint.Port);
         activity?.SetTag("network.peer.address", endPoint.Address.ToString());
         activity?.SetTag("network.peer.port", endPoint.Port);
+        string? errorType = null;
+        try
+        {
+            var (outcome, failure) = await AttemptAtAsync(candidate.Value, cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                errorType = DirectMailTelemetry.ErrorType(failure);
+                activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            }
+
+            return outcome;
+        }
+        catch (Exception e) when (activity is not null || DirectMailTelemetry.AttemptDuration.Enabled)
+        {
+            // Cancellation or a bug: error.type is the exception's type, as the conventions say.
+            errorType = e is OperationCanceledException ? "canceled" : e.GetType().FullName;
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+        finally
+        {
+            if (errorType is not null)
+            {
+                activity?.SetTag("error.type", errorType);
+            }
+
+            if (DirectMailTelemetry.AttemptDuration.Enabled)
+            {
+                var tags = new TagList { { "server.address", host }, { "server.port", endPoint.Port } };
+                if (errorType is not null)
+                {
+                    tags.Add("error.type", errorType);
+                }
+
+                DirectMailTelemetry.AttemptDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            }
+        }
+    }
+
+    /// <summary>The attempt at <paramref name="candidate"/>: its outcome for the round, and the failure that decided it (connection, sender, recipients, data, message), null when it delivered.</summary>
+    private async ValueTask<(DeliveryAttemptOutcome Outcome, SmtpFailure? Failure)> AttemptAtAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        var (host, endPoint, plaintext, relay) = candidate;
+        var route = relay is null ? DeliveryRoute.Direct : _route;
 
         // The attempt counts, and names its host, from its start: a deadline that strikes while connecting or
         // waiting for a reply still reports which host was being tried.
@@ -388,7 +438,7 @@ internal sealed class DomainDelivery
             }
         }
 
-        _renting = candidate.Value;
+        _renting = candidate;
         var (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
         if (lease.Session is null)
         {
@@ -398,8 +448,6 @@ internal sealed class DomainDelivery
             }
 
             var failure = lease.Connect!.Failure!;
-            activity?.SetTag("directmail.result", failure.Kind.ToString());
-            DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connect_failed"));
             DeliveryLog.AttemptFailed(_context.Logger, host, endPoint.ToString(), failure.ToString());
             if (failure.Kind == SmtpFailureKind.TimedOut && failure.Phase == SmtpPhase.Connect && relay is null)
             {
@@ -415,7 +463,7 @@ internal sealed class DomainDelivery
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
                 // Once: a retry round finds the plaintext candidate already in the list, right after this one.
-                var fallback = candidate.Value with { Plaintext = true };
+                var fallback = candidate with { Plaintext = true };
                 if (!_candidates.Contains(fallback))
                 {
                     DeliveryLog.TlsFallbackToPlaintext(_context.Logger, host, endPoint.ToString());
@@ -424,12 +472,12 @@ internal sealed class DomainDelivery
             }
 
             RecordConnectionFailure(failure);
-            return Next(host, endPoint, failure);
+            return (Next(host, endPoint, failure), failure);
         }
 
-        DirectMailTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("directmail.result", "connected"));
         var session = lease.Session;
         SmtpFailure? sessionFailure = null;
+        SmtpFailure? firstFailure = null;
         try
         {
             if (!slot)
@@ -465,7 +513,7 @@ internal sealed class DomainDelivery
                     {
                         sessionFailure = lease.Connect!.Failure!;
                         RecordConnectionFailure(sessionFailure);
-                        return Next(host, endPoint, sessionFailure);
+                        return (Next(host, endPoint, sessionFailure), firstFailure ?? sessionFailure);
                     }
 
                     session = lease.Session;
@@ -480,6 +528,7 @@ internal sealed class DomainDelivery
 
                 Apply(result, batch, host, endPoint);
                 sessionFailure ??= result.Outcome == SmtpTransactionOutcome.Failed ? result.Failure : null;
+                firstFailure ??= result.IsDelivered ? null : result.Failure;
                 if (result.Failure?.Reply is { Code: 421 })
                 {
                     Backoff(host, endPoint);
@@ -496,8 +545,7 @@ internal sealed class DomainDelivery
             await _context.Pool.ReturnAsync(lease).ConfigureAwait(false);
         }
 
-        activity?.SetTag("directmail.result", sessionFailure?.Kind.ToString() ?? "Completed");
-        return Next(host, endPoint, sessionFailure);
+        return (Next(host, endPoint, sessionFailure), firstFailure);
     }
 
     private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
@@ -759,6 +807,9 @@ internal sealed class DomainDelivery
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
 internal sealed class RecipientState(string address, int index, long startTimestamp)
 {
+    private IProgress<DeliveryProgress>? _progress;
+    private string? _domain;
+
     public string Address { get; } = address;
 
     /// <summary>The recipient's index in the send's envelope.</summary>
@@ -856,6 +907,14 @@ internal sealed class RecipientState(string address, int index, long startTimest
         Detail = detail;
         IsPending = false;
         FinishedTimestamp = Stopwatch.GetTimestamp();
+        _progress?.Report(DeliveryProgress.Settled(_domain!, ToDelivery(TimeSpan.Zero)));
+    }
+
+    /// <summary>Reports this recipient to <paramref name="progress"/> when its outcome is final (<see cref="Finish"/>, once).</summary>
+    public void Observe(IProgress<DeliveryProgress> progress, string domain)
+    {
+        _progress = progress;
+        _domain = domain;
     }
 
     public void Hinted(string hint) => Hint ??= hint;

@@ -6,7 +6,7 @@ using DirectMail.Smtp;
 namespace DirectMail.Delivery;
 
 /// <summary>
-/// Where <see cref="DirectMailer.SendAsync"/> hands the recipients it deferred (<see cref="DirectMailer.OnDeferred"/>):
+/// Where <see cref="DirectMailer.SendAsync(DirectMail.Smtp.SmtpEnvelope, DirectMail.Smtp.SmtpContent, System.Threading.CancellationToken)"/> hands the recipients it deferred (<see cref="DirectMailer.OnDeferred"/>):
 /// the mailer owns this seam, a queue (<see cref="Queue.MailQueue"/>) implements it, so the mailer never depends on the queue.
 /// </summary>
 public interface IDeferredRecipientHandOff

@@ -106,16 +106,18 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
                 catch
                 {
                     // Canceled during the probe: the session closed its connection; it is disposed and counted out.
-                    await CloseAsync(idle.Session).ConfigureAwait(false);
+                    await CloseAsync(idle.Session, pool, idle: true).ConfigureAwait(false);
                     throw;
                 }
 
                 if (reusable)
                 {
+                    Count(pool, idle: true, -1);
+                    Count(pool, idle: false, 1);
                     return new Lease(pool, idle.Session, fromPool: true, null);
                 }
 
-                await CloseAsync(idle.Session).ConfigureAwait(false);
+                await CloseAsync(idle.Session, pool, idle: true).ConfigureAwait(false);
             }
 
             var session = new SmtpSession(relayOptions ?? (plaintext ? _plainSessionOptions : _tlsSessionOptions), _sessionLogger);
@@ -128,7 +130,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
                 return new Lease(null, null, fromPool: false, result);
             }
 
-            DirectMailTelemetry.OpenConnections.Add(1);
+            Count(pool, idle: false, 1);
             return new Lease(pool, session, fromPool: false, result);
         }
         catch
@@ -149,12 +151,14 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
         if (session.IsUsable && !_disposed)
         {
+            Count(pool, idle: false, -1);
+            Count(pool, idle: true, 1);
             pool.Idle.Push(new IdleSession(session, _time.GetTimestamp()));
             ArmPruning();
         }
         else
         {
-            await CloseAsync(session).ConfigureAwait(false);
+            await CloseAsync(session, pool, idle: false).ConfigureAwait(false);
         }
 
         pool.Slots.Release();
@@ -170,7 +174,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         {
             while (pool.Idle.TryPop(out var idle))
             {
-                closing.Add(CloseAsync(idle.Session).AsTask());
+                closing.Add(CloseAsync(idle.Session, pool, idle: true).AsTask());
             }
         }
 
@@ -203,7 +207,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             {
                 if (_time.GetElapsedTime(idle.Since) > _limits.IdleTimeout || !idle.Session.IsUsable)
                 {
-                    _ = CloseAsync(idle.Session).AsTask();
+                    _ = CloseAsync(idle.Session, pool, idle: true).AsTask();
                 }
                 else
                 {
@@ -274,7 +278,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         }
     }
 
-    private static async ValueTask CloseAsync(SmtpSession session)
+    private static async ValueTask CloseAsync(SmtpSession session, HostPool pool, bool idle)
     {
         try
         {
@@ -283,9 +287,13 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         finally
         {
             await session.DisposeAsync().ConfigureAwait(false);
-            DirectMailTelemetry.OpenConnections.Add(-1);
+            Count(pool, idle, -1);
         }
     }
+
+    /// <summary>directmail.connection.count: a connection of <paramref name="pool"/> comes into or leaves the idle or used state.</summary>
+    private static void Count(HostPool pool, bool idle, int delta) =>
+        DirectMailTelemetry.Connections.Add(delta, idle ? pool.IdleTags : pool.UsedTags);
 
     /// <summary>NOOP with its own short deadline: a peer that went silent costs the probe timeout, not the command timeout.</summary>
     private async ValueTask<bool> ProbeAsync(SmtpSession session, CancellationToken cancellationToken)
@@ -319,6 +327,18 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         public SemaphoreSlim Slots { get; } = new(maxConnections, maxConnections);
 
         public ConcurrentStack<IdleSession> Idle { get; } = new();
+
+        /// <summary>The attributes of directmail.connection.count for this host's connections (made once: no allocation per measurement).</summary>
+        public KeyValuePair<string, object?>[] IdleTags { get; } = Tags(key, "idle");
+
+        public KeyValuePair<string, object?>[] UsedTags { get; } = Tags(key, "used");
+
+        private static KeyValuePair<string, object?>[] Tags(PoolKey key, string state) =>
+        [
+            new(DirectMailTelemetry.ConnectionStateAttribute, state),
+            new("server.address", key.Host),
+            new("server.port", key.EndPoint.Port),
+        ];
 
         /// <summary>Counts a renter in; false when the entry was retired (removed from the pool) meanwhile.</summary>
         public bool TryEnter()

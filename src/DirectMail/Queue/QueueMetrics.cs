@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 
@@ -39,9 +40,12 @@ internal static class QueueMetrics
         _ => "in_doubt",
     };
 
+    // Several queues in one process (rare: one per store) are summed, the oldest age is the oldest of all: an observable
+    // instrument keeps one value per attribute set, so measurements with the same attributes would overwrite each other.
+
     public static IEnumerable<Measurement<long>> ObserveDepth()
     {
-        var measurements = new List<Measurement<long>>();
+        var byState = new Dictionary<QueueRecipientState, long>();
         lock (Queues)
         {
             foreach (var queue in Queues)
@@ -53,9 +57,15 @@ internal static class QueueMetrics
 
                 foreach (var (state, count) in statistics.RecipientsByState)
                 {
-                    measurements.Add(new Measurement<long>(count, new KeyValuePair<string, object?>("directmail.state", StateName(state))));
+                    byState[state] = byState.GetValueOrDefault(state) + count;
                 }
             }
+        }
+
+        var measurements = new List<Measurement<long>>(byState.Count);
+        foreach (var (state, count) in byState)
+        {
+            measurements.Add(new Measurement<long>(count, new KeyValuePair<string, object?>(Diagnostics.DirectMailTelemetry.QueueRecipientStateAttribute, StateName(state))));
         }
 
         return measurements;
@@ -63,35 +73,36 @@ internal static class QueueMetrics
 
     public static IEnumerable<Measurement<long>> ObservePendingMessages()
     {
-        var measurements = new List<Measurement<long>>();
+        long? messages = null;
         lock (Queues)
         {
             foreach (var queue in Queues)
             {
                 if (queue.CachedStatistics is { } statistics)
                 {
-                    measurements.Add(new Measurement<long>(statistics.Messages));
+                    messages = (messages ?? 0) + statistics.Messages;
                 }
             }
         }
 
-        return measurements;
+        return messages is { } total ? [new Measurement<long>(total)] : [];
     }
 
     public static IEnumerable<Measurement<double>> ObserveOldestAge()
     {
-        var measurements = new List<Measurement<double>>();
+        double? oldestAge = null;
         lock (Queues)
         {
             foreach (var queue in Queues)
             {
                 if (queue.CachedStatistics is { OldestPendingEnqueuedAt: { } oldest })
                 {
-                    measurements.Add(new Measurement<double>((queue.Time.GetUtcNow() - oldest).TotalSeconds));
+                    var age = (queue.Time.GetUtcNow() - oldest).TotalSeconds;
+                    oldestAge = Math.Max(oldestAge ?? age, age);
                 }
             }
         }
 
-        return measurements;
+        return oldestAge is { } seconds ? [new Measurement<double>(seconds)] : [];
     }
 }
