@@ -241,6 +241,45 @@ public sealed class RelayRouteTests
     }
 
     [Fact]
+    public async Task A_relay_that_offers_no_AUTH_gets_no_mail_and_the_recipients_never_go_to_the_MX_instead()
+    {
+        var mx = new SmtpDialogue();
+        var mxAddress = NewAddress();
+        await using var mxServer = ScriptedSmtpServer.Start(mx.RunAsync, new IPEndPoint(mxAddress, Port));
+        var address = NewAddress();
+        var commands = new ConcurrentQueue<string>();
+        await using var server = ScriptedSmtpServer.Start(async c =>
+        {
+            await c.StartTlsAsServerAsync(TestCertificates.SelfSigned);
+            await c.ReplyAsync("220 relay.test ESMTP");
+            await c.ExpectAsync("EHLO");
+            await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 8BITMIME"); // an open relay would take anything: not with credentials set
+            while (await c.ReadLineAsync() is { } line)
+            {
+                commands.Enqueue(line);
+                await c.ReplyAsync(line.StartsWith("QUIT", StringComparison.Ordinal) ? "221 bye" : "250 2.0.0 Ok");
+            }
+        }, new IPEndPoint(address, RelayPort));
+        var resolver = new TableResolver { ["far.test"] = [("mx.far.test", 10, mxAddress)] };
+        await using var mailer = new DirectMailer(Options(o =>
+        {
+            o.Relays["corp"] = Relay(address + ":" + RelayPort);
+            o.Routes.Domains["far.test"] = "corp";
+        }), resolver);
+
+        var report = await mailer.SendAsync(new SmtpEnvelope("app@client.test", "x@far.test"), Content());
+
+        var r = report.Recipients[0];
+        Assert.Equal((DeliveryStatus.Deferred, DeliveryRoute.Relay), (r.Status, r.Route));
+        Assert.Contains("does not offer AUTH; with credentials configured nothing is sent unauthenticated", r.Hint, StringComparison.Ordinal);
+        await server.WaitForScriptsAsync();
+        Assert.Equal(new[] { "QUIT" }, commands);
+        Assert.Equal(0, resolver.Queries("far.test"));
+        Assert.Equal(0, mxServer.Accepted);
+        Assert.Empty(mx.Messages);
+    }
+
+    [Fact]
     public async Task When_every_port_25_connection_times_out_the_port_blocked_relay_takes_the_mail_now_and_for_a_while()
     {
         var blocked = NewAddress();
