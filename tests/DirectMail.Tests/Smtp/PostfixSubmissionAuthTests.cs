@@ -76,6 +76,32 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         Assert.Equal("5.7.8", connect.Failure.Reply?.EnhancedStatusCode?.ToString());
     }
 
+    [Theory]
+    [InlineData(SmtpAuthMechanism.Plain, "C: AUTH PLAIN <user " + PostfixFixture.RelayUser + ", password masked>")]
+    [InlineData(SmtpAuthMechanism.Login, "C: <password masked>")]
+    [InlineData(SmtpAuthMechanism.ScramSha256, ",p=masked>")]
+    public async Task The_trace_shows_the_AUTH_exchange_with_the_secret_masked(SmtpAuthMechanism mechanism, string masked)
+    {
+        var log = new ListLogger();
+        await using var session = new SmtpSession(Options(SmtpTlsMode.Required, mechanism), log);
+
+        var connect = await session.ConnectAsync(EndPoint(SmtpTlsMode.Required), PostfixFixture.HostName);
+        await session.QuitAsync();
+
+        Assert.True(connect.IsSuccess, connect + "\n" + postfix.ReadLog());
+        var trace = log.Messages.Where(m => m.StartsWith("C: ", StringComparison.Ordinal) || m.StartsWith("S: ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(trace, l => l.Contains(masked, StringComparison.Ordinal));
+        var secrets = new[]
+        {
+            PostfixFixture.RelayPassword,
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(PostfixFixture.RelayPassword)),
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0" + PostfixFixture.RelayUser + "\0" + PostfixFixture.RelayPassword)),
+        };
+        Assert.DoesNotContain(log.Messages, m => secrets.Any(s => m.Contains(s, StringComparison.Ordinal)));
+        // SCRAM's proof is as good as the password for a replay within the exchange: never shown either.
+        Assert.DoesNotContain(trace, l => System.Text.RegularExpressions.Regex.IsMatch(l, ",p=[A-Za-z0-9+/]{16,}"));
+    }
+
     [Fact]
     public async Task The_mailer_s_relay_route_submits_through_Postfix_once_authenticated_and_names_the_relay()
     {
