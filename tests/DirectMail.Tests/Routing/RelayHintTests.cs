@@ -71,6 +71,7 @@ public sealed class RelayHintTests
         var (r, commands) = await SendAsync("535 5.7.8 Error: authentication failed: authentication failure", null);
 
         Assert.Equal(DeliveryStatus.Deferred, r.Status);
+        Assert.Equal("5.7.8", r.Reply?.EnhancedStatusCode?.ToString());
         Assert.Equal("The relay refused the credentials (535 5.7.8): check the relay's UserName and Password, or that the OAuth token is for this user and has the SMTP scope.", r.Hint);
         Assert.Equal(new[] { "AUTH PLAIN", "QUIT" }, commands);
     }

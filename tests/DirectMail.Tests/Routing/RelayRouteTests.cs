@@ -209,38 +209,6 @@ public sealed class RelayRouteTests
     }
 
     [Fact]
-    public async Task Wrong_relay_credentials_defer_with_a_hint_and_nothing_is_sent_unauthenticated()
-    {
-        var address = NewAddress();
-        var commands = new ConcurrentQueue<string>();
-        await using var server = ScriptedSmtpServer.Start(async c =>
-        {
-            await c.StartTlsAsServerAsync(TestCertificates.SelfSigned);
-            await c.ReplyAsync("220 relay.test ESMTP");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-relay.test\r\n250 AUTH PLAIN");
-            while (await c.ReadLineAsync() is { } line)
-            {
-                commands.Enqueue(line);
-                await c.ReplyAsync(line.StartsWith("QUIT", StringComparison.Ordinal) ? "221 bye" : "535 5.7.8 Error: authentication failed");
-            }
-        }, new IPEndPoint(address, RelayPort));
-        await using var mailer = new DirectMailer(Options(o =>
-        {
-            o.Relays["corp"] = Relay(address + ":" + RelayPort);
-            o.Routes.Default = "corp";
-        }), new TableResolver());
-
-        var report = await mailer.SendAsync(new SmtpEnvelope("app@client.test", "x@far.test"), Content());
-
-        var r = report.Recipients[0];
-        Assert.Equal(DeliveryStatus.Deferred, r.Status);
-        Assert.Equal("5.7.8", r.Reply?.EnhancedStatusCode?.ToString());
-        Assert.Contains("refused the credentials", r.Hint, StringComparison.Ordinal);
-        Assert.DoesNotContain(commands, l => l.StartsWith("MAIL", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public async Task A_relay_that_offers_no_AUTH_gets_no_mail_and_the_recipients_never_go_to_the_MX_instead()
     {
         var mx = new SmtpDialogue();
