@@ -133,6 +133,51 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         Assert.Contains($"sasl_username={PostfixFixture.RelayUser}", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Three_sends_through_the_relay_route_share_one_connection_authenticated_once_with_CHUNKING()
+    {
+        const string local = "127.0.31.201"; // the mailer's own source address: its session is the one logged from there
+        var pinned = postfix.Certificate.GetCertHashString();
+        var options = LoopbackMailerOptions.Create(25, o =>
+        {
+            o.Timeouts.Command = TimeSpan.FromSeconds(30);
+            o.LocalAddress = local;
+            o.Relays["submission"] = new SmtpRelayOptions
+            {
+                Hosts = { $"{PostfixFixture.Address}:{PostfixFixture.SubmissionsPort}" },
+                TlsMode = SmtpTlsMode.Implicit,
+                UserName = PostfixFixture.RelayUser,
+                Password = PostfixFixture.RelayPassword,
+                CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
+            };
+            o.Routes.Default = "submission";
+        });
+        await using (var mailer = new DirectMailer(options, new TableResolver()))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var recipient = PostfixFixture.Recipient($"pooled-relay-{i}");
+                var report = await mailer.SendAsync(new SmtpEnvelope("app@client.test", recipient), SmtpContent.FromBytes(PostfixTestMessages.Message(recipient, "pooled", "One of three through one connection.")));
+                Assert.True(report.IsFullyDelivered, report.Recipients[0] + "\n" + postfix.ReadLog());
+            }
+        }
+
+        // DisposeAsync said QUIT: smtpd logs the session's command counts when it ends.
+        string[] sessions = [];
+        for (var i = 0; i < 600 && sessions.Length == 0; i++)
+        {
+            sessions = postfix.ReadLog().Split('\n').Where(l => l.Contains($"[{local}]:", StringComparison.Ordinal) && l.Contains("]: disconnect from ", StringComparison.Ordinal)).ToArray();
+            await Task.Delay(50);
+        }
+
+        var summary = Assert.Single(sessions);
+        Assert.Contains(" auth=1 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" mail=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" rcpt=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" bdat=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" quit=1 ", summary, StringComparison.Ordinal);
+    }
+
     private static string SaslName(SmtpAuthMechanism mechanism) => mechanism switch
     {
         SmtpAuthMechanism.Plain => "PLAIN",
