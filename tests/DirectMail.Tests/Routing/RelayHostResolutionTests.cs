@@ -2,6 +2,7 @@ using System;
 using System.Net;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
+using DirectMail.Dns;
 using DirectMail.Routing;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
@@ -24,6 +25,8 @@ public sealed class RelayZoneFixture : IDisposable
         ns          A     {EndPoint.Address}
         smtp        A     {RelayAddress}
         submission  CNAME smtp
+        dual        AAAA  ::1
+        dual        A     {RelayAddress}
 
         """)]);
 
@@ -54,8 +57,9 @@ public sealed class RelayHostResolutionTests(RelayZoneFixture zone) : IClassFixt
         await dialogue.RunAfterGreetingAsync(c);
     }, new IPEndPoint(RelayZoneFixture.RelayAddress, RelayPort));
 
-    private DirectMailOptions Options(string host) => LoopbackMailerOptions.Create(25, o =>
+    private DirectMailOptions Options(string host, AddressFamilyPreference family = AddressFamilyPreference.PreferIPv4) => LoopbackMailerOptions.Create(25, o =>
     {
+        o.AddressFamilyPreference = family;
         o.Timeouts.Command = TimeSpan.FromSeconds(30);
         o.NameServers.Add(zone.NameServer);
         var pinned = TestCertificates.SelfSigned.GetCertHashString();
@@ -105,6 +109,24 @@ public sealed class RelayHostResolutionTests(RelayZoneFixture zone) : IClassFixt
         Assert.Equal(0, table.Queries("smtp.relay-route.test"));
         Assert.Equal(0, table.Queries("far.test"));
         Assert.Single(dialogue.Messages);
+    }
+
+    [Theory]
+    [InlineData(AddressFamilyPreference.PreferIPv6, 2)] // ::1 first (nothing listens there), then the A address
+    [InlineData(AddressFamilyPreference.PreferIPv4, 1)]
+    [InlineData(AddressFamilyPreference.IPv4Only, 1)]
+    public async Task The_address_family_preference_orders_a_relay_name_s_addresses_as_it_does_an_MX_s(AddressFamilyPreference family, int attempts)
+    {
+        var dialogue = new SmtpDialogue();
+        await using var relay = StartRelay(dialogue);
+        await using var mailer = new DirectMailer(Options($"dual.relay-route.test:{RelayPort}", family));
+
+        var report = await SendAsync(mailer);
+
+        var r = report.Recipients[0];
+        Assert.True(report.IsFullyDelivered, r.ToString());
+        Assert.Equal(RelayZoneFixture.RelayAddress, r.ServerAddress);
+        Assert.Equal(attempts, r.Attempts);
     }
 
     [Fact]
