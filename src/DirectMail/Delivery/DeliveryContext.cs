@@ -54,12 +54,8 @@ internal sealed class DeliveryContext
     public required DeliveryRouter Router { get; init; }
 
     /// <summary>
-    /// Finds a relay host's addresses (an address literal is its own). The system's resolver by default: a relay is this
-    /// application's own infrastructure, named as its operators name it (often in /etc/hosts or a private zone), not a
-    /// destination chosen by a recipient's DNS. Tests replace it.
+    /// Finds a relay host's addresses (an address literal is its own) through the mailer's DNS, never the system's
+    /// resolver (<see cref="RelayHostResolver"/>). Tests replace it.
     /// </summary>
-    public Func<string, CancellationToken, System.Threading.Tasks.ValueTask<System.Net.IPAddress[]>> RelayAddresses { get; set; } = DefaultRelayAddresses;
-
-    private static async System.Threading.Tasks.ValueTask<System.Net.IPAddress[]> DefaultRelayAddresses(string host, CancellationToken cancellationToken) =>
-        System.Net.IPAddress.TryParse(host, out var address) ? [address] : await System.Net.Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+    public required Func<string, CancellationToken, System.Threading.Tasks.ValueTask<System.Net.IPAddress[]>> RelayAddresses { get; set; }
 }

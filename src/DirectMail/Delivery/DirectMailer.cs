@@ -46,9 +46,10 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _time = timeProvider ?? TimeProvider.System;
         Logger = loggerFactory.CreateLogger("DirectMail.Delivery");
+        resolver ??= new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time);
         Delivery = new DeliveryContext
         {
-            Resolver = resolver ?? new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time),
+            Resolver = resolver,
             Pool = new SmtpConnectionPool(
                 options.ToSessionOptions(plaintext: false),
                 options.ToSessionOptions(plaintext: true),
@@ -66,6 +67,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             MaxRecipientsPerTransaction = options.MaxRecipientsPerTransaction,
             TlsMode = options.TlsMode,
             Router = new DeliveryRouter(options.Routes, options.ToRelayTargets(), _time),
+            RelayAddresses = new RelayHostResolver(resolver, () => new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time)).ResolveAsync,
         };
 
         // DKIM: the keys of DirectMail:Dkim, null when there are none.
@@ -240,7 +242,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Closes the pooled connections (with QUIT).</summary>
+    /// <summary>Closes the pooled connections, each after QUIT and the server's reply (bounded by the command timeout).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -253,8 +255,22 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         _dkim?.Dispose();
     }
 
-    /// <summary>Closes the pooled connections; prefer <see cref="DisposeAsync"/>.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Closes the pooled connections at once, without QUIT and without waiting for any server (as
+    /// <c>SocketsHttpHandler</c> does); connections in use by a send are closed the same way when it is done with them.
+    /// <see cref="DisposeAsync"/> says QUIT to each server first.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Delivery.Pool.Dispose();
+        Delivery.SessionSlots.Dispose();
+        _dkim?.Dispose();
+    }
 
     internal static ResiliencePipeline<DeliveryAttemptOutcome> CreateDefaultPipeline(DirectMailOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {

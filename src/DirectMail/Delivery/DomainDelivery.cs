@@ -199,8 +199,8 @@ internal sealed class DomainDelivery
             }
             catch (System.Net.Sockets.SocketException e)
             {
-                unresolved = $"The relay host {host.Host} did not resolve: {e.SocketErrorCode}.";
-                DeliveryLog.RelayHostUnresolved(_context.Logger, relay.Name, host.Host, e.SocketErrorCode.ToString());
+                unresolved = $"The relay host {host.Host} did not resolve: {e.Message}.";
+                DeliveryLog.RelayHostUnresolved(_context.Logger, relay.Name, host.Host, e.Message);
                 continue;
             }
 

@@ -18,7 +18,7 @@ namespace DirectMail.Delivery;
 /// while a session to it is leased, being opened or idle: the pool does not keep every host it ever saw, and its prune
 /// timer runs only while idle sessions exist.
 /// </summary>
-internal sealed class SmtpConnectionPool : IAsyncDisposable
+internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
 {
     private readonly SmtpPoolLimits _limits;
     private readonly SmtpSessionOptions _tlsSessionOptions;
@@ -32,6 +32,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     private readonly object _pruneGate = new();
     private volatile bool _pruneArmed;
     private volatile bool _disposed;
+    private volatile bool _aborting;
 
     /// <param name="tlsSessionOptions">The options of a new session (TLS as configured).</param>
     /// <param name="plainSessionOptions">The options of a new session to an address whose TLS handshake failed (opportunistic fallback, no TLS).</param>
@@ -156,6 +157,10 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
             pool.Idle.Push(new IdleSession(session, _time.GetTimestamp()));
             ArmPruning();
         }
+        else if (_aborting)
+        {
+            Abort(session, pool, idle: false);
+        }
         else
         {
             await CloseAsync(session, pool, idle: false).ConfigureAwait(false);
@@ -179,6 +184,24 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         }
 
         await Task.WhenAll(closing).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes every idle session at once, without QUIT (the synchronous dispose, as <c>SocketsHttpHandler</c> does);
+    /// a session leased now is closed the same way when it comes back.
+    /// </summary>
+    public void Dispose()
+    {
+        _aborting = true;
+        _disposed = true;
+        _pruning.Dispose();
+        foreach (var pool in _hosts.Values)
+        {
+            while (pool.Idle.TryPop(out var idle))
+            {
+                Abort(idle.Session, pool, idle: true);
+            }
+        }
     }
 
     /// <summary>Closes idle sessions older than the idle timeout, forgets addresses left with no session, and stops the timer when no idle session is left.</summary>
@@ -294,6 +317,13 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     /// <summary>directmail.connection.count: a connection of <paramref name="pool"/> comes into or leaves the idle or used state.</summary>
     private static void Count(HostPool pool, bool idle, int delta) =>
         DirectMailTelemetry.Connections.Add(delta, idle ? pool.IdleTags : pool.UsedTags);
+
+    /// <summary>Closes the connection without QUIT (the session's dispose does no I/O).</summary>
+    private static void Abort(SmtpSession session, HostPool pool, bool idle)
+    {
+        _ = session.DisposeAsync().AsTask();
+        Count(pool, idle, -1);
+    }
 
     /// <summary>NOOP with its own short deadline: a peer that went silent costs the probe timeout, not the command timeout.</summary>
     private async ValueTask<bool> ProbeAsync(SmtpSession session, CancellationToken cancellationToken)

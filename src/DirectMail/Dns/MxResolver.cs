@@ -49,6 +49,9 @@ public sealed class MxResolver : IMxResolver
     private readonly ConcurrentDictionary<string, CacheEntry> _cache = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Task<CacheEntry>> _inFlight = new(StringComparer.Ordinal);
 
+    // Host names looked up by ResolveHostAsync (relay hosts), apart from the MX resolutions.
+    private readonly ConcurrentDictionary<string, HostEntry> _hostCache = new(StringComparer.Ordinal);
+
     /// <summary>Creates a resolver with the default <see cref="MxResolverOptions"/>: the system's name servers.</summary>
     public MxResolver()
         : this(new MxResolverOptions())
@@ -274,6 +277,38 @@ public sealed class MxResolver : IMxResolver
         // RFC 5321 section 5.1: an address literal is the address to deliver to; no DNS is involved.
         var target = MxTarget.Create(literal, 0, ImmutableArray.Create(new MxAddress(address)));
         return MxResolution.Success(literal, $"{literal} is an address literal: delivery goes to that address.", ImmutableArray.Create(target), isImplicitMx: false, isAddressLiteral: true, ImmutableArray<string>.Empty);
+    }
+
+    /// <summary>
+    /// The addresses of a host name looked up as an MX host's are (a relay's host: no MX lookup): A and AAAA by
+    /// <see cref="MxResolverOptions.AddressFamilyPreference"/>, CNAMEs followed, through this resolver's name servers
+    /// (never the system's resolver, /etc/hosts included), cached for the records' TTL like MX resolutions. Scopes are
+    /// classified (<see cref="MxAddress.Scope"/>), not filtered: the caller decides.
+    /// </summary>
+    /// <param name="host">A host name (ASCII or Unicode, an optional trailing dot); not an address.</param>
+    /// <param name="cancellationToken">Stops waiting; the lookup goes on, bounded by the query timeout.</param>
+    internal async ValueTask<HostAddresses> ResolveHostAsync(string host, CancellationToken cancellationToken)
+    {
+        var parsed = MxDomain.Parse(host);
+        if (parsed.Error is not null || parsed.Name is not { } name)
+        {
+            return new HostAddresses([], IsTransient: false, parsed.Error ?? $"{host} is not a host name");
+        }
+
+        if (_options.UseCache && _hostCache.TryGetValue(name, out var cached) && _time.GetTimestamp() < cached.ExpiresAt)
+        {
+            return cached.Result;
+        }
+
+        var lookup = await LookupHostAsync(name, name, 0).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var result = lookup.Target is { } target ? new HostAddresses(target.Addresses, false, string.Empty) : new HostAddresses([], lookup.IsTransient, lookup.Reason);
+        var cacheFor = Min(lookup.CacheFor, _options.MaxCacheTime);
+        if (_options.UseCache && cacheFor > TimeSpan.Zero && (_hostCache.Count < _options.MaxCacheEntries || _hostCache.ContainsKey(name)))
+        {
+            _hostCache[name] = new HostEntry(result, _time.GetTimestamp() + (long)(cacheFor.TotalSeconds * _time.TimestampFrequency));
+        }
+
+        return result;
     }
 
     // ---- Lookups -----------------------------------------------------------------------------------------------
@@ -712,6 +747,11 @@ public sealed class MxResolver : IMxResolver
     }
 
     private sealed record HostLookup(MxTarget? Target, bool IsTransient, string Reason, TimeSpan CacheFor, List<string> Warnings);
+
+    /// <summary>The addresses of a host (<see cref="ResolveHostAsync"/>), in the order to try them; none, and why, when it did not resolve.</summary>
+    internal readonly record struct HostAddresses(ImmutableArray<MxAddress> Addresses, bool IsTransient, string Reason);
+
+    private sealed record HostEntry(HostAddresses Result, long ExpiresAt);
 
     /// <summary>A resolution kept until <see cref="ExpiresAt"/> (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
     private sealed class CacheEntry(MxResolution template, MxResolution? fixedResolution, long expiresAt)

@@ -209,8 +209,11 @@ public sealed class RelayRouteTests
     }
 
     [Fact]
-    public async Task Wrong_relay_credentials_defer_with_a_hint_and_nothing_is_sent_unauthenticated()
+    public async Task A_relay_that_offers_no_AUTH_gets_no_mail_and_the_recipients_never_go_to_the_MX_instead()
     {
+        var mx = new SmtpDialogue();
+        var mxAddress = NewAddress();
+        await using var mxServer = ScriptedSmtpServer.Start(mx.RunAsync, new IPEndPoint(mxAddress, Port));
         var address = NewAddress();
         var commands = new ConcurrentQueue<string>();
         await using var server = ScriptedSmtpServer.Start(async c =>
@@ -218,26 +221,30 @@ public sealed class RelayRouteTests
             await c.StartTlsAsServerAsync(TestCertificates.SelfSigned);
             await c.ReplyAsync("220 relay.test ESMTP");
             await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-relay.test\r\n250 AUTH PLAIN");
+            await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 8BITMIME"); // an open relay would take anything: not with credentials set
             while (await c.ReadLineAsync() is { } line)
             {
                 commands.Enqueue(line);
-                await c.ReplyAsync(line.StartsWith("QUIT", StringComparison.Ordinal) ? "221 bye" : "535 5.7.8 Error: authentication failed");
+                await c.ReplyAsync(line.StartsWith("QUIT", StringComparison.Ordinal) ? "221 bye" : "250 2.0.0 Ok");
             }
         }, new IPEndPoint(address, RelayPort));
+        var resolver = new TableResolver { ["far.test"] = [("mx.far.test", 10, mxAddress)] };
         await using var mailer = new DirectMailer(Options(o =>
         {
             o.Relays["corp"] = Relay(address + ":" + RelayPort);
-            o.Routes.Default = "corp";
-        }), new TableResolver());
+            o.Routes.Domains["far.test"] = "corp";
+        }), resolver);
 
         var report = await mailer.SendAsync(new SmtpEnvelope("app@client.test", "x@far.test"), Content());
 
         var r = report.Recipients[0];
-        Assert.Equal(DeliveryStatus.Deferred, r.Status);
-        Assert.Equal("5.7.8", r.Reply?.EnhancedStatusCode?.ToString());
-        Assert.Contains("refused the credentials", r.Hint, StringComparison.Ordinal);
-        Assert.DoesNotContain(commands, l => l.StartsWith("MAIL", StringComparison.Ordinal));
+        Assert.Equal((DeliveryStatus.Deferred, DeliveryRoute.Relay), (r.Status, r.Route));
+        Assert.Contains("does not offer AUTH; with credentials configured nothing is sent unauthenticated", r.Hint, StringComparison.Ordinal);
+        await server.WaitForScriptsAsync();
+        Assert.Equal(new[] { "QUIT" }, commands);
+        Assert.Equal(0, resolver.Queries("far.test"));
+        Assert.Equal(0, mxServer.Accepted);
+        Assert.Empty(mx.Messages);
     }
 
     [Fact]

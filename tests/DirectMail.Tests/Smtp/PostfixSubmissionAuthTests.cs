@@ -76,6 +76,32 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         Assert.Equal("5.7.8", connect.Failure.Reply?.EnhancedStatusCode?.ToString());
     }
 
+    [Theory]
+    [InlineData(SmtpAuthMechanism.Plain, "C: AUTH PLAIN <user " + PostfixFixture.RelayUser + ", password masked>")]
+    [InlineData(SmtpAuthMechanism.Login, "C: <password masked>")]
+    [InlineData(SmtpAuthMechanism.ScramSha256, ",p=masked>")]
+    public async Task The_trace_shows_the_AUTH_exchange_with_the_secret_masked(SmtpAuthMechanism mechanism, string masked)
+    {
+        var log = new ListLogger();
+        await using var session = new SmtpSession(Options(SmtpTlsMode.Required, mechanism), log);
+
+        var connect = await session.ConnectAsync(EndPoint(SmtpTlsMode.Required), PostfixFixture.HostName);
+        await session.QuitAsync();
+
+        Assert.True(connect.IsSuccess, connect + "\n" + postfix.ReadLog());
+        var trace = log.Messages.Where(m => m.StartsWith("C: ", StringComparison.Ordinal) || m.StartsWith("S: ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(trace, l => l.Contains(masked, StringComparison.Ordinal));
+        var secrets = new[]
+        {
+            PostfixFixture.RelayPassword,
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(PostfixFixture.RelayPassword)),
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0" + PostfixFixture.RelayUser + "\0" + PostfixFixture.RelayPassword)),
+        };
+        Assert.DoesNotContain(log.Messages, m => secrets.Any(s => m.Contains(s, StringComparison.Ordinal)));
+        // SCRAM's proof is as good as the password for a replay within the exchange: never shown either.
+        Assert.DoesNotContain(trace, l => System.Text.RegularExpressions.Regex.IsMatch(l, ",p=[A-Za-z0-9+/]{16,}"));
+    }
+
     [Fact]
     public async Task The_mailer_s_relay_route_submits_through_Postfix_once_authenticated_and_names_the_relay()
     {
@@ -105,6 +131,51 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         Assert.Contains($"queued as {r.ServerQueueId}", r.Reply!.Text, StringComparison.Ordinal);
         var line = postfix.ReadLog().Split('\n').Single(l => l.Contains($" {r.ServerQueueId}: client=", StringComparison.Ordinal));
         Assert.Contains($"sasl_username={PostfixFixture.RelayUser}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Three_sends_through_the_relay_route_share_one_connection_authenticated_once_with_CHUNKING()
+    {
+        const string local = "127.0.31.201"; // the mailer's own source address: its session is the one logged from there
+        var pinned = postfix.Certificate.GetCertHashString();
+        var options = LoopbackMailerOptions.Create(25, o =>
+        {
+            o.Timeouts.Command = TimeSpan.FromSeconds(30);
+            o.LocalAddress = local;
+            o.Relays["submission"] = new SmtpRelayOptions
+            {
+                Hosts = { $"{PostfixFixture.Address}:{PostfixFixture.SubmissionsPort}" },
+                TlsMode = SmtpTlsMode.Implicit,
+                UserName = PostfixFixture.RelayUser,
+                Password = PostfixFixture.RelayPassword,
+                CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
+            };
+            o.Routes.Default = "submission";
+        });
+        await using (var mailer = new DirectMailer(options, new TableResolver()))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var recipient = PostfixFixture.Recipient($"pooled-relay-{i}");
+                var report = await mailer.SendAsync(new SmtpEnvelope("app@client.test", recipient), SmtpContent.FromBytes(PostfixTestMessages.Message(recipient, "pooled", "One of three through one connection.")));
+                Assert.True(report.IsFullyDelivered, report.Recipients[0] + "\n" + postfix.ReadLog());
+            }
+        }
+
+        // DisposeAsync said QUIT: smtpd logs the session's command counts when it ends.
+        string[] sessions = [];
+        for (var i = 0; i < 600 && sessions.Length == 0; i++)
+        {
+            sessions = postfix.ReadLog().Split('\n').Where(l => l.Contains($"[{local}]:", StringComparison.Ordinal) && l.Contains("]: disconnect from ", StringComparison.Ordinal)).ToArray();
+            await Task.Delay(50);
+        }
+
+        var summary = Assert.Single(sessions);
+        Assert.Contains(" auth=1 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" mail=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" rcpt=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" bdat=3 ", summary, StringComparison.Ordinal);
+        Assert.Contains(" quit=1 ", summary, StringComparison.Ordinal);
     }
 
     private static string SaslName(SmtpAuthMechanism mechanism) => mechanism switch
