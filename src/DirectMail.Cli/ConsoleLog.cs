@@ -17,7 +17,6 @@ internal sealed class ConsoleLog : ILoggerProvider
     private const int ClientLine = DirectMailLogEvents.SmtpClientLine;
     private const int ServerLine = DirectMailLogEvents.SmtpServerLine;
     private const int ClientContent = DirectMailLogEvents.SmtpClientContent;
-    private const int DomainFinished = DirectMailLogEvents.DomainFinished;
 
     private readonly object _gate = new();
     private readonly AsyncLocal<ScopeNode?> _scope = new();
@@ -35,9 +34,6 @@ internal sealed class ConsoleLog : ILoggerProvider
         _verbose = verbose;
     }
 
-    /// <summary>Called with the domain of every domain delivery that ends (for progress).</summary>
-    public Action<string>? DomainDone { get; set; }
-
     /// <summary>Called before a transcript line is written, with the writer (progress clears its line).</summary>
     public Action? BeforeWrite { get; set; }
 
@@ -52,11 +48,6 @@ internal sealed class ConsoleLog : ILoggerProvider
 
     private void Write(LogLevel level, EventId eventId, string category, string message, Exception? exception)
     {
-        if (eventId.Id == DomainFinished)
-        {
-            DomainDone?.Invoke(message);
-        }
-
         if (eventId.Id is ClientLine or ServerLine or ClientContent)
         {
             if (_transcript is null)
@@ -119,8 +110,7 @@ internal sealed class ConsoleLog : ILoggerProvider
 
     private bool IsEnabled(LogLevel level) =>
         (level == LogLevel.Trace && _transcript is not null)
-        || (level >= LogLevel.Debug && _verbose is not null)
-        || (level == LogLevel.Information && DomainDone is not null);
+        || (level >= LogLevel.Debug && _verbose is not null);
 
     /// <summary>One scope of the current async flow; the innermost session scope names the conversation.</summary>
     private sealed class ScopeNode(ConsoleLog owner, ScopeNode? parent, object? conversation) : IDisposable
@@ -151,7 +141,7 @@ internal sealed class ConsoleLog : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel) || eventId.Id == DomainFinished)
+            if (IsEnabled(logLevel))
             {
                 owner.Write(logLevel, eventId, category, formatter(state, exception), exception);
             }
