@@ -48,6 +48,6 @@ public sealed class RelayDkimTests(DkimDnsFixture dkim)
         Assert.Equal(message, stored[^message.Length..]); // the rest exactly as given
         var verified = DkimVerifiers.Dkimpy(stored);
         Assert.True(verified.Passed, verified.Output);
-        Assert.Contains("pass d=dkim.test s=s2048", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("pass a=rsa-sha256 d=dkim.test s=s2048", verified.Output, StringComparison.Ordinal);
     }
 }
