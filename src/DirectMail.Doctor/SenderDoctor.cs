@@ -65,7 +65,7 @@ public sealed class SenderDoctor
         var port25 = CheckPort25Async(context, cancellationToken);
         await Task.WhenAll(mx, spf, dkim, dmarc, reverse, port25).ConfigureAwait(false);
 
-        var alignment = CheckAlignment(context, spf.Result.Result, dkim.Result.KeyUsable, dmarc.Result.Record);
+        var alignment = CheckAlignment(context, spf.Result.Result, dkim.Result.KeyUsable, dkim.Result.RsaUsable, dmarc.Result.Record);
         var (ptr, fcrdns, helo) = reverse.Result;
         DoctorCheck[] checks = [mx.Result, spf.Result.Check, .. dkim.Result.Checks, dmarc.Result.Check, alignment, ptr, fcrdns, helo, port25.Result];
         foreach (var check in checks)
@@ -199,12 +199,12 @@ public sealed class SenderDoctor
     /// Every selector, each checked and reported on its own; then, when no RSA key works, the usable Ed25519 keys warn
     /// that the large mailbox providers verify only rsa-sha256.
     /// </summary>
-    private static async Task<(DoctorCheck[] Checks, bool KeyUsable)> CheckDkimKeysAsync(Context context, CancellationToken cancellationToken)
+    private static async Task<(DoctorCheck[] Checks, bool KeyUsable, bool RsaUsable)> CheckDkimKeysAsync(Context context, CancellationToken cancellationToken)
     {
         var keys = context.Request.DkimKeys();
         if (keys.Count == 0)
         {
-            return ([new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key.")], false);
+            return ([new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key.")], false, false);
         }
 
         var pending = new Task<DkimOutcome>[keys.Count];
@@ -223,7 +223,7 @@ public sealed class SenderDoctor
             checks[i] = !rsaWorks && outcomes[i].Usable && outcomes[i].KeyType == Ed25519 ? Ed25519Only(check, keys.Count) : check;
         }
 
-        return (checks, outcomes.Any(o => o.Usable));
+        return (checks, outcomes.Any(o => o.Usable), rsaWorks);
     }
 
     /// <summary>An Ed25519 key without a working RSA key beside it: a warning, since Gmail, Outlook and Yahoo verify only rsa-sha256.</summary>
@@ -538,7 +538,7 @@ public sealed class SenderDoctor
 
     private const string AlignmentTitle = "DMARC alignment";
 
-    private static DoctorCheck CheckAlignment(Context context, SpfResult spf, bool dkimUsable, DmarcRecord? dmarc)
+    private static DoctorCheck CheckAlignment(Context context, SpfResult spf, bool dkimUsable, bool dkimRsaUsable, DmarcRecord? dmarc)
     {
         var spfChecked = context.Ip is not null;
         var dkimChecked = context.Request.DkimSelector is not null || context.Request.AdditionalDkimKeys.Count > 0;
@@ -571,9 +571,15 @@ public sealed class SenderDoctor
                     : $"DKIM d={context.DkimDomain} not aligned with From {context.Domain} ({(strictDkim ? "strict" : "relaxed")})";
         var found = $"{spfText}; {dkimText}.";
 
-        if (dkimAligned)
+        if (dkimAligned && dkimRsaUsable)
         {
             return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Pass, found);
+        }
+
+        if (dkimAligned)
+        {
+            // Only an Ed25519 key works: RFC 8463 verifiers pass DMARC on it, the large mailbox providers do not.
+            return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Warn, found[..^1] + ", with an ed25519 key only, which Gmail, Outlook and Yahoo do not verify" + (spfAligned ? ": there, only SPF aligns." : ": there, DMARC fails."), $"Sign with an RSA key as well, as {context.Domain} (d={context.DkimDomain}), so that DMARC passes at every receiver.");
         }
 
         if (spfAligned)

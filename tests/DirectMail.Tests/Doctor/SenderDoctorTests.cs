@@ -267,6 +267,7 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
         Assert.Contains("Gmail, Outlook and Yahoo verify only rsa-sha256", dkim.Found, StringComparison.Ordinal);
         Assert.StartsWith("Sign with an RSA key as well, at another selector", dkim.Fix, StringComparison.Ordinal);
         Assert.True(report.IsReady, Dump(report)); // a warning: RFC 8463 verifiers accept it
+        AssertStatus(report, "alignment", DoctorStatus.Warn, "with an ed25519 key only, which Gmail, Outlook and Yahoo do not verify: there, only SPF aligns.");
 
         // Beside a working RSA key the same record passes; beside a broken one it still warns (and the RSA check fails).
         var broken = await CheckAsync("good", r => (r.DkimSelector, r.DkimPrivateKeyPem, r.AdditionalDkimKeys) = ("ed-other", dns.SigningKeyPem, [new DoctorDkimKey("ed", dns.Ed25519KeyPem)]));
