@@ -313,7 +313,9 @@ public sealed class SenderDoctor
             var published = record.Ed25519Key(out var ed25519Error);
             if (published is null)
             {
-                return Fail($"The ed25519 key at {name} cannot be used: {ed25519Error}.", publishFix);
+                // Without a configured key the record to publish is still an ed25519 one.
+                var fix = key.PrivateKeyPem is null ? $"Publish a TXT record at {name}: \"v=DKIM1; k={Ed25519}; p=<the 32-octet public key, base64>\" ('directmail dkim keygen --algorithm ed25519' prints it)." : publishFix;
+                return Fail($"The ed25519 key at {name} cannot be used: {ed25519Error}.", fix);
             }
 
             if (privateKey is not null)

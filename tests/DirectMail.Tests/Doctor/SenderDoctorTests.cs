@@ -305,6 +305,7 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
     {
         var report = await CheckEd25519Async("ed-spki", null);
         AssertStatus(report, "dkim", DoctorStatus.Fail, "publish p=" + Convert.ToBase64String(dns.Ed25519PublicKey) + ".");
+        Assert.StartsWith("Publish a TXT record at ed-spki._domainkey.good.doctor.test: \"v=DKIM1; k=ed25519; p=<the 32-octet public key, base64>\"", Get(report, "dkim").Fix, StringComparison.Ordinal);
     }
 
     [Fact]
