@@ -4,6 +4,7 @@ using System.IO;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Dkim.Ed25519;
 using DirectMail.Doctor;
 using Microsoft.Extensions.Logging;
 
@@ -18,7 +19,9 @@ internal static class DoctorCommand
         var ip = new Option<string>("--ip") { Description = "The public IP address mail leaves from: SPF is evaluated for it, and its reverse DNS (PTR, forward confirmation) is checked. Without it, SPF is checked for syntax and limits only.", HelpName = "A.B.C.D" };
         var helo = new Option<string>("--helo") { Description = "The name sent in EHLO (send --helo, DirectMail:HeloName): checked against the IP's PTR name.", HelpName = "NAME" };
         var selector = new Option<string>("--dkim-selector") { Description = "The DKIM selector (send --dkim-selector): the key record SELECTOR._domainkey.DOMAIN must exist and be usable.", HelpName = "S" };
-        var key = new Option<FileInfo>("--dkim-key") { Description = "The DKIM private key file (PEM) signed with (send --dkim-key): the published record must be its public half. Needs --dkim-selector.", HelpName = "FILE" };
+        var key = new Option<FileInfo>("--dkim-key") { Description = "The DKIM private key file (PEM, RSA or Ed25519) signed with (send --dkim-key): the published record must be its public half. Needs --dkim-selector.", HelpName = "FILE" };
+        var ed25519Selector = new Option<string>("--ed25519-selector") { Description = "A second DKIM selector, of the Ed25519 key (RFC 8463) that signs beside the RSA one of --dkim-selector: checked and reported on its own.", HelpName = "S" };
+        var ed25519Key = new Option<FileInfo>("--ed25519-key") { Description = "The Ed25519 private key file (PKCS#8 PEM, as 'directmail dkim keygen --algorithm ed25519' writes) of --ed25519-selector: the published k=ed25519 record must be its public half. Needs --ed25519-selector.", HelpName = "FILE" };
         var mailFromDomain = new Option<string>("--mail-from-domain") { Description = "The envelope sender's (MAIL FROM) domain when it is not DOMAIN: its MX and SPF are checked.", HelpName = "DOMAIN" };
         var dkimDomain = new Option<string>("--dkim-domain") { Description = "The DKIM signing domain (d=) when it is not DOMAIN.", HelpName = "DOMAIN" };
         var port25 = new Option<string>("--port25") { Description = "Also check that outbound port 25 is open: connect to the first MX host of this domain (for example gmail.com); nothing is sent. Without it, no connection is made.", HelpName = "DOMAIN" };
@@ -30,9 +33,9 @@ internal static class DoctorCommand
         var oldSelector = new Option<string>("--selector") { Hidden = true };
         var oldKey = new Option<FileInfo>("--key") { Hidden = true };
 
-        var command = new Command("doctor", "Check what a sending domain's DNS lacks for receivers to accept its mail: MX (for bounces), SPF for the sending IP, the DKIM key, DMARC and alignment, reverse DNS and the HELO name, and optionally outbound port 25. One line per check with what was found and how to fix it; exit code 0 when ready to send, 1 when a check failed. --verbose adds the SPF evaluation trace.")
+        var command = new Command("doctor", "Check what a sending domain's DNS lacks for receivers to accept its mail: MX (for bounces), SPF for the sending IP, the DKIM key, DMARC and alignment, reverse DNS and the HELO name, and optionally outbound port 25. One line per check (per DKIM selector) with what was found and how to fix it; exit code 0 when ready to send, 1 when a check failed. --verbose adds the SPF evaluation trace.")
         {
-            domain, ip, helo, selector, key, mailFromDomain, dkimDomain, port25, dns, json, oldDomain, oldSelector, oldKey,
+            domain, ip, helo, selector, key, ed25519Selector, ed25519Key, mailFromDomain, dkimDomain, port25, dns, json, oldDomain, oldSelector, oldKey,
         };
         command.Validators.Add(result =>
         {
@@ -54,6 +57,11 @@ internal static class DoctorCommand
             {
                 result.AddError("--dkim-key needs --dkim-selector: the key is checked against the record at SELECTOR._domainkey.DOMAIN.");
             }
+
+            if (result.GetValue(ed25519Key) is not null && result.GetValue(ed25519Selector) is null)
+            {
+                result.AddError("--ed25519-key needs --ed25519-selector: the key is checked against the record at SELECTOR._domainkey.DOMAIN.");
+            }
         });
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -67,6 +75,7 @@ internal static class DoctorCommand
                 DkimSelector = parse.GetValue(selector) ?? parse.GetValue(oldSelector),
                 Port25ProbeDomain = parse.GetValue(port25),
                 NameServers = parse.GetValue(dns) is { } server ? [server] : [],
+                Ed25519PublicKey = DkimEd25519.PublicKey,
             };
             if (parse.GetValue(ip) is { } address)
             {
@@ -78,6 +87,12 @@ internal static class DoctorCommand
             if ((parse.GetValue(key) ?? parse.GetValue(oldKey)) is { } file)
             {
                 request.DkimPrivateKeyPem = InputFiles.ReadText(parse.GetValue(key) is null ? "--key" : "--dkim-key", file);
+            }
+
+            if (parse.GetValue(ed25519Selector) is { } second)
+            {
+                var pem = parse.GetValue(ed25519Key) is { } secondFile ? InputFiles.ReadText("--ed25519-key", secondFile) : null;
+                request.AdditionalDkimKeys = [new DoctorDkimKey(second, pem)];
             }
 
             return await RunAsync(request, parse.GetValue(json), parse.GetValue(Options.Verbose), cancellationToken).ConfigureAwait(false);
@@ -121,6 +136,7 @@ internal static class DoctorCommand
             nameof(DoctorRequest.MailFromDomain) => "--mail-from-domain",
             nameof(DoctorRequest.DkimDomain) => "--dkim-domain",
             nameof(DoctorRequest.DkimSelector) => "--dkim-selector",
+            nameof(DoctorRequest.AdditionalDkimKeys) => "--ed25519-selector",
             nameof(DoctorRequest.Port25ProbeDomain) => "--port25",
             _ => null,
         };

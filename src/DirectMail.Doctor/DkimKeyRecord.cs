@@ -84,6 +84,38 @@ internal sealed class DkimKeyRecord
         return new DkimKeyRecord(keyType, key, flags.Contains("y"), hashes, services);
     }
 
+    /// <summary>The length of an Ed25519 public key: p= of a <c>k=ed25519</c> record holds these raw octets (RFC 8463 section 4.2).</summary>
+    public const int Ed25519KeyLength = 32;
+
+    /// <summary>
+    /// The Ed25519 public key of p=: the 32 raw octets, as RFC 8463 section 4.2 specifies. Null with the reason when p=
+    /// holds anything else, naming the usual mistakes: the key wrapped as a SubjectPublicKeyInfo (the base64 of
+    /// <c>openssl pkey -pubout</c>), or an RSA key under <c>k=ed25519</c>.
+    /// </summary>
+    public byte[]? Ed25519Key(out string? error)
+    {
+        error = null;
+        if (PublicKey.Length == Ed25519KeyLength)
+        {
+            return PublicKey;
+        }
+
+        if (PublicKey.Length == Ed25519SpkiPrefix.Length + Ed25519KeyLength && PublicKey.AsSpan().StartsWith(Ed25519SpkiPrefix))
+        {
+            error = $"p= holds the key as a SubjectPublicKeyInfo ({PublicKey.Length} octets, the base64 of a PEM PUBLIC KEY), not the {Ed25519KeyLength} raw octets RFC 8463 section 4.2 specifies: publish p={Convert.ToBase64String(PublicKey, Ed25519SpkiPrefix.Length, Ed25519KeyLength)}";
+            return null;
+        }
+
+        using var rsa = ImportRsa(out _);
+        error = rsa is not null
+            ? $"p= holds an RSA key ({rsa.KeySize} bits) under k=ed25519: an RSA key record says k=rsa"
+            : $"p= is {PublicKey.Length} octets; an ed25519 key is the {Ed25519KeyLength} raw octets of the public key (RFC 8463 section 4.2)";
+        return null;
+    }
+
+    /// <summary>The DER of an Ed25519 SubjectPublicKeyInfo (RFC 8410 section 4) before the 32 key octets.</summary>
+    private static ReadOnlySpan<byte> Ed25519SpkiPrefix => [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+
     /// <summary>
     /// The RSA public key of p=: a SubjectPublicKeyInfo as section 3.6.1 specifies, or a bare PKCS#1 RSAPublicKey, which
     /// some publishers use and most verifiers take. Null with the reason when it is neither.

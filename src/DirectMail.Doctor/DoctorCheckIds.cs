@@ -12,7 +12,7 @@ public static class DoctorCheckIds
     /// <summary><c>spf</c>: the SPF record of the envelope sender's domain authorises the sending address.</summary>
     public const string Spf = "spf";
 
-    /// <summary><c>dkim</c>: the DKIM key is published at the selector (and matches the private key, when given).</summary>
+    /// <summary><c>dkim</c>: the DKIM key (RSA or Ed25519) is published at the selector and matches the private key, when given; one check per selector.</summary>
     public const string Dkim = "dkim";
 
     /// <summary><c>dmarc</c>: the sending domain publishes a DMARC policy.</summary>

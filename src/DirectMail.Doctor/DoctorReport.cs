@@ -24,7 +24,7 @@ public sealed class DoctorReport
     /// <summary>True when no check failed: everything receivers need is in place (warnings and skipped checks allowed). The CLI exits 0 when true, 1 otherwise.</summary>
     public bool IsReady => Checks.All(c => c.Status != DoctorStatus.Fail);
 
-    /// <summary>The checks, in order: mx, spf, dkim, dmarc, alignment, ptr, fcrdns, helo, port25.</summary>
+    /// <summary>The checks, in order: mx, spf, dkim (one per selector checked), dmarc, alignment, ptr, fcrdns, helo, port25.</summary>
     public IReadOnlyList<DoctorCheck> Checks { get; }
 
     /// <summary>The check with identifier <paramref name="id"/> (one of <see cref="DoctorCheckIds"/>), or null.</summary>

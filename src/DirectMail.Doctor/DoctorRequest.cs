@@ -31,10 +31,28 @@ public sealed class DoctorRequest
     public string? DkimDomain { get; set; }
 
     /// <summary>
-    /// The DKIM private key in PEM (PKCS#1 <c>RSA PRIVATE KEY</c> or PKCS#8 <c>PRIVATE KEY</c>), to check that the published
-    /// key is its public half. Null checks the published record only. Not stored or logged.
+    /// The DKIM private key in PEM (PKCS#1 <c>RSA PRIVATE KEY</c> or PKCS#8 <c>PRIVATE KEY</c>, RSA or Ed25519), to check
+    /// that the published key is its public half. Null checks the published record only. Not stored or logged. An
+    /// Ed25519 key is compared only with <see cref="Ed25519PublicKey"/> set.
     /// </summary>
     public string? DkimPrivateKeyPem { get; set; }
+
+    /// <summary>
+    /// Further selectors of the DKIM domain to check besides <see cref="DkimSelector"/>, each with its private key:
+    /// for example the Ed25519 selector (RFC 8463) beside the RSA one, as a domain that signs each message with both
+    /// has. Each is checked and reported on its own (one <see cref="DoctorCheckIds.Dkim"/> check per selector, in
+    /// order). Empty by default.
+    /// </summary>
+    public IReadOnlyList<DoctorDkimKey> AdditionalDkimKeys { get; set; } = Array.Empty<DoctorDkimKey>();
+
+    /// <summary>
+    /// Reads the 32-octet public key of an Ed25519 private key in PEM, so that the doctor can compare it with a
+    /// <c>k=ed25519</c> record without a cryptography library of its own: give <c>DkimEd25519.PublicKey</c> of the
+    /// package DirectMail.Dkim.Ed25519 (the package that signs with the key). It may throw
+    /// <see cref="Dkim.DkimKeyException"/> for a key it cannot read. Null (the default): an Ed25519 private key is
+    /// recognised but not compared, and the check warns. RSA keys are read by .NET and need nothing.
+    /// </summary>
+    public Func<string, byte[]>? Ed25519PublicKey { get; set; }
 
     /// <summary>The recursive resolvers to ask; empty (the default) for the system's. See <see cref="ParseNameServer"/>.</summary>
     public IReadOnlyList<IPEndPoint> NameServers { get; set; } = Array.Empty<IPEndPoint>();
@@ -81,14 +99,31 @@ public sealed class DoctorRequest
         _ = Normalize(MailFromDomain, nameof(MailFromDomain), required: false);
         _ = Normalize(DkimDomain, nameof(DkimDomain), required: false);
         _ = Normalize(Port25ProbeDomain, nameof(Port25ProbeDomain), required: false);
-        if (DkimSelector is not null && (DkimSelector.Length == 0 || DkimSelector.Contains('@') || DkimSelector.Contains(' ')))
-        {
-            throw new ArgumentException($"{nameof(DkimSelector)} '{DkimSelector}' is not a selector (one or more DNS labels, RFC 6376 section 3.1).", nameof(DkimSelector));
-        }
-
+        ValidateSelector(DkimSelector, nameof(DkimSelector));
         if (DkimPrivateKeyPem is not null && DkimSelector is null)
         {
             throw new ArgumentException($"{nameof(DkimPrivateKeyPem)} is given without {nameof(DkimSelector)}: the key is looked up at SELECTOR._domainkey.DOMAIN.", nameof(DkimSelector));
+        }
+
+        ArgumentNullException.ThrowIfNull(AdditionalDkimKeys, nameof(AdditionalDkimKeys));
+        var selectors = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (DkimSelector is not null)
+        {
+            selectors.Add(DkimSelector);
+        }
+
+        foreach (var key in AdditionalDkimKeys)
+        {
+            if (key is null)
+            {
+                throw new ArgumentException($"{nameof(AdditionalDkimKeys)} holds a null entry.", nameof(AdditionalDkimKeys));
+            }
+
+            ValidateSelector(key.Selector, nameof(AdditionalDkimKeys));
+            if (!selectors.Add(key.Selector))
+            {
+                throw new ArgumentException($"{nameof(AdditionalDkimKeys)} '{key.Selector}' is the selector of another key too; give each selector once.", nameof(AdditionalDkimKeys));
+            }
         }
 
         MxResolverOptions.ValidateNameServers(NameServers, nameof(NameServers));
@@ -101,6 +136,27 @@ public sealed class DoctorRequest
         if (Port25Timeout <= TimeSpan.Zero || Port25Timeout > TimeSpan.FromMinutes(5))
         {
             throw new ArgumentException($"{nameof(Port25Timeout)} must be more than 0 and at most 5 minutes; it is {Port25Timeout}.", nameof(Port25Timeout));
+        }
+    }
+
+    /// <summary>The selectors to check with their keys: <see cref="DkimSelector"/> first, then <see cref="AdditionalDkimKeys"/>.</summary>
+    internal List<DoctorDkimKey> DkimKeys()
+    {
+        var keys = new List<DoctorDkimKey>(AdditionalDkimKeys.Count + 1);
+        if (DkimSelector is not null)
+        {
+            keys.Add(new DoctorDkimKey(DkimSelector, DkimPrivateKeyPem));
+        }
+
+        keys.AddRange(AdditionalDkimKeys);
+        return keys;
+    }
+
+    private static void ValidateSelector(string? selector, string name)
+    {
+        if (selector is not null && (selector.Length == 0 || selector.Contains('@') || selector.Contains(' ')))
+        {
+            throw new ArgumentException($"{name} '{selector}' is not a selector (one or more DNS labels, RFC 6376 section 3.1).", name);
         }
     }
 

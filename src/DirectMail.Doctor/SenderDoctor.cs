@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Dkim;
 using DirectMail.Dns;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
@@ -58,15 +59,15 @@ public sealed class SenderDoctor
 
         var mx = CheckMxAsync(context, cancellationToken);
         var spf = CheckSpfAsync(context, cancellationToken);
-        var dkim = CheckDkimAsync(context, cancellationToken);
+        var dkim = CheckDkimKeysAsync(context, cancellationToken);
         var dmarc = CheckDmarcAsync(context, cancellationToken);
         var reverse = CheckReverseAsync(context, cancellationToken);
         var port25 = CheckPort25Async(context, cancellationToken);
         await Task.WhenAll(mx, spf, dkim, dmarc, reverse, port25).ConfigureAwait(false);
 
-        var alignment = CheckAlignment(context, spf.Result.Result, dkim.Result.KeyUsable, dmarc.Result.Record);
+        var alignment = CheckAlignment(context, spf.Result.Result, dkim.Result.KeyUsable, dkim.Result.RsaUsable, dmarc.Result.Record);
         var (ptr, fcrdns, helo) = reverse.Result;
-        DoctorCheck[] checks = [mx.Result, spf.Result.Check, dkim.Result.Check, dmarc.Result.Check, alignment, ptr, fcrdns, helo, port25.Result];
+        DoctorCheck[] checks = [mx.Result, spf.Result.Check, .. dkim.Result.Checks, dmarc.Result.Check, alignment, ptr, fcrdns, helo, port25.Result];
         foreach (var check in checks)
         {
             DoctorLog.Checked(_logger, check.Id, domain, check.Status, check.Found);
@@ -187,34 +188,82 @@ public sealed class SenderDoctor
 
     private const string DkimTitle = "DKIM key";
 
-    private static async Task<(DoctorCheck Check, bool KeyUsable)> CheckDkimAsync(Context context, CancellationToken cancellationToken)
+    private const string Rsa = "rsa";
+
+    private const string Ed25519 = "ed25519";
+
+    /// <summary>One selector's verdict: the check, whether signatures with it would verify, and its key type (k=).</summary>
+    private sealed record DkimOutcome(DoctorCheck Check, bool Usable, string? KeyType);
+
+    /// <summary>
+    /// Every selector, each checked and reported on its own; then, when no RSA key works, the usable Ed25519 keys warn
+    /// that the large mailbox providers verify only rsa-sha256.
+    /// </summary>
+    private static async Task<(DoctorCheck[] Checks, bool KeyUsable, bool RsaUsable)> CheckDkimKeysAsync(Context context, CancellationToken cancellationToken)
     {
-        var selector = context.Request.DkimSelector;
-        if (selector is null)
+        var keys = context.Request.DkimKeys();
+        if (keys.Count == 0)
         {
-            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key."), false);
+            return ([new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Skipped, "Not checked: no DKIM selector given.", "Give the selector (and the private key file) that DirectMail signs with to check the published key.")], false, false);
         }
 
+        var pending = new Task<DkimOutcome>[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var title = keys.Count == 1 ? DkimTitle : $"{DkimTitle} ({keys[i].Selector})";
+            pending[i] = CheckDkimAsync(context, keys[i], title, cancellationToken);
+        }
+
+        var outcomes = await Task.WhenAll(pending).ConfigureAwait(false);
+        var rsaWorks = outcomes.Any(o => o.Usable && o.KeyType == Rsa);
+        var checks = new DoctorCheck[outcomes.Length];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var check = outcomes[i].Check;
+            checks[i] = !rsaWorks && outcomes[i].Usable && outcomes[i].KeyType == Ed25519 ? Ed25519Only(check, keys.Count) : check;
+        }
+
+        return (checks, outcomes.Any(o => o.Usable), rsaWorks);
+    }
+
+    /// <summary>An Ed25519 key without a working RSA key beside it: a warning, since Gmail, Outlook and Yahoo verify only rsa-sha256.</summary>
+    private static DoctorCheck Ed25519Only(DoctorCheck check, int selectors)
+    {
+        var found = check.Found + (selectors == 1 ? " It is the only DKIM key checked" : " No RSA key checked here works beside it")
+            + ": Gmail, Outlook and Yahoo verify only rsa-sha256, so to them mail signed with it alone is unsigned, and DMARC there rests on SPF.";
+        var fix = (check.Fix is null ? string.Empty : check.Fix + " ")
+            + "Sign with an RSA key as well, at another selector (dual signing: every key of the domain signs each message; 'directmail dkim keygen' makes the RSA key), and check both selectors.";
+        return new DoctorCheck(check.Id, check.Title, DoctorStatus.Warn, found, fix, check.Details);
+    }
+
+    private static async Task<DkimOutcome> CheckDkimAsync(Context context, DoctorDkimKey key, string title, CancellationToken cancellationToken)
+    {
+        var selector = key.Selector;
         var name = $"{selector}._domainkey.{context.DkimDomain}";
-        using var privateKey = ReadPrivateKey(context.Request.DkimPrivateKeyPem, out var keyError, out var isEd25519);
-        var publish = privateKey is null ? "\"v=DKIM1; k=rsa; p=<the public key, base64>\"" : $"\"v=DKIM1; k=rsa; p={Convert.ToBase64String(privateKey.ExportSubjectPublicKeyInfo())}\"";
+        using var privateKey = ReadPrivateKey(key.PrivateKeyPem, context.Request.Ed25519PublicKey, out var keyError, out var isEd25519, out var ed25519PublicKey);
+        var publish = privateKey is not null
+            ? $"\"{DkimSigningAlgorithm.RsaSha256.DnsRecord(privateKey.ExportSubjectPublicKeyInfo())}\""
+            : isEd25519
+                ? $"\"v=DKIM1; k={Ed25519}; p={(ed25519PublicKey is null ? "<the 32-octet public key, base64>" : Convert.ToBase64String(ed25519PublicKey))}\""
+                : "\"v=DKIM1; k=rsa; p=<the public key, base64>\"";
         var publishFix = $"Publish a TXT record at {name}: {publish}.";
-        DoctorCheck Fail(string found, string fix) => new(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Fail, found, fix);
+        DkimOutcome Fail(string found, string fix) => new(new DoctorCheck(DoctorCheckIds.Dkim, title, DoctorStatus.Fail, found, fix), false, null);
+        DkimOutcome Usable(DoctorStatus status, string found, string keyType, string? fix = null) => new(new DoctorCheck(DoctorCheckIds.Dkim, title, status, found, fix), true, keyType);
 
         if (keyError is not null)
         {
-            return (Fail($"The configured private key cannot be read: {keyError}.", "Give the private key as an unencrypted PEM file (PKCS#1 'RSA PRIVATE KEY' or PKCS#8 'PRIVATE KEY'), as 'directmail dkim keygen' writes it."), false);
+            return Fail($"The private key configured for selector {selector} cannot be read: {keyError}.", "Give the private key as an unencrypted PEM file (PKCS#1 'RSA PRIVATE KEY' or PKCS#8 'PRIVATE KEY', RSA or Ed25519), as 'directmail dkim keygen' writes it.");
         }
 
         var txt = await context.Dns.TxtAsync(name, cancellationToken).ConfigureAwait(false);
         if (txt.Outcome == DnsOutcome.Failed)
         {
-            return (Fail($"The TXT query for {name} failed: {txt.Error}.", "Check that the domain's name servers answer, then run the doctor again."), false);
+            return Fail($"The TXT query for {name} failed: {txt.Error}.", "Check that the domain's name servers answer, then run the doctor again.");
         }
 
         if (txt.Values.Count == 0)
         {
-            return (Fail($"No DKIM key record: {txt.Describe(name, "TXT")}.", publishFix), false);
+            return Fail($"No DKIM key record: {txt.Describe(name, "TXT")}.", publishFix);
         }
 
         var parsed = new List<DkimKeyRecord>();
@@ -234,91 +283,109 @@ public sealed class SenderDoctor
 
         if (parsed.Count == 0)
         {
-            return (Fail($"The TXT record at {name} is not a DKIM key record: {parseError}.", publishFix), false);
+            return Fail($"The TXT record at {name} is not a DKIM key record: {parseError}.", publishFix);
         }
 
         if (parsed.Count > 1)
         {
-            return (Fail($"{name} has {parsed.Count} DKIM key records; verifiers may use any of them.", $"Keep one TXT record at {name}: {publish}."), false);
+            return Fail($"{name} has {parsed.Count} DKIM key records; verifiers may use any of them.", $"Keep one TXT record at {name}: {publish}.");
         }
 
         var record = parsed[0];
         if (record.IsRevoked)
         {
-            return (Fail($"The key at {name} is revoked (empty p=, RFC 6376 section 3.6.1): signatures with selector {selector} do not verify.", privateKey is null ? $"Sign with another selector whose key is published, or publish the key again at {name}." : publishFix), false);
+            return Fail($"The key at {name} is revoked (empty p=, RFC 6376 section 3.6.1): signatures with selector {selector} do not verify.", key.PrivateKeyPem is null ? $"Sign with another selector whose key is published, or publish the key again at {name}." : publishFix);
         }
 
         if (!record.Services.Contains("*") && !record.Services.Contains("email"))
         {
-            return (Fail($"The key at {name} is limited to s={string.Join(':', record.Services)}, not email.", publishFix), false);
+            return Fail($"The key at {name} is limited to s={string.Join(':', record.Services)}, not email.", publishFix);
         }
 
         if (record.HashAlgorithms is { } hashes && !hashes.Contains("sha256"))
         {
-            return (Fail($"The key at {name} allows h={string.Join(':', hashes)}, not sha256.", "Remove the h= tag or include sha256 in it."), false);
+            return Fail($"The key at {name} allows h={string.Join(':', hashes)}, not sha256.", "Remove the h= tag or include sha256 in it.");
         }
 
         string found;
-        if (record.KeyType == "ed25519")
+        if (record.KeyType == Ed25519)
         {
-            if (record.PublicKey.Length != 32)
+            var published = record.Ed25519Key(out var ed25519Error);
+            if (published is null)
             {
-                return (Fail($"The ed25519 key at {name} is {record.PublicKey.Length} bytes, not 32 (RFC 8463 section 4.2).", publishFix), false);
+                // Without a configured key the record to publish is still an ed25519 one.
+                var fix = key.PrivateKeyPem is null ? $"Publish a TXT record at {name}: \"v=DKIM1; k={Ed25519}; p=<the 32-octet public key, base64>\" ('directmail dkim keygen --algorithm ed25519' prints it)." : publishFix;
+                return Fail($"The ed25519 key at {name} cannot be used: {ed25519Error}.", fix);
             }
 
             if (privateKey is not null)
             {
-                return (Fail($"The key at {name} is ed25519 and the configured private key is RSA.", publishFix), false);
+                return Fail($"The key at {name} is ed25519 (k=ed25519) and the private key configured for it is RSA: rsa-sha256 signatures with selector {selector} will not verify.", $"Publish the RSA key at {selector} ({publish}), or configure the ed25519 private key that signs with it.");
             }
 
-            found = isEd25519
-                ? $"{name} publishes an ed25519 key (RFC 8463); comparing it with an ed25519 private key is not supported, so it was not compared."
-                : $"{name} publishes an ed25519 key (RFC 8463).";
-            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, isEd25519 ? DoctorStatus.Warn : DoctorStatus.Pass, found, isEd25519 ? "Check by hand that the p= value is the public half of your ed25519 key; sign with an RSA key as well, as not every receiver verifies ed25519." : null), true);
+            if (ed25519PublicKey is not null && !published.AsSpan().SequenceEqual(ed25519PublicKey))
+            {
+                return Fail($"The ed25519 key at {name} is not the public half of the configured private key: signatures will not verify.", publishFix);
+            }
+
+            if (isEd25519 && ed25519PublicKey is null)
+            {
+                return Usable(DoctorStatus.Warn, $"{name} publishes an ed25519 key (RFC 8463), not compared with the configured ed25519 private key: no Ed25519 key reader was given.", Ed25519, "Set DoctorRequest.Ed25519PublicKey = DkimEd25519.PublicKey (package DirectMail.Dkim.Ed25519) to compare them ('directmail doctor' does).");
+            }
+
+            found = $"{name} publishes an ed25519 key (RFC 8463)" + (ed25519PublicKey is null ? " (not compared: no private key given)" : " matching the configured private key");
+            return record.IsTesting
+                ? Usable(DoctorStatus.Warn, found + ", in testing mode (t=y).", Ed25519, "Remove t=y once signing works: receivers may treat signatures of a domain in testing mode as absent.")
+                : Usable(DoctorStatus.Pass, found + ".", Ed25519);
         }
 
-        using var published = record.ImportRsa(out var importError);
-        if (published is null)
+        using var publishedRsa = record.ImportRsa(out var importError);
+        if (publishedRsa is null)
         {
-            return (Fail($"The key at {name} cannot be read: {importError}.", publishFix), false);
+            return Fail($"The key at {name} cannot be read: {importError}.", publishFix);
         }
 
-        var bits = published.KeySize;
+        var bits = publishedRsa.KeySize;
         if (bits < 1024)
         {
             // RFC 8301 section 3.2: verifiers must not consider keys under 1024 bits valid.
-            return (Fail($"The RSA key at {name} has {bits} bits; verifiers reject keys under 1024 bits (RFC 8301 section 3.2).", "Generate a 2048-bit key ('directmail dkim keygen') and publish it."), false);
+            return Fail($"The RSA key at {name} has {bits} bits; verifiers reject keys under 1024 bits (RFC 8301 section 3.2).", "Generate a 2048-bit key ('directmail dkim keygen') and publish it.");
         }
 
         if (isEd25519)
         {
-            return (Fail($"The key at {name} is RSA and the configured private key is ed25519.", "Publish the ed25519 key at this selector, or configure the RSA private key."), false);
+            return Fail($"The key at {name} is RSA (k=rsa) and the private key configured for it is ed25519: ed25519-sha256 signatures with selector {selector} will not verify.", $"Publish the ed25519 key at {selector} ({publish}), or configure the RSA private key that signs with it.");
         }
 
-        if (privateKey is not null && !SameRsaKey(published, privateKey))
+        if (privateKey is not null && !SameRsaKey(publishedRsa, privateKey))
         {
-            return (Fail($"The RSA key at {name} ({bits} bits) is not the public half of the configured private key: signatures will not verify.", publishFix), false);
+            return Fail($"The RSA key at {name} ({bits} bits) is not the public half of the configured private key: signatures will not verify.", publishFix);
         }
 
         found = $"{name} publishes a {bits}-bit RSA key" + (privateKey is null ? " (not compared: no private key given)" : " matching the configured private key");
         if (record.IsTesting)
         {
-            return (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Warn, found + ", in testing mode (t=y).", "Remove t=y once signing works: receivers may treat signatures of a domain in testing mode as absent."), true);
+            return Usable(DoctorStatus.Warn, found + ", in testing mode (t=y).", Rsa, "Remove t=y once signing works: receivers may treat signatures of a domain in testing mode as absent.");
         }
 
         return bits < 2048
-            ? (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Warn, found + ".", "1024-bit keys are the minimum; use 2048 bits (RFC 8301 section 3.2 recommends at least 2048 for signers)."), true)
-            : (new DoctorCheck(DoctorCheckIds.Dkim, DkimTitle, DoctorStatus.Pass, found + "."), true);
+            ? Usable(DoctorStatus.Warn, found + ".", Rsa, "1024-bit keys are the minimum; use 2048 bits (RFC 8301 section 3.2 recommends at least 2048 for signers).")
+            : Usable(DoctorStatus.Pass, found + ".", Rsa);
     }
 
     /// <summary>The DER encoding of the OID 1.3.101.112, id-Ed25519 (RFC 8410).</summary>
     private static ReadOnlySpan<byte> Ed25519Oid => [0x06, 0x03, 0x2b, 0x65, 0x70];
 
-    /// <summary>Reads the configured RSA private key; null without error when none is configured. An ed25519 key is recognised and not read.</summary>
-    private static RSA? ReadPrivateKey(string? pem, out string? error, out bool isEd25519)
+    /// <summary>
+    /// Reads the configured private key: an RSA key with .NET's RSA; an Ed25519 key (PKCS#8 with id-Ed25519) is
+    /// recognised, and its public key read by <paramref name="ed25519Reader"/> when one is given (the doctor has no
+    /// Ed25519 implementation of its own). Null without error when no key is configured.
+    /// </summary>
+    private static RSA? ReadPrivateKey(string? pem, Func<string, byte[]>? ed25519Reader, out string? error, out bool isEd25519, out byte[]? ed25519PublicKey)
     {
         error = null;
         isEd25519 = false;
+        ed25519PublicKey = null;
         if (pem is null)
         {
             return null;
@@ -330,9 +397,13 @@ public sealed class SenderDoctor
             if (Convert.TryFromBase64Chars(pem[fields.Base64Data], der, out _)
                 && der.AsSpan().IndexOf(Ed25519Oid) >= 0)
             {
+                CryptographicOperations.ZeroMemory(der);
                 isEd25519 = true;
+                ed25519PublicKey = ReadEd25519PublicKey(pem, ed25519Reader, out error);
                 return null;
             }
+
+            CryptographicOperations.ZeroMemory(der);
         }
 
         var rsa = RSA.Create();
@@ -347,6 +418,39 @@ public sealed class SenderDoctor
             error = e.Message.TrimEnd('.');
             return null;
         }
+    }
+
+    private static byte[]? ReadEd25519PublicKey(string pem, Func<string, byte[]>? reader, out string? error)
+    {
+        error = null;
+        if (reader is null)
+        {
+            return null;
+        }
+
+        byte[] key;
+        try
+        {
+            key = reader(pem);
+        }
+        catch (DkimKeyException e)
+        {
+            error = e.Reason.TrimEnd('.');
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or CryptographicException)
+        {
+            error = e.Message.TrimEnd('.');
+            return null;
+        }
+
+        if (key is not { Length: DkimKeyRecord.Ed25519KeyLength })
+        {
+            error = $"the Ed25519 key reader returned {key?.Length ?? 0} octets, not the {DkimKeyRecord.Ed25519KeyLength} of an Ed25519 public key";
+            return null;
+        }
+
+        return key;
     }
 
     private static bool SameRsaKey(RSA published, RSA privateKey)
@@ -436,10 +540,10 @@ public sealed class SenderDoctor
 
     private const string AlignmentTitle = "DMARC alignment";
 
-    private static DoctorCheck CheckAlignment(Context context, SpfResult spf, bool dkimUsable, DmarcRecord? dmarc)
+    private static DoctorCheck CheckAlignment(Context context, SpfResult spf, bool dkimUsable, bool dkimRsaUsable, DmarcRecord? dmarc)
     {
         var spfChecked = context.Ip is not null;
-        var dkimChecked = context.Request.DkimSelector is not null;
+        var dkimChecked = context.Request.DkimSelector is not null || context.Request.AdditionalDkimKeys.Count > 0;
         if (!spfChecked && !dkimChecked)
         {
             return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Skipped, "Not checked: give the sending address (for SPF) or the DKIM selector.", null);
@@ -469,9 +573,15 @@ public sealed class SenderDoctor
                     : $"DKIM d={context.DkimDomain} not aligned with From {context.Domain} ({(strictDkim ? "strict" : "relaxed")})";
         var found = $"{spfText}; {dkimText}.";
 
-        if (dkimAligned)
+        if (dkimAligned && dkimRsaUsable)
         {
             return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Pass, found);
+        }
+
+        if (dkimAligned)
+        {
+            // Only an Ed25519 key works: RFC 8463 verifiers pass DMARC on it, the large mailbox providers do not.
+            return new DoctorCheck(DoctorCheckIds.Alignment, AlignmentTitle, DoctorStatus.Warn, found[..^1] + ", with an ed25519 key only, which Gmail, Outlook and Yahoo do not verify" + (spfAligned ? ": there, only SPF aligns." : ": there, DMARC fails."), $"Sign with an RSA key as well, as {context.Domain} (d={context.DkimDomain}), so that DMARC passes at every receiver.");
         }
 
         if (spfAligned)

@@ -124,6 +124,50 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
         Assert.Contains(details, l => l.Contains("include:_spf.good.doctor.test", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task An_ed25519_selector_beside_the_rsa_one_is_checked_on_its_own()
+    {
+        var edKey = Path.Combine(CliAssert.TempDirectory(), "ed.pem");
+        await File.WriteAllTextAsync(edKey, dns.Ed25519KeyPem);
+
+        var result = await Doctor("good", "--ed25519-selector", DoctorDnsFixture.Ed25519Selector, "--ed25519-key", edKey);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.StdOut.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("[pass] DKIM key (sel) ", StringComparison.Ordinal) && l.EndsWith(" sel._domainkey.good.doctor.test publishes a 2048-bit RSA key matching the configured private key.", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("[pass] DKIM key (ed) ", StringComparison.Ordinal) && l.EndsWith(" ed._domainkey.good.doctor.test publishes an ed25519 key (RFC 8463) matching the configured private key.", StringComparison.Ordinal));
+        Assert.Equal(9, lines.Count(l => l.StartsWith("[pass] ", StringComparison.Ordinal)));
+        Assert.Empty(result.StdErr);
+    }
+
+    [Fact]
+    public async Task An_ed25519_key_given_alone_is_compared_and_warns_about_rsa()
+    {
+        var edKey = Path.Combine(CliAssert.TempDirectory(), "ed.pem");
+        await File.WriteAllTextAsync(edKey, dns.Ed25519KeyPem);
+
+        var matching = await CliRunner.RunAsync("doctor", "--domain", "good.doctor.test", "--selector", "ed", "--key", edKey, "--dns", Dns, "--json");
+        var mismatching = await CliRunner.RunAsync("doctor", "--domain", "good.doctor.test", "--selector", "ed-other", "--key", edKey, "--dns", Dns, "--json");
+
+        Assert.True(matching.ExitCode == 0, matching.ToString());
+        using (var json = JsonDocument.Parse(matching.StdOut))
+        {
+            var dkim = json.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "dkim");
+            Assert.Equal("warn", dkim.GetProperty("status").GetString());
+            Assert.Contains("matching the configured private key", dkim.GetProperty("found").GetString(), StringComparison.Ordinal);
+            Assert.Contains("verify only rsa-sha256", dkim.GetProperty("found").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.True(mismatching.ExitCode == 1, mismatching.ToString());
+        using (var json = JsonDocument.Parse(mismatching.StdOut))
+        {
+            var dkim = json.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "dkim");
+            Assert.Equal("fail", dkim.GetProperty("status").GetString());
+            Assert.Contains("is not the public half of the configured private key", dkim.GetProperty("found").GetString(), StringComparison.Ordinal);
+            Assert.Contains("k=ed25519; p=" + Convert.ToBase64String(dns.Ed25519PublicKey), dkim.GetProperty("fix").GetString(), StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("good.doctor.test", "--dkim-selector", "--dkim-key")]
     [InlineData("--domain", "--selector", "--key")] // the flags of earlier versions, hidden but still read
@@ -160,6 +204,8 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
     [InlineData("64", "good.doctor.test", "--dkim-key", "some.pem")]
     [InlineData("64", "--domain", "good.doctor.test", "--key", "some.pem")]
     [InlineData("64", "good.doctor.test", "--domain", "good.doctor.test")]
+    [InlineData("64", "--domain", "good.doctor.test", "--selector", "sel", "--ed25519-key", "some.pem")]
+    [InlineData("65", "--domain", "good.doctor.test", "--selector", "sel", "--ed25519-selector", "sel")]
     [InlineData("64", "--ip", "192.0.2.10")]
     public async Task Bad_input_exits_65_and_usage_errors_64(string code, params string[] args)
     {

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using DirectMail.Dkim;
+using DirectMail.Dkim.Ed25519;
 using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Doctor;
@@ -32,6 +34,9 @@ public sealed class DoctorDnsFixture : IDisposable
 
     public const string Selector = "sel";
 
+    /// <summary>The selector of the Ed25519 key (RFC 8463) that good.doctor.test publishes beside its RSA key.</summary>
+    public const string Ed25519Selector = "ed";
+
     private readonly NsdServer _nsd;
 
     public DoctorDnsFixture()
@@ -41,11 +46,17 @@ public sealed class DoctorDnsFixture : IDisposable
         using var small = RSA.Create(768);
         SigningKeyPem = signing.ExportPkcs8PrivateKeyPem();
         OtherKeyPem = other.ExportRSAPrivateKeyPem();
+        var ed25519 = DkimEd25519.GenerateKey();
+        var otherEd25519 = DkimEd25519.GenerateKey();
+        Ed25519KeyPem = ed25519.PrivateKeyPem;
+        OtherEd25519KeyPem = otherEd25519.PrivateKeyPem;
+        Ed25519PublicKey = ed25519.PublicKey.ToArray();
         var zone = ForwardZone(
             Convert.ToBase64String(signing.ExportSubjectPublicKeyInfo()),
             Convert.ToBase64String(other.ExportSubjectPublicKeyInfo()),
             Convert.ToBase64String(small.ExportSubjectPublicKeyInfo()),
-            Convert.ToBase64String(signing.ExportRSAPublicKey()));
+            Convert.ToBase64String(signing.ExportRSAPublicKey()))
+            + Ed25519Records(ed25519, otherEd25519, Convert.ToBase64String(signing.ExportSubjectPublicKeyInfo()));
         _nsd = new NsdServer(EndPoint, [new NsdZone(Zone, zone), new NsdZone(ReverseZone, Reverse)]);
     }
 
@@ -55,7 +66,38 @@ public sealed class DoctorDnsFixture : IDisposable
     /// <summary>A different private key (PKCS#1 PEM), published by <c>other-key.doctor.test</c>.</summary>
     public string OtherKeyPem { get; }
 
+    /// <summary>The Ed25519 private key (PKCS#8 PEM) whose public half good.doctor.test publishes at <c>ed._domainkey</c>.</summary>
+    public string Ed25519KeyPem { get; }
+
+    /// <summary>Another Ed25519 private key, published at <c>ed-other._domainkey.good</c>.</summary>
+    public string OtherEd25519KeyPem { get; }
+
+    /// <summary>The 32 octets of <see cref="Ed25519KeyPem"/>'s public key.</summary>
+    public byte[] Ed25519PublicKey { get; }
+
     public void Dispose() => _nsd.Dispose();
+
+    /// <summary>
+    /// The Ed25519 selectors of good.doctor.test (RFC 8463 section 4.2: p= is the base64 of the 32 raw octets): ed is the
+    /// right key, beside the RSA key at sel; ed-other another key; the rest malformed the ways publishers get them wrong.
+    /// </summary>
+    private static string Ed25519Records(DkimKeyPair ed25519, DkimKeyPair other, string rsaKey)
+    {
+        var raw = ed25519.PublicKey.ToArray();
+        byte[] spki = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, .. raw];
+        return $"""
+
+            ; Ed25519 (RFC 8463): ed is the right key; ed-other another one; ed-short 31 octets; ed-spki the key wrapped as a
+            ; SubjectPublicKeyInfo (the base64 of a PEM PUBLIC KEY); ed-base64 not base64; ed-rsa an RSA key under k=ed25519.
+            ed._domainkey.good          TXT     "{ed25519.DnsRecord}"
+            ed-other._domainkey.good    TXT     "{other.DnsRecord}"
+            ed-short._domainkey.good    TXT     "v=DKIM1; k=ed25519; p={Convert.ToBase64String(raw.AsSpan(0, 31))}"
+            ed-spki._domainkey.good     TXT     "v=DKIM1; k=ed25519; p={Convert.ToBase64String(spki)}"
+            ed-base64._domainkey.good   TXT     "v=DKIM1; k=ed25519; p={Convert.ToBase64String(raw)[..20]}*{Convert.ToBase64String(raw)[21..]}"
+            ed-rsa._domainkey.good      TXT     {Txt("v=DKIM1; k=ed25519; p=" + rsaKey)}
+
+            """;
+    }
 
     /// <summary>A TXT record's data as NSD reads it: character-strings of at most 255 octets.</summary>
     private static string Txt(string value)

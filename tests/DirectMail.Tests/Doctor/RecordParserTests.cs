@@ -118,6 +118,27 @@ public sealed class RecordParserTests
     }
 
     [Fact]
+    public void Ed25519_key_is_the_32_raw_octets()
+    {
+        var raw = RandomNumberGenerator.GetBytes(32);
+        byte[] spki = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, .. raw];
+        using var rsa = RSA.Create(1024);
+        string? error;
+
+        Assert.Equal(raw, DkimKeyRecord.Parse("v=DKIM1; k=ED25519; p=" + System.Convert.ToBase64String(raw), out _)!.Ed25519Key(out error));
+        Assert.Null(error);
+
+        Assert.Null(DkimKeyRecord.Parse("v=DKIM1; k=ed25519; p=" + System.Convert.ToBase64String(spki), out _)!.Ed25519Key(out error));
+        Assert.EndsWith("publish p=" + System.Convert.ToBase64String(raw), error, System.StringComparison.Ordinal);
+
+        Assert.Null(DkimKeyRecord.Parse("v=DKIM1; k=ed25519; p=" + System.Convert.ToBase64String(raw[..31]), out _)!.Ed25519Key(out error));
+        Assert.StartsWith("p= is 31 octets", error, System.StringComparison.Ordinal);
+
+        Assert.Null(DkimKeyRecord.Parse("v=DKIM1; k=ed25519; p=" + System.Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()), out _)!.Ed25519Key(out error));
+        Assert.StartsWith("p= holds an RSA key (1024 bits) under k=ed25519", error, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Empty_p_is_revoked()
     {
         Assert.True(DkimKeyRecord.Parse("v=DKIM1; p=", out _)!.IsRevoked);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Threading.Tasks;
+using DirectMail.Dkim.Ed25519;
 using DirectMail.Doctor;
 
 namespace DirectMail.Tests.Doctor;
@@ -26,6 +27,7 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
             DkimPrivateKeyPem = dns.SigningKeyPem,
             NameServers = [DoctorDnsFixture.EndPoint],
             QueryTimeout = TimeSpan.FromSeconds(2),
+            Ed25519PublicKey = DkimEd25519.PublicKey,
         };
         configure?.Invoke(request);
         return new SenderDoctor().CheckAsync(request);
@@ -226,6 +228,125 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
         AssertStatus(report, "dkim", DoctorStatus.Skipped);
         AssertStatus(report, "alignment", DoctorStatus.Warn, "DKIM not checked");
         Assert.True(report.IsReady);
+    }
+
+    // ---- DKIM with Ed25519 (RFC 8463) -------------------------------------------------------------------------
+
+    private string Ed25519Record => "\"v=DKIM1; k=ed25519; p=" + Convert.ToBase64String(dns.Ed25519PublicKey) + "\"";
+
+    private Task<DoctorReport> CheckEd25519Async(string selector, string? pem, Action<DoctorRequest>? configure = null) =>
+        CheckAsync("good", r =>
+        {
+            (r.DkimSelector, r.DkimPrivateKeyPem) = (selector, pem);
+            configure?.Invoke(r);
+        });
+
+    [Fact]
+    public async Task Rsa_and_ed25519_selectors_are_each_checked_and_reported_on_their_own()
+    {
+        var report = await CheckAsync("good", r => r.AdditionalDkimKeys = [new DoctorDkimKey(DoctorDnsFixture.Ed25519Selector, dns.Ed25519KeyPem)]);
+
+        Assert.Equal(["mx", "spf", "dkim", "dkim", "dmarc", "alignment", "ptr", "fcrdns", "helo", "port25"], report.Checks.Select(c => c.Id));
+        var dkim = report.Checks.Where(c => c.Id == "dkim").ToList();
+        Assert.Equal(["DKIM key (sel)", "DKIM key (ed)"], dkim.Select(c => c.Title));
+        Assert.All(dkim, c => Assert.True(c.Status == DoctorStatus.Pass && c.Fix is null, Dump(report)));
+        Assert.Equal("sel._domainkey.good.doctor.test publishes a 2048-bit RSA key matching the configured private key.", dkim[0].Found);
+        Assert.Equal("ed._domainkey.good.doctor.test publishes an ed25519 key (RFC 8463) matching the configured private key.", dkim[1].Found);
+        AssertStatus(report, "alignment", DoctorStatus.Pass);
+        Assert.True(report.IsReady, Dump(report));
+    }
+
+    [Fact]
+    public async Task Ed25519_only_domain_warns_that_the_large_providers_verify_only_rsa()
+    {
+        var report = await CheckEd25519Async(DoctorDnsFixture.Ed25519Selector, dns.Ed25519KeyPem);
+
+        var dkim = Get(report, "dkim");
+        AssertStatus(report, "dkim", DoctorStatus.Warn, "ed._domainkey.good.doctor.test publishes an ed25519 key (RFC 8463) matching the configured private key.");
+        Assert.Equal("DKIM key", dkim.Title);
+        Assert.Contains("Gmail, Outlook and Yahoo verify only rsa-sha256", dkim.Found, StringComparison.Ordinal);
+        Assert.StartsWith("Sign with an RSA key as well, at another selector", dkim.Fix, StringComparison.Ordinal);
+        Assert.True(report.IsReady, Dump(report)); // a warning: RFC 8463 verifiers accept it
+        AssertStatus(report, "alignment", DoctorStatus.Warn, "with an ed25519 key only, which Gmail, Outlook and Yahoo do not verify: there, only SPF aligns.");
+
+        // Beside a working RSA key the same record passes; beside a broken one it still warns (and the RSA check fails).
+        var broken = await CheckAsync("good", r => (r.DkimSelector, r.DkimPrivateKeyPem, r.AdditionalDkimKeys) = ("ed-other", dns.SigningKeyPem, [new DoctorDkimKey("ed", dns.Ed25519KeyPem)]));
+        Assert.Equal([DoctorStatus.Fail, DoctorStatus.Warn], broken.Checks.Where(c => c.Id == "dkim").Select(c => c.Status));
+        Assert.Contains("No RSA key checked here works beside it", broken.Checks.Last(c => c.Id == "dkim").Found, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ed25519_key_in_dns_different_from_the_configured_one_fails()
+    {
+        var report = await CheckEd25519Async("ed-other", dns.Ed25519KeyPem);
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "The ed25519 key at ed-other._domainkey.good.doctor.test is not the public half of the configured private key");
+        Assert.Equal($"Publish a TXT record at ed-other._domainkey.good.doctor.test: {Ed25519Record}.", Get(report, "dkim").Fix);
+        AssertStatus(report, "alignment", DoctorStatus.Warn, "DKIM with d=good.doctor.test would not verify");
+
+        // With that key configured it matches.
+        var matching = await CheckEd25519Async("ed-other", dns.OtherEd25519KeyPem);
+        AssertStatus(matching, "dkim", DoctorStatus.Warn, "ed-other._domainkey.good.doctor.test publishes an ed25519 key (RFC 8463) matching the configured private key.");
+    }
+
+    [Theory]
+    [InlineData("ed-short", "p= is 31 octets; an ed25519 key is the 32 raw octets of the public key (RFC 8463 section 4.2)")]
+    [InlineData("ed-spki", "p= holds the key as a SubjectPublicKeyInfo (44 octets, the base64 of a PEM PUBLIC KEY)")]
+    [InlineData("ed-rsa", "p= holds an RSA key (2048 bits) under k=ed25519")]
+    [InlineData("ed-base64", "p= is not valid base64")]
+    public async Task Malformed_ed25519_records_fail_with_what_is_wrong(string selector, string found)
+    {
+        var report = await CheckEd25519Async(selector, dns.Ed25519KeyPem);
+        AssertStatus(report, "dkim", DoctorStatus.Fail, found);
+        Assert.Equal($"Publish a TXT record at {selector}._domainkey.good.doctor.test: {Ed25519Record}.", Get(report, "dkim").Fix);
+    }
+
+    [Fact]
+    public async Task Ed25519_record_published_as_a_public_key_info_names_the_p_to_publish()
+    {
+        var report = await CheckEd25519Async("ed-spki", null);
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "publish p=" + Convert.ToBase64String(dns.Ed25519PublicKey) + ".");
+        Assert.StartsWith("Publish a TXT record at ed-spki._domainkey.good.doctor.test: \"v=DKIM1; k=ed25519; p=<the 32-octet public key, base64>\"", Get(report, "dkim").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_of_the_wrong_kind_for_the_record_fails()
+    {
+        var rsaForEd25519 = await CheckEd25519Async(DoctorDnsFixture.Ed25519Selector, dns.SigningKeyPem);
+        AssertStatus(rsaForEd25519, "dkim", DoctorStatus.Fail, "is ed25519 (k=ed25519) and the private key configured for it is RSA");
+
+        var ed25519ForRsa = await CheckEd25519Async(DoctorDnsFixture.Selector, dns.Ed25519KeyPem);
+        AssertStatus(ed25519ForRsa, "dkim", DoctorStatus.Fail, "is RSA (k=rsa) and the private key configured for it is ed25519");
+        Assert.Equal($"Publish the ed25519 key at sel ({Ed25519Record}), or configure the RSA private key that signs with it.", Get(ed25519ForRsa, "dkim").Fix);
+    }
+
+    [Fact]
+    public async Task Ed25519_key_without_a_key_reader_is_recognised_but_not_compared()
+    {
+        var report = await CheckEd25519Async("ed-other", dns.Ed25519KeyPem, r => r.Ed25519PublicKey = null);
+        AssertStatus(report, "dkim", DoctorStatus.Warn, "not compared with the configured ed25519 private key");
+        Assert.StartsWith("Set DoctorRequest.Ed25519PublicKey = DkimEd25519.PublicKey", Get(report, "dkim").Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Damaged_ed25519_private_key_fails_the_dkim_check()
+    {
+        // The PKCS#8 cut after its algorithm identifier: recognised as Ed25519, unreadable.
+        var der = Convert.FromBase64String(string.Concat(dns.Ed25519KeyPem.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal))));
+        var damaged = new string(PemEncoding.Write("PRIVATE KEY", der.AsSpan(0, 14)));
+
+        var report = await CheckEd25519Async(DoctorDnsFixture.Ed25519Selector, damaged);
+        AssertStatus(report, "dkim", DoctorStatus.Fail, "The private key configured for selector ed cannot be read: the private key cannot be read as a PKCS#8 key");
+    }
+
+    [Theory]
+    [InlineData("sel")]
+    [InlineData("SEL")]
+    [InlineData("not a selector")]
+    public async Task Additional_selectors_that_repeat_or_are_not_selectors_are_refused(string selector)
+    {
+        var request = new DoctorRequest { Domain = "example.com", DkimSelector = "sel", AdditionalDkimKeys = [new DoctorDkimKey(selector)] };
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => new SenderDoctor().CheckAsync(request));
+        Assert.Equal(nameof(DoctorRequest.AdditionalDkimKeys), e.ParamName);
     }
 
     // ---- DMARC -----------------------------------------------------------------------------------------------
