@@ -142,14 +142,17 @@ internal static class DkimCommand
         var shown = path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
         PrintRecord(output, string.Create(CultureInfo.InvariantCulture, $"{bits}-bit RSA"), path, name, selector, domain, record);
         output.WriteLine($"Sign with it: directmail send --from you@{domain} ... --dkim-key {shown} --dkim-selector {selector}; or in configuration: \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
-        output.WriteLine($"Once published, check it: directmail doctor --domain {domain} --selector {selector} --key {shown}");
+        output.WriteLine($"Once published, check it: directmail doctor {domain} --dkim-selector {selector} --dkim-key {shown}");
     }
 
     private static void PrintEd25519(TextWriter output, FileInfo file, string name, string selector, string domain, string record)
     {
         PrintRecord(output, "Ed25519", file.ToString(), name, selector, domain, record);
+        var path = file.ToString();
+        var shown = path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
         output.WriteLine("Give the domain an RSA key too (directmail dkim keygen --domain " + domain + " --selector OTHER): Gmail, Outlook and Yahoo verify only rsa-sha256, and every key of the domain signs each message.");
         output.WriteLine($"Sign with it: services.AddDirectMail(...).AddDkimKey(\"{domain}\", \"OTHER\", \"rsa.pem\").AddDkimEd25519(\"{domain}\", \"{selector}\", \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\") (package DirectMail.Dkim.Ed25519); or in configuration, with AddDkimEd25519(): \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"Algorithm\": \"ed25519-sha256\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
+        output.WriteLine($"Once published, check it: directmail doctor {domain} --dkim-selector OTHER --dkim-key rsa.pem --ed25519-selector {selector} --ed25519-key {shown}");
     }
 
     private static void PrintRecord(TextWriter output, string kind, string path, string name, string selector, string domain, string record)

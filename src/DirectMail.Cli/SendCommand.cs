@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Delivery;
 using DirectMail.Dkim;
+using DirectMail.Dkim.Ed25519;
 using DirectMail.Mime;
 using DirectMail.Queue;
 using DirectMail.Smtp;
@@ -27,7 +28,7 @@ internal static class SendCommand
     private static readonly Option<FileInfo[]> Attach = new("--attach") { Description = "Attach a file; repeat for several.", HelpName = "FILE" };
     private static readonly Option<FileInfo> Eml = new("--eml") { Description = "Send this message file (RFC 5322, .eml) as it is, with the envelope from --from/--to/--cc/--bcc; its headers are not read or changed. - reads it from the standard input.", HelpName = "FILE" };
     private static readonly Option<bool> Trace = new("--trace") { Description = "Print the SMTP conversation line by line (S: server, C: client), under the host and address it is with; AUTH secrets are masked." };
-    private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
+    private static readonly Option<FileInfo> DkimKey = new("--dkim-key") { Description = "Sign with DKIM using this private key (PEM, RSA or Ed25519, as 'directmail dkim keygen' writes it); needs --dkim-selector.", HelpName = "FILE" };
     private static readonly Option<string> DkimSelector = new("--dkim-selector") { Description = "The DKIM selector (s=) whose TXT record SELECTOR._domainkey.DOMAIN publishes the key; needs --dkim-key.", HelpName = "S" };
     private static readonly Option<string> DkimDomain = new("--dkim-domain") { Description = "The DKIM signing domain (d=); default: the domain of --from. For DMARC it must be the From domain or a parent of it.", HelpName = "DOMAIN" };
     private static readonly Option<string[]> Header = new("--header") { Description = "Add a header field to the message, \"Name: value\" (X-Campaign: spring); repeat for several. Not the fields directmail writes itself (From, To, Subject, Date, Message-ID, MIME-Version, Content-*...); a name is printable ASCII without ':' or space, and neither holds a line break.", HelpName = "\"NAME: VALUE\"" };
@@ -385,6 +386,13 @@ internal static class SendCommand
             PrivateKeyFile = keyFile.FullName,
         };
 
+        // An Ed25519 key (as 'dkim keygen --algorithm ed25519' writes it) signs ed25519-sha256 (RFC 8463); any other
+        // key is read as RSA, which names what is wrong with it.
+        if (IsEd25519Key(keyFile))
+        {
+            dkim.UseAlgorithm(DkimEd25519.Algorithm);
+        }
+
         DkimSigner signer;
         try
         {
@@ -415,6 +423,23 @@ internal static class SendCommand
         }
 
         return signer;
+    }
+
+    private static bool IsEd25519Key(FileInfo keyFile)
+    {
+        try
+        {
+            DkimEd25519.PublicKey(File.ReadAllText(keyFile.FullName));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>"Name: value" as a header field (the value without the spaces after the colon), or why it is not one.</summary>

@@ -29,6 +29,11 @@ public sealed class CliDkimKey : IAsyncLifetime
 
     public string KeyFile => Path.Combine(Directory, "cli.pem");
 
+    /// <summary>The Ed25519 key (selector <see cref="Ed25519Selector"/>), made by 'dkim keygen --algorithm ed25519' and published beside the RSA one.</summary>
+    public string Ed25519KeyFile => Path.Combine(Directory, "cli-ed.pem");
+
+    public const string Ed25519Selector = "cli-ed";
+
     /// <summary>What keygen printed.</summary>
     public CliResult Keygen { get; private set; } = new(-1, string.Empty, string.Empty);
 
@@ -42,6 +47,14 @@ public sealed class CliDkimKey : IAsyncLifetime
 
         var lines = Keygen.StdOut.ReplaceLineEndings("\n").Split('\n');
         var zoneLine = lines[Array.IndexOf(lines, "As a zone-file line:") + 1]; // as printed, as a user pastes it
+        var ed = await CliRunner.RunAsync("dkim", "keygen", "--domain", Domain, "--selector", Ed25519Selector, "--algorithm", "ed25519", "--out", Ed25519KeyFile);
+        if (ed.ExitCode != 0)
+        {
+            throw new InvalidOperationException("dkim keygen --algorithm ed25519 failed:\n" + ed);
+        }
+
+        var edLines = ed.StdOut.ReplaceLineEndings("\n").Split('\n');
+        var edZoneLine = edLines[Array.IndexOf(edLines, "As a zone-file line:") + 1];
         var zone = $"""
             $ORIGIN {Domain}.
             $TTL 300
@@ -49,6 +62,7 @@ public sealed class CliDkimKey : IAsyncLifetime
             @ NS ns.{Domain}.
             ns A {DnsEndPoint.Address}
             {zoneLine}
+            {edZoneLine}
 
             """;
         _dns = new NsdServer(DnsEndPoint, [new NsdZone(Domain, zone)]);
@@ -256,6 +270,23 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         var body = Encoding.ASCII.GetString(tampered).IndexOf("Signed by the CLI", StringComparison.Ordinal);
         tampered[body] = (byte)'s';
         Assert.False(CliDkimKey.Verify(tampered).Passed);
+    }
+
+    [Fact]
+    public async Task Send_with_an_Ed25519_key_signs_ed25519_sha256_and_dkimpy_verifies_it()
+    {
+        servers.Reset();
+
+        var result = await Send("sender@" + CliDkimKey.Domain, "--dkim-key", key.Ed25519KeyFile, "--dkim-selector", CliDkimKey.Ed25519Selector);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var stored = Assert.Single(servers.Dialogue.Messages);
+        var tags = SignatureTags(stored);
+        Assert.Contains("a=ed25519-sha256", tags);
+        Assert.Contains("s=" + CliDkimKey.Ed25519Selector, tags);
+        var verified = CliDkimKey.Verify(stored);
+        Assert.True(verified.Passed, verified.Output + "\n" + Encoding.UTF8.GetString(stored));
+        Assert.Contains("pass a=ed25519-sha256", verified.Output, StringComparison.Ordinal);
     }
 
     [Fact]
