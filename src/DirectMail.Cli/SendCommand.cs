@@ -34,6 +34,9 @@ internal static class SendCommand
     private static readonly Option<string[]> Header = new("--header") { Description = "Add a header field to the message, \"Name: value\" (X-Campaign: spring); repeat for several. Not the fields directmail writes itself (From, To, Subject, Date, Message-ID, MIME-Version, Content-*...); a name is printable ASCII without ':' or space, and neither holds a line break.", HelpName = "\"NAME: VALUE\"" };
     private static readonly Option<string> Server = new("--server") { Description = "Deliver every recipient's mail to this host, with no MX lookup: HOST, HOST:PORT or [IPv6]:PORT (port default --port, 25). A name is resolved through --dns when given, else the system's resolver; its addresses may be private (no --allow-private-targets needed).", HelpName = "HOST[:PORT]" };
     private static readonly Option<string> QuitAfter = new("--quit-after") { Description = "Probe without sending: talk to the server mail would go to (--server, the first --relay host, or the recipients' MX) up to this step, print each reply, and QUIT (after connect, just close). connect, greeting, ehlo, tls, auth, mail or rcpt. The exit code is the last reply's: 0 for 2xx/3xx, 75 for 4xx or no answer, 69 for 5xx (rcpt: the worst recipient's). The message is built and checked, never sent.", HelpName = "STEP" };
+    private static readonly Option<string> Notify = new("--notify") { Description = "Ask the receiving servers for delivery status notifications (DSN, RFC 3461) for every recipient: never, or a comma list of success, failure, delay. Sent only to servers that offer DSN.", HelpName = "WHEN" };
+    private static readonly Option<string> Ret = new("--ret") { Description = "What a failure notification returns of the message (DSN RET): full or hdrs.", HelpName = "full|hdrs" };
+    private static readonly Option<string> EnvId = new("--envid") { Description = "The envelope id (DSN ENVID) notifications carry back, to match them to this message: printable ASCII, at most 100 characters once encoded.", HelpName = "ID" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the delivery report as JSON (the trace, if any, goes to stderr)." };
 
     public static Command Create()
@@ -57,7 +60,18 @@ internal static class SendCommand
             From, To, Cc, Bcc, Subject, Text, TextFile, HtmlFile, Attach, Eml, Header, Server, QuitAfter,
         };
         delivery.AddTo(command);
-        foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, queue, maxAge, Trace, Json])
+        Ret.AcceptOnlyFromAmong("full", "hdrs");
+        Notify.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (ParseNotify(token.Value).Error is { } error)
+                {
+                    result.AddError(error);
+                }
+            }
+        });
+        foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, Notify, Ret, EnvId, queue, maxAge, Trace, Json])
         {
             command.Options.Add(option);
         }
@@ -265,6 +279,7 @@ internal static class SendCommand
             content = message.ToSmtpContent();
         }
 
+        envelope = WithDsn(parse, envelope);
         if (signer is not null)
         {
             content = signer.Sign(content);
@@ -440,6 +455,66 @@ internal static class SendCommand
         {
             return false;
         }
+    }
+
+    /// <summary>The envelope with the DSN parameters of --notify (every recipient), --ret and --envid; as it is without them.</summary>
+    private static SmtpEnvelope WithDsn(ParseResult parse, SmtpEnvelope envelope)
+    {
+        var notify = parse.GetValue(Notify) is { } text ? ParseNotify(text).Value : DsnNotify.Default;
+        DsnReturn? ret = parse.GetValue(Ret) switch
+        {
+            "full" => DsnReturn.Full,
+            "hdrs" => DsnReturn.Headers,
+            _ => null,
+        };
+        var envelopeId = parse.GetValue(EnvId);
+        if (notify == DsnNotify.Default && ret is null && envelopeId is null)
+        {
+            return envelope;
+        }
+
+        var recipients = new SmtpRecipient[envelope.Recipients.Count];
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            recipients[i] = new SmtpRecipient(envelope.Recipients[i], notify);
+        }
+
+        try
+        {
+            return new SmtpEnvelope(envelope.Sender, recipients) { DsnReturn = ret, DsnEnvelopeId = envelopeId };
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Input($"--envid: {CliException.Reason(e)}", e);
+        }
+    }
+
+    /// <summary>--notify's value as flags: never, or a comma list of success, failure and delay; or why it is not one.</summary>
+    private static (DsnNotify Value, string? Error) ParseNotify(string text)
+    {
+        var value = DsnNotify.Default;
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            value |= part.ToLowerInvariant() switch
+            {
+                "never" => DsnNotify.Never,
+                "success" => DsnNotify.Success,
+                "failure" => DsnNotify.Failure,
+                "delay" => DsnNotify.Delay,
+                _ => (DsnNotify)(-1),
+            };
+            if ((int)value < 0)
+            {
+                return (DsnNotify.Default, $"--notify '{text}': not never, or a comma list of success, failure and delay.");
+            }
+        }
+
+        if ((value & DsnNotify.Never) != 0 && value != DsnNotify.Never)
+        {
+            return (DsnNotify.Default, $"--notify '{text}': never stands alone (RFC 3461).");
+        }
+
+        return value == DsnNotify.Default ? (DsnNotify.Default, $"--notify '{text}': name when to notify.") : (value, null);
     }
 
     /// <summary>"Name: value" as a header field (the value without the spaces after the colon), or why it is not one.</summary>

@@ -100,6 +100,55 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
         await _notingLoop!.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    // ---- DSN: --notify, --ret, --envid ----
+
+    [Fact]
+    public async Task Notify_ret_and_envid_go_on_MAIL_and_every_RCPT_to_a_server_that_offers_DSN()
+    {
+        var ehlo = servers.Dialogue.EhloReply;
+        servers.Dialogue.EhloReply = "250-mx.cli.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 DSN";
+        try
+        {
+            var result = await CliRunner.RunAsync(
+                "send", "-f", Sender, "-t", "one@mail.cli.test", "-t", "two@mail.cli.test", "--text", "hi", "--helo", "client.cli.test",
+                "--dns", CliServers.Dns, "--notify", "failure,delay", "--ret", "hdrs", "--envid", "cli+1");
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Single(servers.Dialogue.Messages);
+            Assert.EndsWith(" RET=HDRS ENVID=cli+2B1", servers.Dialogue.Commands.First(c => c.StartsWith("MAIL", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Contains("RCPT TO:<one@mail.cli.test> NOTIFY=FAILURE,DELAY", servers.Dialogue.Commands);
+            Assert.Contains("RCPT TO:<two@mail.cli.test> NOTIFY=FAILURE,DELAY", servers.Dialogue.Commands);
+        }
+        finally
+        {
+            servers.Dialogue.EhloReply = ehlo;
+        }
+    }
+
+    [Theory]
+    [InlineData("--notify", "never,success", "never stands alone")]
+    [InlineData("--notify", "sometimes", "not never, or a comma list")]
+    [InlineData("--ret", "body", "full")]
+    public async Task A_bad_DSN_option_is_a_usage_error_and_nothing_is_sent(string option, string value, string error)
+    {
+        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, option, value);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.Contains(error, result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(servers.Dialogue.Commands);
+    }
+
+    [Fact]
+    public async Task An_envid_with_a_line_break_or_over_100_characters_is_invalid_input()
+    {
+        // Stops: a CR LF in ENVID adding a command to the MAIL line.
+        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--envid", new string('x', 101));
+
+        Assert.True(result.ExitCode == 65, result.ToString());
+        Assert.Contains("--envid:", result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(servers.Dialogue.Commands);
+    }
+
     // ---- --server ----
 
     [Fact]
