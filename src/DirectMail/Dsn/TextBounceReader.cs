@@ -15,7 +15,7 @@ namespace DirectMail.Dsn;
 /// follows "SMTP error from remote mail server after ...:", or all the details.</item>
 /// <item>Gmail ("Your message wasn't delivered to", "Delivery to the following recipient"): the address in that
 /// sentence or on the indented lines after it; the reason after "The response from the remote server was:" or
-/// "The error that the other server returned was:" or "The response was:".</item>
+/// "The error that the other server returned was:", "The response was:" or "Technical details of ... failure:".</item>
 /// <item>Exchange and Microsoft 365 ("Delivery has failed to these recipients or groups", "Diagnostic information
 /// for administrators"): an address line followed by <c>Remote Server returned '...'</c>, or the address lines of the
 /// first list with the explanation under each.</item>
@@ -314,7 +314,8 @@ internal sealed class TextBounceReader
             var line = Line(i).Trim();
             if (line.StartsWith("The response from the remote server was:", StringComparison.OrdinalIgnoreCase)
                 || line.StartsWith("The error that the other server returned was:", StringComparison.OrdinalIgnoreCase)
-                || line.StartsWith("The response was:", StringComparison.OrdinalIgnoreCase))
+                || line.StartsWith("The response was:", StringComparison.OrdinalIgnoreCase)
+                || line.StartsWith("Technical details of", StringComparison.OrdinalIgnoreCase))
             {
                 diagnostic = NextParagraph(i + 1);
             }

@@ -66,73 +66,88 @@ public sealed class BounceParserTests
     }
 
     [Fact]
-    public void An_Exchange_NDR_gives_the_administrators_diagnostics_and_never_the_HTML_part()
+    public void A_Microsoft_365_report_is_read_from_its_delivery_status_not_its_text()
     {
-        var report = BounceParser.Parse(Sample("exchange-ndr.eml"));
+        var report = BounceParser.Parse(Sample("office365-dsn.eml"));
+
+        Assert.Equal(BounceKind.Dsn, report.Kind);
+        Assert.Equal("AM0PR02MB5555.eurprd02.prod.outlook.com", report.ReportingMta);
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 13, 5, 8, TimeSpan.Zero), report.ArrivalDate);
+        Assert.Equal("inv-31@client.test", report.OriginalMessageId); // from the returned message/rfc822
+        Assert.True(VerpAddress.TryDecode(report.To, "bounces", out var tag, out var recipient));
+        Assert.Equal(("q31", "dana@fabrikam.example"), (tag, recipient));
+        Assert.Equal(["dana@fabrikam.example | - | Failed | 5.7.509 | PolicyOrSpamBlock | AM0PR02MB5555.eurprd02.prod.outlook.com | 550 5.7.509 Access denied, sending domain client.test does not pass DMARC verification and has a DMARC policy of reject."], Rows(report));
+        Assert.False(report.Recipients[0].IsHardBounce);
+    }
+
+    /// <summary>
+    /// The text formats: sample, the original's Message-ID, the bounce's To, and each recipient's row. Exchange: the
+    /// administrators' diagnostics, never the HTML part; Gmail: base64, the remote server's response; Postfix: each
+    /// block with its host, an expanded address; Exim: the SMTP error after RCPT TO, an unrouteable address; qmail:
+    /// each address and the code in its text.
+    /// </summary>
+    public static TheoryData<string, string, string?, string[]> TextBounces() => new()
+    {
+        {
+            "exchange-ndr.eml", "inv-2026-118@client.test", "bounces+q9-bob=contoso.example@bounce.client.test",
+            [
+                "bob@contoso.example | - | Failed | 5.1.10 | InvalidRecipient | - | 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+                "carol@contoso.example | - | Failed | 5.2.2 | MailboxFull | - | 554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded",
+            ]
+        },
+        {
+            "gmail-failure.eml", "gm-1@client.test", "bounces+q5-lee=example.com@bounce.client.test",
+            ["lee@example.com | - | Failed | 5.1.1 | InvalidRecipient | - | 550 5.1.1 <lee@example.com>: Recipient address rejected: User unknown in local recipient table"]
+        },
+        {
+            "postfix-text.eml", "alert-5@client.test", "alerts@client.test",
+            [
+                "ops@nowhere.example | - | Failed | - | DnsFailure | - | Host or domain name not found. Name service error for name=nowhere.example type=MX: Host not found, try again",
+                "sales@example.com | - | Failed | 5.7.1 | RelayDenied | mx.example.com | host mx.example.com[192.0.2.9] said: 554 5.7.1 <sales@example.com>: Relay access denied (in reply to RCPT TO command)",
+            ]
+        },
+        {
+            "exim.eml", "order-991@client.test", "bounces+q12-ann=example.net@bounce.client.test",
+            [
+                "ann@example.net | - | Failed | 5.1.1 | InvalidRecipient | mx.example.net | 550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown in local recipient table",
+                "tom@nodomain.example | - | Failed | - | DnsFailure | - | Unrouteable address",
+            ]
+        },
+        {
+            "gmail-delay.eml", "delay-3@client.test", "news@client.test",
+            ["pat@slow.example | - | Delayed | - | Transient | - | The recipient server did not accept our requests to connect. Learn more at https://support.google.com/mail/answer/7720 [mx.slow.example. 203.0.113.80: timed out]"]
+        },
+        {
+            "qmail.eml", "qm-1@client.test", "news@client.test",
+            [
+                "nobody@oldhost.example | - | Failed | 5.1.1 | InvalidRecipient | - | Sorry, no mailbox here by that name. (#5.1.1)",
+                "big@remote.example | - | Failed | 5.3.4 | MessageTooLarge | - | 198.51.100.44 failed after I sent the message. Remote host said: 552 5.3.4 Message size exceeds fixed maximum message size",
+            ]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(TextBounces))]
+    public void A_text_bounce_gives_its_recipients_from_the_rules_of_its_format(string name, string messageId, string? to, string[] rows)
+    {
+        var report = BounceParser.Parse(Sample(name));
 
         Assert.Equal(BounceKind.NonStandard, report.Kind);
-        Assert.Equal("inv-2026-118@client.test", report.OriginalMessageId);
-        Assert.Equal("bounces+q9-bob=contoso.example@bounce.client.test", report.To);
+        Assert.Equal(messageId, report.OriginalMessageId);
+        Assert.Equal(to, report.To);
         Assert.Null(report.EnvelopeId);
-        Assert.Equal(
-        [
-            "bob@contoso.example | - | Failed | 5.1.10 | InvalidRecipient | - | 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
-            "carol@contoso.example | - | Failed | 5.2.2 | MailboxFull | - | 554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded",
-        ], Rows(report));
+        Assert.Null(report.ReportingMta);
+        Assert.Equal(rows, Rows(report));
     }
 
     [Fact]
-    public void A_Gmail_failure_in_base64_gives_the_remote_servers_response()
-    {
-        var report = BounceParser.Parse(Sample("gmail-failure.eml"));
-
-        Assert.Equal(BounceKind.NonStandard, report.Kind);
-        Assert.Equal("gm-1@client.test", report.OriginalMessageId);
-        Assert.Equal(["lee@example.com | - | Failed | 5.1.1 | InvalidRecipient | - | 550 5.1.1 <lee@example.com>: Recipient address rejected: User unknown in local recipient table"], Rows(report));
-    }
-
-    [Fact]
-    public void A_Postfix_text_bounce_gives_each_block_with_its_host_and_expanded_addresses()
+    public void A_text_bounce_without_a_status_code_is_no_hard_bounce()
     {
         var report = BounceParser.Parse(Sample("postfix-text.eml"));
 
-        Assert.Equal(BounceKind.NonStandard, report.Kind);
-        Assert.Equal("alert-5@client.test", report.OriginalMessageId);
-        Assert.Equal(
-        [
-            "ops@nowhere.example | - | Failed | - | DnsFailure | - | Host or domain name not found. Name service error for name=nowhere.example type=MX: Host not found, try again",
-            "sales@example.com | - | Failed | 5.7.1 | RelayDenied | mx.example.com | host mx.example.com[192.0.2.9] said: 554 5.7.1 <sales@example.com>: Relay access denied (in reply to RCPT TO command)",
-        ], Rows(report));
         Assert.False(report.Recipients[0].IsHardBounce); // no status code: not known to be permanent
-        Assert.False(report.Recipients[1].IsHardBounce);
-    }
-
-    [Fact]
-    public void An_Exim_bounce_gives_the_SMTP_error_after_RCPT_TO_and_the_unrouteable_address()
-    {
-        var report = BounceParser.Parse(Sample("exim.eml"));
-
-        Assert.Equal(BounceKind.NonStandard, report.Kind);
-        Assert.Equal("order-991@client.test", report.OriginalMessageId);
-        Assert.Equal(
-        [
-            "ann@example.net | - | Failed | 5.1.1 | InvalidRecipient | mx.example.net | 550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown in local recipient table",
-            "tom@nodomain.example | - | Failed | - | DnsFailure | - | Unrouteable address",
-        ], Rows(report));
-    }
-
-    [Fact]
-    public void A_qmail_bounce_gives_each_address_and_the_code_in_its_text()
-    {
-        var report = BounceParser.Parse(Sample("qmail.eml"));
-
-        Assert.Equal(BounceKind.NonStandard, report.Kind);
-        Assert.Equal("qm-1@client.test", report.OriginalMessageId);
-        Assert.Equal(
-        [
-            "nobody@oldhost.example | - | Failed | 5.1.1 | InvalidRecipient | - | Sorry, no mailbox here by that name. (#5.1.1)",
-            "big@remote.example | - | Failed | 5.3.4 | MessageTooLarge | - | 198.51.100.44 failed after I sent the message. Remote host said: 552 5.3.4 Message size exceeds fixed maximum message size",
-        ], Rows(report));
+        Assert.False(report.Recipients[1].IsHardBounce); // relaying: the sender's problem, not the address's
+        Assert.True(BounceParser.Parse(Sample("qmail.eml")).Recipients[0].IsHardBounce);
     }
 
     [Theory]
