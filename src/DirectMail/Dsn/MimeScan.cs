@@ -15,6 +15,9 @@ internal static class MimeScan
     /// <summary>A header looked at for its fields is at most this long; what follows is treated as body.</summary>
     public const int MaxHeaderLength = 256 * 1024;
 
+    /// <summary>A field value kept is at most this long (its start is kept).</summary>
+    public const int MaxValueLength = 16 * 1024;
+
     /// <summary>At most this many fields of one header are read.</summary>
     public const int MaxFields = 2000;
 
@@ -133,6 +136,11 @@ internal static class MimeScan
         if (value.IsEmpty)
         {
             return null;
+        }
+
+        if (value.Length > MaxValueLength)
+        {
+            value = value[..MaxValueLength];
         }
 
         if (value.IndexOfAny((byte)'\r', (byte)'\n') < 0)

@@ -27,6 +27,9 @@ internal sealed class TextBounceReader
 {
     private const int MaxLines = 20_000;
 
+    /// <summary>A reason is kept up to about this many characters.</summary>
+    private const int MaxReason = 4096;
+
     private readonly string _text;
     private readonly List<Range> _lines = [];
     private readonly List<(string Address, string? Diagnostic, string? RemoteMta)> _found = [];
@@ -412,9 +415,9 @@ internal sealed class TextBounceReader
     private static void Append(StringBuilder text, ReadOnlySpan<char> line)
     {
         line = line.Trim();
-        if (line.IsEmpty)
+        if (line.IsEmpty || text.Length > MaxReason)
         {
-            return;
+            return; // a reason is a few lines; what is longer is cut
         }
 
         if (text.Length > 0)

@@ -46,6 +46,18 @@ public sealed class BounceParserLimitsTests
     }
 
     [Fact]
+    public void A_megabyte_long_diagnostic_is_cut_to_its_start()
+    {
+        var diagnostic = "550 5.1.1 " + new string('x', 1024 * 1024);
+        var report = BounceParser.Parse(Encoding.ASCII.GetBytes(
+            "Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; " + diagnostic + "\r\n"));
+
+        var read = Assert.Single(report.Recipients).Diagnostic!;
+        Assert.Equal(diagnostic[..(16 * 1024 - "smtp; ".Length)], read);
+        Assert.Equal(BounceClassification.InvalidRecipient, report.Recipients[0].Classification);
+    }
+
+    [Fact]
     public void Endless_nesting_stops_at_MaxDepth()
     {
         var text = new StringBuilder("From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered Mail Returned to Sender\r\n");
