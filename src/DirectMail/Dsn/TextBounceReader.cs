@@ -11,8 +11,9 @@ namespace DirectMail.Dsn;
 /// <item>qmail ("This is the qmail-send program") and Postfix ("This is the mail system at host"): a line
 /// <c>&lt;address&gt;:</c> at the start of a line, the reason after it up to the next blank line.</item>
 /// <item>Exim ("This message was created automatically by mail delivery software"): after "address(es) failed:"
-/// (or deferred), an address indented by one to three spaces, its details indented further; the reason is what
-/// follows "SMTP error from remote mail server after ...:", or all the details.</item>
+/// (or deferred, or "not yet been delivered" in a delay warning), an address indented by one to three spaces, its
+/// details indented further; the reason is what follows "SMTP error from remote mail server after ...:", or all the
+/// details.</item>
 /// <item>Gmail ("Your message wasn't delivered to", "Delivery to the following recipient"): the address in that
 /// sentence or on the indented lines after it; the reason after "The response from the remote server was:" or
 /// "The error that the other server returned was:", "The response was:" or "Technical details of ... failure:".</item>
@@ -149,7 +150,8 @@ internal sealed class TextBounceReader
             }
 
             if (!(line.Contains("address(es) failed", StringComparison.OrdinalIgnoreCase) || line.Contains("address(es) deferred", StringComparison.OrdinalIgnoreCase)
-                || line.Contains("delivered to the following address", StringComparison.OrdinalIgnoreCase)))
+                || line.Contains("delivered to the following address", StringComparison.OrdinalIgnoreCase)
+                || line.Contains("not yet been delivered", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -196,7 +198,7 @@ internal sealed class TextBounceReader
                         host ??= HostIn(detail.ToString());
                     }
 
-                    if (detail.StartsWith("SMTP error from remote", StringComparison.OrdinalIgnoreCase))
+                    if (detail.Contains("SMTP error from remote", StringComparison.OrdinalIgnoreCase))
                     {
                         inError = true;
                         continue;

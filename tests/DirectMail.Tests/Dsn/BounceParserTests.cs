@@ -86,7 +86,7 @@ public sealed class BounceParserTests
     /// block with its host, an expanded address; Exim: the SMTP error after RCPT TO, an unrouteable address; qmail:
     /// each address and the code in its text.
     /// </summary>
-    public static TheoryData<string, string, string?, string[]> TextBounces() => new()
+    public static TheoryData<string, string?, string?, string[]> TextBounces() => new()
     {
         {
             "exchange-ndr.eml", "inv-2026-118@client.test", "bounces+q9-bob=contoso.example@bounce.client.test",
@@ -118,6 +118,10 @@ public sealed class BounceParserTests
             ["pat@slow.example | - | Delayed | - | Transient | - | The recipient server did not accept our requests to connect. Learn more at https://support.google.com/mail/answer/7720 [mx.slow.example. 203.0.113.80: timed out]"]
         },
         {
+            "exim-delay.eml", null, "shop@client.test",
+            ["slow@greylist.example | - | Delayed | 4.7.1 | Transient | mx.greylist.example | 451 4.7.1 Greylisted, please try again later"]
+        },
+        {
             "qmail.eml", "qm-1@client.test", "news@client.test",
             [
                 "nobody@oldhost.example | - | Failed | 5.1.1 | InvalidRecipient | - | Sorry, no mailbox here by that name. (#5.1.1)",
@@ -128,7 +132,7 @@ public sealed class BounceParserTests
 
     [Theory]
     [MemberData(nameof(TextBounces))]
-    public void A_text_bounce_gives_its_recipients_from_the_rules_of_its_format(string name, string messageId, string? to, string[] rows)
+    public void A_text_bounce_gives_its_recipients_from_the_rules_of_its_format(string name, string? messageId, string? to, string[] rows)
     {
         var report = BounceParser.Parse(Sample(name));
 
