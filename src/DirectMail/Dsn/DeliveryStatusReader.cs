@@ -80,8 +80,9 @@ internal sealed class DeliveryStatusReader
 
     private bool ReadGroup(ReadOnlySpan<byte> group, bool first, int maxRecipients)
     {
-        ReadOnlySpan<byte> final = default, original = default, action = default, status = default, remote = default, diagnostic = default, last = default, retry = default;
-        var isRecipient = false;
+        // Where each per-recipient field's value is in the group (the first of each name), by its index in RecipientFields.
+        Span<(int Start, int Length)> found = stackalloc (int, int)[RecipientFields.Length];
+        found.Clear();
         var position = 0;
         var count = 0;
         while (count++ < MimeScan.MaxFields && MimeScan.NextField(group, ref position, out var name, out var value))
@@ -102,42 +103,25 @@ internal sealed class DeliveryStatusReader
                 }
             }
 
-            if (Is(name, "Final-Recipient"u8))
+            for (var i = 0; i < RecipientFields.Length; i++)
             {
-                final = value;
-                isRecipient = true;
-            }
-            else if (Is(name, "Original-Recipient"u8))
-            {
-                original = value;
-                isRecipient = true;
-            }
-            else if (Is(name, "Action"u8))
-            {
-                action = value;
-            }
-            else if (Is(name, "Status"u8))
-            {
-                status = value;
-            }
-            else if (Is(name, "Remote-MTA"u8))
-            {
-                remote = value;
-            }
-            else if (Is(name, "Diagnostic-Code"u8))
-            {
-                diagnostic = value;
-            }
-            else if (Is(name, "Last-Attempt-Date"u8))
-            {
-                last = value;
-            }
-            else if (Is(name, "Will-Retry-Until"u8))
-            {
-                retry = value;
+                if (found[i].Length == 0 && Is(name, RecipientFields[i]) && group.Overlaps(value, out var offset))
+                {
+                    found[i] = (offset, value.Length);
+                    break;
+                }
             }
         }
 
+        var isRecipient = found[FinalRecipient].Length > 0 || found[OriginalRecipient].Length > 0;
+        var final = Field(group, found, FinalRecipient);
+        var original = Field(group, found, OriginalRecipient);
+        var action = Field(group, found, ActionField);
+        var status = Field(group, found, StatusField);
+        var remote = Field(group, found, RemoteMta);
+        var diagnostic = Field(group, found, DiagnosticCode);
+        var last = Field(group, found, LastAttemptDate);
+        var retry = Field(group, found, WillRetryUntil);
         if (!isRecipient)
         {
             return true;
@@ -168,6 +152,17 @@ internal sealed class DeliveryStatusReader
         });
         return true;
     }
+
+    private const int FinalRecipient = 0, OriginalRecipient = 1, ActionField = 2, StatusField = 3, RemoteMta = 4, DiagnosticCode = 5, LastAttemptDate = 6, WillRetryUntil = 7;
+
+    private static readonly byte[][] RecipientFields =
+    [
+        "Final-Recipient"u8.ToArray(), "Original-Recipient"u8.ToArray(), "Action"u8.ToArray(), "Status"u8.ToArray(),
+        "Remote-MTA"u8.ToArray(), "Diagnostic-Code"u8.ToArray(), "Last-Attempt-Date"u8.ToArray(), "Will-Retry-Until"u8.ToArray(),
+    ];
+
+    private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> group, ReadOnlySpan<(int Start, int Length)> found, int index) =>
+        found[index].Length == 0 ? default : group.Slice(found[index].Start, found[index].Length);
 
     private static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> expected) => name.Length == expected.Length && Ascii.EqualsIgnoreCase(name, expected);
 

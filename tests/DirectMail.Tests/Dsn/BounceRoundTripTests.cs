@@ -25,21 +25,21 @@ public sealed class BounceRoundTripTests
 
     private static DeliveryStatusNotice Notice(string name) => name switch
     {
-        "failed-and-delayed" => new("mx.client.test", "bounces+q1-gone=mx.test@bounce.client.test",
+        "failed-and-delayed" => new("mx.client.test", "bounces+q1-left=mx.test@bounce.client.test",
         [
-            new DsnRecipientReport("gone@mx.test", DsnAction.Failed, new EnhancedStatusCode(5, 1, 1))
+            new DsnRecipientReport("left@mx.test", DsnAction.Failed, new EnhancedStatusCode(5, 1, 1))
             {
-                OriginalRecipient = "list+gone@example.org",
-                RemoteMta = "mx.mx.test",
-                Reply = new SmtpReply(550, ["5.1.1 <gone@mx.test>: Recipient address rejected: User unknown in virtual mailbox table and this reply goes on long enough to be folded twice over"]),
+                OriginalRecipient = "team+left@example.org",
+                RemoteMta = "mx2.mx.test",
+                Reply = new SmtpReply(550, ["5.1.1 <left@mx.test>: Recipient address rejected: User unknown in virtual mailbox table and this reply goes on long enough to be folded twice over"]),
                 LastAttemptDate = Arrival.AddMinutes(6),
             },
-            new DsnRecipientReport("slow@mx.test", DsnAction.Delayed, new EnhancedStatusCode(4, 2, 0))
+            new DsnRecipientReport("later@mx.test", DsnAction.Delayed, new EnhancedStatusCode(4, 7, 1))
             {
-                RemoteMta = "mx.mx.test",
-                Reply = new SmtpReply(451, ["4.2.0 Greylisted, see", "http://postgrey.example/help"]),
-                LastAttemptDate = Arrival.AddHours(4),
-                WillRetryUntil = Arrival.AddDays(5),
+                WillRetryUntil = Arrival.AddDays(3),
+                RemoteMta = "mx2.mx.test",
+                Reply = new SmtpReply(450, ["4.7.1 Try again in", "five minutes"]),
+                LastAttemptDate = Arrival.AddHours(2),
             },
             new DsnRecipientReport("expired@mx.test", DsnAction.Failed, new EnhancedStatusCode(4, 4, 7)) { Detail = "Delivery time expired" },
         ]) { EnvelopeId = "env-42", ArrivalDate = Arrival },
