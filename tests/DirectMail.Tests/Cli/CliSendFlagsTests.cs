@@ -111,7 +111,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
         {
             var result = await CliRunner.RunAsync(
                 "send", "-f", Sender, "-t", "one@mail.cli.test", "-t", "two@mail.cli.test", "--text", "hi", "--helo", "client.cli.test",
-                "--dns", CliServers.Dns, "--notify", "failure,delay", "--ret", "hdrs", "--envid", "cli+1");
+                "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", "--notify", "failure,delay", "--ret", "hdrs", "--envid", "cli+1");
 
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.Single(servers.Dialogue.Messages);
@@ -131,7 +131,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [InlineData("--ret", "body", "full")]
     public async Task A_bad_DSN_option_is_a_usage_error_and_nothing_is_sent(string option, string value, string error)
     {
-        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, option, value);
+        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", option, value);
 
         Assert.True(result.ExitCode == 64, result.ToString());
         Assert.Contains(error, result.StdErr, StringComparison.Ordinal);
@@ -142,7 +142,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     public async Task An_envid_with_a_line_break_or_over_100_characters_is_invalid_input()
     {
         // Stops: a CR LF in ENVID adding a command to the MAIL line.
-        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--envid", new string('x', 101));
+        var result = await CliRunner.RunAsync("send", "-f", Sender, "-t", "one@mail.cli.test", "--text", "hi", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", "--envid", new string('x', 101));
 
         Assert.True(result.ExitCode == 65, result.ToString());
         Assert.Contains("--envid:", result.StdErr, StringComparison.Ordinal);
