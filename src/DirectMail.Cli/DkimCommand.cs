@@ -28,8 +28,8 @@ internal static class DkimCommand
 
     private static Command CreateKeygen()
     {
-        var domain = new Option<string>("--domain") { Description = "The signing domain (d=): the domain of the From addresses to sign.", Required = true, HelpName = "DOMAIN" };
-        var selector = new Option<string>("--selector") { Description = "The selector (s=): the key is published at SELECTOR._domainkey.DOMAIN; a new selector lets a new key replace an old one.", Required = true, HelpName = "S" };
+        var domain = new Option<string>("--dkim-domain", "--domain") { Description = "The signing domain (d=): the domain of the From addresses to sign (send --dkim-domain).", Required = true, HelpName = "DOMAIN" };
+        var selector = new Option<string>("--dkim-selector", "--selector") { Description = "The selector (s=): the key is published at SELECTOR._domainkey.DOMAIN; a new selector lets a new key replace an old one (send --dkim-selector).", Required = true, HelpName = "S" };
         var algorithm = new Option<string>("--algorithm") { Description = "rsa (default: rsa-sha256, what every receiver verifies) or ed25519 (ed25519-sha256, RFC 8463: a second key beside the RSA one; Gmail, Outlook and Yahoo verify only RSA).", DefaultValueFactory = _ => "rsa", HelpName = "rsa|ed25519" };
         algorithm.AcceptOnlyFromAmong("rsa", "ed25519");
         var bits = new Option<int>("--bits") { Description = $"The RSA key size, {MinBits} to {MaxBits} bits, a multiple of 8 (2048 recommended; 4096-bit records need a DNS host that takes long TXT records).", DefaultValueFactory = _ => 2048, HelpName = "N" };
@@ -82,17 +82,17 @@ internal static class DkimCommand
         }
         catch (ArgumentException e) when (e.ParamName == "selector")
         {
-            throw CliException.Input($"--selector '{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.'), for example 'mail2025'.", e);
+            throw CliException.Input($"--dkim-selector '{selector}' is not a selector: one or more DNS labels (letters, digits, '-', '_', separated by '.'), for example 'mail2025'.", e);
         }
         catch (ArgumentException e)
         {
-            throw CliException.Input($"--domain '{domain}' is not a domain name: {CliException.Reason(e)}", e);
+            throw CliException.Input($"--dkim-domain '{domain}' is not a domain name: {CliException.Reason(e)}", e);
         }
 
         var normalized = name[(name.IndexOf("._domainkey.", StringComparison.Ordinal) + "._domainkey.".Length)..];
         if (!normalized.Contains('.', StringComparison.Ordinal))
         {
-            throw CliException.Input($"--domain '{domain}' is not a fully qualified domain name (the domain of the From addresses, for example example.com).");
+            throw CliException.Input($"--dkim-domain '{domain}' is not a fully qualified domain name (the domain of the From addresses, for example example.com).");
         }
 
         return (name, selector.ToLowerInvariant(), normalized);
@@ -150,7 +150,7 @@ internal static class DkimCommand
         PrintRecord(output, "Ed25519", file.ToString(), name, selector, domain, record);
         var path = file.ToString();
         var shown = path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
-        output.WriteLine("Give the domain an RSA key too (directmail dkim keygen --domain " + domain + " --selector OTHER): Gmail, Outlook and Yahoo verify only rsa-sha256, and every key of the domain signs each message.");
+        output.WriteLine("Give the domain an RSA key too (directmail dkim keygen --dkim-domain " + domain + " --dkim-selector OTHER): Gmail, Outlook and Yahoo verify only rsa-sha256, and every key of the domain signs each message.");
         output.WriteLine($"Sign with it: services.AddDirectMail(...).AddDkimKey(\"{domain}\", \"OTHER\", \"rsa.pem\").AddDkimEd25519(\"{domain}\", \"{selector}\", \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\") (package DirectMail.Dkim.Ed25519); or in configuration, with AddDkimEd25519(): \"DirectMail\": {{ \"Dkim\": [ {{ \"Domain\": \"{domain}\", \"Selector\": \"{selector}\", \"Algorithm\": \"ed25519-sha256\", \"PrivateKeyFile\": \"{file.FullName.Replace("\\", "\\\\", StringComparison.Ordinal)}\" }} ] }}");
         output.WriteLine($"Once published, check it: directmail doctor {domain} --dkim-selector OTHER --dkim-key rsa.pem --ed25519-selector {selector} --ed25519-key {shown}");
     }

@@ -39,7 +39,7 @@ public sealed class CliDkimKey : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Keygen = await CliRunner.RunAsync("dkim", "keygen", "--domain", Domain, "--selector", Selector, "--out", KeyFile);
+        Keygen = await CliRunner.RunAsync("dkim", "keygen", "--dkim-domain", Domain, "--dkim-selector", Selector, "--out", KeyFile);
         if (Keygen.ExitCode != 0)
         {
             throw new InvalidOperationException("dkim keygen failed:\n" + Keygen);
