@@ -23,7 +23,9 @@ internal sealed class DeliveryStatusWriter
 
     private readonly DeliveryStatusNotice _notice;
     private readonly MimeRandom _random;
-    private readonly ArrayBufferWriter<byte> _text = new(2048);
+    // The notice's own text, in a pooled buffer (returned when the write ends): a notice allocates no buffer of its own.
+    private byte[] _text = ArrayPool<byte>.Shared.Rent(4096);
+    private int _textLength;
 
     public DeliveryStatusWriter(DeliveryStatusNotice notice, MimeRandom random)
     {
@@ -87,7 +89,8 @@ internal sealed class DeliveryStatusWriter
             WriteHumanPart(boundary);
             WriteStatusPart(boundary, global);
 
-            Line("--" + boundary);
+            Text("--");
+            Line(boundary);
             if (_notice.Return == DsnReturn.Full)
             {
                 Line("Content-Description: The original message");
@@ -101,8 +104,8 @@ internal sealed class DeliveryStatusWriter
 
             Line(eightBit ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
             Line(string.Empty);
-            await destination.WriteAsync(_text.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            _text.Clear();
+            await destination.WriteAsync(_text.AsMemory(0, _textLength), cancellationToken).ConfigureAwait(false);
+            _textLength = 0;
 
             await destination.WriteAsync(header.AsMemory(0, headerLength), cancellationToken).ConfigureAwait(false);
             if (rest is not null)
@@ -118,12 +121,14 @@ internal sealed class DeliveryStatusWriter
             Text("\r\n--");
             Text(boundary);
             Line("--");
-            await destination.WriteAsync(_text.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await destination.WriteAsync(_text.AsMemory(0, _textLength), cancellationToken).ConfigureAwait(false);
             return eightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(header);
+            ArrayPool<byte>.Shared.Return(_text);
+            _text = [];
             if (rest is not null)
             {
                 await rest.DisposeAsync().ConfigureAwait(false);
@@ -138,14 +143,33 @@ internal sealed class DeliveryStatusWriter
         Text("Date: ");
         Text(date[..n]);
         Line(string.Empty);
-        Line("From: Mail Delivery System <MAILER-DAEMON@" + _notice.ReportingMta + ">");
-        Line("Subject: " + Subject());
-        Line("To: <" + _notice.OriginalSender + ">");
+        Text("From: Mail Delivery System <MAILER-DAEMON@");
+        Text(_notice.ReportingMta);
+        Line(">");
+        Text("Subject: ");
+        Line(Subject());
+        Text("To: <");
+        Text(_notice.OriginalSender);
+        Line(">");
         Line("Auto-Submitted: auto-replied");
-        Line("Message-ID: <" + (_notice.MessageId ?? _random.CreateMessageIdLocalPart() + "@" + _notice.ReportingMta) + ">");
+        Text("Message-ID: <");
+        if (_notice.MessageId is { } messageId)
+        {
+            Text(messageId);
+        }
+        else
+        {
+            Text(_random.CreateMessageIdLocalPart());
+            Text("@");
+            Text(_notice.ReportingMta);
+        }
+
+        Line(">");
         Line("MIME-Version: 1.0");
         Line("Content-Type: multipart/report; report-type=delivery-status;");
-        Line("\tboundary=\"" + boundary + "\"");
+        Text("\tboundary=\"");
+        Text(boundary);
+        Line("\"");
         Line(eightBit ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
         Line(string.Empty);
         Line("This is a MIME-encapsulated delivery status notification (RFC 3464).");
@@ -173,12 +197,15 @@ internal sealed class DeliveryStatusWriter
     private void WriteHumanPart(string boundary)
     {
         var utf8 = NeedsUtf8(_notice);
-        Line("--" + boundary);
+        Text("--");
+        Line(boundary);
         Line("Content-Description: Notification");
         Line(utf8 ? "Content-Type: text/plain; charset=utf-8" : "Content-Type: text/plain; charset=us-ascii");
         Line(utf8 ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
         Line(string.Empty);
-        Line("This is the mail system at host " + _notice.ReportingMta + ".");
+        Text("This is the mail system at host ");
+        Text(_notice.ReportingMta);
+        Line(".");
         Line(string.Empty);
         foreach (var (action, opening) in Openings)
         {
@@ -222,17 +249,20 @@ internal sealed class DeliveryStatusWriter
 
     private void WriteStatusPart(string boundary, bool global)
     {
-        Line("--" + boundary);
+        Text("--");
+        Line(boundary);
         Line("Content-Description: Delivery report");
         Line(global ? "Content-Type: message/global-delivery-status" : "Content-Type: message/delivery-status");
         Line(global ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
         Line(string.Empty);
 
         // Per-message fields (RFC 3464 section 2.2).
-        Line("Reporting-MTA: dns; " + _notice.ReportingMta);
+        Text("Reporting-MTA: dns; ");
+        Line(_notice.ReportingMta);
         if (_notice.EnvelopeId is { } envelopeId)
         {
-            Line("Original-Envelope-Id: " + envelopeId);
+            Text("Original-Envelope-Id: ");
+            Line(envelopeId);
         }
 
         if (_notice.ArrivalDate is { } arrival)
@@ -244,17 +274,26 @@ internal sealed class DeliveryStatusWriter
         foreach (var r in _notice.Recipients)
         {
             Line(string.Empty);
-            Line("Final-Recipient: " + AddressType(r.FinalRecipient) + "; " + r.FinalRecipient);
+            Text("Final-Recipient: ");
+            Text(AddressType(r.FinalRecipient));
+            Text("; ");
+            Line(r.FinalRecipient);
             if (r.OriginalRecipient is { } original)
             {
-                Line("Original-Recipient: " + AddressType(original) + ";" + original);
+                Text("Original-Recipient: ");
+                Text(AddressType(original));
+                Text(";");
+                Line(original);
             }
 
-            Line("Action: " + ActionName(r.Action));
-            Line("Status: " + r.Status.ToString());
+            Text("Action: ");
+            Line(ActionName(r.Action));
+            Text("Status: ");
+            StatusLine(r.Status);
             if (r.RemoteMta is { } remote)
             {
-                Line("Remote-MTA: dns; " + remote);
+                Text("Remote-MTA: dns; ");
+                Line(remote);
             }
 
             if (r.Reply is { } reply)
@@ -274,6 +313,19 @@ internal sealed class DeliveryStatusWriter
         }
 
         Line(string.Empty);
+    }
+
+    /// <summary>The status code as x.y.z, without making a string of it.</summary>
+    private void StatusLine(EnhancedStatusCode code)
+    {
+        Span<char> status = stackalloc char[16];
+        code.Class.TryFormat(status, out var w, default, CultureInfo.InvariantCulture);
+        status[w++] = '.';
+        code.Subject.TryFormat(status[w..], out var w2, default, CultureInfo.InvariantCulture);
+        w += w2;
+        status[w++] = '.';
+        code.Detail.TryFormat(status[w..], out w2, default, CultureInfo.InvariantCulture);
+        Line(status[..(w + w2)]);
     }
 
     private static string ActionName(DsnAction action) => action switch
@@ -361,8 +413,16 @@ internal sealed class DeliveryStatusWriter
 
     private void Text(ReadOnlySpan<char> text)
     {
-        var span = _text.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
-        _text.Advance(Encoding.UTF8.GetBytes(text, span));
+        var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_text.Length - _textLength < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_text.Length * 2, _textLength + needed));
+            _text.AsSpan(0, _textLength).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_text);
+            _text = larger;
+        }
+
+        _textLength += Encoding.UTF8.GetBytes(text, _text.AsSpan(_textLength));
     }
 
     private static bool IsAscii(string value) => System.Text.Ascii.IsValid(value);
