@@ -89,8 +89,7 @@ internal sealed class DeliveryStatusWriter
             WriteHumanPart(boundary);
             WriteStatusPart(boundary, global);
 
-            Text("--");
-            Line(boundary);
+            Delimiter(boundary);
             if (_notice.Return == DsnReturn.Full)
             {
                 Line("Content-Description: The original message");
@@ -146,8 +145,7 @@ internal sealed class DeliveryStatusWriter
         Text("From: Mail Delivery System <MAILER-DAEMON@");
         Text(_notice.ReportingMta);
         Line(">");
-        Text("Subject: ");
-        Line(Subject());
+        Field("Subject: ", Subject());
         Text("To: <");
         Text(_notice.OriginalSender);
         Line(">");
@@ -197,8 +195,7 @@ internal sealed class DeliveryStatusWriter
     private void WriteHumanPart(string boundary)
     {
         var utf8 = NeedsUtf8(_notice);
-        Text("--");
-        Line(boundary);
+        Delimiter(boundary);
         Line("Content-Description: Notification");
         Line(utf8 ? "Content-Type: text/plain; charset=utf-8" : "Content-Type: text/plain; charset=us-ascii");
         Line(utf8 ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
@@ -249,20 +246,17 @@ internal sealed class DeliveryStatusWriter
 
     private void WriteStatusPart(string boundary, bool global)
     {
-        Text("--");
-        Line(boundary);
+        Delimiter(boundary);
         Line("Content-Description: Delivery report");
         Line(global ? "Content-Type: message/global-delivery-status" : "Content-Type: message/delivery-status");
         Line(global ? "Content-Transfer-Encoding: 8bit" : "Content-Transfer-Encoding: 7bit");
         Line(string.Empty);
 
         // Per-message fields (RFC 3464 section 2.2).
-        Text("Reporting-MTA: dns; ");
-        Line(_notice.ReportingMta);
+        Field("Reporting-MTA: dns; ", _notice.ReportingMta);
         if (_notice.EnvelopeId is { } envelopeId)
         {
-            Text("Original-Envelope-Id: ");
-            Line(envelopeId);
+            Field("Original-Envelope-Id: ", envelopeId);
         }
 
         if (_notice.ArrivalDate is { } arrival)
@@ -276,24 +270,20 @@ internal sealed class DeliveryStatusWriter
             Line(string.Empty);
             Text("Final-Recipient: ");
             Text(AddressType(r.FinalRecipient));
-            Text("; ");
-            Line(r.FinalRecipient);
+            Field("; ", r.FinalRecipient);
             if (r.OriginalRecipient is { } original)
             {
                 Text("Original-Recipient: ");
                 Text(AddressType(original));
-                Text(";");
-                Line(original);
+                Field(";", original);
             }
 
-            Text("Action: ");
-            Line(ActionName(r.Action));
+            Field("Action: ", ActionName(r.Action));
             Text("Status: ");
             StatusLine(r.Status);
             if (r.RemoteMta is { } remote)
             {
-                Text("Remote-MTA: dns; ");
-                Line(remote);
+                Field("Remote-MTA: dns; ", remote);
             }
 
             if (r.Reply is { } reply)
@@ -402,6 +392,16 @@ internal sealed class DeliveryStatusWriter
 
         Line(text.AsSpan(start));
     }
+
+    /// <summary>A field (or any line) of a name and its value: no string is made of the two.</summary>
+    private void Field(string name, ReadOnlySpan<char> value)
+    {
+        Text(name);
+        Line(value);
+    }
+
+    /// <summary>A MIME part's delimiter line.</summary>
+    private void Delimiter(string boundary) => Field("--", boundary);
 
     private void Line(string text) => Line(text.AsSpan());
 
