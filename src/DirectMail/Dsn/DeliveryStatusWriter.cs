@@ -36,12 +36,10 @@ internal sealed class DeliveryStatusWriter
     /// <summary>Refuses what would break a field: CR, LF and other controls (and spaces where a value is one token).</summary>
     public static void CheckField(string value, string paramName, bool allowSpace)
     {
-        foreach (var c in value)
+        SmtpSyntax.ThrowOnControl(value, paramName, "notice field");
+        if (!allowSpace && value.Contains(' ', StringComparison.Ordinal))
         {
-            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == '\u2028' || c == '\u2029' || (c == ' ' && !allowSpace))
-            {
-                throw new ArgumentException("The value holds a control character" + (allowSpace ? "." : " or a space."), paramName);
-            }
+            throw new ArgumentException("The notice field is one token: it holds no space.", paramName);
         }
     }
 

@@ -90,14 +90,10 @@ internal static class DsnParameters
     public static (string Ascii, string? Utf8) OriginalRecipient(string address, string paramName)
     {
         ArgumentException.ThrowIfNullOrEmpty(address, paramName);
+        SmtpSyntax.ThrowOnControl(address, paramName, "original recipient (ORCPT)");
         var ascii = true;
         foreach (var c in address)
         {
-            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == '\u2028' || c == '\u2029')
-            {
-                throw new ArgumentException("An original recipient (ORCPT) holds no control characters.", paramName);
-            }
-
             if (c == ' ')
             {
                 throw new ArgumentException("An original recipient (ORCPT) is an address without spaces.", paramName);
