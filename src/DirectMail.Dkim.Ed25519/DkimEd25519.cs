@@ -1,8 +1,6 @@
 using System;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Pkcs;
-using Org.BouncyCastle.Security;
+using Sodium;
 
 namespace DirectMail.Dkim.Ed25519;
 
@@ -27,16 +25,19 @@ public static class DkimEd25519
     /// <returns>The private key as PKCS#8 PEM, its 32-octet public key and the DNS record text.</returns>
     public static DkimKeyPair GenerateKey()
     {
-        var key = new Ed25519PrivateKeyParameters(new SecureRandom());
-        var der = PrivateKeyInfoFactory.CreatePrivateKeyInfo(key).GetDerEncoded();
+        var pair = PublicKeyAuth.GenerateKeyPair();
+        var seed = PublicKeyAuth.ExtractEd25519SeedFromEd25519SecretKey(pair.PrivateKey);
+        var der = Ed25519KeyInfo.WritePrivateKey(seed);
         try
         {
             var pem = new string(PemEncoding.Write("PRIVATE KEY", der)) + "\n";
-            return new DkimKeyPair(Algorithm, pem, key.GeneratePublicKey().GetEncoded());
+            return new DkimKeyPair(Algorithm, pem, pair.PublicKey);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(der);
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(pair.PrivateKey);
         }
     }
 

@@ -1,8 +1,5 @@
 using System;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Security;
 
 namespace DirectMail.Dkim.Ed25519;
 
@@ -20,22 +17,14 @@ internal sealed class Ed25519Sha256Algorithm : DkimSigningAlgorithm
     {
         ArgumentNullException.ThrowIfNull(pem);
         var der = Pkcs8(pem);
-        AsymmetricKeyParameter key;
         try
         {
-            key = PrivateKeyFactory.CreateKey(der);
+            return new Ed25519SigningKey(this, Ed25519KeyInfo.ReadPrivateSeed(der));
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        finally
         {
-            throw new DkimKeyException($"the private key cannot be read as a PKCS#8 key: {e.Message}", DkimKeyProblem.Unreadable, e);
+            CryptographicOperations.ZeroMemory(der);
         }
-
-        return key switch
-        {
-            Ed25519PrivateKeyParameters ed25519 => new Ed25519SigningKey(this, ed25519),
-            RsaKeyParameters => throw new DkimKeyException("the PEM holds an RSA private key, not an Ed25519 key: sign with it as rsa-sha256 (the default Algorithm).", DkimKeyProblem.WrongKind),
-            _ => throw new DkimKeyException($"the PEM holds {WithArticle(KindName(key))} private key, not an Ed25519 key (openssl genpkey -algorithm ed25519 makes one).", DkimKeyProblem.WrongKind),
-        };
     }
 
     /// <summary>The 32 raw octets of the public key of an Ed25519 private key (PKCS#8) or public key (SubjectPublicKeyInfo) in PEM.</summary>
@@ -44,19 +33,17 @@ internal sealed class Ed25519Sha256Algorithm : DkimSigningAlgorithm
         ArgumentNullException.ThrowIfNull(pem);
         if (PemEncoding.TryFind(pem, out var fields) && pem.AsSpan()[fields.Label].SequenceEqual("PUBLIC KEY"))
         {
-            AsymmetricKeyParameter key;
+            byte[] der;
             try
             {
-                key = PublicKeyFactory.CreateKey(Convert.FromBase64String(pem[fields.Base64Data]));
+                der = Convert.FromBase64String(pem[fields.Base64Data]);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (FormatException e)
             {
-                throw new DkimKeyException($"the public key cannot be read: {e.Message}", DkimKeyProblem.Unreadable, e);
+                throw new DkimKeyException("the public key cannot be read: the PEM's base64 is damaged.", DkimKeyProblem.Unreadable, e);
             }
 
-            return key is Ed25519PublicKeyParameters ed25519
-                ? ed25519.GetEncoded()
-                : throw new DkimKeyException($"the PEM holds {WithArticle(KindName(key))} public key, not an Ed25519 key.", DkimKeyProblem.WrongKind);
+            return Ed25519KeyInfo.ReadPublicKey(der);
         }
 
         using var signing = (Ed25519SigningKey)Instance.ImportPrivateKey(pem);
@@ -90,17 +77,4 @@ internal sealed class Ed25519Sha256Algorithm : DkimSigningAlgorithm
             throw new DkimKeyException("the PEM's base64 is damaged.", DkimKeyProblem.Unreadable, e);
         }
     }
-
-    private static string WithArticle(string kind) => (kind[0] is 'E' or 'X' or 'R' ? "an " : "a ") + kind;
-
-    private static string KindName(AsymmetricKeyParameter key) => key switch
-    {
-        ECKeyParameters => "EC",
-        Ed448PrivateKeyParameters or Ed448PublicKeyParameters => "Ed448",
-        X25519PrivateKeyParameters or X25519PublicKeyParameters => "X25519",
-        X448PrivateKeyParameters or X448PublicKeyParameters => "X448",
-        DsaKeyParameters => "DSA",
-        RsaKeyParameters => "RSA",
-        _ => key.GetType().Name.Replace("PrivateKeyParameters", string.Empty, StringComparison.Ordinal).Replace("KeyParameters", string.Empty, StringComparison.Ordinal),
-    };
 }
