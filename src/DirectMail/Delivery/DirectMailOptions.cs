@@ -39,6 +39,14 @@ public sealed class DirectMailOptions
     /// </summary>
     public List<string> NameServers { get; set; } = new();
 
+    /// <summary>
+    /// Whether the name servers validate DNSSEC, so that their AD bit is believed and DANE (RFC 7672) can apply. Null
+    /// (default): only when every name server is a loopback address (a validating resolver on this host, as Postfix and
+    /// mox assume); true: they validate and the path to them is trusted; false: never, DANE off. See
+    /// <see cref="MxResolverOptions.ResolverValidatesDnssec"/>.
+    /// </summary>
+    public bool? ResolverValidatesDnssec { get; set; }
+
     /// <summary>Which address family of an MX host to try first. Default IPv4 first: many receivers reject IPv6 senders without matching reverse DNS.</summary>
     public AddressFamilyPreference AddressFamilyPreference { get; set; } = AddressFamilyPreference.PreferIPv4;
 
@@ -372,6 +380,7 @@ public sealed class DirectMailOptions
         {
             NameServers = servers,
             AddressFamilyPreference = AddressFamilyPreference,
+            ResolverValidatesDnssec = ResolverValidatesDnssec,
 
             // The address budget (MaxAddressesPerDomain) is spent by the mailer on the addresses it may connect to, after
             // non-public ones are dropped (DomainDelivery.ChooseCandidates): a resolver cut at five would let five
