@@ -165,6 +165,15 @@ public sealed class DirectMailOptions
     public string? TrustAnchorFile { get; set; }
 
     /// <summary>
+    /// Honour DANE (RFC 7672): for an MX host whose MX and address records are DNSSEC-validated, its <c>_25._tcp</c>
+    /// TLSA records decide that TLS is required and which certificate or trust anchor it must present; a failed or
+    /// bogus TLSA lookup leaves the host untried. DANE comes before MTA-STS for the hosts it covers. Default true, as
+    /// the RFC intends; it needs a validating resolver (see <see cref="ResolverValidatesDnssec"/>), and says at start
+    /// when it is off for want of one. Set false to turn it off.
+    /// </summary>
+    public bool UseDane { get; set; } = true;
+
+    /// <summary>
     /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
     /// several are wrong. <c>AddDirectMail</c> runs the same checks at startup.
     /// </summary>

@@ -15,6 +15,9 @@ internal static partial class DaneLog
     [LoggerMessage(EventId = 8052, Level = LogLevel.Information, Message = "TLSA lookup for MX host {Host} failed; the host is not used: {Reason}")]
     public static partial void LookupFailed(ILogger logger, string host, string reason);
 
+    [LoggerMessage(EventId = 8054, Level = LogLevel.Information, Message = "DANE is off: {Reason}")]
+    public static partial void OffForResolver(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 8053, Level = LogLevel.Warning, Message = "TLSA cache is full ({Count} hosts); {Host} is not kept")]
     public static partial void CacheFull(ILogger logger, int count, string host);
 }
