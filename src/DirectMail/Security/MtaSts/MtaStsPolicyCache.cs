@@ -168,7 +168,9 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
             return new MtaStsLookup(valid?.Policy);
         }
 
-        if (valid is not null && valid.Id == id && !refresh)
+        // Same id, not yet due for a refresh: the cached policy stands. Due (half of max_age passed), it is fetched again,
+        // and the cached one still serves if that fails.
+        if (valid is not null && valid.Id == id && !refresh && now < valid.RefreshAt)
         {
             Keep(domain, valid, now + txtTime);
             return new MtaStsLookup(valid.Policy);

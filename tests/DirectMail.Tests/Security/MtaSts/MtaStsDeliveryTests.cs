@@ -32,14 +32,14 @@ public sealed class MtaStsFixture : IAsyncLifetime
 /// <summary>
 /// MTA-STS end to end (RFC 8461): the real resolver asks NSD for <c>_mta-sts.&lt;domain&gt;</c> TXT and the policy host's
 /// address (zone deliver.test), the policy comes over HTTPS from Kestrel with a certificate of the tests' CA (the mailer's
-/// TrustAnchorFile), and the MX hosts are SMTP servers on 127.0.28.x:10025 offering STARTTLS with certificates of that CA.
+/// TrustAnchorFile), and the MX hosts are SMTP servers on 127.0.32.x:10025 offering STARTTLS with certificates of that CA.
 /// Every downgrade case is asserted at the receiving server: nothing stored, no MAIL command seen.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<MtaStsFixture>
 {
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.28.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.32.{n}"), DeliveryAddresses.Port);
 
     private static string Enforce(string mx, int maxAge = 86400) => $"version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: {maxAge}\r\n";
 
