@@ -21,6 +21,9 @@ public sealed class DaneDnsFixture : IDisposable
 
     public const int Port = 10053;
 
+    /// <summary>The SMTP port of the delivery tests' servers: every TLSA record is published at <c>_25._tcp</c> and at <c>_10025._tcp</c> (the name follows the port connected to, RFC 6698 section 3).</summary>
+    public const int SmtpPort = 10025;
+
     /// <summary>NSD, authoritative, not validating (its answers never carry AD).</summary>
     public static readonly IPEndPoint AuthoritativeEndPoint = new(IPAddress.Parse("127.0.55.1"), Port);
 
@@ -36,6 +39,8 @@ public sealed class DaneDnsFixture : IDisposable
     public static readonly IPAddress InsecureAddress = IPAddress.Parse("127.0.55.31");
     public static readonly IPAddress NoTlsaAddress = IPAddress.Parse("127.0.55.32");
     public static readonly IPAddress AliasAddress = IPAddress.Parse("127.0.55.33");
+    public static readonly IPAddress Wrong2Address = IPAddress.Parse("127.0.55.35");
+    public static readonly IPAddress BackupAddress = IPAddress.Parse("127.0.55.36");
 
     private readonly DnssecZoneSigner _signer = new();
     private readonly NsdServer _nsd;
@@ -58,6 +63,7 @@ public sealed class DaneDnsFixture : IDisposable
 
                 """;
 
+            insecure = WithSmtpPort(insecure);
             var expired = _signer.Sign($"expired.{Zone}", $"""
                 $ORIGIN expired.{Zone}.
                 $TTL 300
@@ -68,7 +74,7 @@ public sealed class DaneDnsFixture : IDisposable
 
                 """, DateTimeOffset.UtcNow.AddDays(-20), DateTimeOffset.UtcNow.AddDays(-10));
 
-            var parent = _signer.Sign(Zone, $"""
+            var parent = _signer.Sign(Zone, WithSmtpPort($"""
                 $ORIGIN {Zone}.
                 $TTL 300
                 @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 300
@@ -80,16 +86,24 @@ public sealed class DaneDnsFixture : IDisposable
                 mx-ee A {EeAddress}
                 _25._tcp.mx-ee TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
 
-                ; DANE-TA: the test CA, the server's certificate issued by its intermediate
+                ; DANE-TA: the issuing CA of the test CA, by key (as DANE-TA servers publish their issuer: 2 1 1)
                 ta MX 10 mx-ta
                 mx-ta A {TaAddress}
-                _25._tcp.mx-ta TLSA {DaneCertificates.ZoneText(2, 0, 1, TaRoot)}
+                _25._tcp.mx-ta TLSA {DaneCertificates.ZoneText(2, 1, 1, TaIntermediate)}
 
-                ; a TLSA record naming another key at the first MX; the second is mx-ee
+                ; TLSA records naming another key at both MX hosts
                 mismatch MX 10 mx-wrong
-                mismatch MX 20 mx-ee
+                mismatch MX 20 mx-wrong2
                 mx-wrong A {WrongAddress}
                 _25._tcp.mx-wrong TLSA {DaneCertificates.ZoneText(3, 1, 1, OtherCertificate)}
+                mx-wrong2 A {Wrong2Address}
+                _25._tcp.mx-wrong2 TLSA {DaneCertificates.ZoneText(3, 1, 1, OtherCertificate)}
+
+                ; the first MX's TLSA record names another key, the second's the right one
+                backup MX 10 mx-wrong
+                backup MX 20 mx-backup
+                mx-backup A {BackupAddress}
+                _25._tcp.mx-backup TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
 
                 ; usable TLSA records at a server that offers no STARTTLS
                 nostarttls MX 10 mx-plain
@@ -121,12 +135,12 @@ public sealed class DaneDnsFixture : IDisposable
                 expired NS ns
                 {expired.DelegationSigner}
 
-                """);
+                """));
 
             // A TLSA record changed after signing: its RRSIG no longer verifies (an attacker on the path to the resolver).
             var tampered = Regex.Replace(
                 parent.SignedText,
-                @"^(_25\._tcp\.mx-bogus\.dane\.test\.\s+\d+\s+IN\s+TLSA\s+3 1 1 )[0-9a-fA-F]+",
+                @"^(_(?:25|10025)\._tcp\.mx-bogus\.dane\.test\.\s+\d+\s+IN\s+TLSA\s+3 1 1 )[0-9a-fA-F]+",
                 m => m.Groups[1].Value + Convert.ToHexString(DaneCertificates.Data(OtherCertificate, 1, 1)),
                 RegexOptions.Multiline);
             if (tampered == parent.SignedText)
@@ -151,9 +165,10 @@ public sealed class DaneDnsFixture : IDisposable
     /// <summary>A certificate no TLSA record names except mx-wrong's.</summary>
     public static X509Certificate2 OtherCertificate { get; } = DaneCertificates.SelfSigned("mx-wrong." + Zone);
 
-    /// <summary>The test CA that mx-ta's DANE-TA record names.</summary>
+    /// <summary>The test root CA (not sent by the .NET server, which leaves self-signed roots out of the chain it sends).</summary>
     public static X509Certificate2 TaRoot { get; } = DaneCertificates.Root("DANE Test CA");
 
+    /// <summary>The issuing CA that mx-ta's DANE-TA record names by key, sent by the server after its certificate.</summary>
     public static X509Certificate2 TaIntermediate { get; } = DaneCertificates.Intermediate(TaRoot, "DANE Test Issuing CA");
 
     /// <summary>mx-ta's certificate, issued by <see cref="TaIntermediate"/>.</summary>
@@ -176,6 +191,22 @@ public sealed class DaneDnsFixture : IDisposable
         };
         configure?.Invoke(options);
         return options;
+    }
+
+    /// <summary>Each <c>_25._tcp</c> line again at <c>_10025._tcp</c>.</summary>
+    private static string WithSmtpPort(string zone)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var line in zone.Split('\n'))
+        {
+            text.Append(line).Append('\n');
+            if (line.StartsWith("_25._tcp.", StringComparison.Ordinal))
+            {
+                text.Append("_").Append(SmtpPort).Append(line.AsSpan(3)).Append('\n');
+            }
+        }
+
+        return text.ToString();
     }
 
     public void Dispose()
