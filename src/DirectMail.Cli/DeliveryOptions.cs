@@ -112,8 +112,10 @@ internal sealed class DeliveryOptions
 
     public Option<bool> NoMtaSts { get; } = Options.NoMtaSts();
 
+    public Option<bool> NoDane { get; } = Options.NoDane();
+
     /// <summary>The options, in the order help lists them.</summary>
-    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries, CaFile, NoMtaSts];
+    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries, CaFile, NoMtaSts, NoDane];
 
     /// <summary>
     /// Adds every delivery option (those of <see cref="All"/>, then the relay's) to <paramref name="command"/>, with the
@@ -175,6 +177,7 @@ internal sealed class DeliveryOptions
         }
 
         options.UseMtaSts = !parse.GetValue(NoMtaSts);
+        options.UseDane = !parse.GetValue(NoDane);
         if (parse.GetValue(CaFile) is { } caFile)
         {
             InputFiles.RequireReadable("--ca-file", caFile);

@@ -139,6 +139,9 @@ internal sealed class MxTlsJson
 {
     public required MtaStsJson MtaSts { get; init; }
 
+    /// <summary>DANE (RFC 7672): on or off, and why off.</summary>
+    public required DaneJson Dane { get; init; }
+
     /// <summary>What DirectMail will require of each MX host, in the order they are tried.</summary>
     public required IReadOnlyList<MxTlsHostJson> Hosts { get; init; }
 }
@@ -183,7 +186,39 @@ internal sealed class MxTlsHostJson
     /// <summary>Why the host is not used, or what an observed (testing) policy will report.</summary>
     public string? Detail { get; init; }
 
-    // DANE: the DANE work adds the host's TLSA records and DNSSEC status here (see MxTls.cs).
+    /// <summary>secure when the MX records and this host's address records were DNSSEC-validated (DANE can apply), else insecure.</summary>
+    public string? Dnssec { get; init; }
+
+    /// <summary>not-applicable, usable, none-usable or failed (RFC 7672 section 2.2); null when DANE was not looked at.</summary>
+    public string? Dane { get; init; }
+
+    /// <summary>The TLSA base domain the records were found at (the CNAME-expanded host name when there was one).</summary>
+    public string? TlsaBaseDomain { get; init; }
+
+    /// <summary>The validated TLSA records, as published, each with why it cannot be used when it cannot.</summary>
+    public IReadOnlyList<TlsaRecordJson>? Tlsa { get; init; }
+
+    /// <summary>What the TLSA lookup found, in words.</summary>
+    public string? DaneDetail { get; init; }
+}
+
+/// <summary>Whether DANE was applied by <c>mx --tls</c>, and why not.</summary>
+internal sealed class DaneJson
+{
+    public bool Enabled { get; init; }
+
+    /// <summary>Why DANE is off (--no-dane, or a resolver whose validation is not believed).</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>One TLSA record: <c>3 1 1 HEX</c>, and whether SMTP may use it.</summary>
+internal sealed class TlsaRecordJson
+{
+    public required string Record { get; init; }
+
+    public bool Usable { get; init; }
+
+    public string? Unusable { get; init; }
 }
 
 internal sealed class MxTargetJson

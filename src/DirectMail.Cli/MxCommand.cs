@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Dns;
 using DirectMail.Security;
+using DirectMail.Security.Dane;
 
 namespace DirectMail.Cli;
 
@@ -16,9 +17,10 @@ internal static class MxCommand
         var domain = new Argument<string>("domain") { Description = "The domain (the part of an address after @), or an address literal such as [192.0.2.1]." };
         var dns = Options.Dns();
         var json = new Option<bool>("--json") { Description = "Print the resolution as JSON." };
-        var tls = new Option<bool>("--tls") { Description = "Show the domain's transport-security policy (the MTA-STS record and policy) and what DirectMail will require of each MX host." };
+        var tls = new Option<bool>("--tls") { Description = "Show the domain's transport-security policy (the MTA-STS record and policy, each MX host's DNSSEC status and DANE TLSA records) and what DirectMail will require of each MX host." };
         var caFile = Options.CaFile();
         var noMtaSts = Options.NoMtaSts();
+        var noDane = Options.NoDane();
         var allowPrivate = new Option<bool>("--allow-private-targets") { Description = "With --tls: allow an MTA-STS policy host on a loopback or private address (labs and tests)." };
         var command = new Command("mx", "Show where mail for a domain goes: its MX targets in the order DirectMail tries them, with preferences, addresses and their scope; or why there are none (NXDOMAIN, null MX, DNS failure), in words.")
         {
@@ -28,12 +30,13 @@ internal static class MxCommand
             tls,
             caFile,
             noMtaSts,
+            noDane,
             allowPrivate,
         };
 
         command.SetAction((parse, cancellationToken) =>
         {
-            var security = parse.GetValue(tls) ? new TlsRequest(parse.GetValue(caFile), !parse.GetValue(noMtaSts), parse.GetValue(allowPrivate)) : null;
+            var security = parse.GetValue(tls) ? new TlsRequest(parse.GetValue(caFile), !parse.GetValue(noMtaSts), parse.GetValue(allowPrivate), !parse.GetValue(noDane)) : null;
             return RunAsync(parse.GetRequiredValue(domain), parse.GetValue(dns), parse.GetValue(json), security, cancellationToken);
         });
         return command;
@@ -72,7 +75,16 @@ internal static class MxCommand
                 throw CliException.Input(e.Message, e);
             }
 
-            security = await MxTls.InspectAsync(domain, resolution, resolver, anchors, tls.AllowPrivate, tls.UseMtaSts, cancellationToken).ConfigureAwait(false);
+            // DANE through the same name servers, TLSA answers kept for the run (the decision asks them again).
+            TlsaResolver? dane = null;
+            if (tls.UseDane)
+            {
+                var tlsaOptions = options.Clone();
+                tlsaOptions.UseCache = true;
+                dane = new TlsaResolver(tlsaOptions, 25);
+            }
+
+            security = await MxTls.InspectAsync(domain, resolution, resolver, anchors, tls.AllowPrivate, tls.UseMtaSts, dane, cancellationToken).ConfigureAwait(false);
         }
 
         if (json)
@@ -98,5 +110,5 @@ internal static class MxCommand
     }
 
     /// <summary>What --tls asks for: the trust anchors, MTA-STS on or off, private policy hosts allowed.</summary>
-    private sealed record TlsRequest(System.IO.FileInfo? CaFile, bool UseMtaSts, bool AllowPrivate);
+    private sealed record TlsRequest(System.IO.FileInfo? CaFile, bool UseMtaSts, bool AllowPrivate, bool UseDane);
 }

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using DirectMail.Dns;
 using DirectMail.Routing;
 using DirectMail.Security;
+using DirectMail.Security.Dane;
 using DirectMail.Security.MtaSts;
 
 namespace DirectMail.Cli;
@@ -13,11 +14,11 @@ namespace DirectMail.Cli;
 /// <summary>
 /// <c>directmail mx DOMAIN --tls</c>: the domain's transport-security policy as the mailer reads it (the <c>_mta-sts</c>
 /// TXT record, the HTTPS policy, through the same parser, fetcher and decision) and what DirectMail will require of
-/// each MX host. DANE adds its TLSA lines where marked.
+/// each MX host, with each host's DNSSEC status and validated TLSA records (DANE, RFC 7672).
 /// </summary>
 internal static class MxTls
 {
-    public static async Task<MxTlsJson> InspectAsync(string domain, MxResolution resolution, MxResolver resolver, TrustAnchors anchors, bool allowPrivate, bool useMtaSts, CancellationToken cancellationToken)
+    public static async Task<MxTlsJson> InspectAsync(string domain, MxResolution resolution, MxResolver resolver, TrustAnchors anchors, bool allowPrivate, bool useMtaSts, TlsaResolver? dane, CancellationToken cancellationToken)
     {
         var mtaSts = new MtaStsJson { Enabled = false };
         var lookup = MtaStsLookup.NoPolicy;
@@ -26,14 +27,29 @@ internal static class MxTls
             (mtaSts, lookup) = await MtaStsAsync(resolution.Domain, resolver, anchors, allowPrivate, cancellationToken).ConfigureAwait(false);
         }
 
-        // The same decision the mailer makes; DANE: pass the DANE source here (second argument).
-        var decision = await new TransportSecurityResolver(useMtaSts ? new Fixed(lookup) : null, null, anchors).DecideAsync(resolution.Domain, resolution, cancellationToken).ConfigureAwait(false);
+        // The same decision the mailer makes, DANE included when it is on.
+        var daneOn = dane is { IsEnabled: true };
+        var daneJson = dane is null ? new DaneJson { Enabled = false, Reason = "--no-dane was given." } : new DaneJson { Enabled = daneOn, Reason = dane.DisabledReason };
+        var decision = await new TransportSecurityResolver(useMtaSts ? new Fixed(lookup) : null, daneOn ? new DaneTlsaSource(dane!) : null, anchors).DecideAsync(resolution.Domain, resolution, cancellationToken).ConfigureAwait(false);
         var hosts = new List<MxTlsHostJson>();
         foreach (var target in resolution.Targets)
         {
             var requirement = decision.Policy.For(target.Host);
+            var tlsa = daneOn ? await dane!.LookupAsync(target, cancellationToken).ConfigureAwait(false) : null;
             hosts.Add(new MxTlsHostJson
             {
+                Dnssec = target.IsDnssecAuthenticated ? "secure" : "insecure",
+                Dane = tlsa?.Status switch
+                {
+                    TlsaLookupStatus.Usable => "usable",
+                    TlsaLookupStatus.NoneUsable => "none-usable",
+                    TlsaLookupStatus.Failed => "failed",
+                    TlsaLookupStatus.NotApplicable => "not-applicable",
+                    _ => null,
+                },
+                TlsaBaseDomain = tlsa?.BaseDomain,
+                Tlsa = tlsa is { Records.Length: > 0 } ? Records(tlsa) : null,
+                DaneDetail = tlsa?.Reason,
                 Host = target.Host,
                 Requirement = requirement.Kind switch
                 {
@@ -48,7 +64,18 @@ internal static class MxTls
             });
         }
 
-        return new MxTlsJson { MtaSts = mtaSts, Hosts = hosts };
+        return new MxTlsJson { MtaSts = mtaSts, Dane = daneJson, Hosts = hosts };
+    }
+
+    private static List<TlsaRecordJson> Records(TlsaLookup lookup)
+    {
+        var records = new List<TlsaRecordJson>(lookup.Records.Length);
+        foreach (var record in lookup.Records)
+        {
+            records.Add(new TlsaRecordJson { Record = record.ToString(), Usable = record.IsUsable, Unusable = record.UnusableReason });
+        }
+
+        return records;
     }
 
     public static void PrintText(MxTlsJson tls, TextWriter output)
@@ -73,7 +100,21 @@ internal static class MxTls
             }
         }
 
-        // DANE: the TLSA records and DNSSEC status of each host are printed here.
+        output.WriteLine(Display.Line(tls.Dane.Enabled ? "DANE: on (the name servers' DNSSEC validation is believed)." : "DANE: off: " + tls.Dane.Reason));
+        foreach (var host in tls.Hosts)
+        {
+            if (host.Dane is null)
+            {
+                continue;
+            }
+
+            output.WriteLine(Display.Line($"  {host.Host}: DNSSEC {host.Dnssec}; TLSA {host.Dane}: {host.DaneDetail}"));
+            foreach (var record in host.Tlsa ?? [])
+            {
+                output.WriteLine(Display.Line($"    TLSA {record.Record}" + (record.Usable ? string.Empty : $" (unusable: {record.Unusable})")));
+            }
+        }
+
         output.WriteLine("DirectMail will require:");
         foreach (var host in tls.Hosts)
         {

@@ -35,6 +35,8 @@ internal static class Options
     };
 
     /// <summary><c>--no-mta-sts</c>: do not look up MTA-STS policies.</summary>
+    public static Option<bool> NoDane() => new("--no-dane") { Description = "Do not apply DANE (RFC 7672) TLSA records: without them, MTA-STS or opportunistic TLS." };
+
     public static Option<bool> NoMtaSts() => new("--no-mta-sts") { Description = "Do not honour MTA-STS (RFC 8461) policies: opportunistic TLS only." };
 
     /// <summary>

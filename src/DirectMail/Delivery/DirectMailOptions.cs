@@ -39,6 +39,14 @@ public sealed class DirectMailOptions
     /// </summary>
     public List<string> NameServers { get; set; } = new();
 
+    /// <summary>
+    /// Whether the name servers validate DNSSEC, so that their AD bit is believed and DANE (RFC 7672) can apply. Null
+    /// (default): only when every name server is a loopback address (a validating resolver on this host, as Postfix and
+    /// mox assume); true: they validate and the path to them is trusted; false: never, DANE off. See
+    /// <see cref="MxResolverOptions.ResolverValidatesDnssec"/>.
+    /// </summary>
+    public bool? ResolverValidatesDnssec { get; set; }
+
     /// <summary>Which address family of an MX host to try first. Default IPv4 first: many receivers reject IPv6 senders without matching reverse DNS.</summary>
     public AddressFamilyPreference AddressFamilyPreference { get; set; } = AddressFamilyPreference.PreferIPv4;
 
@@ -155,6 +163,15 @@ public sealed class DirectMailOptions
     /// when MTA-STS policies are fetched over HTTPS: a lab's or a test's own CA. Null (default): the platform's store only.
     /// </summary>
     public string? TrustAnchorFile { get; set; }
+
+    /// <summary>
+    /// Honour DANE (RFC 7672): for an MX host whose MX and address records are DNSSEC-validated, its <c>_25._tcp</c>
+    /// TLSA records decide that TLS is required and which certificate or trust anchor it must present; a failed or
+    /// bogus TLSA lookup leaves the host untried. DANE comes before MTA-STS for the hosts it covers. Default true, as
+    /// the RFC intends; it needs a validating resolver (see <see cref="ResolverValidatesDnssec"/>), and says at start
+    /// when it is off for want of one. Set false to turn it off.
+    /// </summary>
+    public bool UseDane { get; set; } = true;
 
     /// <summary>
     /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
@@ -391,6 +408,7 @@ public sealed class DirectMailOptions
         {
             NameServers = servers,
             AddressFamilyPreference = AddressFamilyPreference,
+            ResolverValidatesDnssec = ResolverValidatesDnssec,
 
             // The address budget (MaxAddressesPerDomain) is spent by the mailer on the addresses it may connect to, after
             // non-public ones are dropped (DomainDelivery.ChooseCandidates): a resolver cut at five would let five

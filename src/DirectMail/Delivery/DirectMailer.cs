@@ -8,6 +8,7 @@ using DirectMail.Dkim;
 using DirectMail.Dns;
 using DirectMail.Routing;
 using DirectMail.Security;
+using DirectMail.Security.Dane;
 using DirectMail.Security.MtaSts;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
@@ -114,7 +115,24 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             mtaSts = _mtaStsPolicies = new MtaStsPolicyCache((name, ct) => dns.Value.ResolveTextAsync(name, ct), fetcher.FetchAsync, null, _time, loggerFactory.CreateLogger("DirectMail.Security"));
         }
 
-        IDaneTlsaSource? dane = null; // the DANE source (RFC 7672) is created here when configured
+        IDaneTlsaSource? dane = null;
+        if (options.UseDane)
+        {
+            // TLSA records through the mailer's name servers; the AD bit believed only from a validating resolver (the
+            // resolver says once, at this point, when it is not). An application's IMxResolver reports no DNSSEC status.
+            var logger = loggerFactory.CreateLogger("DirectMail.Security.Dane");
+            var tlsa = new TlsaResolver(options.ToResolverOptions(), options.Port, logger, _time);
+            if (tlsa.IsEnabled && resolver is not MxResolver)
+            {
+                // The application chose its resolver: said, not warned.
+                DaneLog.OffForResolver(logger, $"the application's {nameof(IMxResolver)} ({resolver.GetType().Name}) does not report whether MX and address records are DNSSEC-validated, so DANE (RFC 7672) cannot apply.");
+            }
+            else if (tlsa.IsEnabled)
+            {
+                dane = new DaneTlsaSource(tlsa, _time);
+            }
+        }
+
         return new TransportSecurityResolver(mtaSts, dane, anchors);
     }
 

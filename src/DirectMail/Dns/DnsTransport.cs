@@ -38,6 +38,10 @@ internal sealed class LookupClientTransport : IDnsTransport
         clientOptions.ContinueOnDnsError = true;
         clientOptions.ContinueOnEmptyResponse = false;
         clientOptions.Recursion = true;
+
+        // The DO bit (RFC 3225) asks a validating resolver for the AD bit (RFC 6840 section 5.7); asked only when the
+        // resolver's AD bit is believed, since it makes every answer larger (the RRSIG records come along).
+        clientOptions.RequestDnsSecRecords = options.TrustsAuthenticatedData();
         _client = new LookupClient(clientOptions);
     }
 

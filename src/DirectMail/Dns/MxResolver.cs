@@ -44,6 +44,9 @@ public sealed class MxResolver : IMxResolver
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
+    // The AD bit is believed only from name servers that validate (MxResolverOptions.ResolverValidatesDnssec).
+    private readonly bool _trustsAuthenticatedData;
+
     // Keys are lower-case A-label names. The comparer ignores case so that the fast path can look up an ASCII input
     // as given, without allocating its normalised form.
     private readonly ConcurrentDictionary<string, CacheEntry> _cache = new(StringComparer.OrdinalIgnoreCase);
@@ -75,7 +78,14 @@ public sealed class MxResolver : IMxResolver
         _transport = transport ?? new LookupClientTransport(_options);
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _trustsAuthenticatedData = _options.TrustsAuthenticatedData();
     }
+
+    /// <summary>
+    /// Whether this resolver believes the AD bit of its name servers' answers, so that <see cref="MxTarget.IsDnssecAuthenticated"/>
+    /// can be true and DANE can apply (<see cref="MxResolverOptions.ResolverValidatesDnssec"/>).
+    /// </summary>
+    internal bool TrustsAuthenticatedData => _trustsAuthenticatedData;
 
     /// <inheritdoc />
     public ValueTask<MxResolution> ResolveAsync(string domain, CancellationToken cancellationToken = default)
@@ -252,7 +262,7 @@ public sealed class MxResolver : IMxResolver
             var target = ordered[kept];
             if (target.Addresses.Length > budget)
             {
-                ordered[kept] = MxTarget.Create(target.Host, target.Preference, ImmutableArray.Create(target.Addresses, 0, budget));
+                ordered[kept] = target.WithAddresses(ImmutableArray.Create(target.Addresses, 0, budget));
             }
 
             budget -= ordered[kept].Addresses.Length;
@@ -300,7 +310,7 @@ public sealed class MxResolver : IMxResolver
             return cached.Result;
         }
 
-        var lookup = await LookupHostAsync(name, name, 0).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var lookup = await LookupHostAsync(name, name, 0, mxAuthenticated: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         var result = lookup.Target is { } target ? new HostAddresses(target.Addresses, false, string.Empty) : new HostAddresses([], lookup.IsTransient, lookup.Reason);
         var cacheFor = Min(lookup.CacheFor, _options.MaxCacheTime);
         if (_options.UseCache && cacheFor > TimeSpan.Zero && (_hostCache.Count < _options.MaxCacheEntries || _hostCache.ContainsKey(name)))
@@ -323,7 +333,7 @@ public sealed class MxResolver : IMxResolver
             case LookupKind.NxDomain:
                 return Fail(domain, MxResolutionStatus.DomainNotFound, $"The domain {domain} does not exist (NXDOMAIN).", mx.CacheFor, []);
             case LookupKind.NoData:
-                return await ImplicitMxAsync(domain, mx.CacheFor).ConfigureAwait(false);
+                return await ImplicitMxAsync(domain, mx.CacheFor, mx.Authenticated).ConfigureAwait(false);
         }
 
         var warnings = new List<string>();
@@ -398,7 +408,7 @@ public sealed class MxResolver : IMxResolver
         var lookups = new Task<HostLookup>[considered.Count];
         for (var i = 0; i < considered.Count; i++)
         {
-            lookups[i] = LookupHostAsync(domain, considered[i].Host, considered[i].Preference);
+            lookups[i] = LookupHostAsync(domain, considered[i].Host, considered[i].Preference, mx.Authenticated);
         }
 
         await Task.WhenAll(lookups).ConfigureAwait(false);
@@ -436,9 +446,9 @@ public sealed class MxResolver : IMxResolver
     }
 
     /// <summary>RFC 5321 section 5.1: with no MX records, the domain itself is the single target, preference 0.</summary>
-    private async Task<CacheEntry> ImplicitMxAsync(string domain, TimeSpan mxCacheFor)
+    private async Task<CacheEntry> ImplicitMxAsync(string domain, TimeSpan mxCacheFor, bool noMxAuthenticated)
     {
-        var host = await LookupHostAsync(domain, domain, 0).ConfigureAwait(false);
+        var host = await LookupHostAsync(domain, domain, 0, noMxAuthenticated).ConfigureAwait(false);
         var cacheFor = Min(mxCacheFor, host.CacheFor);
         if (host.Target is not null)
         {
@@ -450,7 +460,8 @@ public sealed class MxResolver : IMxResolver
             : Fail(domain, MxResolutionStatus.NoUsableTargets, $"{domain} has no MX records and no usable address of its own: {host.Reason}.", cacheFor, host.Warnings);
     }
 
-    private async Task<HostLookup> LookupHostAsync(string domain, string host, int preference)
+    // mxAuthenticated: the MX RRset (or its absence) was DNSSEC-validated; with secure addresses too, DANE can apply.
+    private async Task<HostLookup> LookupHostAsync(string domain, string host, int preference, bool mxAuthenticated)
     {
         var family = _options.AddressFamilyPreference;
         if (MxDomain.IsDottedQuad(host))
@@ -499,7 +510,14 @@ public sealed class MxResolver : IMxResolver
                 }
             }
 
-            return new HostLookup(MxTarget.Create(host, preference, addresses.ToImmutable()), false, string.Empty, cacheFor, warnings);
+            // RFC 7672 section 2.2.2: DANE needs secure address records; the lookups that gave none do not count (an
+            // unanswered AAAA query must not turn DANE off for a host whose A records are secure).
+            var authenticated = mxAuthenticated;
+            authenticated &= first.Kind != LookupKind.Records || first.Authenticated;
+            authenticated &= second is not { Kind: LookupKind.Records } || second.Value.Authenticated;
+            var canonical = first.Kind == LookupKind.Records ? first.Canonical : second?.Canonical;
+            var target = MxTarget.Create(host, preference, addresses.ToImmutable(), authenticated, canonical);
+            return new HostLookup(target, false, string.Empty, cacheFor, warnings);
         }
 
         var transient = first.Kind == LookupKind.Transient || second is { Kind: LookupKind.Transient };
@@ -553,6 +571,7 @@ public sealed class MxResolver : IMxResolver
         var current = name + ".";
         var cnames = 0;
         var ttl = TimeSpan.MaxValue;
+        var authenticated = _trustsAuthenticatedData;
         while (true)
         {
             IDnsQueryResponse response;
@@ -576,6 +595,8 @@ public sealed class MxResolver : IMxResolver
                 return Lookup.Transient(type, why, _options.TransientFailureCacheTime);
             }
 
+            // Every answer along a CNAME chain must be validated for the end of it to be.
+            authenticated &= response.Header.IsAuthenticData;
             var records = new List<DnsResourceRecord>();
             var followedHere = false;
             while (true)
@@ -618,14 +639,15 @@ public sealed class MxResolver : IMxResolver
 
             if (records.Count > 0)
             {
-                return new Lookup(LookupKind.Records, type, records, string.Empty, Min(ttl, _options.MaxCacheTime));
+                var canonical = cnames == 0 ? null : (current.EndsWith('.') ? current[..^1] : current).ToLowerInvariant();
+                return new Lookup(LookupKind.Records, type, records, string.Empty, Min(ttl, _options.MaxCacheTime), authenticated, canonical);
             }
 
             var negative = Min(ttl, NegativeTtl(response));
             if (code == DnsHeaderResponseCode.NotExistentDomain)
             {
                 // RFC 6604: after CNAMEs the code is about the last name of the chain.
-                return new Lookup(LookupKind.NxDomain, type, [], "NXDOMAIN", negative);
+                return new Lookup(LookupKind.NxDomain, type, [], "NXDOMAIN", negative, authenticated, null);
             }
 
             if (followedHere)
@@ -633,7 +655,7 @@ public sealed class MxResolver : IMxResolver
                 continue; // the chain leaves the answering zone: ask for its last name
             }
 
-            return new Lookup(LookupKind.NoData, type, [], "NODATA", negative);
+            return new Lookup(LookupKind.NoData, type, [], "NODATA", negative, authenticated, null);
         }
     }
 
@@ -741,9 +763,11 @@ public sealed class MxResolver : IMxResolver
         Transient,
     }
 
-    private readonly record struct Lookup(LookupKind Kind, QueryType Type, List<DnsResourceRecord> Records, string Reason, TimeSpan CacheFor)
+    // Authenticated: every answer on the way was DNSSEC-validated (the AD bit, from a resolver that is believed).
+    // Canonical: the name the records were found at after CNAMEs (a host name), or null when none was followed.
+    private readonly record struct Lookup(LookupKind Kind, QueryType Type, List<DnsResourceRecord> Records, string Reason, TimeSpan CacheFor, bool Authenticated, string? Canonical)
     {
-        public static Lookup Transient(QueryType type, string reason, TimeSpan cacheFor) => new(LookupKind.Transient, type, [], reason, cacheFor);
+        public static Lookup Transient(QueryType type, string reason, TimeSpan cacheFor) => new(LookupKind.Transient, type, [], reason, cacheFor, false, null);
     }
 
     private sealed record HostLookup(MxTarget? Target, bool IsTransient, string Reason, TimeSpan CacheFor, List<string> Warnings);

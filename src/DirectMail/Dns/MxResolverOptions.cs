@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.IO;
 using System.Net;
 
 namespace DirectMail.Dns;
@@ -87,6 +88,16 @@ public sealed class MxResolverOptions
     /// or two links; a longer one is a loop or a mistake.
     /// </summary>
     public int MaxCnameDepth { get; set; } = 8;
+
+    /// <summary>
+    /// Whether the name servers validate DNSSEC, so that the AD (authenticated data) bit of their answers can be
+    /// believed: MX and address records marked authenticated, and DANE TLSA records (RFC 7672) used. Null (the default)
+    /// believes it only when every name server (the configured ones, or the system's) is a loopback address, as
+    /// Postfix and mox do: the bit travels unsigned, and only a resolver on this host is out of reach of the network
+    /// path. True: the name servers validate and the path to them is trusted (a validating resolver on a protected
+    /// LAN); false: never believe it, and DANE is off.
+    /// </summary>
+    public bool? ResolverValidatesDnssec { get; set; }
 
     /// <summary>
     /// Reads a name server written as text, the one way configuration (<c>DirectMail:NameServers</c>), the CLI's
@@ -189,6 +200,57 @@ public sealed class MxResolverOptions
                 throw new ArgumentException($"{name}[{i}] ({servers[i]}) has port 0; DNS is port {DnsPort}.", name);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the AD bit of the name servers' answers is believed (<see cref="ResolverValidatesDnssec"/>, its default
+    /// decided from the name servers: the configured ones, or the system's as DnsClient finds them).
+    /// </summary>
+    internal bool TrustsAuthenticatedData()
+    {
+        if (ResolverValidatesDnssec is { } told)
+        {
+            return told;
+        }
+
+        var addresses = new List<IPAddress>();
+        if (NameServers.Count > 0)
+        {
+            foreach (var server in NameServers)
+            {
+                addresses.Add(server.Address);
+            }
+        }
+        else
+        {
+            try
+            {
+                foreach (var server in DnsClient.NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false))
+                {
+                    addresses.Add(IPAddress.TryParse(server.Address, out var address) ? address : IPAddress.None);
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // No system resolver found: nothing to believe.
+                return false;
+            }
+        }
+
+        if (addresses.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var address in addresses)
+        {
+            if (!IPAddress.IsLoopback(address))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     internal MxResolverOptions Clone()

@@ -38,15 +38,37 @@ public sealed class MxTarget
         Addresses = builder.MoveToImmutable();
     }
 
-    private MxTarget(string host, int preference, ImmutableArray<MxAddress> addresses)
+    private MxTarget(string host, int preference, ImmutableArray<MxAddress> addresses, bool isDnssecAuthenticated, string? canonicalHost)
     {
         Host = host;
         Preference = preference;
         Addresses = addresses;
+        IsDnssecAuthenticated = isDnssecAuthenticated;
+        CanonicalHost = canonicalHost;
     }
 
     /// <summary>Creates a target from checked parts without copying them.</summary>
-    internal static MxTarget Create(string host, int preference, ImmutableArray<MxAddress> addresses) => new(host, preference, addresses);
+    internal static MxTarget Create(string host, int preference, ImmutableArray<MxAddress> addresses) => new(host, preference, addresses, false, null);
+
+    /// <summary>Creates a target from checked parts without copying them, with its DNSSEC status.</summary>
+    internal static MxTarget Create(string host, int preference, ImmutableArray<MxAddress> addresses, bool isDnssecAuthenticated, string? canonicalHost) =>
+        new(host, preference, addresses, isDnssecAuthenticated, canonicalHost);
+
+    /// <summary>This target with other addresses (fewer, when a limit applies), its DNSSEC status kept.</summary>
+    internal MxTarget WithAddresses(ImmutableArray<MxAddress> addresses) => new(Host, Preference, addresses, IsDnssecAuthenticated, CanonicalHost);
+
+    /// <summary>
+    /// True when the MX RRset (or, for an implicit MX, its secure absence) and this host's address records all came
+    /// DNSSEC-validated from a resolver whose AD bit is believed (<see cref="MxResolverOptions.ResolverValidatesDnssec"/>):
+    /// the condition for DANE to apply to this host (RFC 7672 section 2.2). False for a target made by hand.
+    /// </summary>
+    internal bool IsDnssecAuthenticated { get; }
+
+    /// <summary>
+    /// The name the host's address records were found at after following CNAMEs (A-labels, lower case, no trailing
+    /// dot), or null when there was no CNAME: the first TLSA base domain to try (RFC 7672 section 2.2.2).
+    /// </summary>
+    internal string? CanonicalHost { get; }
 
     /// <summary>The MX host name in A-label form without the trailing dot (what to send as the TLS server name), or an address literal such as <c>[192.0.2.1]</c>.</summary>
     public string Host { get; }

@@ -1,5 +1,6 @@
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Dns;
 
 namespace DirectMail.Security;
 
@@ -10,9 +11,10 @@ namespace DirectMail.Security;
 /// </summary>
 internal interface IDaneTlsaSource
 {
-    /// <summary>The DANE verdict on <paramref name="mxHost"/>, an MX host of <paramref name="domain"/>.</summary>
+    /// <summary>The DANE verdict on <paramref name="target"/>, an MX host of <paramref name="domain"/>.</summary>
     /// <param name="domain">The recipient domain (its MX RRset must itself be secure for DANE to apply).</param>
-    /// <param name="mxHost">The MX host name, A-labels, lower case, no trailing dot.</param>
+    /// <param name="target">The MX host as resolved: its name (A-labels, lower case, no trailing dot) and its DNSSEC
+    /// status (<see cref="MxTarget.IsDnssecAuthenticated"/>, <see cref="MxTarget.CanonicalHost"/>).</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    ValueTask<DaneTlsaLookup> LookupAsync(string domain, string mxHost, CancellationToken cancellationToken);
+    ValueTask<DaneTlsaLookup> LookupAsync(string domain, MxTarget target, CancellationToken cancellationToken);
 }

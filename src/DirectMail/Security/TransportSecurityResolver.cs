@@ -83,7 +83,7 @@ internal sealed class TransportSecurityResolver
         Dictionary<string, TlsRequirement>? hosts = null;
         foreach (var target in resolution.Targets)
         {
-            var dane = await _dane!.LookupAsync(domain, target.Host, cancellationToken).ConfigureAwait(false);
+            var dane = await _dane!.LookupAsync(domain, target, cancellationToken).ConfigureAwait(false);
             TlsRequirement? requirement = dane.Status switch
             {
                 DaneTlsaStatus.Usable when dane.Check is { } check => TlsRequirement.Authenticated(check, TlsPolicyType.Tlsa, domain),

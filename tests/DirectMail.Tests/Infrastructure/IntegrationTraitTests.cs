@@ -24,6 +24,7 @@ public sealed class IntegrationTraitTests
     [
         typeof(PostfixFixture), typeof(DnsServerFixture), typeof(DeliveryDnsFixture), typeof(DoctorDnsFixture),
         typeof(DkimDnsFixture), typeof(CliServers), typeof(CliDkimKey), typeof(SharedContentTests.Servers),
+        typeof(DirectMail.Tests.Security.Dane.DaneDnsFixture),
     ];
 
     [Fact]

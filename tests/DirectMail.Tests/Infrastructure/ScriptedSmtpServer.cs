@@ -321,11 +321,16 @@ public sealed class ScriptedConnection : IAsyncDisposable
     }
 
     /// <summary>Upgrades to TLS as the server, with a self-signed certificate.</summary>
-    public async Task StartTlsAsServerAsync(X509Certificate2 certificate)
+    /// <param name="certificate">The server's certificate, with its key.</param>
+    /// <param name="chain">The issuers sent after it (a DANE-TA server sends its trust anchor); null for none but what the platform's stores add.</param>
+    public async Task StartTlsAsServerAsync(X509Certificate2 certificate, X509Certificate2Collection? chain = null)
     {
         _start = _end = 0;
         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
-        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, _stop);
+        var options = chain is null
+            ? new SslServerAuthenticationOptions { ServerCertificate = certificate }
+            : new SslServerAuthenticationOptions { ServerCertificateContext = SslStreamCertificateContext.Create(certificate, chain, offline: true) };
+        await tls.AuthenticateAsServerAsync(options, _stop);
         _stream = tls;
     }
 

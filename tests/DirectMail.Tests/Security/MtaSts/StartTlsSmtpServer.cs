@@ -17,9 +17,9 @@ public sealed class StartTlsSmtpServer : IAsyncDisposable
 
     private readonly ScriptedSmtpServer _server;
 
-    private StartTlsSmtpServer(IPEndPoint endPoint, X509Certificate2? certificate)
+    private StartTlsSmtpServer(IPEndPoint endPoint, X509Certificate2? certificate, X509Certificate2Collection? chain = null)
     {
-        _server = ScriptedSmtpServer.Start(certificate is null ? Dialogue.RunAsync : c => RunWithTlsAsync(c, certificate), endPoint);
+        _server = ScriptedSmtpServer.Start(certificate is null ? Dialogue.RunAsync : c => RunWithTlsAsync(c, certificate, chain), endPoint);
     }
 
     /// <summary>The dialogue after TLS (or without it): its <see cref="SmtpDialogue.Messages"/> and <see cref="SmtpDialogue.Commands"/>.</summary>
@@ -34,12 +34,15 @@ public sealed class StartTlsSmtpServer : IAsyncDisposable
     /// <summary>A server offering STARTTLS with <paramref name="certificate"/>.</summary>
     public static StartTlsSmtpServer Start(IPEndPoint endPoint, X509Certificate2 certificate) => new(endPoint, certificate);
 
+    /// <summary>A server offering STARTTLS with <paramref name="certificate"/>, sending <paramref name="chain"/> after it.</summary>
+    public static StartTlsSmtpServer Start(IPEndPoint endPoint, X509Certificate2 certificate, X509Certificate2Collection chain) => new(endPoint, certificate, chain);
+
     /// <summary>A server that does not offer STARTTLS.</summary>
     public static StartTlsSmtpServer StartWithoutTls(IPEndPoint endPoint) => new(endPoint, null);
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private async Task RunWithTlsAsync(ScriptedConnection c, X509Certificate2 certificate)
+    private async Task RunWithTlsAsync(ScriptedConnection c, X509Certificate2 certificate, X509Certificate2Collection? chain)
     {
         await c.ReplyAsync("220 mx.test ESMTP");
         while (true)
@@ -60,7 +63,7 @@ public sealed class StartTlsSmtpServer : IAsyncDisposable
                 await c.ReplyAsync("220 2.0.0 Ready to start TLS");
                 try
                 {
-                    await c.StartTlsAsServerAsync(certificate);
+                    await c.StartTlsAsServerAsync(certificate, chain);
                 }
                 catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or System.IO.IOException)
                 {

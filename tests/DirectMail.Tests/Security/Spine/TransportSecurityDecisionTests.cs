@@ -157,8 +157,8 @@ public sealed class TransportSecurityDecisionTests
 
     private sealed class FixedDane(Dictionary<string, DaneTlsaLookup> hosts) : IDaneTlsaSource
     {
-        public ValueTask<DaneTlsaLookup> LookupAsync(string domain, string mxHost, CancellationToken cancellationToken) =>
-            new(hosts.TryGetValue(mxHost, out var lookup) ? lookup : DaneTlsaLookup.NotApplicable);
+        public ValueTask<DaneTlsaLookup> LookupAsync(string domain, DirectMail.Dns.MxTarget target, CancellationToken cancellationToken) =>
+            new(hosts.TryGetValue(target.Host, out var lookup) ? lookup : DaneTlsaLookup.NotApplicable);
     }
 
     private sealed class FakeCheck(TlsPostureKind posture) : ITlsCertificateCheck
