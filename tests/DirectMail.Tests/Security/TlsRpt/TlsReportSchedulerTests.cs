@@ -163,6 +163,42 @@ public sealed class TlsReportSchedulerTests : IClassFixture<TlsRptDnsFixture>
     }
 
     [Fact]
+    public async Task Two_instances_on_one_sqlite_directory_send_one_report()
+    {
+        var directory = Directory.CreateTempSubdirectory("directmail-tlsrpt-").FullName;
+        try
+        {
+            using var one = new DirectMail.Queue.Sqlite.Internal.SqliteTlsReportStore(directory, TimeSpan.FromSeconds(10));
+            using var two = new DirectMail.Queue.Sqlite.Internal.SqliteTlsReportStore(directory, TimeSpan.FromSeconds(10));
+
+            Assert.Equal(1, await RaceAsync(one, two));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Two instances, each with its own counts of one domain's day, send their reports at once: the number of messages sent.</summary>
+    internal static async Task<int> RaceAsync(ITlsReportStore storeOne, ITlsReportStore storeTwo)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        var mailer = new RecordingMailer();
+        var one = new TlsReportAggregator(time);
+        var two = new TlsReportAggregator(time);
+        Record(one, "race.tlsrpt.test", 1, 0);
+        Record(two, "race.tlsrpt.test", 2, 0);
+        time.Advance(TimeSpan.FromDays(1));
+        TlsReportScheduler Scheduler(TlsReportAggregator aggregator, ITlsReportStore store) =>
+            new(Options(), aggregator, TlsRptDnsFixture.Lookup(), new TlsReportDelivery(Options(), mailer, null, time, MimeRandom.Shared, NullLogger.Instance), store, time, NullLogger.Instance);
+
+        await Task.WhenAll(
+            Task.Run(() => Scheduler(one, storeOne).SendDueAsync(CancellationToken.None)),
+            Task.Run(() => Scheduler(two, storeTwo).SendDueAsync(CancellationToken.None)));
+        return mailer.Sent.Count;
+    }
+
+    [Fact]
     public void Reports_are_spread_over_the_hour_after_midnight()
     {
         var scheduler = new TlsReportScheduler(Options(), new TlsReportAggregator(_time), TlsRptDnsFixture.Lookup(), Delivery(), new InMemoryTlsReportStore(), _time, NullLogger.Instance);
