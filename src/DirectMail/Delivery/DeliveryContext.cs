@@ -58,4 +58,13 @@ internal sealed class DeliveryContext
     /// resolver (<see cref="RelayHostResolver"/>). Tests replace it.
     /// </summary>
     public required Func<string, CancellationToken, System.Threading.Tasks.ValueTask<System.Net.IPAddress[]>> RelayAddresses { get; set; }
+
+    /// <summary>
+    /// Decides each domain's transport security (MTA-STS, DANE) before its MX hosts are tried; null, or one that
+    /// <see cref="Security.TransportSecurityResolver.IsOff"/>, for opportunistic TLS everywhere (today's behaviour).
+    /// </summary>
+    public Security.TransportSecurityResolver? TransportSecurity { get; set; }
+
+    /// <summary>Where every TLS handshake result (and every policy failure) is reported, per policy domain (TLS-RPT); null for nowhere.</summary>
+    public Security.ITlsResultSink? TlsResults { get; set; }
 }

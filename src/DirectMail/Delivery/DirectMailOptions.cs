@@ -143,6 +143,20 @@ public sealed class DirectMailOptions
     public DeliveryRouteOptions Routes { get; private set; } = new();
 
     /// <summary>
+    /// Honour MTA-STS (RFC 8461): a recipient domain's <c>_mta-sts</c> TXT record and HTTPS policy decide which MX hosts
+    /// may be used and that their TLS certificate must validate (<c>enforce</c>; nothing is sent otherwise), or are
+    /// reported on (<c>testing</c>). Default true, as the RFC intends: Gmail and Microsoft 365 publish <c>enforce</c>.
+    /// Policies are cached for their <c>max_age</c>. Set false to deliver with opportunistic TLS only.
+    /// </summary>
+    public bool UseMtaSts { get; set; } = true;
+
+    /// <summary>
+    /// A PEM file of CA certificates trusted besides the platform's store when MX certificates are validated (MTA-STS) and
+    /// when MTA-STS policies are fetched over HTTPS: a lab's or a test's own CA. Null (default): the platform's store only.
+    /// </summary>
+    public string? TrustAnchorFile { get; set; }
+
+    /// <summary>
     /// Checks every option and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
     /// several are wrong. <c>AddDirectMail</c> runs the same checks at startup.
     /// </summary>
@@ -204,6 +218,11 @@ public sealed class DirectMailOptions
         NotNegative(errors, PooledConnectionProbeAfter, nameof(PooledConnectionProbeAfter));
 
         CheckRelays(errors);
+
+        if (!string.IsNullOrEmpty(TrustAnchorFile) && !System.IO.File.Exists(TrustAnchorFile))
+        {
+            errors.Add(nameof(TrustAnchorFile), $"{errors.Name(nameof(TrustAnchorFile))} '{TrustAnchorFile}' does not exist.");
+        }
 
         // DKIM: each key is read and checked by its own rules (DkimSignerOptions.Validate), which throw.
         foreach (var key in Dkim)

@@ -7,6 +7,8 @@ using DirectMail.Diagnostics;
 using DirectMail.Dkim;
 using DirectMail.Dns;
 using DirectMail.Routing;
+using DirectMail.Security;
+using DirectMail.Security.MtaSts;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,6 +30,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     private readonly TimeProvider _time;
     private readonly DkimKeyring? _dkim;
+    private readonly MtaStsPolicyFetcher? _mtaStsFetcher;
     private int _disposed;
 
     /// <summary>Creates a mailer.</summary>
@@ -70,11 +73,40 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             RelayAddresses = new RelayHostResolver(resolver, () => new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time)).ResolveAsync,
         };
 
+        // Transport security (MTA-STS, DANE): decided per domain before its MX hosts are tried.
+        Delivery.TransportSecurity = CreateTransportSecurity(options, resolver, loggerFactory, out _mtaStsFetcher);
+
         // DKIM: the keys of DirectMail:Dkim, null when there are none.
         _dkim = DkimKeyring.Create(options.Dkim, loggerFactory.CreateLogger("DirectMail.Dkim"), _time);
     }
 
     internal DirectMailOptions Options { get; }
+
+    /// <summary>How long one MTA-STS policy fetch may take, connection and TLS included (RFC 8461 section 3.3 asks for a short timeout).</summary>
+    internal static readonly TimeSpan MtaStsFetchTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The transport-security decision's parts: the MTA-STS policy cache (TXT records through the mailer's DNS, policies
+    /// over HTTPS with the trust anchors), and the DANE source when there is one. DANE plugs in here.
+    /// </summary>
+    private TransportSecurityResolver CreateTransportSecurity(DirectMailOptions options, IMxResolver resolver, ILoggerFactory loggerFactory, out MtaStsPolicyFetcher? fetcher)
+    {
+        var anchors = TrustAnchors.Create(options.TrustAnchorFile, null);
+
+        // The mailer's own DNS: its MxResolver, or one made from its DNS settings beside an application's IMxResolver.
+        var dns = resolver is MxResolver own ? new Lazy<MxResolver>(own) : new Lazy<MxResolver>(() => new MxResolver(options.ToResolverOptions(), loggerFactory.CreateLogger<MxResolver>(), _time), LazyThreadSafetyMode.ExecutionAndPublication);
+        IMtaStsPolicySource? mtaSts = null;
+        fetcher = null;
+        if (options.UseMtaSts)
+        {
+            var hosts = new RelayHostResolver(resolver, () => dns.Value);
+            fetcher = new MtaStsPolicyFetcher(hosts.ResolveAsync, options.AllowPrivateTargets, anchors, MtaStsFetchTimeout);
+            mtaSts = new MtaStsPolicyCache((name, ct) => dns.Value.ResolveTextAsync(name, ct), fetcher.FetchAsync, null, _time, loggerFactory.CreateLogger("DirectMail.Security"));
+        }
+
+        IDaneTlsaSource? dane = null; // the DANE source (RFC 7672) is created here when configured
+        return new TransportSecurityResolver(mtaSts, dane, anchors);
+    }
 
     internal ILogger Logger { get; }
 
@@ -253,6 +285,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         await Delivery.Pool.DisposeAsync().ConfigureAwait(false);
         Delivery.SessionSlots.Dispose();
         _dkim?.Dispose();
+        _mtaStsFetcher?.Dispose();
     }
 
     /// <summary>
@@ -270,6 +303,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         Delivery.Pool.Dispose();
         Delivery.SessionSlots.Dispose();
         _dkim?.Dispose();
+        _mtaStsFetcher?.Dispose();
     }
 
     internal static ResiliencePipeline<DeliveryAttemptOutcome> CreateDefaultPipeline(DirectMailOptions options, ILoggerFactory loggerFactory, TimeProvider time)

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using DirectMail.Diagnostics;
 using DirectMail.Dns;
 using DirectMail.Routing;
+using DirectMail.Security;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -133,7 +134,34 @@ internal sealed class DomainDelivery
             return;
         }
 
-        ChooseCandidates(resolution, _context, _domain, _candidates);
+        // The domain's transport security (MTA-STS, DANE), once per domain delivery, before any connection.
+        var security = TransportSecurityPolicy.None;
+        if (_context.TransportSecurity is { IsOff: false } transportSecurity)
+        {
+            var decision = await transportSecurity.DecideAsync(_domain, resolution, cancellationToken).ConfigureAwait(false);
+            security = decision.Policy;
+            if (decision.PolicyFailure is { } policyFailure)
+            {
+                // The policy could not be fetched (a cached one may still serve): reported once, by this delivery.
+                _context.TlsResults?.Record(new TlsSessionResult(_domain, TlsPolicyType.Sts, string.Empty, null, policyFailure, decision.Detail));
+            }
+        }
+
+        var refusedByPolicy = ChooseCandidates(resolution, _context, _domain, _candidates, security);
+        if (_candidates.Count == 0 && refusedByPolicy is not null)
+        {
+            // RFC 8461 section 5 and RFC 7672 section 2.2: no MX host may be used under the policy; nothing is sent.
+            var reply = new SmtpReply(451, ["4.7.5 DirectMail did not deliver: " + refusedByPolicy.Detail], isSynthetic: true);
+            foreach (var r in _recipients)
+            {
+                r.TlsFailed(refusedByPolicy.Failure);
+                r.Finish(DeliveryStatus.Deferred, reply, refusedByPolicy.Detail);
+            }
+
+            Finish(activity);
+            return;
+        }
+
         if (_candidates.Count == 0)
         {
             var reply = new SmtpReply(550, ["5.4.4 DirectMail refused to connect: every MX address of " + _domain + " is loopback, private or otherwise not public (DirectMail:AllowPrivateTargets is off)"], isSynthetic: true);
@@ -303,13 +331,27 @@ internal sealed class DomainDelivery
     }
 
     /// <summary>
-    /// The addresses to try, in resolver order: non-public ones dropped first (unless allowed), then at most
-    /// <see cref="DirectMailOptions.MaxAddressesPerDomain"/> of those left, so that refused addresses never use up the budget.
+    /// The addresses to try, in resolver order: hosts the transport-security policy forbids left out (an MX outside an
+    /// enforced MTA-STS policy, a failed DANE lookup; each reported to the TLS-RPT sink), non-public addresses dropped
+    /// (unless allowed), then at most <see cref="DirectMailOptions.MaxAddressesPerDomain"/> of those left, so that refused
+    /// addresses never use up the budget.
     /// </summary>
-    internal static void ChooseCandidates(MxResolution resolution, DeliveryContext context, string domain, List<Candidate> candidates)
+    /// <returns>The last requirement that forbade a host, or null when none did.</returns>
+    internal static TlsRequirement? ChooseCandidates(MxResolution resolution, DeliveryContext context, string domain, List<Candidate> candidates, TransportSecurityPolicy? security = null)
     {
+        security ??= TransportSecurityPolicy.None;
+        TlsRequirement? refused = null;
         foreach (var target in resolution.Targets)
         {
+            var requirement = security.For(target.Host);
+            if (requirement.Kind == TlsRequirementKind.Unusable)
+            {
+                refused = requirement;
+                TransportSecurityLog.HostRefusedByPolicy(context.Logger, target.Host, domain, requirement.Detail ?? string.Empty);
+                context.TlsResults?.Record(new TlsSessionResult(domain, requirement.PolicyType, target.Host, null, requirement.Failure, requirement.Detail));
+                continue;
+            }
+
             foreach (var address in target.Addresses)
             {
                 if (!address.IsPublic && !context.AllowPrivateTargets)
@@ -321,12 +363,14 @@ internal sealed class DomainDelivery
 
                 if (candidates.Count == context.MaxAddressesPerDomain)
                 {
-                    return;
+                    return refused;
                 }
 
-                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, context.Port), Plaintext: false));
+                candidates.Add(new Candidate(target.Host, new IPEndPoint(address.Address, context.Port), Plaintext: false, Requirement: requirement));
             }
         }
+
+        return refused;
     }
 
     /// <summary>
@@ -369,7 +413,7 @@ internal sealed class DomainDelivery
             return EndOfRound(null, null);
         }
 
-        var (host, endPoint, _, _) = candidate.Value;
+        var (host, endPoint, _, _, _) = candidate.Value;
         var started = Stopwatch.GetTimestamp();
         using var activity = DirectMailTelemetry.ActivitySource.StartActivity("directmail.attempt", ActivityKind.Client);
         activity?.SetTag("server.address", host);
@@ -418,7 +462,7 @@ internal sealed class DomainDelivery
     /// <summary>The attempt at <paramref name="candidate"/>: its outcome for the round, and the failure that decided it (connection, sender, recipients, data, message), null when it delivered.</summary>
     private async ValueTask<(DeliveryAttemptOutcome Outcome, SmtpFailure? Failure)> AttemptAtAsync(Candidate candidate, CancellationToken cancellationToken)
     {
-        var (host, endPoint, plaintext, relay) = candidate;
+        var (host, endPoint, plaintext, relay, requirement) = candidate;
         var route = relay is null ? DeliveryRoute.Direct : _route;
 
         // The attempt counts, and names its host, from its start: a deadline that strikes while connecting or
@@ -440,6 +484,7 @@ internal sealed class DomainDelivery
 
         _renting = candidate;
         var (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
+        ReportTls(lease, candidate);
         if (lease.Session is null)
         {
             if (slot)
@@ -459,7 +504,7 @@ internal sealed class DomainDelivery
                 Backoff(host, endPoint);
             }
 
-            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && relay is null && _context.TlsMode == SmtpTlsMode.Opportunistic)
+            if (failure.Kind == SmtpFailureKind.TlsHandshakeFailed && !plaintext && relay is null && _context.TlsMode == SmtpTlsMode.Opportunistic && requirement?.RequiresTls != true)
             {
                 // As MTAs do with opportunistic TLS: the same address again, in plaintext, before moving on.
                 // Once: a retry round finds the plaintext candidate already in the list, right after this one.
@@ -471,7 +516,7 @@ internal sealed class DomainDelivery
                 }
             }
 
-            RecordConnectionFailure(failure);
+            RecordConnectionFailure(failure, lease.Tls.Failure);
             return (Next(host, endPoint, failure), failure);
         }
 
@@ -509,10 +554,11 @@ internal sealed class DomainDelivery
                     await _context.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
                     (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
+                    ReportTls(lease, candidate);
                     if (lease.Session is null)
                     {
                         sessionFailure = lease.Connect!.Failure!;
-                        RecordConnectionFailure(sessionFailure);
+                        RecordConnectionFailure(sessionFailure, lease.Tls.Failure);
                         return (Next(host, endPoint, sessionFailure), firstFailure ?? sessionFailure);
                     }
 
@@ -526,7 +572,7 @@ internal sealed class DomainDelivery
                     result = await session.SendAsync(envelope, _content, cancellationToken).ConfigureAwait(false);
                 }
 
-                Apply(result, batch, host, endPoint);
+                Apply(result, batch, host, endPoint, session);
                 sessionFailure ??= result.Outcome == SmtpTransactionOutcome.Failed ? result.Failure : null;
                 firstFailure ??= result.IsDelivered ? null : result.Failure;
                 if (result.Failure?.Reply is { Code: 421 })
@@ -549,7 +595,23 @@ internal sealed class DomainDelivery
     }
 
     private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
-        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, _renting.Relay?.SessionOptions, cancellationToken);
+        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, _renting.Relay?.SessionOptions, _renting.Requirement, cancellationToken);
+
+    /// <summary>Reports a new session's TLS result (success or failure, as TLS-RPT counts them) to the sink; a relay's is not a recipient domain's.</summary>
+    private void ReportTls(in SmtpConnectionPool.Lease lease, Candidate candidate)
+    {
+        if (_context.TlsResults is not { } sink || !lease.Tls.Attempted || candidate.Relay is not null)
+        {
+            return;
+        }
+
+        var requirement = candidate.Requirement ?? TlsRequirement.Opportunistic;
+
+        // A failure known before connecting (an MX outside a testing policy) is reported with the session it went on with.
+        var failure = lease.Tls.Failure ?? requirement.Failure;
+        var detail = lease.Tls.Failure is null ? requirement.Detail : lease.Tls.Detail;
+        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail));
+    }
 
     /// <summary>
     /// Starts <paramref name="step"/> under one of the shared slots and gives the slot back if the step is still running
@@ -631,13 +693,15 @@ internal sealed class DomainDelivery
     }
 
     /// <summary>Reads a transaction's outcome into each recipient's state: final, or pending for the next address.</summary>
-    private void Apply(SmtpTransactionResult result, List<RecipientState> batch, string host, IPEndPoint endPoint)
+    private void Apply(SmtpTransactionResult result, List<RecipientState> batch, string host, IPEndPoint endPoint, SmtpSession session)
     {
+        var observed = session.Tls.Failure ?? (session.Requirement.Kind == TlsRequirementKind.Opportunistic ? session.Requirement.Failure : null);
         for (var i = 0; i < batch.Count; i++)
         {
             var r = batch[i];
             var rr = result.Recipients[i];
             r.At(host, endPoint.Address);
+            r.Secured(session.Posture, observed);
             if (rr.IsDelivered)
             {
                 r.Finish(DeliveryStatus.Delivered, rr.Reply, null);
@@ -698,13 +762,14 @@ internal sealed class DomainDelivery
         }
     }
 
-    private void RecordConnectionFailure(SmtpFailure failure)
+    private void RecordConnectionFailure(SmtpFailure failure, TlsFailureType? tlsFailure)
     {
         var relayHint = _renting.Relay is not null ? RelayDiagnosis.Hint(failure) : null;
         foreach (var r in _recipients)
         {
             if (r.IsPending && r.IsRetryable)
             {
+                r.Secured(null, tlsFailure);
                 r.Pending(failure.Reply, failure.Message);
                 if (relayHint is not null)
                 {
@@ -800,8 +865,8 @@ internal sealed class DomainDelivery
         return pending;
     }
 
-    /// <summary>An address to try: an MX's (<see cref="Relay"/> null) or a relay host's.</summary>
-    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext, RelayTarget? Relay = null);
+    /// <summary>An address to try: an MX's (<see cref="Relay"/> null) or a relay host's, and what its domain's transport-security policy demands of it (null: opportunistic).</summary>
+    internal readonly record struct Candidate(string Host, IPEndPoint EndPoint, bool Plaintext, RelayTarget? Relay = null, TlsRequirement? Requirement = null);
 }
 
 /// <summary>One recipient's state while its domain is delivered; becomes a <see cref="RecipientDelivery"/>.</summary>
@@ -919,6 +984,20 @@ internal sealed class RecipientState(string address, int index, long startTimest
 
     public void Hinted(string hint) => Hint ??= hint;
 
+    /// <summary>How the last attempt's session was protected (null: none was established), and the TLS failure it met, if any.</summary>
+    public TlsPosture? Tls { get; private set; }
+
+    public TlsFailureType? TlsFailure { get; private set; }
+
+    public void Secured(TlsPosture? posture, TlsFailureType? failure)
+    {
+        Tls = posture;
+        TlsFailure = failure;
+    }
+
+    /// <summary>No session: a policy forbade every host.</summary>
+    public void TlsFailed(TlsFailureType? failure) => Secured(null, failure);
+
     public RecipientDelivery ToDelivery(TimeSpan fallbackDuration) => new(
         Address,
         Status,
@@ -931,5 +1010,9 @@ internal sealed class RecipientState(string address, int index, long startTimest
         Hint,
         Detail,
         MayHaveBeenDelivered,
-        Route);
+        Route)
+    {
+        Tls = Tls,
+        TlsFailure = TlsFailure,
+    };
 }

@@ -25,6 +25,20 @@ public sealed class RecipientDelivery
         Detail = detail;
     }
 
+    /// <summary>
+    /// How the session of the last attempt was protected (none, unauthenticated, PKIX-validated, MTA-STS, DANE-EE, DANE-TA;
+    /// the TLS version and cipher suite); null when no session was established (every connection failed, or a policy
+    /// forbade every MX host).
+    /// </summary>
+    public Security.TlsPosture? Tls { get; internal init; }
+
+    /// <summary>
+    /// Why TLS failed on the last attempt, as TLS-RPT (RFC 8460) names it: the server did not offer STARTTLS when a policy
+    /// required it, a certificate the policy refused, an MX host outside the MTA-STS policy, a DANE lookup that failed. Also
+    /// set for a recipient delivered under an MTA-STS policy in <c>testing</c> mode whose check failed. Null otherwise.
+    /// </summary>
+    public Security.TlsFailureType? TlsFailure { get; internal init; }
+
     /// <summary>The recipient address as given.</summary>
     public string Address { get; }
 

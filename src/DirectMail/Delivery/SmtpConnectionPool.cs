@@ -5,6 +5,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Diagnostics;
+using DirectMail.Security;
 using DirectMail.Smtp;
 using Microsoft.Extensions.Logging;
 
@@ -66,12 +67,18 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
     /// A relay's session options (its TLS and credentials); null for an MX. A relay's sessions are kept apart, keyed by
     /// these options: each is authenticated once, when opened, and reused authenticated.
     /// </param>
+    /// <param name="requirement">
+    /// What the domain's transport-security policy demands of the session (MTA-STS, DANE); null for opportunistic TLS.
+    /// Sessions are kept apart by its <see cref="TlsRequirement.PoolClass"/>: a session is only reused for a requirement
+    /// of the class it was opened for, so an opportunistic session never carries mail a policy requires TLS for.
+    /// </param>
     /// <param name="cancellationToken">Cancels waiting and connecting.</param>
     /// <returns>A lease holding the session, or, when connecting failed, the reason (and no session).</returns>
-    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, SmtpSessionOptions? relayOptions, CancellationToken cancellationToken)
+    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, SmtpSessionOptions? relayOptions, TlsRequirement? requirement, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var key = new PoolKey(endPoint, host, plaintext, relayOptions);
+        requirement ??= TlsRequirement.Opportunistic;
+        var key = new PoolKey(endPoint, host, plaintext, relayOptions, requirement.PoolClass);
         HostPool pool;
         while (true)
         {
@@ -115,24 +122,25 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
                 {
                     Count(pool, idle: true, -1);
                     Count(pool, idle: false, 1);
-                    return new Lease(pool, idle.Session, fromPool: true, null);
+                    return new Lease(pool, idle.Session, fromPool: true, null, default);
                 }
 
                 await CloseAsync(idle.Session, pool, idle: true).ConfigureAwait(false);
             }
 
-            var session = new SmtpSession(relayOptions ?? (plaintext ? _plainSessionOptions : _tlsSessionOptions), _sessionLogger);
+            var session = new SmtpSession(relayOptions ?? (plaintext ? _plainSessionOptions : _tlsSessionOptions), _sessionLogger, requirement);
             var result = await session.ConnectAsync(endPoint, host, cancellationToken).ConfigureAwait(false);
             if (!result.IsSuccess)
             {
+                var tls = session.Tls;
                 await session.DisposeAsync().ConfigureAwait(false);
                 pool.Slots.Release();
                 Leave(pool);
-                return new Lease(null, null, fromPool: false, result);
+                return new Lease(null, null, fromPool: false, result, tls);
             }
 
             Count(pool, idle: false, 1);
-            return new Lease(pool, session, fromPool: false, result);
+            return new Lease(pool, session, fromPool: false, result, session.Tls);
         }
         catch
         {
@@ -341,8 +349,8 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>An address, its name, and the settings of its sessions (the relay's options by reference, null for an MX).</summary>
-    internal readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext, SmtpSessionOptions? RelayOptions);
+    /// <summary>An address, its name, and the settings of its sessions (the relay's options by reference, null for an MX; the transport-security class of <see cref="TlsRequirement.PoolClass"/>).</summary>
+    internal readonly record struct PoolKey(IPEndPoint EndPoint, string Host, bool Plaintext, SmtpSessionOptions? RelayOptions, int TlsClass = 0);
 
     internal readonly record struct IdleSession(SmtpSession Session, long Since);
 
@@ -410,8 +418,11 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
     }
 
     /// <summary>A session lent by the pool, or why none could be had.</summary>
-    internal readonly struct Lease(HostPool? pool, SmtpSession? session, bool fromPool, SmtpConnectResult? connect)
+    internal readonly struct Lease(HostPool? pool, SmtpSession? session, bool fromPool, SmtpConnectResult? connect, TlsOutcome tls)
     {
+        /// <summary>The TLS result of a new session's setup (failed or not), for the TLS-RPT sink; default for a pooled session (nothing new to report).</summary>
+        public TlsOutcome Tls { get; } = tls;
+
         public HostPool? Pool { get; } = pool;
 
         public SmtpSession? Session { get; } = session;

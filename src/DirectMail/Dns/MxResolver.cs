@@ -764,4 +764,33 @@ public sealed class MxResolver : IMxResolver
 
         public long ExpiresAt { get; } = expiresAt;
     }
+
+    // ---- TXT (MTA-STS's _mta-sts record) ------------------------------------------------------------------------
+
+    /// <summary>
+    /// The TXT records of <paramref name="name"/>, each record's strings joined (RFC 7208 section 3.3 style), through this
+    /// resolver's name servers, CNAMEs followed. Not cached here: the caller keeps the answer for <see cref="TextRecords.CacheFor"/>.
+    /// NXDOMAIN and NODATA are an empty answer; SERVFAIL, REFUSED and timeouts are <see cref="TextRecords.IsTransient"/>.
+    /// </summary>
+    /// <param name="name">A domain name, A-labels, without the trailing dot.</param>
+    /// <param name="cancellationToken">Stops waiting; the query goes on, bounded by the query timeout.</param>
+    internal async ValueTask<TextRecords> ResolveTextAsync(string name, CancellationToken cancellationToken)
+    {
+        var lookup = await QueryAsync(name, QueryType.TXT).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (lookup.Kind == LookupKind.Transient)
+        {
+            return new TextRecords([], IsTransient: true, lookup.CacheFor, lookup.Reason);
+        }
+
+        var records = new string[lookup.Records.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i] = lookup.Records[i] is TxtRecord txt ? string.Concat(txt.Text) : string.Empty;
+        }
+
+        return new TextRecords(records, IsTransient: false, lookup.CacheFor, lookup.Reason);
+    }
+
+    /// <summary>The TXT records of a name (<see cref="ResolveTextAsync"/>): none when there are none, and how long the answer holds.</summary>
+    internal readonly record struct TextRecords(string[] Records, bool IsTransient, TimeSpan CacheFor, string Reason);
 }

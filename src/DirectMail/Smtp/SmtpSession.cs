@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Diagnostics;
+using DirectMail.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -40,7 +42,9 @@ public sealed class SmtpSession : IAsyncDisposable
     private readonly SmtpConnection _connection;
     private readonly SmtpTransaction _transaction;
     private readonly Auth.SmtpAuthExchange? _authentication;
+    private readonly TlsRequirement _requirement;
     private bool _tlsValidated;
+    private TlsFailureType? _certificateFailure;
     private SmtpSessionState _state;
     private int _busy;
     private SmtpSessionScope? _scope;
@@ -50,8 +54,15 @@ public sealed class SmtpSession : IAsyncDisposable
     /// <param name="logger">Receives the transcript at Trace level and events at Debug and above; null for none.</param>
     /// <exception cref="ArgumentException">A setting is invalid (for example, the EHLO name).</exception>
     public SmtpSession(SmtpSessionOptions options, ILogger? logger = null)
+        : this(options, logger, TlsRequirement.Opportunistic)
+    {
+    }
+
+    /// <summary>Creates a session held to a transport-security requirement (MTA-STS, DANE), decided before it connects.</summary>
+    internal SmtpSession(SmtpSessionOptions options, ILogger? logger, TlsRequirement requirement)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _requirement = requirement;
         options.Validate();
         _options = Copy(options);
         _logger = logger ?? NullLogger.Instance;
@@ -83,6 +94,25 @@ public sealed class SmtpSession : IAsyncDisposable
 
     /// <summary>The local address the connection comes from.</summary>
     public IPEndPoint? LocalEndPoint => _connection.LocalEndPoint;
+
+    /// <summary>What the transport-security policy demanded of this session (opportunistic unless MTA-STS or DANE applied).</summary>
+    internal TlsRequirement Requirement => _requirement;
+
+    /// <summary>How the session is protected: set when it connected (plaintext, or the TLS it reached, by what was checked).</summary>
+    internal TlsPosture Posture { get; private set; } = TlsPosture.Plaintext;
+
+    /// <summary>
+    /// What a TLS-RPT report counts for this session's handshake: whether TLS was tried or required (a session that never
+    /// reached STARTTLS, or an opportunistic one to a server without it, has nothing to report), and the failure, if any.
+    /// A failure under an observed (MTA-STS <c>testing</c>) requirement did not stop the session.
+    /// </summary>
+    internal TlsOutcome Tls { get; private set; }
+
+    /// <summary>
+    /// True when the session is authenticated by a policy, DANE or MTA-STS, with a validated certificate (REQUIRETLS,
+    /// RFC 8689 section 4.2, may only use such sessions).
+    /// </summary>
+    internal bool IsPolicyValidated => Posture.Kind is TlsPostureKind.MtaSts or TlsPostureKind.DaneEe or TlsPostureKind.DaneTa;
 
     /// <summary>The server's host name as given to <see cref="ConnectAsync"/> (the MX host), or its address.</summary>
     public string ServerName { get; private set; } = string.Empty;
@@ -276,7 +306,7 @@ public sealed class SmtpSession : IAsyncDisposable
             }
 
             var failure = await HelloAsync().ConfigureAwait(false);
-            if (failure is null && _options.TlsMode is SmtpTlsMode.Opportunistic or SmtpTlsMode.Required)
+            if (failure is null && (_options.TlsMode is SmtpTlsMode.Opportunistic or SmtpTlsMode.Required || _requirement.RequiresTls))
             {
                 failure = await StartTlsAsync().ConfigureAwait(false);
             }
@@ -349,14 +379,23 @@ public sealed class SmtpSession : IAsyncDisposable
     private async ValueTask<SmtpFailure?> StartTlsAsync()
     {
         _connection.Phase = SmtpPhase.StartTls;
-        var required = _options.TlsMode == SmtpTlsMode.Required;
+        var required = _options.TlsMode == SmtpTlsMode.Required || _requirement.RequiresTls;
+
+        // A policy (MTA-STS testing included) wants to hear that TLS was missing; opportunistic TLS without one does not.
+        var reported = required || _requirement.CertificateCheck is not null;
         if (!Capabilities.Supports(SmtpExtensions.StartTls))
         {
+            if (reported)
+            {
+                Tls = new TlsOutcome(true, _requirement.NoTlsFailure(offered: false), $"{ServerName} does not offer STARTTLS.");
+            }
+
             if (!required)
             {
                 return null;
             }
 
+            // RFC 8461 section 5 and RFC 7672 section 2.2: no plaintext when a policy requires TLS.
             await QuitQuietlyAsync().ConfigureAwait(false);
             return new SmtpFailure(SmtpFailureKind.TlsUnavailable, SmtpPhase.StartTls, $"TLS is required but {ServerName} does not offer STARTTLS.");
         }
@@ -365,6 +404,11 @@ public sealed class SmtpSession : IAsyncDisposable
         if (reply.Code != 220)
         {
             CheckClosing(reply);
+            if (reported)
+            {
+                Tls = new TlsOutcome(true, _requirement.NoTlsFailure(offered: false), $"{ServerName} refused STARTTLS: {reply}");
+            }
+
             if (!required && State != SmtpSessionState.Closed)
             {
                 // RFC 3207 section 4: the client may go on without TLS.
@@ -376,7 +420,16 @@ public sealed class SmtpSession : IAsyncDisposable
             return new SmtpFailure(SmtpFailureKind.TlsUnavailable, SmtpPhase.StartTls, $"TLS is required but {ServerName} refused STARTTLS.", reply);
         }
 
-        await HandshakeAsync().ConfigureAwait(false);
+        try
+        {
+            await HandshakeAsync().ConfigureAwait(false);
+        }
+        catch (SmtpFailureException e)
+        {
+            // The certificate check's verdict when it refused; otherwise the handshake itself failed.
+            Tls = new TlsOutcome(true, _certificateFailure ?? _requirement.NoTlsFailure(offered: true), e.Failure.Message);
+            throw;
+        }
 
         // RFC 3207 section 4.2: forget what was learnt before TLS and ask again.
         Capabilities = SmtpCapabilities.Minimal;
@@ -404,6 +457,14 @@ public sealed class SmtpSession : IAsyncDisposable
 
         // Validated: the platform's chain and name check, or the application's own callback (a pinned key), accepted it.
         _tlsValidated = _options.TlsMode is SmtpTlsMode.Required or SmtpTlsMode.Implicit && (_options.CertificateValidationCallback is not null || _options.ValidateCertificate);
+        var kind = _requirement.CertificateCheck is { } check && _certificateFailure is null ? check.PostureOnSuccess
+            : _requirement.CertificateCheck is null && _requirement.Kind == TlsRequirementKind.Opportunistic && _tlsValidated ? TlsPostureKind.PkixValidated
+            : TlsPostureKind.Unauthenticated;
+        Posture = new TlsPosture(kind, tls.SslProtocol, tls.NegotiatedCipherSuite);
+
+        // Every handshake is counted (TLS-RPT's no-policy-found sessions too); a failure an observed check found (MTA-STS
+        // testing) is reported while the session goes on.
+        Tls = new TlsOutcome(true, _certificateFailure, _certificateFailure is null ? null : $"The certificate of {ServerName} did not pass the policy's check ({_certificateFailure}); delivered anyway (testing).");
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             SmtpSessionLog.TlsEstablished(_logger, ServerName, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
@@ -412,6 +473,23 @@ public sealed class SmtpSession : IAsyncDisposable
 
     private RemoteCertificateValidationCallback? CertificateValidation()
     {
+        if (_requirement.CertificateCheck is { } check)
+        {
+            // The policy's check (MTA-STS PKIX against the MX name, DANE TLSA): enforced, or only observed (testing).
+            var enforce = _requirement.EnforcesCertificate;
+            return (_, certificate, chain, errors) =>
+            {
+                _certificateFailure = certificate is X509Certificate2 leaf ? check.Check(ServerName, leaf, chain, errors) : TlsFailureType.ValidationFailure;
+                return _certificateFailure is null || !enforce;
+            };
+        }
+
+        if (_requirement.Kind == TlsRequirementKind.EncryptionRequired)
+        {
+            // DANE with no usable TLSA record (RFC 7672 section 2.2): encryption is mandatory, authentication is not possible.
+            return static (_, _, _, _) => true;
+        }
+
         if (_options.TlsMode == SmtpTlsMode.Opportunistic)
         {
             // Opportunistic TLS protects against passive eavesdropping only; MX certificates are often self-signed
