@@ -610,7 +610,7 @@ internal sealed class DomainDelivery
         // A failure known before connecting (an MX outside a testing policy) is reported with the session it went on with.
         var failure = lease.Tls.Failure ?? requirement.Failure;
         var detail = lease.Tls.Failure is null ? requirement.Detail : lease.Tls.Detail;
-        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail));
+        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail) { SendingAddress = lease.Session?.LocalEndPoint?.Address });
     }
 
     /// <summary>

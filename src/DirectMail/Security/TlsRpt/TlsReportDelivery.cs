@@ -29,7 +29,7 @@ internal sealed class TlsReportDelivery : IDisposable
 
     /// <param name="options">The reporting settings (validated).</param>
     /// <param name="mailer">The mailer for mailto destinations; null: mailto destinations are not used.</param>
-    /// <param name="httpHandler">The HTTP handler for https destinations; null for one that follows no redirects.</param>
+    /// <param name="httpHandler">The HTTP handler for https destinations (disposed with this); null for one that follows no redirects.</param>
     /// <param name="timeProvider">The clock (Date field, timeouts).</param>
     /// <param name="random">Boundary and Message-ID.</param>
     /// <param name="logger">Where to log.</param>
@@ -39,7 +39,7 @@ internal sealed class TlsReportDelivery : IDisposable
         _mailer = mailer;
 
         // No redirects: the destination is the one the domain published in DNS; a redirect elsewhere is not it.
-        _http = new HttpClient(httpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: httpHandler is null)
+        _http = new HttpClient(httpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }, disposeHandler: true)
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };

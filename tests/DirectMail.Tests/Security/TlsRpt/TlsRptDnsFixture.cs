@@ -27,16 +27,26 @@ public sealed class TlsRptDnsFixture : IDisposable
         @ IN SOA ns.tlsrpt.test. hostmaster.tlsrpt.test. 1 3600 600 86400 300
         @ IN NS ns.tlsrpt.test.
         ns IN A {EndPoint.Address}
+        reports IN A {HttpsEndPoint.Address}
         _smtp._tls.unit IN TXT "v=TLSRPTv1; rua=mailto:tls@reports.test"
         _smtp._tls.race IN TXT "v=TLSRPTv1; rua=mailto:race@reports.test"
         _smtp._tls.mailto IN TXT "v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}"
-        _smtp._tls.https IN TXT "v=TLSRPTv1; " "rua=https://{HttpsEndPoint}/v1/tlsrpt"
-        _smtp._tls.both IN TXT "v=TLSRPTv1; rua=mailto:both@reports.test,https://{HttpsEndPoint}/v1/both"
+        _smtp._tls.https IN TXT "v=TLSRPTv1; " "rua=https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/tlsrpt"
+        _smtp._tls.both IN TXT "v=TLSRPTv1; rua=mailto:both@reports.test,https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/both"
         _smtp._tls.spf IN TXT "v=spf1 -all"
         _smtp._tls.twice IN TXT "v=TLSRPTv1; rua=mailto:a@reports.test"
         _smtp._tls.twice IN TXT "v=TLSRPTv1; rua=mailto:b@reports.test"
         _smtp._tls.broken IN TXT "v=TLSRPTv1; rua=reports@reports.test"
         _smtp._tls.alias IN CNAME _smtp._tls.unit
+        """;
+
+    // The Postfix fixture's domain, as seen by this DNS: its TLS-RPT record (the report of a delivery to it goes back to it).
+    private static readonly string PostfixZone = $"""
+        $ORIGIN postfix.test.
+        $TTL 300
+        @ IN SOA ns.tlsrpt.test. hostmaster.tlsrpt.test. 1 3600 600 86400 300
+        @ IN NS ns.tlsrpt.test.
+        _smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}"
         """;
 
     private static readonly object Gate = new();
@@ -49,13 +59,13 @@ public sealed class TlsRptDnsFixture : IDisposable
     {
         lock (Gate)
         {
-            _shared ??= new NsdServer(EndPoint, [new NsdZone("tlsrpt.test", Zone)]);
+            _shared ??= new NsdServer(EndPoint, [new NsdZone("tlsrpt.test", Zone), new NsdZone("postfix.test", PostfixZone)]);
             _references++;
         }
     }
 
     /// <summary>A record look-up on this server.</summary>
-    internal static TlsRptRecordLookup Lookup() => new(new MxResolverOptions { NameServers = [EndPoint], QueryTimeout = TimeSpan.FromSeconds(2), Retries = 1 });
+    internal static TlsRptRecordLookup Lookup() => new(new MxResolver(new MxResolverOptions { NameServers = [EndPoint], QueryTimeout = TimeSpan.FromSeconds(2), Retries = 1 }));
 
     public void Dispose()
     {
