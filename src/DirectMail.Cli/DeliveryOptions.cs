@@ -108,8 +108,12 @@ internal sealed class DeliveryOptions
 
     public Option<int> Retries { get; } = new("--retries") { Description = "How many more times a domain whose recipients are transiently refused (4xx, no answer) is tried before the command ends, after 2, 4, 8... seconds (at most 100; 0: one try only).", DefaultValueFactory = _ => 1, HelpName = "N" };
 
+    public Option<FileInfo> CaFile { get; } = Options.CaFile();
+
+    public Option<bool> NoMtaSts { get; } = Options.NoMtaSts();
+
     /// <summary>The options, in the order help lists them.</summary>
-    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries];
+    public IEnumerable<Option> All => [Helo, Dns, Port, Tls, AllowPrivate, IPv4, IPv6, LocalAddress, Timeout, Retries, CaFile, NoMtaSts];
 
     /// <summary>
     /// Adds every delivery option (those of <see cref="All"/>, then the relay's) to <paramref name="command"/>, with the
@@ -168,6 +172,13 @@ internal sealed class DeliveryOptions
         if (parse.GetValue(Dns) is { } server)
         {
             options.NameServers.Add(server.ToString());
+        }
+
+        options.UseMtaSts = !parse.GetValue(NoMtaSts);
+        if (parse.GetValue(CaFile) is { } caFile)
+        {
+            InputFiles.RequireReadable("--ca-file", caFile);
+            options.TrustAnchorFile = caFile.FullName;
         }
 
         if (parse.GetValue(Relay) is { Length: > 0 } hosts)

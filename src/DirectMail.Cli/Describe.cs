@@ -103,10 +103,11 @@ internal static class Describe
         }
     }
 
-    public static void PrintJson(MxResolution resolution, TextWriter output)
+    public static void PrintJson(MxResolution resolution, TextWriter output, MxTlsJson? tls = null)
     {
         var json = new MxJson
         {
+            Tls = tls,
             Domain = resolution.Domain,
             Status = Status(resolution.Status),
             Transient = resolution.IsTransient,
@@ -158,6 +159,11 @@ internal static class Describe
             {
                 output.WriteLine(Display.Line("  hint: " + r.Hint));
             }
+
+            if (r.TlsFailure is { } tlsFailure)
+            {
+                output.WriteLine(Display.Line("  tls: " + DirectMail.Security.TlsNames.Of(tlsFailure) + (r.Tls is { } tls ? " (delivered with " + DirectMail.Security.TlsNames.Of(tls.Kind) + " TLS)" : string.Empty)));
+            }
         }
 
         foreach (var diagnostic in report.Diagnostics)
@@ -203,6 +209,8 @@ internal static class Describe
                 PolicyRejection = r.IsPolicyRejection,
                 Hint = r.Hint,
                 Detail = r.Detail,
+                Tls = r.Tls is { } tls ? new TlsPostureJson { Kind = DirectMail.Security.TlsNames.Of(tls.Kind), Protocol = tls.Protocol?.ToString(), CipherSuite = tls.CipherSuite?.ToString() } : null,
+                TlsFailure = r.TlsFailure is { } failure ? DirectMail.Security.TlsNames.Of(failure) : null,
             }).ToArray(),
             Diagnostics = report.Diagnostics.ToArray(),
         };

@@ -83,6 +83,23 @@ internal sealed class RecipientJson
     public string? Hint { get; init; }
 
     public string? Detail { get; init; }
+
+    /// <summary>How the last attempt's session was protected; null when no session was established.</summary>
+    public TlsPostureJson? Tls { get; init; }
+
+    /// <summary>Why TLS failed on the last attempt, as RFC 8460 names it (certificate-host-mismatch...), or null.</summary>
+    public string? TlsFailure { get; init; }
+}
+
+/// <summary>A TLS posture: the kind and, when encrypted, the TLS version and cipher suite.</summary>
+internal sealed class TlsPostureJson
+{
+    /// <summary>none, unauthenticated, pkix, mta-sts, dane-ee or dane-ta.</summary>
+    public required string Kind { get; init; }
+
+    public string? Protocol { get; init; }
+
+    public string? CipherSuite { get; init; }
 }
 
 /// <summary>The JSON of <c>directmail mx --json</c>.</summary>
@@ -112,6 +129,61 @@ internal sealed class MxJson
     public required IReadOnlyList<string> Warnings { get; init; }
 
     public ReplyJson? FailureReply { get; init; }
+
+    /// <summary>With --tls: the domain's transport-security policy and what DirectMail will require of each MX host.</summary>
+    public MxTlsJson? Tls { get; init; }
+}
+
+/// <summary>The transport security of <c>directmail mx --tls --json</c>.</summary>
+internal sealed class MxTlsJson
+{
+    public required MtaStsJson MtaSts { get; init; }
+
+    /// <summary>What DirectMail will require of each MX host, in the order they are tried.</summary>
+    public required IReadOnlyList<MxTlsHostJson> Hosts { get; init; }
+}
+
+/// <summary>The MTA-STS part: the TXT record, the policy fetched (or why not).</summary>
+internal sealed class MtaStsJson
+{
+    /// <summary>False when MTA-STS was not looked up (--no-mta-sts).</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>The _mta-sts TXT record (null when there is none).</summary>
+    public string? Record { get; init; }
+
+    public string? Id { get; init; }
+
+    /// <summary>enforce, testing or none; null without a policy.</summary>
+    public string? Mode { get; init; }
+
+    public IReadOnlyList<string>? Mx { get; init; }
+
+    public long? MaxAgeSeconds { get; init; }
+
+    /// <summary>The policy fetch's failure, as RFC 8460 names it, or null.</summary>
+    public string? Failure { get; init; }
+
+    public string? Detail { get; init; }
+}
+
+internal sealed class MxTlsHostJson
+{
+    public required string Host { get; init; }
+
+    /// <summary>opportunistic, tls-required, authenticated or not-used.</summary>
+    public required string Requirement { get; init; }
+
+    /// <summary>sts, tlsa or no-policy-found: the policy the requirement comes from.</summary>
+    public required string PolicyType { get; init; }
+
+    /// <summary>The posture a successful session will have (mta-sts, dane-ee...), for an authenticated requirement.</summary>
+    public string? Posture { get; init; }
+
+    /// <summary>Why the host is not used, or what an observed (testing) policy will report.</summary>
+    public string? Detail { get; init; }
+
+    // DANE: the DANE work adds the host's TLSA records and DNSSEC status here (see MxTls.cs).
 }
 
 internal sealed class MxTargetJson

@@ -27,6 +27,16 @@ internal static class Options
         },
     };
 
+    /// <summary><c>--ca-file FILE</c>: CA certificates (PEM) trusted besides the system's for MX certificates and MTA-STS policy hosts.</summary>
+    public static Option<System.IO.FileInfo> CaFile() => new("--ca-file")
+    {
+        Description = "Trust the CA certificates of this PEM file besides the system's, for MX certificates under MTA-STS and for the HTTPS of MTA-STS policy hosts (labs and tests).",
+        HelpName = "FILE",
+    };
+
+    /// <summary><c>--no-mta-sts</c>: do not look up MTA-STS policies.</summary>
+    public static Option<bool> NoMtaSts() => new("--no-mta-sts") { Description = "Do not honour MTA-STS (RFC 8461) policies: opportunistic TLS only." };
+
     /// <summary>
     /// Adds a validator that reports <paramref name="error"/> when the option's number is outside what
     /// <paramref name="allowed"/> accepts. A value that is not a number is left to the parser, which reports it as a usage
