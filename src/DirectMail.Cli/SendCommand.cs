@@ -36,6 +36,7 @@ internal static class SendCommand
     private static readonly Option<string> QuitAfter = new("--quit-after") { Description = "Probe without sending: talk to the server mail would go to (--server, the first --relay host, or the recipients' MX) up to this step, print each reply, and QUIT (after connect, just close). connect, greeting, ehlo, tls, auth, mail or rcpt. The exit code is the last reply's: 0 for 2xx/3xx, 75 for 4xx or no answer, 69 for 5xx (rcpt: the worst recipient's). The message is built and checked, never sent.", HelpName = "STEP" };
     private static readonly Option<string> Notify = new("--notify") { Description = "Ask the receiving servers for delivery status notifications (DSN, RFC 3461) for every recipient: never, or a comma list of success, failure, delay. Sent only to servers that offer DSN.", HelpName = "WHEN" };
     private static readonly Option<string> Ret = new("--ret") { Description = "What a failure notification returns of the message (DSN RET): full or hdrs.", HelpName = "full|hdrs" };
+    private static readonly Option<bool> RequireTls = new("--require-tls") { Description = "REQUIRETLS (RFC 8689): deliver only to MX hosts authenticated by DANE or MTA-STS that offer REQUIRETLS; fail at once (5.7.30) when none does." };
     private static readonly Option<string> EnvId = new("--envid") { Description = "The envelope id (DSN ENVID) notifications carry back, to match them to this message: printable ASCII, at most 100 characters once encoded.", HelpName = "ID" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the delivery report as JSON (the trace, if any, goes to stderr)." };
 
@@ -71,7 +72,7 @@ internal static class SendCommand
                 }
             }
         });
-        foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, Notify, Ret, EnvId, queue, maxAge, Trace, Json])
+        foreach (var option in (Option[])[DkimKey, DkimSelector, DkimDomain, Notify, Ret, EnvId, RequireTls, queue, maxAge, Trace, Json])
         {
             command.Options.Add(option);
         }
@@ -457,7 +458,7 @@ internal static class SendCommand
         }
     }
 
-    /// <summary>The envelope with the DSN parameters of --notify (every recipient), --ret and --envid; as it is without them.</summary>
+    /// <summary>The envelope with the DSN parameters of --notify (every recipient), --ret and --envid, and --require-tls; as it is without them.</summary>
     private static SmtpEnvelope WithDsn(ParseResult parse, SmtpEnvelope envelope)
     {
         var notify = parse.GetValue(Notify) is { } text ? ParseNotify(text).Value : DsnNotify.Default;
@@ -468,7 +469,8 @@ internal static class SendCommand
             _ => null,
         };
         var envelopeId = parse.GetValue(EnvId);
-        if (notify == DsnNotify.Default && ret is null && envelopeId is null)
+        var requireTls = parse.GetValue(RequireTls);
+        if (notify == DsnNotify.Default && ret is null && envelopeId is null && !requireTls)
         {
             return envelope;
         }
@@ -481,7 +483,7 @@ internal static class SendCommand
 
         try
         {
-            return new SmtpEnvelope(envelope.Sender, recipients) { DsnReturn = ret, DsnEnvelopeId = envelopeId };
+            return new SmtpEnvelope(envelope.Sender, recipients) { DsnReturn = ret, DsnEnvelopeId = envelopeId, RequireTls = requireTls };
         }
         catch (ArgumentException e)
         {

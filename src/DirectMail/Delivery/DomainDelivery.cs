@@ -148,6 +148,20 @@ internal sealed class DomainDelivery
         }
 
         var refusedByPolicy = ChooseCandidates(resolution, _context, _domain, _candidates, security);
+        if (_envelope.RequireTls && RequireTlsCandidates() is { } unmet)
+        {
+            // RFC 8689 section 4.1: no MX host is authenticated by DANE or MTA-STS; nothing is sent, and waiting will
+            // not change that: failed at once, not retried.
+            var reply = new SmtpReply(550, ["5.7.30 REQUIRETLS is set and no MX host of " + _domain + " is authenticated by DANE or MTA-STS (RFC 8689): " + unmet], isSynthetic: true);
+            foreach (var r in _recipients)
+            {
+                r.Finish(DeliveryStatus.Failed, reply, unmet);
+            }
+
+            Finish(activity);
+            return;
+        }
+
         if (_candidates.Count == 0 && refusedByPolicy is not null)
         {
             // RFC 8461 section 5 and RFC 7672 section 2.2: no MX host may be used under the policy; nothing is sent.
@@ -371,6 +385,17 @@ internal sealed class DomainDelivery
         }
 
         return refused;
+    }
+
+    /// <summary>
+    /// REQUIRETLS: keeps only the MX hosts whose policy enforces a validated certificate (DANE usable, MTA-STS enforce);
+    /// the session then checks that the certificate passed and that the host offers REQUIRETLS. Null when some remain;
+    /// otherwise why none does.
+    /// </summary>
+    private string? RequireTlsCandidates()
+    {
+        _candidates.RemoveAll(static c => c.Requirement is not { EnforcesCertificate: true });
+        return _candidates.Count > 0 ? null : "the domain publishes no DANE TLSA records and no MTA-STS policy in enforce mode that its MX hosts meet";
     }
 
     /// <summary>
@@ -610,7 +635,7 @@ internal sealed class DomainDelivery
         // A failure known before connecting (an MX outside a testing policy) is reported with the session it went on with.
         var failure = lease.Tls.Failure ?? requirement.Failure;
         var detail = lease.Tls.Failure is null ? requirement.Detail : lease.Tls.Detail;
-        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail));
+        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail) { SendingAddress = lease.Session?.LocalEndPoint?.Address });
     }
 
     /// <summary>

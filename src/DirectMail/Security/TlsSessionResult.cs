@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 
 namespace DirectMail.Security;
@@ -18,4 +19,17 @@ internal readonly record struct TlsSessionResult(
     string MxHost,
     IPAddress? ReceivingAddress,
     TlsFailureType? Failure,
-    string? Detail);
+    string? Detail)
+{
+    /// <summary>This host's own address on the connection (the report's <c>sending-mta-ip</c>), when a connection was made.</summary>
+    public IPAddress? SendingAddress { get; init; }
+
+    /// <summary>
+    /// The policy as TLS-RPT quotes it (<c>policy-string</c>): an MTA-STS policy's lines, or the TLSA records in
+    /// presentation form; empty for no policy. Sessions under different policy strings are counted apart.
+    /// </summary>
+    public ImmutableArray<string> PolicyStrings { get; init; }
+
+    /// <summary>The policy's MX patterns (MTA-STS <c>mx</c> lines), the report's <c>mx-host</c>; empty when the policy has none.</summary>
+    public ImmutableArray<string> PolicyMxHosts { get; init; }
+}

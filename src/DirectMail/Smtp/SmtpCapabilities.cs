@@ -123,6 +123,9 @@ public sealed class SmtpCapabilities
                 case "BINARYMIME":
                     extensions |= SmtpExtensions.BinaryMime;
                     break;
+                case "REQUIRETLS":
+                    extensions |= SmtpExtensions.RequireTls;
+                    break;
             }
         }
 

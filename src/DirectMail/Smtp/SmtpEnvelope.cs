@@ -129,6 +129,7 @@ public sealed class SmtpEnvelope
         WireSender = source.WireSender;
         SenderNeedsSmtpUtf8 = source.SenderNeedsSmtpUtf8;
         _dsnReturn = source._dsnReturn;
+        RequireTls = source.RequireTls;
         _envelopeId = source._envelopeId;
         WireEnvelopeId = source.WireEnvelopeId;
         _recipients = Pick(source._recipients, indexes)!;
@@ -177,6 +178,15 @@ public sealed class SmtpEnvelope
     internal string GetWireRecipient(int index) => _wireRecipients[index];
 
     internal bool RecipientNeedsSmtpUtf8(int index) => _recipientNeedsUtf8 is not null && _recipientNeedsUtf8[index];
+    /// <summary>
+    /// REQUIRETLS (RFC 8689): the message goes only to MX hosts reached with a certificate validated under a DANE or
+    /// MTA-STS (enforce) policy that offer REQUIRETLS, with <c>REQUIRETLS</c> on MAIL FROM so that every later hop must
+    /// do the same. When no MX host can, its recipients fail at once with 5.7.30 (not retried: no retry makes a host
+    /// meet it). False (default): the mailer's usual TLS rules. Under it <c>RET=FULL</c> is sent as <c>RET=HDRS</c>, so a
+    /// failure notice does not carry the content back over a path that may not protect it.
+    /// </summary>
+    public bool RequireTls { get; init; }
+
     /// <summary>
     /// What a failure notification returns of the message (<c>RET</c>, RFC 3461 section 4.3): null (default) sends
     /// no parameter. Sent only to servers that offer DSN.

@@ -35,4 +35,7 @@ public enum SmtpExtensions
 
     /// <summary>BINARYMIME (RFC 3030): binary content may be sent with BDAT.</summary>
     BinaryMime = 1 << 8,
+
+    /// <summary>REQUIRETLS (RFC 8689): the server takes messages that must travel only over authenticated TLS.</summary>
+    RequireTls = 1 << 9,
 }

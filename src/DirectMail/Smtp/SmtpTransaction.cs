@@ -139,6 +139,15 @@ internal sealed class SmtpTransaction
             return Refuse(554, "5.6.3", $"The message holds 8-bit content and {ServerName} does not offer 8BITMIME; it must be sent encoded (quoted-printable or base64).");
         }
 
+        if (_envelope.RequireTls && !(_session.IsPolicyValidated && capabilities.Supports(SmtpExtensions.RequireTls)))
+        {
+            // RFC 8689 section 4.1: only to a host authenticated by DANE or MTA-STS that offers REQUIRETLS. Refused
+            // here, before MAIL: another MX host may meet it; when none does the recipients fail with this reply.
+            return Refuse(550, "5.7.30", _session.IsPolicyValidated
+                ? $"REQUIRETLS is set and {ServerName} does not offer REQUIRETLS (RFC 8689)."
+                : $"REQUIRETLS is set and {ServerName} was not reached over TLS authenticated by DANE or MTA-STS (RFC 8689).");
+        }
+
         var messageNeedsUtf8 = _envelope.SenderNeedsSmtpUtf8 || _content.RequiresSmtpUtf8;
         if (messageNeedsUtf8 && !smtpUtf8)
         {
@@ -447,11 +456,18 @@ internal sealed class SmtpTransaction
             written += 9;
         }
 
+        if (_envelope.RequireTls)
+        {
+            " REQUIRETLS"u8.CopyTo(span[written..]);
+            written += 11;
+        }
+
         if (_dsn)
         {
             if (_envelope.DsnReturn is { } ret)
             {
-                (ret == DsnReturn.Full ? " RET=FULL"u8 : " RET=HDRS"u8).CopyTo(span[written..]);
+                // RFC 8689 section 4.2.1 (and issue 16): under REQUIRETLS the content is not returned in a notice.
+                (ret == DsnReturn.Full && !_envelope.RequireTls ? " RET=FULL"u8 : " RET=HDRS"u8).CopyTo(span[written..]);
                 written += 9;
             }
 

@@ -25,8 +25,6 @@ internal sealed class MtaStsPolicyFetcher : IDisposable
     public const int MaxPolicyBytes = 64 * 1024;
 
     private readonly HttpClient _client;
-    private readonly Func<string, CancellationToken, ValueTask<IPAddress[]>> _resolve;
-    private readonly bool _allowPrivate;
     private readonly TimeSpan _timeout;
     private readonly int _port;
 
@@ -37,8 +35,6 @@ internal sealed class MtaStsPolicyFetcher : IDisposable
     /// <param name="port">The HTTPS port: 443, as RFC 8461 says; tests change it.</param>
     public MtaStsPolicyFetcher(Func<string, CancellationToken, ValueTask<IPAddress[]>> resolve, bool allowPrivate, TrustAnchors anchors, TimeSpan timeout, int port = 443)
     {
-        _resolve = resolve;
-        _allowPrivate = allowPrivate;
         _timeout = timeout;
         _port = port;
         var handler = new SocketsHttpHandler
@@ -51,7 +47,7 @@ internal sealed class MtaStsPolicyFetcher : IDisposable
             ConnectTimeout = timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxResponseHeadersLength = 16,
-            ConnectCallback = ConnectAsync,
+            ConnectCallback = new PolicyHostConnector(resolve, allowPrivate).ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
@@ -156,38 +152,5 @@ internal sealed class MtaStsPolicyFetcher : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var addresses = await _resolve(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
-        SocketException? last = null;
-        foreach (var address in addresses)
-        {
-            if (!_allowPrivate && Dns.AddressScopes.Classify(address) != Dns.AddressScope.Public)
-            {
-                last = new SocketException((int)SocketError.AccessDenied, $"{context.DnsEndPoint.Host} resolves to {address}, which is not public (DirectMail:AllowPrivateTargets is off).");
-                continue;
-            }
-
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                last = e;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw last ?? new SocketException((int)SocketError.HostNotFound, $"{context.DnsEndPoint.Host} has no address.");
     }
 }
