@@ -640,6 +640,7 @@ internal sealed class DomainDelivery
             r.At(host, endPoint.Address);
             if (rr.IsDelivered)
             {
+                r.NextHopOfferedDsn = result.DsnOffered;
                 r.Finish(DeliveryStatus.Delivered, rr.Reply, null);
                 continue;
             }
@@ -839,6 +840,9 @@ internal sealed class RecipientState(string address, int index, long startTimest
 
     public bool MayHaveBeenDelivered { get; set; }
 
+    /// <summary>Whether the server that took it offered DSN (for the queue's "relayed" notice).</summary>
+    public bool NextHopOfferedDsn { get; set; }
+
     /// <summary>The way of the last attempt.</summary>
     public DeliveryRoute Route { get; set; }
 
@@ -931,5 +935,5 @@ internal sealed class RecipientState(string address, int index, long startTimest
         Hint,
         Detail,
         MayHaveBeenDelivered,
-        Route);
+        Route) { NextHopOfferedDsn = NextHopOfferedDsn };
 }
