@@ -281,7 +281,8 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
 
         SuppressionLog.Suppressed(Logger, state.Address, entry.SuppressedAt, entry.Source, entry.Classification);
-        state.Finish(DeliveryStatus.Failed, Suppression.SuppressionCheck.Reply(state.Address, entry), Suppression.SuppressionCheck.Detail);
+        state.Hinted(Suppression.SuppressionCheck.Hint);
+        state.Finish(DeliveryStatus.Failed, Suppression.SuppressionCheck.Reply(state.Address, entry), null);
         return true;
     }
 

@@ -33,8 +33,8 @@ internal static class SuppressionCheck
         return new SmtpReply(550, [text.ToString()], isSynthetic: true);
     }
 
-    /// <summary>The detail of a suppressed recipient: how to send to it again.</summary>
-    public const string Detail = "Suppressed: nothing was sent. Remove the address from the suppression list (ISuppressionStore.RemoveAsync, directmail suppression remove ADDRESS) to mail it again.";
+    /// <summary>The hint of a suppressed recipient: how to send to it again.</summary>
+    public const string Hint = "Suppressed: nothing was sent. Remove the address from the suppression list (ISuppressionStore.RemoveAsync, directmail suppression remove ADDRESS) to mail it again.";
 
     /// <summary>The entry for a recipient a server refused during a send, when the refusal is a hard bounce; else null.</summary>
     public static SuppressedRecipient? FromRefusal(string address, SmtpReply reply, DateTimeOffset now)
