@@ -26,6 +26,8 @@ internal static class Program
             DoctorCommand.Create(),
             DkimCommand.Create(),
             QueueCommand.Create(),
+            SuppressionCommand.Create(),
+            BounceCommand.Create(),
             DemoCommand.Create(),
         };
         root.Options.Add(new System.CommandLine.Help.HelpOption());

@@ -235,6 +235,10 @@ public sealed class DirectMailOptions
         NotNegative(errors, PooledConnectionProbeAfter, nameof(PooledConnectionProbeAfter));
 
         CheckRelays(errors);
+        if (Verp.Error() is { } verp)
+        {
+            errors.Add(nameof(Verp), $"{errors.Name(nameof(Verp))}: {verp}");
+        }
 
         if (!string.IsNullOrEmpty(TrustAnchorFile) && !System.IO.File.Exists(TrustAnchorFile))
         {
@@ -274,6 +278,7 @@ public sealed class DirectMailOptions
         copy.NameServers = [.. NameServers];
         copy.Dkim = [.. Dkim];
         copy.Routes = Routes.Copy();
+        copy.Verp = Verp.Copy();
         copy.Relays = new Dictionary<string, SmtpRelayOptions>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, relay) in Relays)
         {
@@ -449,4 +454,18 @@ public sealed class DirectMailOptions
             errors.Add(name, string.Create(CultureInfo.InvariantCulture, $"{errors.Name(name)} must be {min} to {max}; it is {value}."));
         }
     }
+
+    /// <summary>
+    /// Add to the mailer's suppression list (<see cref="DirectMailer.SuppressionStore"/>) the recipients a server refuses permanently as invalid during a send (a 5xx
+    /// reply to RCPT or after the data whose code or text says the mailbox does not exist or is disabled, or the domain
+    /// does not: <c>550 5.1.1 User unknown</c>). Default false: only bounces that come back (<see cref="Suppression.BounceIngester"/>)
+    /// and operators fill the list.
+    /// </summary>
+    public bool SuppressRefusedRecipients { get; set; }
+
+    /// <summary>
+    /// Variable envelope return paths: with <c>DirectMail:Verp:BounceDomain</c> set, each recipient is sent in a
+    /// transaction of its own whose MAIL FROM encodes it and the message (see <see cref="Dsn.VerpOptions"/>). Off by default.
+    /// </summary>
+    public Dsn.VerpOptions Verp { get; private set; } = new();
 }

@@ -30,6 +30,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     private const string PortBlockedRelayDiagnostic = "Every connection to port {0} timed out: outbound port {0} is probably blocked. Mail goes through the relay {1} (DirectMail:Routes:PortBlockedRelay) until {2:u}; then direct delivery is tried again.";
 
     private readonly TimeProvider _time;
+
+    /// <summary>The tags of VERP addresses for sends that are not the queue's (the queue's carry its queue id).</summary>
+    private static readonly Queue.QueueIdGenerator VerpTags = new();
     private readonly DkimKeyring? _dkim;
     private readonly MtaStsPolicyFetcher? _mtaStsFetcher;
     private MtaStsPolicyCache? _mtaStsPolicies;
@@ -150,6 +153,16 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     /// </summary>
     public IDeferredRecipientHandOff? OnDeferred { get; set; }
 
+    /// <summary>
+    /// The suppression list SendAsync consults before it connects (and so the queue's worker, which sends through this
+    /// mailer): a recipient on it is Failed at once with a reply DirectMail makes (<see cref="SmtpReply.IsSynthetic"/>)
+    /// that says it is suppressed and why, nothing is sent to it, and the message's other recipients go as usual. A list
+    /// that cannot be read defers the recipients it was asked about. With <see cref="DirectMailOptions.SuppressRefusedRecipients"/>
+    /// the recipients servers refuse as invalid are added to it. Null (default): no list. Set it before the first send;
+    /// <c>AddSuppressionList</c> sets it.
+    /// </summary>
+    public Suppression.ISuppressionStore? SuppressionStore { get; set; }
+
     /// <inheritdoc />
     /// <exception cref="SmtpContentException">The content holds what SMTP cannot carry (a NUL octet in a stream): nothing was sent.</exception>
     public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken = default)
@@ -162,10 +175,17 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> (the queue's worker passes none: a queued message is never queued again).</summary>
     internal Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, CancellationToken cancellationToken)
-        => SendCoreAsync(envelope, content, handOff, null, cancellationToken);
+        => SendCoreAsync(envelope, content, handOff, null, null, cancellationToken);
 
     /// <summary>A send that hands its deferred recipients to <paramref name="handOff"/> and reports to <paramref name="progress"/>.</summary>
-    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken)
+    internal Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, IProgress<DeliveryProgress>? progress, CancellationToken cancellationToken)
+        => SendCoreAsync(envelope, content, handOff, progress, null, cancellationToken);
+
+    /// <summary>
+    /// A send; with <see cref="DirectMailOptions.Verp"/> on, <paramref name="verpTag"/> names the message in each VERP
+    /// address (the queue id of a queued message; null: an id is made for this send).
+    /// </summary>
+    internal async Task<DeliveryReport> SendCoreAsync(SmtpEnvelope envelope, SmtpContent content, IDeferredRecipientHandOff? handOff, IProgress<DeliveryProgress>? progress, string? verpTag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
@@ -180,13 +200,27 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         var count = envelope.Recipients.Count;
         var states = new RecipientState[count];
         var groups = new Dictionary<string, List<RecipientState>>(StringComparer.Ordinal);
+        var suppression = SuppressionStore;
+
+        // VERP: every recipient its own transaction, with its own reverse path (its envelope, index 0 in it).
+        var verp = Options.Verp.IsEnabled && envelope.Sender.Length > 0 ? new List<(string Domain, RecipientState State, SmtpEnvelope Envelope)>(count) : null;
         for (var i = 0; i < count; i++)
         {
-            states[i] = new RecipientState(envelope.Recipients[i], i, started);
+            states[i] = new RecipientState(envelope.Recipients[i], verp is null ? i : 0, started);
             var domain = envelope.GetRecipientDomain(i);
             if (progress is not null)
             {
                 states[i].Observe(progress, domain);
+            }
+
+            if (suppression is not null && await IsSuppressedAsync(suppression, states[i], cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            if (verp is not null)
+            {
+                verp.Add((domain, states[i], VerpEnvelope(envelope, i, verpTag ??= VerpTags.Next(_time.GetUtcNow()))));
             }
 
             if (!groups.TryGetValue(domain, out var group))
@@ -207,7 +241,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         await using var spoolsLifetime = spools.ConfigureAwait(false);
         try
         {
-            content = await content.ShareAsync(spools, concurrent: groups.Count > 1, deadline.Token).ConfigureAwait(false);
+            content = await content.ShareAsync(spools, concurrent: (verp is null ? groups.Count : verp.Count) > 1, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
@@ -240,6 +274,19 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         var deliveries = new List<DomainDelivery>(groups.Count);
         var tasks = new List<Task>(groups.Count);
         var senderDomain = DeliveryRouter.SenderDomain(envelope.Sender);
+        if (verp is not null && groups.Count > 0)
+        {
+            foreach (var (domain, state, single) in verp)
+            {
+                var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
+                var one = new DomainDelivery(Delivery, domain, single, content, [state], relay, route, progress);
+                deliveries.Add(one);
+                tasks.Add(RunDomainAsync(one, domain, [state], progress, deadline.Token, cancellationToken));
+            }
+
+            groups.Clear();
+        }
+
         foreach (var (domain, group) in groups)
         {
             var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
@@ -251,6 +298,11 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         await Task.WhenAll(tasks).ConfigureAwait(false);
 
         var report = BuildReport(states, deliveries, started);
+        if (suppression is not null && Options.SuppressRefusedRecipients && report.FailedCount > 0)
+        {
+            await SuppressRefusedAsync(suppression, report).ConfigureAwait(false);
+        }
+
         Record(report, activity);
         if (cancellationToken.IsCancellationRequested)
         {
@@ -263,6 +315,80 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// Whether the recipient is on the suppression list; if so it is Failed now, with a reply saying why. A list that
+    /// cannot be read defers the recipient (nothing is sent to an address that may be suppressed; the queue tries again).
+    /// </summary>
+    private async ValueTask<bool> IsSuppressedAsync(Suppression.ISuppressionStore suppression, RecipientState state, CancellationToken cancellationToken)
+    {
+        Suppression.SuppressedRecipient? entry;
+        try
+        {
+            entry = await suppression.FindAsync(state.Address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            SuppressionLog.CheckFailed(Logger, state.Address, e);
+            state.Finish(DeliveryStatus.Deferred, null, "The suppression list could not be read (" + e.Message + "): not sent, so that a suppressed address is not mailed.");
+            return true;
+        }
+
+        if (entry is null)
+        {
+            return false;
+        }
+
+        SuppressionLog.Suppressed(Logger, state.Address, entry.SuppressedAt, entry.Source, entry.Classification);
+        state.Hinted(Suppression.SuppressionCheck.Hint);
+        state.Finish(DeliveryStatus.Failed, Suppression.SuppressionCheck.Reply(state.Address, entry), null);
+        return true;
+    }
+
+    /// <summary>DirectMail:SuppressRefusedRecipients: the recipients a server refused as invalid go on the list (a failing store is logged, not thrown).</summary>
+    private async Task SuppressRefusedAsync(Suppression.ISuppressionStore suppression, DeliveryReport report)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var r in report.Recipients)
+        {
+            if (r.Status != DeliveryStatus.Failed || r.Reply is null || Suppression.SuppressionCheck.FromRefusal(r.Address, r.Reply, now) is not { } entry)
+            {
+                continue;
+            }
+
+            try
+            {
+                await suppression.AddAsync(entry, CancellationToken.None).ConfigureAwait(false);
+                SuppressionLog.Added(Logger, entry.Address, entry.Source, entry.Classification, entry.Status?.ToString());
+            }
+            catch (Exception e)
+            {
+                SuppressionLog.AddFailed(Logger, r.Address, e);
+            }
+        }
+    }
+
+    /// <summary>One recipient's envelope with its VERP reverse path (and its DSN parameters); the plain sender when no VERP address can be made for it.</summary>
+    private SmtpEnvelope VerpEnvelope(SmtpEnvelope envelope, int index, string tag)
+    {
+        var address = envelope.Recipients[index];
+        string sender;
+        try
+        {
+            sender = Dsn.VerpAddress.Encode(Options.Verp.Prefix, tag, address, Options.Verp.BounceDomain!);
+        }
+        catch (ArgumentException e)
+        {
+            SuppressionLog.NoVerpAddress(Logger, address, e.Message);
+            sender = envelope.Sender;
+        }
+
+        return new SmtpEnvelope(sender, [new SmtpRecipient(address, envelope.GetRecipientNotify(index), envelope.GetOriginalRecipient(index))])
+        {
+            DsnReturn = envelope.DsnReturn,
+            DsnEnvelopeId = envelope.DsnEnvelopeId,
+        };
     }
 
     /// <summary>

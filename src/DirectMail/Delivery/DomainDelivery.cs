@@ -729,6 +729,7 @@ internal sealed class DomainDelivery
             r.Secured(session.Posture, observed);
             if (rr.IsDelivered)
             {
+                r.NextHopOfferedDsn = result.DsnOffered;
                 r.Finish(DeliveryStatus.Delivered, rr.Reply, null);
                 continue;
             }
@@ -929,6 +930,9 @@ internal sealed class RecipientState(string address, int index, long startTimest
 
     public bool MayHaveBeenDelivered { get; set; }
 
+    /// <summary>Whether the server that took it offered DSN (for the queue's "relayed" notice).</summary>
+    public bool NextHopOfferedDsn { get; set; }
+
     /// <summary>The way of the last attempt.</summary>
     public DeliveryRoute Route { get; set; }
 
@@ -1039,5 +1043,6 @@ internal sealed class RecipientState(string address, int index, long startTimest
     {
         Tls = Tls,
         TlsFailure = TlsFailure,
+        NextHopOfferedDsn = NextHopOfferedDsn,
     };
 }

@@ -126,4 +126,11 @@ public sealed class RecipientDelivery
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// For a Delivered recipient: whether the server that took it offered DSN (RFC 3461). When it did not, it sends no
+    /// notices and the recipient's NOTIFY was not passed on; the queue then tells a sender who asked for NOTIFY=SUCCESS
+    /// that the message was relayed (<see cref="Dsn.DsnAction.Relayed"/>). False for recipients not delivered.
+    /// </summary>
+    public bool NextHopOfferedDsn { get; internal init; }
 }

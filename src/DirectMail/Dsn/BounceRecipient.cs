@@ -46,8 +46,12 @@ public sealed class BounceRecipient
     /// mailbox is disabled or the domain does not exist; an address that should not be mailed again until someone
     /// checks it. A full mailbox, a policy block or a message too large is not one.
     /// </summary>
-    public bool IsHardBounce => Action == DsnAction.Failed && Status is { Class: 5 }
-        && Classification is BounceClassification.InvalidRecipient or BounceClassification.MailboxDisabled or BounceClassification.DnsFailure;
+    public bool IsHardBounce => IsHard(Action, Status, Classification);
+
+    /// <summary>The hard-bounce rule of <see cref="IsHardBounce"/>, for a refusal had during a send too.</summary>
+    internal static bool IsHard(DsnAction action, EnhancedStatusCode? status, BounceClassification classification)
+        => action == DsnAction.Failed && status is { Class: 5 }
+            && classification is BounceClassification.InvalidRecipient or BounceClassification.MailboxDisabled or BounceClassification.DnsFailure;
 
     /// <inheritdoc />
     public override string ToString() => Address + " " + Action.ToString().ToLowerInvariant() + " " + (Status?.ToString() ?? "-") + " " + Classification;

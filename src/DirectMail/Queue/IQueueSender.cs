@@ -14,6 +14,10 @@ internal interface IQueueSender
     /// <summary>One send; cancellation throws <see cref="DeliveryCanceledException"/> with the report so far.</summary>
     Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken);
 
+    /// <summary>One send of a queued message; <paramref name="queueId"/> tags its VERP addresses when the mailer makes them.</summary>
+    Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, string queueId, CancellationToken cancellationToken)
+        => SendAsync(envelope, content, cancellationToken);
+
     /// <summary>The destination of a recipient domain: its MX host names, from the resolver's cache.</summary>
     ValueTask<string> GetDestinationAsync(string domain, CancellationToken cancellationToken);
 }

@@ -5,8 +5,9 @@ namespace DirectMail.Queue;
 /// <summary>An outcome the worker recorded for one recipient of a queued message.</summary>
 public sealed class MailQueueEvent
 {
-    internal MailQueueEvent(string queueId, int recipientIndex, string address, QueueRecipientState state, DateTimeOffset? nextAttemptAt, QueueAttempt? attempt, string? detail, bool isDelayed = false)
+    internal MailQueueEvent(string queueId, int recipientIndex, string address, QueueRecipientState state, DateTimeOffset? nextAttemptAt, QueueAttempt? attempt, string? detail, bool isDelayed = false, bool isRelayed = false)
     {
+        IsRelayed = isRelayed;
         QueueId = queueId;
         RecipientIndex = recipientIndex;
         Address = address;
@@ -49,6 +50,13 @@ public sealed class MailQueueEvent
     /// </summary>
     public bool IsDelayed { get; }
 
+    /// <summary>
+    /// True on a Delivered event whose recipient asked for NOTIFY=SUCCESS and whose server offers no DSN (RFC 3461
+    /// section 4.1): that server will send no success notice, so the delivery is reported as relayed
+    /// (RFC 3464 <c>Action: relayed</c>), as the queue's notice does (<see cref="MailQueueOptions.SendDeliveryStatusNotices"/>).
+    /// </summary>
+    public bool IsRelayed { get; }
+
     /// <inheritdoc />
-    public override string ToString() => $"{QueueId} {Address}: {State}{(IsDelayed ? " (delayed)" : string.Empty)}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
+    public override string ToString() => $"{QueueId} {Address}: {State}{(IsDelayed ? " (delayed)" : string.Empty)}{(IsRelayed ? " (relayed)" : string.Empty)}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
 }

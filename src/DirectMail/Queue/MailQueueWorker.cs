@@ -606,7 +606,8 @@ public sealed class MailQueueWorker
                 var content = new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, ct => _store.MarkInFlightAsync(claim, indexes, ct));
                 try
                 {
-                    report = await _sender.SendAsync(envelope, content, token).ConfigureAwait(false);
+                    // With VERP on, the queue id is the tag of each recipient's reverse path.
+                    report = await _sender.SendAsync(envelope, content, claim.MessageId, token).ConfigureAwait(false);
                 }
                 catch (DeliveryCanceledException e)
                 {
@@ -668,7 +669,8 @@ public sealed class MailQueueWorker
             switch (d.Status)
             {
                 case DeliveryStatus.Delivered:
-                    outcomes.Add(r, QueueRecipientState.Delivered, null, ToAttempt(d, started, QueueRecipientState.Delivered), null);
+                    // RFC 3461 section 4.1: NOTIFY=SUCCESS that a server without DSN could not take on is answered "relayed".
+                    outcomes.Add(r, QueueRecipientState.Delivered, null, ToAttempt(d, started, QueueRecipientState.Delivered), null, relayed: !d.NextHopOfferedDsn && (r.Notify & DsnNotify.Success) != 0);
                     break;
                 case DeliveryStatus.Failed:
                     outcomes.Add(r, QueueRecipientState.Failed, null, ToAttempt(d, started, QueueRecipientState.Failed), null);
@@ -872,12 +874,12 @@ public sealed class MailQueueWorker
         public List<MailQueueEvent> Events { get; } = new(claim.Recipients.Count);
 
         /// <summary>One recipient's outcome; <paramref name="stopped"/> when it is due again at once because the worker stopped (no outcome, so no delay warning either).</summary>
-        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail, bool stopped = false)
+        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail, bool stopped = false, bool relayed = false)
         {
             lock (Updates)
             {
                 Updates.Add(new QueueRecipientUpdate(r.Index, state, next, attempt));
-                Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail));
+                Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail, isRelayed: relayed));
                 _stopped.Add(stopped);
             }
         }

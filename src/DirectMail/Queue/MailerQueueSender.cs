@@ -13,6 +13,9 @@ internal sealed class MailerQueueSender(DirectMailer mailer) : IQueueSender
     public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, CancellationToken cancellationToken)
         => mailer.SendCoreAsync(envelope, content, handOff: null, cancellationToken);
 
+    public Task<DeliveryReport> SendAsync(SmtpEnvelope envelope, SmtpContent content, string queueId, CancellationToken cancellationToken)
+        => mailer.SendCoreAsync(envelope, content, handOff: null, progress: null, verpTag: queueId, cancellationToken);
+
     /// <summary>
     /// The MX host names, sorted and joined ("mx1.example.net mx2.example.net"): domains hosted by one provider share
     /// its destination, so a dead MX is remembered once for all of them (Exim's per-host retry). The resolver caches

@@ -80,8 +80,13 @@ internal static class QueueNotices
                 action = DsnAction.Delayed;
                 status = reply?.EnhancedStatusCode is { Class: 4 } transient ? transient : new EnhancedStatusCode(4, 0, 0);
                 break;
+            case QueueRecipientState.Delivered when e.IsRelayed:
+                // RFC 3461 section 4.1 / RFC 3464 section 2.3.3: the next hop offers no DSN, so it will not tell of success.
+                action = DsnAction.Relayed;
+                status = reply?.EnhancedStatusCode is { Class: 2 } ok ? ok : new EnhancedStatusCode(2, 0, 0);
+                break;
             default:
-                // Delivered: the next hop was given NOTIFY and tells the sender itself (RFC 3461 section 4.1).
+                // Delivered to a next hop that offers DSN: it was given NOTIFY and tells the sender itself (RFC 3461 section 4.1).
                 return null;
         }
 

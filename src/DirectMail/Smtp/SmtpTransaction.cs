@@ -510,7 +510,7 @@ internal sealed class SmtpTransaction
             SmtpSessionLog.TransactionEnded(_logger, ServerName, outcome, accepted, _recipients.Length);
         }
 
-        return new(outcome, _recipients, _mailReply, _dataReply, finalReply, failure);
+        return new(outcome, _recipients, _mailReply, _dataReply, finalReply, failure) { DsnOffered = _capabilities.Supports(SmtpExtensions.Dsn) };
     }
 
     private static SmtpReply Synthetic(int code, string enhanced, string text) => new(code, [enhanced + " " + text], isSynthetic: true);

@@ -34,6 +34,9 @@ public sealed class SmtpTransactionResult
     /// <summary>What went wrong when the transaction did not deliver; null on <see cref="SmtpTransactionOutcome.Delivered"/>.</summary>
     public SmtpFailure? Failure { get; }
 
+    /// <summary>Whether the server offered DSN (RFC 3461) in its EHLO reply: if not, it sends no notices and NOTIFY was not passed on.</summary>
+    internal bool DsnOffered { get; init; }
+
     /// <summary>True when the message was delivered to at least one recipient.</summary>
     public bool IsDelivered => Outcome == SmtpTransactionOutcome.Delivered;
 

@@ -75,7 +75,7 @@ public sealed class SmtpSinkServer : IDisposable
 {
     private readonly ChildProcess _process;
 
-    public SmtpSinkServer(IPAddress address, bool dump = true, int maxConnections = 256)
+    public SmtpSinkServer(IPAddress address, bool dump = true, int maxConnections = 256, bool offerDsn = true)
     {
         Store = Directory.CreateTempSubdirectory("directmail-sink-").FullName;
         if (!OperatingSystem.IsWindows())
@@ -88,6 +88,11 @@ public sealed class SmtpSinkServer : IDisposable
         if (dump)
         {
             arguments.AddRange(["-d", Path.Combine(Store, "%H%M%S.")]);
+        }
+
+        if (!offerDsn)
+        {
+            arguments.Add("-N"); // no DSN in the EHLO reply: a next hop that sends no notices
         }
 
         arguments.AddRange([$"{endPoint.Address}:{endPoint.Port}", maxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
