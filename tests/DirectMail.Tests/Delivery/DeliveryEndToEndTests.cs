@@ -394,7 +394,7 @@ public sealed class DeliveryEndToEndTests
             AssertRecipient(r, DeliveryStatus.Delivered, 250, "2.0.0", null, "mx.sink.deliver.test", DeliveryAddresses.Sink, attempts: 1);
         }
 
-        var stored = Assert.Single(await DeliveryRigTests.Eventually(() => sink.Messages()));
+        var stored = Assert.Single(await TestTimeouts.EventuallyAsync(() => sink.Messages(), "stored by the sink"));
         Assert.Equal(Sender, stored.Sender);
         Assert.Equal(["one@sink.deliver.test", "two@sink.deliver.test"], stored.Recipients);
         Assert.Equal(System.Text.Encoding.ASCII.GetString(content), System.Text.Encoding.ASCII.GetString(stored.Content));
