@@ -159,6 +159,21 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
     }
 
     [Fact]
+    public async Task Keygen_exits_73_when_the_key_file_cannot_be_created()
+    {
+        // README: exit 73 (EX_CANTCREAT) for a file that cannot be created; here its folder does not exist. Nothing is
+        // printed to stdout: no DNS record for a key that was not saved.
+        var file = Path.Combine(CliAssert.TempDirectory(), "missing-folder", "key.pem");
+
+        var result = await CliRunner.RunAsync("dkim", "keygen", "--dkim-domain", "example.com", "--dkim-selector", "s1", "--bits", "1024", "--out", file);
+
+        Assert.True(result.ExitCode == 73, result.ToString());
+        CliAssert.OneLineError(result, $"directmail: --out '{file}': cannot create the file");
+        Assert.Empty(result.StdOut);
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
     public async Task Keygen_refuses_to_overwrite_a_file_unless_forced()
     {
         var file = Path.Combine(CliAssert.TempDirectory(), "existing.pem");

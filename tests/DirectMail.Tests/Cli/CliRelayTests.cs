@@ -87,6 +87,8 @@ public sealed class CliRelayTests : IAsyncLifetime
         Assert.Empty(_auths);
         Assert.Empty(_dialogue.Messages);
         Assert.Contains("someone@far.cli.test: deferred", result.StdOut, StringComparison.Ordinal);
+        // The tool hung up after the handshake it refused: not even EHLO went to the untrusted relay.
+        await _server!.WaitForScriptFailureAsync();
     }
 
     [Fact]

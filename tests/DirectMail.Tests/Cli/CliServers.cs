@@ -45,6 +45,10 @@ public sealed class CliServers : IAsyncLifetime
 
         ; (nosuch.cli.test does not exist: NXDOMAIN.)
 
+        ; An MX host with no address at all (NODATA for A and AAAA): no usable target.
+        noaddress       MX      10 mx.noaddress
+        mx.noaddress    TXT     "no address here"
+
         ; The scripted SMTP server of the send tests.
         mail            MX      10 mx.mail
         mx.mail         A       127.0.28.10

@@ -102,6 +102,21 @@ public sealed class CliTests(CliServers servers)
     }
 
     [Fact]
+    public async Task Mx_explains_an_MX_host_without_an_address_and_exits_69()
+    {
+        // README: `mx` exits 69 when the domain has no usable target (here its only MX host has no A or AAAA record).
+        var text = await CliRunner.RunAsync("mx", "noaddress.cli.test", "--dns", CliServers.Dns);
+        var json = await CliRunner.RunAsync("mx", "noaddress.cli.test", "--dns", CliServers.Dns, "--json");
+
+        Assert.True(text.ExitCode == 69, text.ToString());
+        Assert.Contains("mx.noaddress.cli.test", text.StdOut);
+        Assert.True(json.ExitCode == 69, json.ToString());
+        using var document = JsonDocument.Parse(json.StdOut);
+        Assert.Equal("no-usable-targets", document.RootElement.GetProperty("status").GetString());
+        Assert.Empty(document.RootElement.GetProperty("targets").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Mx_explains_a_transient_DNS_failure_and_exits_75()
     {
         // NSD is authoritative only: a name outside its zone is REFUSED, a DNS failure that may pass.

@@ -113,26 +113,10 @@ public sealed class DeliveryRigTests
         await io.SendAsync("QUIT");
         await io.ExpectAsync("221");
 
-        var stored = Assert.Single(await Eventually(() => sink.Messages()));
+        var stored = Assert.Single(await TestTimeouts.EventuallyAsync(() => sink.Messages(), "stored by the sink"));
         Assert.Equal("a@client.test", stored.Sender);
         Assert.Equal(["b@sink.deliver.test"], stored.Recipients);
         Assert.Equal("Subject: rig\r\n\r\n.dot\r\n", System.Text.Encoding.ASCII.GetString(stored.Content));
-    }
-
-    internal static async Task<System.Collections.Generic.IReadOnlyList<T>> Eventually<T>(Func<System.Collections.Generic.IReadOnlyList<T>> read)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var value = read();
-            if (value.Count > 0)
-            {
-                return value;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return read();
     }
 
     private static async Task<string> RcptAsync(string recipient)

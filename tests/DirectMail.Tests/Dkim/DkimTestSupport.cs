@@ -43,14 +43,34 @@ internal static class DkimTestSupport
         return Array.FindAll(fields, f => f.StartsWith("DKIM-Signature:", StringComparison.Ordinal));
     }
 
-    /// <summary>Replaces the first occurrence of <paramref name="find"/> after the signature fields.</summary>
+    /// <summary>
+    /// Replaces the first occurrence of <paramref name="find"/> after the signature fields (never inside one: a change to
+    /// the signature itself would break it for another reason than the one a test means).
+    /// </summary>
     public static byte[] Tamper(byte[] wire, string find, string replace)
     {
         var text = Encoding.UTF8.GetString(wire);
         var start = text.LastIndexOf("DKIM-Signature:", StringComparison.Ordinal);
-        var index = text.IndexOf(find, text.IndexOf("\r\n", start + 400 > text.Length ? start : start, StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.True(index >= 0, $"'{find}' is not in the message.");
+        Assert.True(start >= 0, "the message is not signed");
+        // The signature field ends at the first line break not followed by folding white space.
+        var end = text.IndexOf("\r\n", start, StringComparison.Ordinal);
+        while (end >= 0 && end + 2 < text.Length && text[end + 2] is ' ' or '\t')
+        {
+            end = text.IndexOf("\r\n", end + 2, StringComparison.Ordinal);
+        }
+
+        Assert.True(end >= 0, "the signature field does not end");
+        var index = text.IndexOf(find, end, StringComparison.Ordinal);
+        Assert.True(index >= 0, $"'{find}' is not in the message after its signature.");
         return Encoding.UTF8.GetBytes(string.Concat(text.AsSpan(0, index), replace, text.AsSpan(index + find.Length)));
+    }
+
+    /// <summary>The tag names of an unfolded DKIM-Signature field (<c>v</c>, <c>a</c>, ...), white space around them ignored (RFC 6376 section 3.2).</summary>
+    public static string[] TagNames(string signature)
+    {
+        var value = signature[(signature.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        var tags = value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return Array.ConvertAll(tags, t => t[..t.IndexOf('=', StringComparison.Ordinal)].Trim());
     }
 
     public static EmailMessage Message(string subject, string text, string? html = null)

@@ -1,5 +1,6 @@
 using System;
 using System.Net;
+using System.Threading.Tasks;
 using DirectMail.Dns;
 
 namespace DirectMail.Tests.Dns;
@@ -151,13 +152,18 @@ public sealed class MxUnitTests
     }
 
     [Fact]
-    public void The_resolver_copies_the_options()
+    public async Task The_resolver_copies_the_options()
     {
-        var options = new MxResolverOptions { NameServers = [new IPEndPoint(IPAddress.Loopback, 53)] };
-        _ = new MxResolver(options);
+        // Options shared with other code (a reloaded configuration) must not change a resolver already built: the
+        // address literal is resolved by the family the resolver was created with, not the one set afterwards.
+        var options = new MxResolverOptions { NameServers = [new IPEndPoint(IPAddress.Loopback, 53)], AddressFamilyPreference = AddressFamilyPreference.PreferIPv4 };
+        var resolver = new MxResolver(options);
 
-        options.MaxAddresses = 0; // invalid now, but the resolver took its copy already
-        Assert.Throws<ArgumentException>(options.Validate);
+        options.AddressFamilyPreference = AddressFamilyPreference.IPv6Only;
+        var resolution = await resolver.ResolveAsync("[127.0.0.1]");
+
+        Assert.True(resolution.IsSuccess, resolution.Message);
+        Assert.Equal(IPAddress.Loopback, Assert.Single(Assert.Single(resolution.Targets).Addresses).Address);
     }
 
     [Fact]

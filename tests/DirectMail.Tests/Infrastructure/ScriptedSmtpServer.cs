@@ -27,6 +27,8 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private int _accepted;
     private int _open;
     private int _maxOpen;
+    private Exception? _scriptError;
+    private bool _disposed;
 
     private ScriptedSmtpServer(Func<ScriptedConnection, Task> script, IPEndPoint endPoint)
     {
@@ -50,8 +52,13 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>The most connections open at once.</summary>
     public int MaxOpen => Volatile.Read(ref _maxOpen);
 
-    /// <summary>The first exception a script threw (an assertion inside the script), if any.</summary>
-    public Exception? ScriptError { get; private set; }
+    /// <summary>
+    /// The first exception a script threw (an assertion inside the script, a read that timed out), if any. A script's
+    /// expectation is an assertion: <see cref="DisposeAsync"/> and <see cref="WaitForScriptsAsync"/> rethrow it, so a
+    /// test fails when the client did not do what its server's script expected, whether or not it waits for the scripts.
+    /// A script that ends because the test stopped the server (disposed it) has not failed.
+    /// </summary>
+    public Exception? ScriptError => Volatile.Read(ref _scriptError);
 
     public static ScriptedSmtpServer Start(Func<ScriptedConnection, Task> script) => new(script, new IPEndPoint(IPAddress.Parse("127.0.25.1"), 0));
 
@@ -65,7 +72,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     public async Task WaitForScriptsAsync(TimeSpan? timeout = null)
     {
         var all = Task.WhenAll(_connections.ToArray());
-        if (await Task.WhenAny(all, Task.Delay(timeout ?? TimeSpan.FromSeconds(10))) != all)
+        if (await Task.WhenAny(all, Task.Delay(timeout ?? TestTimeouts.Await)) != all)
         {
             throw new TimeoutException($"{Open} scripted SMTP connection(s) to {EndPoint} did not finish.");
         }
@@ -76,8 +83,27 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until every script has ended and returns the failure one of them had, for a test whose client must leave
+    /// before the script's end (it refused the server's certificate, it stopped reading an endless line): the failure is
+    /// then the evidence, and it is taken (disposing the server no longer rethrows it). Fails when no script failed.
+    /// </summary>
+    public async Task<Exception> WaitForScriptFailureAsync()
+    {
+        await Task.WhenAll(_connections.ToArray()).WaitAsync(TestTimeouts.Await);
+        var error = Interlocked.Exchange(ref _scriptError, null);
+        Assert.True(error is not null, $"every script of {EndPoint} ran to its end");
+        return error!;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stop.Cancel();
         _listener.Stop();
         try
@@ -97,6 +123,10 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         }
 
         _stop.Dispose();
+        if (ScriptError is { } error)
+        {
+            throw new InvalidOperationException($"The script of {EndPoint} failed: {error.Message}", error);
+        }
     }
 
     private async Task AcceptAsync()
@@ -127,12 +157,13 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                     await using var connection = new ScriptedConnection(socket, _stop.Token);
                     await _script(connection);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
-                    ScriptError ??= e;
+                    // The test is over and stopped the server: the script was cut short, it did not fail.
                 }
-                catch (OperationCanceledException)
+                catch (Exception e)
                 {
+                    Interlocked.CompareExchange(ref _scriptError, e, null);
                 }
                 finally
                 {
@@ -189,9 +220,17 @@ public sealed class ScriptedConnection : IAsyncDisposable
                 return line;
             }
 
-            if (!await FillAsync(cts.Token))
+            try
             {
-                return null;
+                if (!await FillAsync(cts.Token))
+                {
+                    return null;
+                }
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                // The script expected a line: a client that sends none is a failure of the test, not a cancellation.
+                throw new TimeoutException($"The client sent no line within {(timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds} s.");
             }
         }
     }

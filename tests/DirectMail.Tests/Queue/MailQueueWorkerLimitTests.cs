@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Queue;
 
@@ -28,16 +29,6 @@ public sealed class MailQueueWorkerLimitTests
 
     private static DestinationLimit GoogleLimit(double rate = 0, int connections = 0) => new() { Name = "google", MxHosts = { "*.google.com" }, MaxMessagesPerSecond = rate, MaxConnections = connections };
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 1000 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition());
-    }
-
     private Task<string> Enqueue(MailQueue queue, string to) => queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", to), SmtpContent.FromBytes(Body)).AsTask();
 
     [Fact]
@@ -50,7 +41,7 @@ public sealed class MailQueueWorkerLimitTests
         await Enqueue(queue, "d@elsewhere.test");
 
         var run = worker.RunOnceAsync(default);
-        await WaitUntil(() => _store.Tokens.Count == 3 && _sender.Sends.Count == 2);
+        await TestTimeouts.EventuallyAsync(() => _store.Tokens.Count == 3 && _sender.Sends.Count == 2, "_store.Tokens.Count == 3 && _sender.Sends.Count == 2");
 
         // One bucket for both domains: the first goes, the next waits 1 s, the last 2 s; the unmatched one is not limited.
         Assert.Equal([("google", TimeSpan.Zero), ("google", TimeSpan.FromSeconds(1)), ("google", TimeSpan.FromSeconds(2))], _store.Tokens.OrderBy(t => t.Wait));
@@ -59,7 +50,7 @@ public sealed class MailQueueWorkerLimitTests
         await Task.Delay(50);
         Assert.Equal(2, _sender.Sends.Count);
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        await WaitUntil(() => _sender.Sends.Count == 3);
+        await TestTimeouts.EventuallyAsync(() => _sender.Sends.Count == 3, "_sender.Sends.Count == 3");
         _time.Advance(TimeSpan.FromSeconds(1));
         await run;
 
@@ -79,7 +70,7 @@ public sealed class MailQueueWorkerLimitTests
         var gate = new TaskCompletionSource();
         _sender.Gate = () => gate.Task;
         var run = worker.RunOnceAsync(default);
-        await WaitUntil(() => _sender.InProgress == 2 && _store.Acquires.Count(a => !a.Taken) >= 4);
+        await TestTimeouts.EventuallyAsync(() => _sender.InProgress == 2 && _store.Acquires.Count(a => !a.Taken) >= 4, "_sender.InProgress == 2 && _store.Acquires.Count(a => !a.Taken) >= 4");
         await Task.Delay(50);
         Assert.Equal(2, _sender.Sends.Count);
 
@@ -111,13 +102,13 @@ public sealed class MailQueueWorkerLimitTests
         // Two workers on one store, as two instances would be: the second finds the only slot taken.
         var other = new MailQueueWorker(queue, _sender, null);
         var running = worker.RunOnceAsync(default);
-        await WaitUntil(() => _sender.InProgress == 1);
+        await TestTimeouts.EventuallyAsync(() => _sender.InProgress == 1, "_sender.InProgress == 1");
         var waiting = other.RunOnceAsync(default);
-        await WaitUntil(() => _store.Acquires.Count(a => !a.Taken) == 1);
+        await TestTimeouts.EventuallyAsync(() => _store.Acquires.Count(a => !a.Taken) == 1, "_store.Acquires.Count(a => !a.Taken) == 1");
         for (var i = 0; i < 10 && !waiting.IsCompleted; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(1)); // it looks again every second, then gives up at 10 s
-            await WaitUntil(() => waiting.IsCompleted || _store.Acquires.Count(a => !a.Taken) == i + 2);
+            await TestTimeouts.EventuallyAsync(() => waiting.IsCompleted || _store.Acquires.Count(a => !a.Taken) == i + 2, "waiting.IsCompleted || _store.Acquires.Count(a => !a.Taken) == i + 2");
         }
 
         await waiting;
@@ -148,9 +139,9 @@ public sealed class MailQueueWorkerLimitTests
         _sender.Gate = () => gate.Task;
 
         var run = worker.RunOnceAsync(default);
-        await WaitUntil(() => _sender.InProgress == 1);
+        await TestTimeouts.EventuallyAsync(() => _sender.InProgress == 1, "_sender.InProgress == 1");
         _time.Advance(TimeSpan.FromMinutes(1));
-        await WaitUntil(() => _store.Acquires.Count == 2);
+        await TestTimeouts.EventuallyAsync(() => _store.Acquires.Count == 2, "_store.Acquires.Count == 2");
 
         // Taken again by the same holder, which extends its lease; still one slot, still held.
         Assert.Equal(_store.Acquires[0], _store.Acquires[1]);

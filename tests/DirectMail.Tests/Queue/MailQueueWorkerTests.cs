@@ -454,8 +454,8 @@ public sealed class MailQueueWorkerTests
         Assert.Equal(2, await queue.BounceAsync(id));
         var message = (await queue.GetAsync(id))!;
         Assert.All(message.Recipients, r => Assert.Equal(QueueRecipientState.Failed, r.State));
-        Assert.Empty(await queue.ListAsync().ToListAsync());
-        Assert.Single(await queue.ListAsync(pendingOnly: false).ToListAsync());
+        Assert.Empty(await ToListAsync(queue.ListAsync()));
+        Assert.Single(await ToListAsync(queue.ListAsync(pendingOnly: false)));
 
         Assert.Equal(2, await queue.DeleteAsync(id));
         Assert.Null(await queue.GetAsync(id));
@@ -576,5 +576,17 @@ public sealed class MailQueueWorkerTests
             writes.Add(buffer.Length);
             return ValueTask.CompletedTask;
         }
+    }
+
+    // System.Linq.AsyncEnumerable is in the BCL from .NET 10 only; the suite also runs on net8.0.
+    private static async Task<List<QueuedMessage>> ToListAsync(IAsyncEnumerable<QueuedMessage> messages)
+    {
+        var list = new List<QueuedMessage>();
+        await foreach (var message in messages)
+        {
+            list.Add(message);
+        }
+
+        return list;
     }
 }

@@ -109,11 +109,10 @@ public sealed class SmtpSessionReviewTests
             await c.ClientClosesAsync(TimeSpan.FromSeconds(10));
         });
         await using var session = await ConnectAsync(server, o => o.Timeouts.DataTermination = TimeSpan.FromSeconds(1.5));
-        var clock = Stopwatch.StartNew();
 
-        var result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content(), cts.Token);
+        // Canceled after the dot, the reply is still awaited: the outcome is the DataTermination timeout, not a cancellation.
+        var result = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), Content(), cts.Token).Bounded();
 
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.4), clock.Elapsed.ToString());
         Assert.Equal(SmtpTransactionOutcome.Failed, result.Outcome);
         Assert.Equal(SmtpFailureKind.TimedOut, result.Failure!.Kind);
         Assert.Equal(SmtpPhase.DataTermination, result.Failure.Phase);
