@@ -1,13 +1,13 @@
 using System;
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using DirectMail.Dns;
 using DirectMail.Security;
 using DirectMail.Security.Dane;
 using DirectMail.Tests.Infrastructure;
+using DirectMail.Tests.Security.Dane;
 
 namespace DirectMail.Benchmarks;
 
@@ -41,15 +41,14 @@ public class DaneBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _ee = SelfSigned(Host);
-        var root = Ca("Bench Root", null);
-        var issuer = Ca("Bench Issuer", root);
-        _taLeaf = Leaf(issuer, Host);
+        _ee = DaneCertificates.SelfSigned(Host);
+        var issuer = DaneCertificates.Intermediate(DaneCertificates.Root("Bench Root"), "Bench Issuer");
+        _taLeaf = DaneCertificates.Leaf(issuer, Host);
         _taChain = new X509Chain();
         _taChain.ChainPolicy.ExtraStore.Add(issuer);
 
-        var eeRecord = new TlsaAssociation(3, 1, 1, SHA256.HashData(_ee.PublicKey.ExportSubjectPublicKeyInfo()));
-        var taRecord = new TlsaAssociation(2, 1, 1, SHA256.HashData(issuer.PublicKey.ExportSubjectPublicKeyInfo()));
+        var eeRecord = DaneCertificates.Association(3, 1, 1, _ee);
+        var taRecord = DaneCertificates.Association(2, 1, 1, issuer);
         _eeLookup = TlsaLookup.FromRecords(Host, "_25._tcp." + Host, [eeRecord]);
         _taLookup = TlsaLookup.FromRecords(Host, "_25._tcp." + Host, [taRecord]);
 
@@ -103,44 +102,4 @@ public class DaneBenchmarks
     /// <summary>DANE-TA 2 1 1 in the handshake: the anchor found in the presented chain, the chain to it built and checked, the name matched.</summary>
     [Benchmark]
     public TlsFailureType? CheckDaneTa() => new DaneCertificateCheck(_taLookup).Check(Host, _taLeaf, _taChain, SslPolicyErrors.RemoteCertificateChainErrors);
-
-    private static X509Certificate2 SelfSigned(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return Server(name, key).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-    }
-
-    private static X509Certificate2 Ca(string name, X509Certificate2? issuer)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        if (issuer is null)
-        {
-            return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(365));
-        }
-
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
-        using var certificate = request.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(300), [1, 2, 3, 4]);
-        return certificate.CopyWithPrivateKey(key);
-    }
-
-    private static X509Certificate2 Leaf(X509Certificate2 issuer, string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = Server(name, key);
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
-        return request.Create(issuer, DateTimeOffset.UtcNow.AddHours(-12), DateTimeOffset.UtcNow.AddDays(30), [5, 6, 7, 8]);
-    }
-
-    private static CertificateRequest Server(string name, ECDsa key)
-    {
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(name);
-        request.CertificateExtensions.Add(san.Build());
-        return request;
-    }
 }
