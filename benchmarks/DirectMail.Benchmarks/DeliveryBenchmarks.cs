@@ -40,6 +40,7 @@ public class DeliveryBenchmarks
 
     private DeliveryBenchmarkRig _rig = null!;
     private DirectMailer _mailer = null!;
+    private DirectMailer _mailerWithoutMtaSts = null!;
     private SmtpContent _content = null!;
     private SmtpEnvelope[] _envelopes = null!;
     private LookupClient _dns = null!;
@@ -55,6 +56,9 @@ public class DeliveryBenchmarks
         _content = SmtpContent.FromBytes(bytes);
         _envelopes = Enumerable.Range(0, DeliveryBenchmarkRig.Domains).Select(i => new SmtpEnvelope(BenchmarkMessages.Sender, "recipient@" + DeliveryBenchmarkRig.Domain(i))).ToArray();
         _mailer = new DirectMailer(DeliveryBenchmarkRig.MailerOptions(Concurrency)); // every MX is the same sink: let the 8 callers each have one
+        var withoutMtaSts = DeliveryBenchmarkRig.MailerOptions(Concurrency);
+        withoutMtaSts.UseMtaSts = false; // issue 14: the path before transport security, for comparison
+        _mailerWithoutMtaSts = new DirectMailer(withoutMtaSts);
 
         _dns = new LookupClient(new LookupClientOptions(DeliveryBenchmarkRig.NameServer) { UseCache = true });
         _message = MailKitClients.Load(bytes); // checked to write the same bytes
@@ -65,6 +69,7 @@ public class DeliveryBenchmarks
         for (var i = 0; i < DeliveryBenchmarkRig.Domains; i++)
         {
             await DirectMailOne(i);
+            await DirectMailWithoutMtaStsOne(i);
             await MailKitOne(i);
         }
     }
@@ -73,6 +78,7 @@ public class DeliveryBenchmarks
     public async Task CleanupAsync()
     {
         await _mailer.DisposeAsync();
+        await _mailerWithoutMtaSts.DisposeAsync();
         _rig.Dispose();
     }
 
@@ -81,6 +87,9 @@ public class DeliveryBenchmarks
 
     [Benchmark(OperationsPerInvoke = DirectMailBatch, Description = "DirectMail IDirectMailer.SendAsync")]
     public Task DirectMail() => RunAsync(DirectMailBatch, DirectMailOne);
+
+    [Benchmark(OperationsPerInvoke = DirectMailBatch, Description = "DirectMail IDirectMailer.SendAsync, MTA-STS off")]
+    public Task DirectMailWithoutMtaSts() => RunAsync(DirectMailBatch, DirectMailWithoutMtaStsOne);
 
     [Benchmark(OperationsPerInvoke = SmtpSourceBatch, Description = "Postfix smtp-source -s 8 (no DNS, a connection per message)")]
     public TimeSpan SmtpSource() => DeliveryBenchmarkRig.SmtpSource(Concurrency, SmtpSourceBatch, Size, reuse: false);
@@ -106,6 +115,15 @@ public class DeliveryBenchmarks
         }
 
         await Task.WhenAll(workers);
+    }
+
+    private async Task DirectMailWithoutMtaStsOne(int i)
+    {
+        var report = await _mailerWithoutMtaSts.SendAsync(_envelopes[i % _envelopes.Length], _content);
+        if (!report.IsFullyDelivered)
+        {
+            throw new InvalidOperationException("DirectMail did not deliver: " + string.Join("; ", report.Recipients));
+        }
     }
 
     private async Task DirectMailOne(int i)

@@ -24,7 +24,7 @@ namespace DirectMail.Queue.Sqlite;
 /// Times are kept as UTC ticks and come back with a zero offset. When every recipient of a message is final, its
 /// content is dropped (nothing will send it again); its rows and history stay until the message is deleted.
 /// </remarks>
-public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
+public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore, DirectMail.Security.MtaSts.IMtaStsPolicyStoreSource
 {
     internal const string DatabaseFileName = "queue.db";
 
@@ -32,6 +32,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
     private readonly SqliteWriter _writer;
     private readonly string _readConnectionString;
     private readonly SqliteLimitStore _limits;
+    private readonly SqliteMtaStsPolicyStore _mtaStsPolicies;
     private int _disposed;
 
     /// <summary>Opens the store in <paramref name="directory"/>, creating the directory (mode 0700) and the database as needed.</summary>
@@ -79,9 +80,13 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
 
         _writer = new SqliteWriter(_writerConnection, path + "-wal", (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
         _limits = new SqliteLimitStore(Path.GetDirectoryName(path)!, options.BusyTimeout);
+        _mtaStsPolicies = new SqliteMtaStsPolicyStore(Path.GetDirectoryName(path)!, options.BusyTimeout);
     }
 
     /// <inheritdoc />
+    /// <summary>The mailer's MTA-STS policies, kept in <c>mta-sts.db</c> beside the queue (the worker hands it to its mailer).</summary>
+    DirectMail.Security.MtaSts.IMtaStsPolicyStore DirectMail.Security.MtaSts.IMtaStsPolicyStoreSource.MtaStsPolicies => _mtaStsPolicies;
+
     ValueTask<TimeSpan> IQueueLimitStore.TakeMessageTokenAsync(string key, double messagesPerSecond, double burst, DateTimeOffset now, CancellationToken cancellationToken) => _limits.TakeMessageTokenAsync(key, messagesPerSecond, burst, now, cancellationToken);
 
     /// <inheritdoc />
@@ -243,6 +248,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore
         await _writer.DisposeAsync().ConfigureAwait(false);
         _writerConnection.Dispose();
         _limits.Dispose();
+        _mtaStsPolicies.Dispose();
         using var pooled = new SqliteConnection(_readConnectionString);
         SqliteConnection.ClearPool(pooled);
     }

@@ -32,6 +32,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly DkimKeyring? _dkim;
     private readonly MtaStsPolicyFetcher? _mtaStsFetcher;
+    private MtaStsPolicyCache? _mtaStsPolicies;
     private int _disposed;
 
     /// <summary>Creates a mailer.</summary>
@@ -83,6 +84,15 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
     internal DirectMailOptions Options { get; }
 
+    /// <summary>Keeps the MTA-STS policy cache's policies in <paramref name="store"/> too (a queue store), so that they survive a restart; nothing when MTA-STS is off.</summary>
+    internal void KeepMtaStsPoliciesIn(IMtaStsPolicyStore store)
+    {
+        if (_mtaStsPolicies is { } cache)
+        {
+            cache.Store ??= store;
+        }
+    }
+
     /// <summary>How long one MTA-STS policy fetch may take, connection and TLS included (RFC 8461 section 3.3 asks for a short timeout).</summary>
     internal static readonly TimeSpan MtaStsFetchTimeout = TimeSpan.FromSeconds(15);
 
@@ -102,7 +112,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             var hosts = new RelayHostResolver(resolver, () => dns.Value);
             fetcher = new MtaStsPolicyFetcher(hosts.ResolveAsync, options.AllowPrivateTargets, anchors, MtaStsFetchTimeout);
-            mtaSts = new MtaStsPolicyCache((name, ct) => dns.Value.ResolveTextAsync(name, ct), fetcher.FetchAsync, null, _time, loggerFactory.CreateLogger("DirectMail.Security"));
+            mtaSts = _mtaStsPolicies = new MtaStsPolicyCache((name, ct) => dns.Value.ResolveTextAsync(name, ct), fetcher.FetchAsync, null, _time, loggerFactory.CreateLogger("DirectMail.Security"));
         }
 
         IDaneTlsaSource? dane = null;

@@ -50,6 +50,11 @@ public sealed class MailQueueWorker
     public MailQueueWorker(MailQueue queue, DirectMailer mailer, ILoggerFactory? loggerFactory = null)
         : this(queue, new MailerQueueSender(mailer ?? throw new ArgumentNullException(nameof(mailer))), loggerFactory)
     {
+        // A store that keeps MTA-STS policies keeps the mailer's (RFC 8461 section 5.1: a restart must not forget them).
+        if (queue.Store is Security.MtaSts.IMtaStsPolicyStoreSource source)
+        {
+            mailer.KeepMtaStsPoliciesIn(source.MtaStsPolicies);
+        }
     }
 
     internal MailQueueWorker(MailQueue queue, IQueueSender sender, ILoggerFactory? loggerFactory)

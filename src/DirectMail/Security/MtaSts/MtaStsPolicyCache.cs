@@ -35,7 +35,6 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
 
     private readonly Func<string, CancellationToken, ValueTask<MxResolver.TextRecords>> _txt;
     private readonly Func<string, CancellationToken, Task<MtaStsFetchResult>> _fetch;
-    private readonly IMtaStsPolicyStore? _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -50,10 +49,13 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
     {
         _txt = txt;
         _fetch = fetch;
-        _store = store;
+        Store = store;
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Where policies are kept across restarts; null for memory only. Set before the first delivery (the queue's worker does).</summary>
+    internal IMtaStsPolicyStore? Store { get; set; }
 
     /// <summary>How many policy fetches were started (tests count them).</summary>
     internal int Fetches => Volatile.Read(ref _fetches);
@@ -141,9 +143,9 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
     {
         var now = _time.GetUtcNow();
         _entries.TryGetValue(domain, out var cached);
-        if (cached is null && _store is not null)
+        if (cached is null && Store is { } store)
         {
-            cached = await LoadAsync(domain, now).ConfigureAwait(false);
+            cached = await LoadAsync(store, domain, now).ConfigureAwait(false);
         }
 
         // A cached policy serves until its max_age has passed, whatever DNS and HTTPS do meanwhile.
@@ -184,9 +186,9 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
             var fresh = new Entry(policy, id, now, now + policy.MaxAge, now + policy.MaxAge / 2, now + txtTime);
             Put(domain, fresh);
             TransportSecurityLog.PolicyFetched(_logger, domain, policy.Mode.ToString(), (long)policy.MaxAge.TotalSeconds, id);
-            if (_store is not null)
+            if (Store is { } keep)
             {
-                await SaveAsync(domain, fresh).ConfigureAwait(false);
+                await SaveAsync(keep, domain, fresh).ConfigureAwait(false);
             }
 
             return new MtaStsLookup(policy);
@@ -235,11 +237,11 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
         _entries[domain] = entry;
     }
 
-    private async ValueTask<Entry?> LoadAsync(string domain, DateTimeOffset now)
+    private async ValueTask<Entry?> LoadAsync(IMtaStsPolicyStore store, string domain, DateTimeOffset now)
     {
         try
         {
-            var stored = await _store!.LoadAsync(domain, CancellationToken.None).ConfigureAwait(false);
+            var stored = await store.LoadAsync(domain, CancellationToken.None).ConfigureAwait(false);
             if (stored is null || stored.ExpiresAt <= now || MtaStsPolicy.Parse(stored.Text, out _) is not { } policy)
             {
                 return null;
@@ -255,11 +257,11 @@ internal sealed class MtaStsPolicyCache : IMtaStsPolicySource
         }
     }
 
-    private async ValueTask SaveAsync(string domain, Entry entry)
+    private async ValueTask SaveAsync(IMtaStsPolicyStore store, string domain, Entry entry)
     {
         try
         {
-            await _store!.SaveAsync(new StoredMtaStsPolicy(domain, entry.Id!, entry.Policy!.Text, entry.FetchedAt, entry.ExpiresAt), CancellationToken.None).ConfigureAwait(false);
+            await store.SaveAsync(new StoredMtaStsPolicy(domain, entry.Id!, entry.Policy!.Text, entry.FetchedAt, entry.ExpiresAt), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
