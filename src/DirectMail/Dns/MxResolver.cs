@@ -660,14 +660,17 @@ public sealed class MxResolver : IMxResolver
     }
 
     /// <summary>RFC 2308 section 5: a negative answer is kept for the smaller of the SOA's TTL and its MINIMUM, here bounded too.</summary>
-    private TimeSpan NegativeTtl(IDnsQueryResponse response)
+    private TimeSpan NegativeTtl(IDnsQueryResponse response) => NegativeTtl(response, _options.MaxNegativeCacheTime);
+
+    /// <summary>RFC 2308 section 5 for any negative answer (the TLSA lookups' too): the SOA's TTL or MINIMUM, at most <paramref name="max"/>; zero without a SOA.</summary>
+    internal static TimeSpan NegativeTtl(IDnsQueryResponse response, TimeSpan max)
     {
         foreach (var record in response.Authorities)
         {
             if (record is SoaRecord soa)
             {
                 var seconds = Math.Min((long)soa.TimeToLive, (long)soa.Minimum);
-                return Min(TimeSpan.FromSeconds(Math.Max(0, seconds)), _options.MaxNegativeCacheTime);
+                return Min(TimeSpan.FromSeconds(Math.Max(0, seconds)), max);
             }
         }
 

@@ -167,7 +167,7 @@ internal sealed class TlsaResolver
         if (records.Count == 0)
         {
             var denial = authenticated ? "a validated denial" : "not validated";
-            return (TlsaLookup.NotApplicable(host, $"{owner} has no TLSA records ({denial}): DANE does not apply."), Min(ttl, NegativeTtl(response)));
+            return (TlsaLookup.NotApplicable(host, $"{owner} has no TLSA records ({denial}): DANE does not apply."), Min(ttl, MxResolver.NegativeTtl(response, _options.MaxNegativeCacheTime)));
         }
 
         if (!authenticated)
@@ -176,21 +176,6 @@ internal sealed class TlsaResolver
         }
 
         return (TlsaLookup.FromRecords(host, owner, records), ttl);
-    }
-
-    /// <summary>RFC 2308 section 5: the smaller of the SOA's TTL and its MINIMUM, bounded by the options.</summary>
-    private TimeSpan NegativeTtl(IDnsQueryResponse response)
-    {
-        foreach (var record in response.Authorities)
-        {
-            if (record is SoaRecord soa)
-            {
-                var seconds = Math.Min((long)soa.TimeToLive, (long)soa.Minimum);
-                return Min(TimeSpan.FromSeconds(Math.Max(0, seconds)), _options.MaxNegativeCacheTime);
-            }
-        }
-
-        return TimeSpan.Zero;
     }
 
     private void Store(MxTarget target, TlsaLookup lookup, TimeSpan cacheFor)
