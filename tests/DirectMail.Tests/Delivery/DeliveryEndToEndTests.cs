@@ -468,19 +468,7 @@ public sealed class DeliveryEndToEndTests
         // (DeliveryAfterTheDotTests). The caller cancels once the server holds the DATA command; every timeout is longer
         // than the test's bound, so only the cancellation can end the send in time.
         using var cancel = new CancellationTokenSource();
-        var dialogue = new SmtpDialogue
-        {
-            Respond = l =>
-            {
-                if (l != "DATA")
-                {
-                    return null;
-                }
-
-                cancel.Cancel();
-                return SmtpDialogue.Silent;
-            },
-        };
+        var dialogue = SilentAtData(cancel.Cancel);
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, EndPoint(Slow));
         await using var mailer = NewMailer(o =>
         {
@@ -507,19 +495,7 @@ public sealed class DeliveryEndToEndTests
         // is delivered, the other's server holds DATA; the caller cancels only when the first copy is stored.
         using var cancel = new CancellationTokenSource();
         var slowAtData = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var slow = new SmtpDialogue
-        {
-            Respond = l =>
-            {
-                if (l != "DATA")
-                {
-                    return null;
-                }
-
-                slowAtData.TrySetResult();
-                return SmtpDialogue.Silent;
-            },
-        };
+        var slow = SilentAtData(() => slowAtData.TrySetResult());
         var fast = new SmtpDialogue();
         await using var slowServer = ScriptedSmtpServer.Start(slow.RunAsync, EndPoint(Slow));
         await using var fastServer = ScriptedSmtpServer.Start(fast.RunAsync, EndPoint(Alpha));
@@ -542,6 +518,21 @@ public sealed class DeliveryEndToEndTests
         Assert.Equal(1, error.Report.DeliveredCount);
         Assert.Empty(slow.Messages);
     }
+
+    /// <summary>A server that never answers the DATA command, and tells the test when it holds it.</summary>
+    private static SmtpDialogue SilentAtData(Action atData) => new()
+    {
+        Respond = l =>
+        {
+            if (l != "DATA")
+            {
+                return null;
+            }
+
+            atData();
+            return SmtpDialogue.Silent;
+        },
+    };
 
     [Fact]
     public async Task A_burst_to_one_domain_reuses_a_few_pooled_connections()
