@@ -47,14 +47,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new SqliteMailQueueStoreOptions();
         options.Validate();
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        SqliteMailQueueStore.CreatePrivateDirectory(directory);
 
         _connectionString = new SqliteConnectionStringBuilder
         {
