@@ -45,15 +45,7 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore, Di
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new SqliteMailQueueStoreOptions();
         options.Validate();
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            // The queue holds every message's content: only its owner may read it.
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        CreatePrivateDirectory(directory);
 
         var path = Path.Combine(Path.GetFullPath(directory), DatabaseFileName);
         var builder = new SqliteConnectionStringBuilder
@@ -81,6 +73,19 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore, Di
         _writer = new SqliteWriter(_writerConnection, path + "-wal", (ILogger?)logger ?? NullLogger.Instance, options.MaxBatchSize);
         _limits = new SqliteLimitStore(Path.GetDirectoryName(path)!, options.BusyTimeout);
         _mtaStsPolicies = new SqliteMtaStsPolicyStore(Path.GetDirectoryName(path)!, options.BusyTimeout);
+    }
+
+    /// <summary>Creates the store's directory as needed; mode 0700 (the queue holds every message's content: only its owner may read it).</summary>
+    internal static void CreatePrivateDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     /// <inheritdoc />

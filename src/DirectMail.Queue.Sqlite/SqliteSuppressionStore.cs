@@ -47,14 +47,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new SqliteMailQueueStoreOptions();
         options.Validate();
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        SqliteMailQueueStore.CreatePrivateDirectory(directory);
 
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -64,7 +57,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
             DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
             Pooling = true,
         }.ConnectionString;
-        using var connection = Open();
+        using var connection = Open(write: true);
         using var create = connection.CreateCommand();
         create.CommandText = Schema;
         create.ExecuteNonQuery();
@@ -75,7 +68,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = Open();
+        using var connection = Open(write: true);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO suppressions ({Columns}) VALUES ($address, $source, $classification, $status, $diagnostic, $at, $queue, $message)
@@ -99,7 +92,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
     {
         var key = SuppressionAddress.Normalize(address);
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = Open();
+        using var connection = Open(write: true);
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM suppressions WHERE address = $address";
         command.Parameters.AddWithValue("$address", key);
@@ -111,7 +104,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
     {
         var key = SuppressionAddress.Normalize(address);
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = Open();
+        using var connection = Open(write: false);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM suppressions WHERE address = $address";
         command.Parameters.AddWithValue("$address", key);
@@ -124,7 +117,7 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var page = new List<SuppressedRecipient>();
-        using (var connection = Open())
+        using (var connection = Open(write: false))
         using (var command = connection.CreateCommand())
         {
             command.CommandText = $"SELECT {Columns} FROM suppressions WHERE $after IS NULL OR address > $after ORDER BY address LIMIT $limit";
@@ -159,16 +152,21 @@ public sealed class SqliteSuppressionStore : ISuppressionStore, IDisposable
         }
     }
 
-    private SqliteConnection Open()
+    /// <summary>A pooled connection; one that writes syncs each commit (<c>synchronous=FULL</c>), so a write that returned is durable.</summary>
+    private SqliteConnection Open(bool write)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var connection = new SqliteConnection(_connectionString);
         try
         {
             connection.Open();
-            using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous = FULL";
-            pragma.ExecuteNonQuery();
+            if (write)
+            {
+                using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA synchronous = FULL";
+                pragma.ExecuteNonQuery();
+            }
+
             return connection;
         }
         catch

@@ -35,25 +35,7 @@ public static class SuppressionDirectMailBuilderExtensions
             VerpPrefix = sp.GetRequiredService<IOptions<DirectMailOptions>>().Value.Verp.Prefix,
         });
 
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            var descriptor = services[i];
-            if (descriptor.ServiceType != typeof(DirectMailer) || descriptor.IsKeyedService)
-            {
-                continue;
-            }
-
-            Func<IServiceProvider, object> make = descriptor.ImplementationFactory
-                ?? (descriptor.ImplementationInstance is { } instance ? _ => instance : throw new InvalidOperationException("AddSuppressionList expects the DirectMailer registered by AddDirectMail (by a factory or an instance)."));
-            services[i] = ServiceDescriptor.Singleton(typeof(DirectMailer), sp =>
-            {
-                var mailer = (DirectMailer)make(sp);
-                mailer.SuppressionStore ??= sp.GetRequiredService<ISuppressionStore>();
-                return mailer;
-            });
-            return builder;
-        }
-
-        throw new InvalidOperationException("AddSuppressionList needs the mailer: call services.AddDirectMail(...).AddSuppressionList(...).");
+        DirectMailQueueServiceCollectionExtensions.DecorateMailer(services, "AddSuppressionList", static (sp, mailer) => mailer.SuppressionStore ??= sp.GetRequiredService<ISuppressionStore>());
+        return builder;
     }
 }
