@@ -102,5 +102,40 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
         Assert.Equal(0, mx.Accepted);
     }
 
+    [Fact]
+    public async Task A_message_marked_tls_required_no_is_delivered_despite_an_mta_sts_failure()
+    {
+        // RFC 8689 section 5: the sender chose delivery over protection for this message (a TLS report, an alert about
+        // a broken certificate); MTA-STS enforce would otherwise defer it.
+        const string domain = "sts-wrongcert.deliver.test";
+        fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mailer = Mailer();
+        var content = System.Text.Encoding.ASCII.GetBytes("From: <" + Sender + ">\r\nTLS-Required: No\r\nSubject: opportunistic\r\n\r\nBody\r\n");
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(content));
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal(DeliveryStatus.Delivered, r.Status);
+        Assert.Equal(TlsPostureKind.Unauthenticated, r.Tls!.Kind);
+        Assert.Equal(content, Assert.Single(mx.Dialogue.Messages));
+    }
+
+    [Fact]
+    public async Task Under_requiretls_the_tls_required_no_field_is_ignored()
+    {
+        const string domain = "sts-wrongcert.deliver.test";
+        fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        mx.Dialogue.EhloReply = EhloWithRequireTls;
+        await using var mailer = Mailer();
+        var content = System.Text.Encoding.ASCII.GetBytes("TLS-Required: No\r\nSubject: both\r\n\r\nBody\r\n");
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain) { RequireTls = true }, SmtpContent.FromBytes(content));
+
+        Assert.NotEqual(DeliveryStatus.Delivered, Assert.Single(report.Recipients).Status);
+        Assert.Empty(mx.Dialogue.Messages);
+    }
+
     private static string Enforce(string mx) => $"version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: 86400\r\n";
 }
