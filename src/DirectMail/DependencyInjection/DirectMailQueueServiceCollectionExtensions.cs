@@ -53,33 +53,14 @@ public static class DirectMailQueueServiceCollectionExtensions
     /// Wraps the mailer's registration so that the mailer it makes hands its deferred recipients to the queue. The
     /// queue does not depend on the mailer (the worker does), so there is no cycle.
     /// </summary>
-    private static void HandOffFromTheMailer(IServiceCollection services)
-    {
-        for (var i = services.Count - 1; i >= 0; i--)
+    private static void HandOffFromTheMailer(IServiceCollection services) =>
+        MailerDecoration.Decorate(services, nameof(AddQueue), static (sp, mailer) =>
         {
-            var descriptor = services[i];
-            if (descriptor.ServiceType != typeof(DirectMailer) || descriptor.IsKeyedService)
+            if (sp.GetRequiredService<IOptions<MailQueueOptions>>().Value.HandOffDeferred)
             {
-                continue;
+                mailer.OnDeferred ??= sp.GetRequiredService<MailQueue>();
             }
-
-            Func<IServiceProvider, object> make = descriptor.ImplementationFactory
-                ?? (descriptor.ImplementationInstance is { } instance ? _ => instance : throw new InvalidOperationException("AddQueue expects the DirectMailer registered by AddDirectMail (by a factory or an instance)."));
-            services[i] = ServiceDescriptor.Singleton(typeof(DirectMailer), sp =>
-            {
-                var mailer = (DirectMailer)make(sp);
-                if (sp.GetRequiredService<IOptions<MailQueueOptions>>().Value.HandOffDeferred)
-                {
-                    mailer.OnDeferred ??= sp.GetRequiredService<MailQueue>();
-                }
-
-                return mailer;
-            });
-            return;
-        }
-
-        throw new InvalidOperationException("AddQueue needs the mailer: call services.AddDirectMail(...).AddQueue(...).");
-    }
+        });
 
     /// <summary>Binds the <c>DirectMail:Queue</c> section when the application has a configuration.</summary>
     private sealed class ConfigurationSectionBinder(IServiceProvider services) : IConfigureOptions<MailQueueOptions>
