@@ -48,31 +48,17 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
         RETURNING tokens
         """;
 
-    private readonly string _connectionString;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
+    private readonly SqliteSideDatabase _database;
     private long _prunedAt;
-    private bool _disposed;
 
-    public SqliteLimitStore(string directory, TimeSpan busyTimeout)
-    {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(directory, DatabaseFileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
-            Pooling = false,
-        }.ConnectionString;
-    }
+    public SqliteLimitStore(string directory, TimeSpan busyTimeout) => _database = new SqliteSideDatabase(directory, DatabaseFileName, busyTimeout, Schema);
 
     public async ValueTask<TimeSpan> TakeMessageTokenAsync(string key, double messagesPerSecond, double burst, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = Open();
             using var transaction = connection.BeginTransaction();
             double tokens;
             using (var take = Command(connection, transaction, TakeSql, key, now))
@@ -88,7 +74,7 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
@@ -96,10 +82,9 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(holder);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = Open();
             using var transaction = connection.BeginTransaction();
             bool taken;
             using (var renew = Command(connection, transaction, "UPDATE slots SET lease_until = $lease WHERE key = $key AND holder = $holder", key, now, holder, leaseUntil))
@@ -124,7 +109,7 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
@@ -132,32 +117,19 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(holder);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var release = Command(Open(), null, "DELETE FROM slots WHERE key = $key AND holder = $holder", key, default, holder);
+            using var release = Command(connection, null, "DELETE FROM slots WHERE key = $key AND holder = $holder", key, default, holder);
             release.ExecuteNonQuery();
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public void Dispose() => _database.Dispose();
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, string key, DateTimeOffset now, string? holder = null, DateTimeOffset leaseUntil = default)
     {
@@ -190,31 +162,5 @@ internal sealed class SqliteLimitStore : IQueueLimitStore, IDisposable
         prune.Parameters.AddWithValue("$old", (now - BucketRetention).UtcTicks);
         prune.Parameters.AddWithValue("$now", now.UtcTicks);
         prune.ExecuteNonQuery();
-    }
-
-    /// <summary>The connection, opened (and the tables made) at first use. Called under the gate.</summary>
-    private SqliteConnection Open()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_connection is not null)
-        {
-            return _connection;
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var schema = connection.CreateCommand();
-            schema.CommandText = Schema;
-            schema.ExecuteNonQuery();
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        return _connection = connection;
     }
 }

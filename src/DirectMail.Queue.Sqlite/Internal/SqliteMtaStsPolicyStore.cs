@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Security.MtaSts;
@@ -29,29 +28,16 @@ internal sealed class SqliteMtaStsPolicyStore : IMtaStsPolicyStore, IDisposable
         ) WITHOUT ROWID;
         """;
 
-    private readonly string _connectionString;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
-    private bool _disposed;
+    private readonly SqliteSideDatabase _database;
 
-    public SqliteMtaStsPolicyStore(string directory, TimeSpan busyTimeout)
-    {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(directory, DatabaseFileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
-            Pooling = false,
-        }.ConnectionString;
-    }
+    public SqliteMtaStsPolicyStore(string directory, TimeSpan busyTimeout) => _database = new SqliteSideDatabase(directory, DatabaseFileName, busyTimeout, Schema);
 
     public async ValueTask<StoredMtaStsPolicy?> LoadAsync(string domain, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var command = Open().CreateCommand();
+            using var command = connection.CreateCommand();
             command.CommandText = "SELECT id, policy, fetched_at, expires_at FROM mta_sts_policies WHERE domain = $domain";
             command.Parameters.AddWithValue("$domain", domain);
             using var reader = command.ExecuteReader();
@@ -64,17 +50,17 @@ internal sealed class SqliteMtaStsPolicyStore : IMtaStsPolicyStore, IDisposable
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
     public async ValueTask SaveAsync(StoredMtaStsPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var command = Open().CreateCommand();
+            using var command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO mta_sts_policies (domain, id, policy, fetched_at, expires_at) VALUES ($domain, $id, $policy, $fetched, $expires)
                 ON CONFLICT (domain) DO UPDATE SET id = excluded.id, policy = excluded.policy, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at;
@@ -89,47 +75,9 @@ internal sealed class SqliteMtaStsPolicyStore : IMtaStsPolicyStore, IDisposable
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private SqliteConnection Open()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_connection is not null)
-        {
-            return _connection;
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var schema = connection.CreateCommand();
-            schema.CommandText = Schema;
-            schema.ExecuteNonQuery();
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        return _connection = connection;
-    }
+    public void Dispose() => _database.Dispose();
 }

@@ -175,7 +175,7 @@ internal sealed class MtaStsPolicy
                         return null;
                     }
 
-                    if (value.Length is 0 or > 10 || !IsDigits(value) || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > MaxMaxAgeSeconds)
+                    if (value.Length is 0 or > 10 || value.ContainsAnyExceptInRange('0', '9') || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > MaxMaxAgeSeconds)
                     {
                         error = Invalid(lineNumber, $"has a max_age that is not 0 to {MaxMaxAgeSeconds} seconds");
                         return null;
@@ -258,19 +258,6 @@ internal sealed class MtaStsPolicy
         foreach (var c in value)
         {
             if (c < 0x20 && c != '\t' || c == 0x7F)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsDigits(ReadOnlySpan<char> value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiDigit(c))
             {
                 return false;
             }

@@ -9,6 +9,9 @@ namespace DirectMail.Security.MtaSts;
 /// </summary>
 internal static class MtaStsRecord
 {
+    /// <summary>sts-id = 1*32(ALPHA / DIGIT).</summary>
+    private static readonly System.Buffers.SearchValues<char> Alphanumerics = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     /// <summary>
     /// The policy id announced by the TXT records of <c>_mta-sts.&lt;domain&gt;</c> (each record's strings joined); null
     /// when there is no usable record: records not starting with <c>v=STSv1;</c> are discarded, and none or more than
@@ -85,7 +88,7 @@ internal static class MtaStsRecord
 
             if (name.SequenceEqual("id"))
             {
-                if (id is not null || value.Length is 0 or > 32 || !IsAlphanumeric(value))
+                if (id is not null || value.Length is 0 or > 32 || value.ContainsAnyExcept(Alphanumerics))
                 {
                     error = "the TXT record's id is not 1 to 32 letters and digits (or is repeated)";
                     return null;
@@ -99,18 +102,5 @@ internal static class MtaStsRecord
 
         error = id is null ? "the TXT record has no id" : null;
         return id;
-    }
-
-    private static bool IsAlphanumeric(ReadOnlySpan<char> value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiLetterOrDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -280,6 +280,26 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         }
     }
 
+    [Fact]
+    public async Task A_pooled_opportunistic_session_is_not_reused_for_a_domain_that_enforces_MTA_STS()
+    {
+        // Stops: mail for an enforcing domain riding an unauthenticated connection that another domain's delivery left
+        // in the pool (the MX host serves both; its certificate does not name it, as a man in the middle's would not).
+        fixture.Https.ServePolicy("sts-poolsecure.deliver.test", Enforce("mx.sts-poolsecure.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(10), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mailer = Mailer(new ResultSink());
+
+        var plain = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@sts-poolplain.deliver.test"), SmtpContent.FromBytes(Message("plain")));
+        var secure = await mailer.SendAsync(new SmtpEnvelope(Sender, "two@sts-poolsecure.deliver.test"), SmtpContent.FromBytes(Message("secure")));
+
+        Assert.Equal(DeliveryStatus.Delivered, plain.Recipients[0].Status);
+        Assert.Equal(TlsPostureKind.Unauthenticated, plain.Recipients[0].Tls!.Kind);
+        Assert.Equal(DeliveryStatus.Deferred, secure.Recipients[0].Status);
+        Assert.Equal(TlsFailureType.CertificateHostMismatch, secure.Recipients[0].TlsFailure);
+        Assert.Single(mx.Dialogue.Messages); // only the plain domain's message
+        Assert.Equal(2, mx.Accepted); // a new connection for the enforcing domain, not the pooled one
+    }
+
     private sealed class ResultSink : ITlsResultSink
     {
         private readonly ConcurrentQueue<TlsSessionResult> _results = new();
