@@ -40,29 +40,18 @@ internal sealed class SqliteTlsReportStore : ITlsReportStore, IDisposable
     // Claims are kept a week past their day, then dropped: no report is claimed again that late.
     private const string PruneSql = "DELETE FROM tlsrpt_claims WHERE day < $oldest";
 
-    private readonly string _connectionString;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
-    private bool _disposed;
+    private readonly SqliteSideDatabase _database;
 
     public SqliteTlsReportStore(string directory, TimeSpan busyTimeout)
     {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(Path.GetFullPath(directory), DatabaseFileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
-            Pooling = false,
-        }.ConnectionString;
+        _database = new SqliteSideDatabase(Path.GetFullPath(directory), DatabaseFileName, busyTimeout, Schema);
     }
 
     public async ValueTask<bool> TryClaimAsync(string policyDomain, DateOnly day, string holder, DateTimeOffset now, DateTimeOffset claimUntil, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = Open();
             using var transaction = connection.BeginTransaction(deferred: false);
             int changed;
             using (var claim = Command(connection, transaction, ClaimSql, policyDomain, day))
@@ -84,55 +73,42 @@ internal sealed class SqliteTlsReportStore : ITlsReportStore, IDisposable
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
     public async ValueTask MarkSentAsync(string policyDomain, DateOnly day, string holder, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var sent = Command(Open(), null, "UPDATE tlsrpt_claims SET sent_at = $now WHERE policy_domain = $domain AND day = $day AND holder = $holder", policyDomain, day);
+            using var sent = Command(connection, null, "UPDATE tlsrpt_claims SET sent_at = $now WHERE policy_domain = $domain AND day = $day AND holder = $holder", policyDomain, day);
             sent.Parameters.AddWithValue("$now", now.UtcTicks);
             sent.Parameters.AddWithValue("$holder", holder);
             sent.ExecuteNonQuery();
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
     public async ValueTask ReleaseAsync(string policyDomain, DateOnly day, string holder, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var release = Command(Open(), null, "DELETE FROM tlsrpt_claims WHERE policy_domain = $domain AND day = $day AND holder = $holder AND sent_at IS NULL", policyDomain, day);
+            using var release = Command(connection, null, "DELETE FROM tlsrpt_claims WHERE policy_domain = $domain AND day = $day AND holder = $holder AND sent_at IS NULL", policyDomain, day);
             release.Parameters.AddWithValue("$holder", holder);
             release.ExecuteNonQuery();
         }
         finally
         {
-            _gate.Release();
+            _database.Exit();
         }
     }
 
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public void Dispose() => _database.Dispose();
 
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -144,32 +120,5 @@ internal sealed class SqliteTlsReportStore : ITlsReportStore, IDisposable
         command.Parameters.AddWithValue("$domain", policyDomain);
         command.Parameters.AddWithValue("$day", Day(day));
         return command;
-    }
-
-    /// <summary>The connection, opened (and the table made) at first use. Called under the gate.</summary>
-    private SqliteConnection Open()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_connection is not null)
-        {
-            return _connection;
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var schema = connection.CreateCommand();
-            schema.CommandText = Schema;
-            schema.ExecuteNonQuery();
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        _connection = connection;
-        return connection;
     }
 }

@@ -238,6 +238,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         // Every domain's delivery writes the content at once, and again on fallback: content that cannot be written so
         // (a stream) is read once now, before any connection, into private spools that live until the send ends.
         var spools = new IO.ContentSpools();
+        var tlsRequiredNo = content.TlsRequiredNo; // read from the content as given: what wraps it below does not carry it
         await using var spoolsLifetime = spools.ConfigureAwait(false);
         try
         {
@@ -290,7 +291,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         foreach (var (domain, group) in groups)
         {
             var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route, progress);
+            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route, progress) { TlsRequiredNo = tlsRequiredNo };
             deliveries.Add(delivery);
             tasks.Add(RunDomainAsync(delivery, domain, group, progress, deadline.Token, cancellationToken));
         }

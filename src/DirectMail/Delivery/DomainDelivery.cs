@@ -135,8 +135,9 @@ internal sealed class DomainDelivery
         }
 
         // The domain's transport security (MTA-STS, DANE), once per domain delivery, before any connection.
+        // RFC 8689 section 5: a message marked "TLS-Required: No" goes as if no policy applied (unless REQUIRETLS is set).
         var security = TransportSecurityPolicy.None;
-        if (_context.TransportSecurity is { IsOff: false } transportSecurity)
+        if (_context.TransportSecurity is { IsOff: false } transportSecurity && (_envelope.RequireTls || !TlsRequiredNo))
         {
             var decision = await transportSecurity.DecideAsync(_domain, resolution, cancellationToken).ConfigureAwait(false);
             security = decision.Policy;
@@ -351,6 +352,9 @@ internal sealed class DomainDelivery
     /// addresses never use up the budget.
     /// </summary>
     /// <returns>The last requirement that forbade a host, or null when none did.</returns>
+    /// <summary>The message has <c>TLS-Required: No</c> (RFC 8689 section 5): MTA-STS and DANE are not applied to it.</summary>
+    internal bool TlsRequiredNo { get; init; }
+
     internal static TlsRequirement? ChooseCandidates(MxResolution resolution, DeliveryContext context, string domain, List<Candidate> candidates, TransportSecurityPolicy? security = null)
     {
         security ??= TransportSecurityPolicy.None;

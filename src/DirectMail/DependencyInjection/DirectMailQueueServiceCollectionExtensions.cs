@@ -53,41 +53,14 @@ public static class DirectMailQueueServiceCollectionExtensions
     /// Wraps the mailer's registration so that the mailer it makes hands its deferred recipients to the queue. The
     /// queue does not depend on the mailer (the worker does), so there is no cycle.
     /// </summary>
-    private static void HandOffFromTheMailer(IServiceCollection services) => DecorateMailer(services, "AddQueue", static (sp, mailer) =>
-    {
-        if (sp.GetRequiredService<IOptions<MailQueueOptions>>().Value.HandOffDeferred)
+    private static void HandOffFromTheMailer(IServiceCollection services) =>
+        MailerDecoration.Decorate(services, nameof(AddQueue), static (sp, mailer) =>
         {
-            mailer.OnDeferred ??= sp.GetRequiredService<MailQueue>();
-        }
-    });
-
-    /// <summary>
-    /// Replaces the mailer's registration (by AddDirectMail) with one that makes the mailer the same way and then lets
-    /// <paramref name="configure"/> set it up; <paramref name="caller"/> names the method in the error when there is none.
-    /// </summary>
-    internal static void DecorateMailer(IServiceCollection services, string caller, Action<IServiceProvider, DirectMailer> configure)
-    {
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            var descriptor = services[i];
-            if (descriptor.ServiceType != typeof(DirectMailer) || descriptor.IsKeyedService)
+            if (sp.GetRequiredService<IOptions<MailQueueOptions>>().Value.HandOffDeferred)
             {
-                continue;
+                mailer.OnDeferred ??= sp.GetRequiredService<MailQueue>();
             }
-
-            Func<IServiceProvider, object> make = descriptor.ImplementationFactory
-                ?? (descriptor.ImplementationInstance is { } instance ? _ => instance : throw new InvalidOperationException(caller + " expects the DirectMailer registered by AddDirectMail (by a factory or an instance)."));
-            services[i] = ServiceDescriptor.Singleton(typeof(DirectMailer), sp =>
-            {
-                var mailer = (DirectMailer)make(sp);
-                configure(sp, mailer);
-                return mailer;
-            });
-            return;
-        }
-
-        throw new InvalidOperationException(caller + " needs the mailer: call services.AddDirectMail(...)." + caller + "(...).");
-    }
+        });
 
     /// <summary>Binds the <c>DirectMail:Queue</c> section when the application has a configuration.</summary>
     private sealed class ConfigurationSectionBinder(IServiceProvider services) : IConfigureOptions<MailQueueOptions>

@@ -35,40 +35,19 @@ public static class DirectMailTlsReportingExtensions
         services.AddOptions<TlsReportingOptions>().ValidateOnStart();
         services.TryAddSingleton<TlsReportingSlot>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TlsReportingHostedService>());
-        CountFromTheMailer(services);
-        return builder;
-    }
-
-    /// <summary>Makes the mailer's factory attach the reporting as it creates the mailer: no session goes uncounted.</summary>
-    private static void CountFromTheMailer(IServiceCollection services)
-    {
-        for (var i = services.Count - 1; i >= 0; i--)
+        // Attached as the mailer is made: no session goes uncounted.
+        MailerDecoration.Decorate(services, nameof(AddTlsReporting), static (sp, mailer) =>
         {
-            var descriptor = services[i];
-            if (descriptor.ServiceType != typeof(DirectMailer) || descriptor.IsKeyedService)
-            {
-                continue;
-            }
-
-            Func<IServiceProvider, object> make = descriptor.ImplementationFactory
-                ?? (descriptor.ImplementationInstance is { } instance ? _ => instance : throw new InvalidOperationException("AddTlsReporting expects the DirectMailer registered by AddDirectMail (by a factory or an instance)."));
-            services[i] = ServiceDescriptor.Singleton(typeof(DirectMailer), sp =>
-            {
-                var mailer = (DirectMailer)make(sp);
-                var slot = sp.GetRequiredService<TlsReportingSlot>();
-                slot.Reporting ??= new TlsReporting(
-                    mailer,
-                    sp.GetRequiredService<IOptions<TlsReportingOptions>>().Value,
-                    sp.GetService<ILoggerFactory>(),
-                    sp.GetService<TimeProvider>(),
-                    sp.GetService<ITlsReportStore>(),
-                    httpHandler: null);
-                return mailer;
-            });
-            return;
-        }
-
-        throw new InvalidOperationException("AddTlsReporting needs the mailer: call services.AddDirectMail(...).AddTlsReporting(...).");
+            var slot = sp.GetRequiredService<TlsReportingSlot>();
+            slot.Reporting ??= new TlsReporting(
+                mailer,
+                sp.GetRequiredService<IOptions<TlsReportingOptions>>().Value,
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<TimeProvider>(),
+                sp.GetService<ITlsReportStore>(),
+                httpHandler: null);
+        });
+        return builder;
     }
 
     /// <summary>The reporting the mailer's factory made, for the hosted service (and disposed with the container).</summary>

@@ -35,7 +35,7 @@ public static class SuppressionDirectMailBuilderExtensions
             VerpPrefix = sp.GetRequiredService<IOptions<DirectMailOptions>>().Value.Verp.Prefix,
         });
 
-        DirectMailQueueServiceCollectionExtensions.DecorateMailer(services, "AddSuppressionList", static (sp, mailer) => mailer.SuppressionStore ??= sp.GetRequiredService<ISuppressionStore>());
+        MailerDecoration.Decorate(services, "AddSuppressionList", static (sp, mailer) => mailer.SuppressionStore ??= sp.GetRequiredService<ISuppressionStore>());
         return builder;
     }
 }

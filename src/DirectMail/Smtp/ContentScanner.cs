@@ -32,6 +32,9 @@ internal struct ContentScanner
 
     public bool HeaderHasEightBit { get; private set; }
 
+    /// <summary>The header section has <c>TLS-Required: No</c> (RFC 8689 section 5), on one unfolded line.</summary>
+    public bool TlsRequiredNo { get; private set; }
+
     public readonly SmtpBodyType BodyType => HasEightBit ? SmtpBodyType.EightBit : SmtpBodyType.SevenBit;
 
     /// <summary>
@@ -106,6 +109,10 @@ internal struct ContentScanner
             {
                 _inBody = true; // the empty line that ends the header section
             }
+            else if (!_inBody && _lineLength == line.Length && IsTlsRequiredNo(line))
+            {
+                TlsRequiredNo = true;
+            }
 
             _afterCr = data[end] == '\r';
             if (!_afterCr)
@@ -117,5 +124,14 @@ internal struct ContentScanner
             _lineNumber++;
             data = data[(end + 1)..];
         }
+    }
+
+    /// <summary><c>TLS-Required:</c> (any case) whose value, spaces aside, is <c>No</c> (any case).</summary>
+    private static bool IsTlsRequiredNo(ReadOnlySpan<byte> line)
+    {
+        var name = "TLS-Required:"u8;
+        return line.Length > name.Length
+            && System.Text.Ascii.EqualsIgnoreCase(line[..name.Length], name)
+            && System.Text.Ascii.EqualsIgnoreCase(line[name.Length..].Trim(" \t"u8), "No"u8);
     }
 }

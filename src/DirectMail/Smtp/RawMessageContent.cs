@@ -23,6 +23,7 @@ internal sealed class RawMessageContent : SmtpContent
     private readonly long? _length;
     private readonly SmtpBodyType _bodyType;
     private readonly bool _requiresSmtpUtf8;
+    private readonly bool _tlsRequiredNo;
     private int _consumed;
 
     private RawMessageContent(ReadOnlyMemory<byte> bytes, string? path, Stream? stream, long? length, ContentScanner scan)
@@ -34,6 +35,7 @@ internal sealed class RawMessageContent : SmtpContent
         _length = length;
         _bodyType = scan.BodyType;
         _requiresSmtpUtf8 = scan.HeaderHasEightBit;
+        _tlsRequiredNo = scan.TlsRequiredNo;
     }
 
     private RawMessageContent(Stream stream, SmtpBodyType bodyType, bool requiresSmtpUtf8)
@@ -46,6 +48,8 @@ internal sealed class RawMessageContent : SmtpContent
 
     /// <summary>True when the header section holds 8-bit octets (UTF-8 headers, RFC 6532): only a server offering SMTPUTF8 can take it.</summary>
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
+
+    internal override bool TlsRequiredNo => _tlsRequiredNo;
 
     /// <summary>See <see cref="SmtpContent.FromBytes"/>.</summary>
     internal static RawMessageContent ScanBytes(ReadOnlyMemory<byte> content)

@@ -49,6 +49,12 @@ public abstract class SmtpContent
     /// <summary>True when headers hold UTF-8 (RFC 6532) and the message can only go to a server offering SMTPUTF8.</summary>
     public virtual bool RequiresSmtpUtf8 => false;
 
+    /// <summary>
+    /// The message's header has <c>TLS-Required: No</c> (RFC 8689 section 5): its sender asks that MTA-STS and DANE
+    /// failures not stop it (TLS stays opportunistic). Ignored under <see cref="SmtpEnvelope.RequireTls"/>.
+    /// </summary>
+    internal virtual bool TlsRequiredNo => false;
+
     /// <summary>Writes the content to <paramref name="destination"/>. Line ends may be CRLF, LF or CR.</summary>
     /// <param name="destination">The session's data stream.</param>
     /// <param name="capabilities">What the server announced.</param>

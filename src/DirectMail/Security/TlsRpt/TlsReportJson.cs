@@ -61,7 +61,7 @@ internal static class TlsReportJson
         {
             json.WriteStartObject();
             json.WriteStartObject("policy"u8);
-            json.WriteString("policy-type"u8, PolicyTypeName(policy.PolicyType));
+            json.WriteString("policy-type"u8, TlsNames.Of(policy.PolicyType));
             if (!policy.PolicyStrings.IsDefaultOrEmpty)
             {
                 json.WriteStartArray("policy-string"u8);
@@ -96,7 +96,7 @@ internal static class TlsReportJson
                 foreach (var failure in policy.Failures)
                 {
                     json.WriteStartObject();
-                    json.WriteString("result-type"u8, ResultTypeName(failure.ResultType));
+                    json.WriteString("result-type"u8, TlsNames.Of(failure.ResultType));
                     if (failure.SendingAddress is { } sending)
                     {
                         json.WriteString("sending-mta-ip"u8, sending.ToString());
@@ -128,28 +128,4 @@ internal static class TlsReportJson
     }
 
     public static string Rfc3339(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    /// <summary>RFC 8460 section 4.4's <c>policy-type</c> values.</summary>
-    public static string PolicyTypeName(TlsPolicyType type) => type switch
-    {
-        TlsPolicyType.Tlsa => "tlsa",
-        TlsPolicyType.Sts => "sts",
-        _ => "no-policy-found",
-    };
-
-    /// <summary>RFC 8460 section 4.3's result types.</summary>
-    public static string ResultTypeName(TlsFailureType type) => type switch
-    {
-        TlsFailureType.StartTlsNotSupported => "starttls-not-supported",
-        TlsFailureType.CertificateHostMismatch => "certificate-host-mismatch",
-        TlsFailureType.CertificateExpired => "certificate-expired",
-        TlsFailureType.CertificateNotTrusted => "certificate-not-trusted",
-        TlsFailureType.TlsaInvalid => "tlsa-invalid",
-        TlsFailureType.DnssecInvalid => "dnssec-invalid",
-        TlsFailureType.DaneRequired => "dane-required",
-        TlsFailureType.StsPolicyFetchError => "sts-policy-fetch-error",
-        TlsFailureType.StsPolicyInvalid => "sts-policy-invalid",
-        TlsFailureType.StsWebPkiInvalid => "sts-webpki-invalid",
-        _ => "validation-failure",
-    };
 }

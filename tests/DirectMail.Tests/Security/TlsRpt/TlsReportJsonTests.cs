@@ -82,14 +82,14 @@ public sealed class TlsReportJsonTests
     [InlineData(TlsFailureType.StsWebPkiInvalid, "sts-webpki-invalid")]
     public void Each_failure_type_has_its_rfc_8460_name(TlsFailureType type, string name)
     {
-        Assert.Equal(name, TlsReportJson.ResultTypeName(type));
+        Assert.Equal(name, TlsNames.Of(type));
     }
 
     [Fact]
     public void Every_failure_type_is_named()
     {
         // A type added to the enum without a name here would be reported as validation-failure by the fallback.
-        var names = Enum.GetValues<TlsFailureType>().Select(TlsReportJson.ResultTypeName).ToArray();
+        var names = Enum.GetValues<TlsFailureType>().Select(t => TlsNames.Of(t)).ToArray();
         Assert.Equal(names.Length, names.Distinct().Count());
     }
 
