@@ -310,7 +310,9 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             throw new DeliveryCanceledException(report, cancellationToken);
         }
 
-        if (handOff is not null && report.DeferredCount > 0)
+        // A REQUIRETLS message is not handed to the queue, which does not keep the flag: its Deferred recipients come
+        // back to the caller, never retried without REQUIRETLS.
+        if (handOff is not null && report.DeferredCount > 0 && !envelope.RequireTls)
         {
             report = await HandOffAsync(handOff, envelope, unsigned, report, cancellationToken).ConfigureAwait(false);
         }

@@ -106,6 +106,7 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(recipientIndexes);
+        ThrowIfRequireTls(envelope);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var now = Time.GetUtcNow();
         var expiresAt = now + Options.MaxAge;
@@ -257,11 +258,24 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         return changed;
     }
 
+    /// <summary>
+    /// A REQUIRETLS message (RFC 8689) is not queued: the stores do not keep the flag yet, and a retry without it would
+    /// send the message where the sender forbade it. Refused before anything is stored.
+    /// </summary>
+    private static void ThrowIfRequireTls(SmtpEnvelope envelope)
+    {
+        if (envelope.RequireTls)
+        {
+            throw new ArgumentException("The envelope asks for REQUIRETLS (RFC 8689), which the queue does not keep: a retry would go without it. Send it with SendAsync and keep its Deferred recipients in the application.", nameof(envelope));
+        }
+    }
+
     /// <summary>Every recipient of the envelope Queued, due now; kept by the store, or by <paramref name="write"/>.</summary>
     private async ValueTask<string> EnqueueCoreAsync(SmtpEnvelope envelope, SmtpContent content, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
+        ThrowIfRequireTls(envelope);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var now = Time.GetUtcNow();
         var recipients = new QueueEntryRecipient[envelope.Recipients.Count];

@@ -284,16 +284,28 @@ public sealed class PostfixFixture : IAsyncLifetime
     /// </summary>
     public async Task<string> WaitForSessionSummaryAsync(IPEndPoint client)
     {
-        var marker = $"[{client.Address}]:{client.Port} ";
+        // The client's port is reused by later sessions over the fixture's life: the session is the one after the
+        // last "connect from" of this address and port, not the first "disconnect from" in the log.
+        var endpoint = $"[{client.Address}]:{client.Port}";
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            foreach (var line in ReadLog().Split('\n'))
+            var lines = ReadLog().Split('\n');
+            var start = -1;
+            for (var i = lines.Length - 1; i >= 0 && start < 0; i--)
             {
-                var at = line.IndexOf(marker, StringComparison.Ordinal);
-                if (at >= 0 && line.Contains("postfix/smtpd[", StringComparison.Ordinal) && line.Contains("]: disconnect from ", StringComparison.Ordinal))
+                if (lines[i].Contains("postfix/smtpd[", StringComparison.Ordinal) && lines[i].Contains("]: connect from ", StringComparison.Ordinal) && EndsWithEndpoint(lines[i], endpoint))
                 {
-                    return line[(at + marker.Length)..].Trim();
+                    start = i;
+                }
+            }
+
+            for (var i = Math.Max(start, 0); start >= 0 && i < lines.Length; i++)
+            {
+                var at = lines[i].IndexOf(endpoint + " ", StringComparison.Ordinal);
+                if (at >= 0 && lines[i].Contains("postfix/smtpd[", StringComparison.Ordinal) && lines[i].Contains("]: disconnect from ", StringComparison.Ordinal))
+                {
+                    return lines[i][(at + endpoint.Length + 1)..].Trim();
                 }
             }
 
@@ -304,6 +316,8 @@ public sealed class PostfixFixture : IAsyncLifetime
 
             await Task.Delay(25).ConfigureAwait(false);
         }
+
+        static bool EndsWithEndpoint(string line, string endpoint) => line.TrimEnd().EndsWith(endpoint, StringComparison.Ordinal);
     }
 
     /// <summary>Postfix's log so far (maillog_file), for assertions and failure messages.</summary>
