@@ -391,6 +391,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             DsnReturn = envelope.DsnReturn,
             DsnEnvelopeId = envelope.DsnEnvelopeId,
+            RequireTls = envelope.RequireTls,
         };
     }
 
