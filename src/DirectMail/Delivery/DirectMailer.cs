@@ -279,10 +279,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         {
             foreach (var (domain, state, single) in verp)
             {
-                var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-                var one = new DomainDelivery(Delivery, domain, single, content, [state], relay, route, progress);
-                deliveries.Add(one);
-                tasks.Add(RunDomainAsync(one, domain, [state], progress, deadline.Token, cancellationToken));
+                Start(domain, single, [state]);
             }
 
             groups.Clear();
@@ -290,10 +287,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
         foreach (var (domain, group) in groups)
         {
-            var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
-            var delivery = new DomainDelivery(Delivery, domain, envelope, content, group.ToArray(), relay, route, progress) { TlsRequiredNo = tlsRequiredNo };
-            deliveries.Add(delivery);
-            tasks.Add(RunDomainAsync(delivery, domain, group, progress, deadline.Token, cancellationToken));
+            Start(domain, envelope, group.ToArray());
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -318,6 +312,15 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
 
         return report;
+
+        // One domain's delivery (with VERP, one recipient's), started now, with what every delivery of this send shares.
+        void Start(string domain, SmtpEnvelope domainEnvelope, RecipientState[] recipients)
+        {
+            var (relay, route) = Delivery.Router.Choose(senderDomain, domain);
+            var delivery = new DomainDelivery(Delivery, domain, domainEnvelope, content, recipients, relay, route, progress) { TlsRequiredNo = tlsRequiredNo };
+            deliveries.Add(delivery);
+            tasks.Add(RunDomainAsync(delivery, domain, recipients, progress, deadline.Token, cancellationToken));
+        }
     }
 
     /// <summary>
@@ -472,7 +475,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         return DeliveryResilience.AddDefaultStrategies(builder, options).Build();
     }
 
-    private async Task RunDomainAsync(DomainDelivery delivery, string domain, List<RecipientState> group, IProgress<DeliveryProgress>? progress, CancellationToken deadline, CancellationToken caller)
+    private async Task RunDomainAsync(DomainDelivery delivery, string domain, RecipientState[] group, IProgress<DeliveryProgress>? progress, CancellationToken deadline, CancellationToken caller)
     {
         try
         {
