@@ -161,26 +161,28 @@ public sealed class MxResolver : IMxResolver
 
     private async Task RunLookupAsync(string name, TaskCompletionSource<CacheEntry> completion)
     {
+        CacheEntry entry;
         try
         {
             // No caller's token: others may be waiting on this lookup; the query timeout bounds it.
-            var entry = await LookupAsync(name).ConfigureAwait(false);
-            if (_options.UseCache)
-            {
-                Store(name, entry);
-            }
-
-            completion.SetResult(entry);
+            entry = await LookupAsync(name).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            completion.SetException(e);
-        }
-        finally
-        {
-            // Stored first, removed second: a caller arriving in between finds the cache entry or the completed task.
             _inFlight.TryRemove(new KeyValuePair<string, Task<CacheEntry>>(name, completion.Task));
+            completion.SetException(e);
+            return;
         }
+
+        if (_options.UseCache)
+        {
+            Store(name, entry);
+        }
+
+        // Stored, then no longer in flight, then completed: a caller that saw this lookup complete and asks again
+        // finds the cache entry, or (when it was not kept) starts a new lookup; it never rejoins this finished one.
+        _inFlight.TryRemove(new KeyValuePair<string, Task<CacheEntry>>(name, completion.Task));
+        completion.SetResult(entry);
     }
 
     private void Store(string name, CacheEntry entry)
