@@ -25,11 +25,12 @@ namespace DirectMail.Queue.PostgreSql;
 /// Times are kept as <c>timestamptz</c>, to the microsecond, and come back with a zero offset. When every recipient of
 /// a message is final its content is dropped; its rows and history stay until the message is deleted.
 /// </remarks>
-public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
+public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore, DirectMail.Security.MtaSts.IMtaStsPolicyStoreSource
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly QueueSql _sql;
+    private readonly PostgreSqlMtaStsPolicyStore _mtaStsPolicies;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaGate = new(1, 1);
     private volatile bool _schemaReady;
@@ -64,10 +65,14 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
         _ownsDataSource = ownsDataSource;
         _sql = new QueueSql(options.SchemaName);
         _logger = logger ?? NullLogger.Instance;
+        _mtaStsPolicies = new PostgreSqlMtaStsPolicyStore(dataSource, options.SchemaName);
     }
 
     /// <summary>The schema that holds the queue's tables.</summary>
     public string SchemaName => _sql.Schema;
+
+    /// <summary>MTA-STS policies kept in the queue's database, for every instance's policy cache (table <c>mta_sts_policies</c>).</summary>
+    DirectMail.Security.MtaSts.IMtaStsPolicyStore DirectMail.Security.MtaSts.IMtaStsPolicyStoreSource.MtaStsPolicies => _mtaStsPolicies;
 
     /// <inheritdoc />
     public async ValueTask EnqueueAsync(QueueEntry entry, Stream content, CancellationToken cancellationToken)
@@ -399,6 +404,7 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
         }
 
         _schemaGate.Dispose();
+        _mtaStsPolicies.Dispose();
     }
 
     /// <summary>Creates or checks the schema once; a failure (the database unreachable) is tried again by the next call.</summary>
