@@ -56,6 +56,21 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
     /// <summary>How many addresses the pool holds an entry for (leased, connecting or idle sessions).</summary>
     internal int HostCount => _hosts.Count;
 
+    /// <summary>The sessions idle in the pool now, over every address (a snapshot, for inspection).</summary>
+    internal List<SmtpSession> IdleSessions()
+    {
+        var sessions = new List<SmtpSession>();
+        foreach (var pool in _hosts.Values)
+        {
+            foreach (var idle in pool.Idle)
+            {
+                sessions.Add(idle.Session);
+            }
+        }
+
+        return sessions;
+    }
+
     /// <summary>True while the prune timer is running (only while idle sessions may exist).</summary>
     internal bool IsPruneTimerArmed => _pruneArmed;
 

@@ -68,6 +68,9 @@ internal sealed class SmtpConnection
 
     public IPEndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>Whether the open socket has TCP_NODELAY set; null when no socket is open (for the tests of the promise).</summary>
+    internal bool? SocketNoDelay => _socket?.NoDelay;
+
     /// <summary>The caller's token of the running operation; default once the end of the message is on its way.</summary>
     public CancellationToken OperationToken => _operationToken;
 

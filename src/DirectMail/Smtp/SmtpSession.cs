@@ -95,6 +95,9 @@ public sealed class SmtpSession : IAsyncDisposable
     /// <summary>The local address the connection comes from.</summary>
     public IPEndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
+    /// <summary>Whether the connection's socket has TCP_NODELAY set; null when it is not open.</summary>
+    internal bool? SocketNoDelay => _connection.SocketNoDelay;
+
     /// <summary>What the transport-security policy demanded of this session (opportunistic unless MTA-STS or DANE applied).</summary>
     internal TlsRequirement Requirement => _requirement;
 
@@ -591,7 +594,7 @@ public sealed class SmtpSession : IAsyncDisposable
     /// How long to wait for the reply to QUIT: the command timeout, at most 30 seconds. The message is already
     /// delivered or refused by then; waiting minutes for a goodbye only holds a socket.
     /// </summary>
-    private TimeSpan QuitTimeout => _options.Timeouts.Command < TimeSpan.FromSeconds(30) && _options.Timeouts.Command != Timeout.InfiniteTimeSpan ? _options.Timeouts.Command : TimeSpan.FromSeconds(30);
+    internal TimeSpan QuitTimeout => _options.Timeouts.Command < TimeSpan.FromSeconds(30) && _options.Timeouts.Command != Timeout.InfiniteTimeSpan ? _options.Timeouts.Command : TimeSpan.FromSeconds(30);
 
     private SmtpConnectResult ConnectFailed(SmtpReply? greeting, SmtpFailure failure)
     {
