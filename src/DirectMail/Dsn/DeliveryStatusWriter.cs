@@ -220,7 +220,7 @@ internal sealed class DeliveryStatusWriter
                 }
 
                 var said = r.Reply is { } reply
-                    ? (r.RemoteMta is { } host ? "host " + host + " said: " : "the server said: ") + OneLine(reply)
+                    ? (reply.IsSynthetic ? "not sent: " : r.RemoteMta is { } host ? "host " + host + " said: " : "the server said: ") + OneLine(reply)
                     : r.Detail ?? r.Status.ToString();
                 Wrapped("<" + r.FinalRecipient + ">: " + said);
                 if (r.WillRetryUntil is { } until && action == DsnAction.Delayed)
