@@ -174,11 +174,6 @@ internal static class SendCommand
                 }
             }
 
-            if (result.GetValue(queue) is not null && result.GetValue(RequireTls))
-            {
-                result.AddError("--require-tls cannot be queued: the queue does not keep REQUIRETLS, and a retry would go without it. Send it now.");
-            }
-
             if (result.GetValue(queue) is not null && result.GetValue(Trace))
             {
                 result.AddError("--trace shows a conversation, and --queue has none: 'directmail queue run' delivers (-v shows its log).");

@@ -264,6 +264,25 @@ public sealed class PostgreSqlMailQueueStore : IMailQueueStore, IQueueLimitStore
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, int limit, CancellationToken cancellationToken)
+    {
+        QueueStoreArguments.ValidateMessageIdLookup(internetMessageId, limit);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(connection, null, _sql.FindByInternetMessageId);
+        command.Parameters.AddValue(internetMessageId);
+        command.Parameters.AddValue(limit);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<QueuedMessage> ListAsync(string? afterMessageId, int limit, bool pendingOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

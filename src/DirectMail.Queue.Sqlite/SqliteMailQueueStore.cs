@@ -224,6 +224,15 @@ public sealed class SqliteMailQueueStore : IMailQueueStore, IQueueLimitStore, Di
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, int limit, CancellationToken cancellationToken)
+    {
+        QueueStoreArguments.ValidateMessageIdLookup(internetMessageId, limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenReadConnection();
+        return new ValueTask<IReadOnlyList<string>>(SqliteMessageReader.FindByInternetMessageId(connection, internetMessageId, limit));
+    }
+
+    /// <inheritdoc />
     public async ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         QueueStoreArguments.ValidateOperation(operation);

@@ -117,6 +117,7 @@ internal sealed class ClaimRun
                     reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(6))
                 {
                     DsnEnvelopeId = reader.IsDBNull(8) ? null : reader.GetString(8),
+                    RequireTls = reader.GetBoolean(9),
                 };
                 if (!reader.IsDBNull(7))
                 {
@@ -256,6 +257,7 @@ internal sealed class ClaimRun
                 {
                     DsnReturn = candidate.DsnReturn,
                     DsnEnvelopeId = candidate.DsnEnvelopeId,
+                    RequireTls = candidate.RequireTls,
                 });
             }
         }
@@ -281,6 +283,8 @@ internal sealed class ClaimRun
         public DsnReturn? DsnReturn { get; set; }
 
         public string? DsnEnvelopeId { get; init; }
+
+        public bool RequireTls { get; init; }
 
         public string? Problem { get; set; }
 

@@ -39,11 +39,18 @@ internal static class EntryWriter
                 transaction = ownTransaction;
             }
 
+            // Every recipient suppressed at enqueue: kept settled (done), and its content is not kept (nothing will send it).
+            var settled = QueueStoreArguments.IsSettled(entry);
+
             // Without a transaction the batch is one implicit transaction: atomic, and committed when it returns.
             await using (var batch = new NpgsqlBatch(connection, transaction))
             {
-                AddMessage(batch, sql, entry, length);
-                AddPart(batch, sql, entry.MessageId, 0, buffer.AsMemory(0, length));
+                AddMessage(batch, sql, entry, length, settled);
+                if (!settled)
+                {
+                    AddPart(batch, sql, entry.MessageId, 0, buffer.AsMemory(0, length));
+                }
+
                 try
                 {
                     await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -69,13 +76,14 @@ internal static class EntryWriter
             for (var part = 1; ; part++)
             {
                 (length, end) = await FillAsync(content, buffer, PartSize, cancellationToken).ConfigureAwait(false);
-                if (length > 0)
+                if (length > 0 && !settled)
                 {
                     await using var insert = new NpgsqlBatch(connection, transaction);
                     AddPart(insert, sql, entry.MessageId, part, buffer.AsMemory(0, length));
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    size += length;
                 }
+
+                size += length;
 
                 if (end)
                 {
@@ -102,12 +110,12 @@ internal static class EntryWriter
         }
     }
 
-    private static void AddMessage(NpgsqlBatch batch, QueueSql sql, QueueEntry entry, int firstPartLength)
+    private static void AddMessage(NpgsqlBatch batch, QueueSql sql, QueueEntry entry, int firstPartLength, bool settled)
     {
         var recipients = entry.Recipients;
         var addresses = new string[recipients.Count];
         var states = new short[recipients.Count];
-        var due = new DateTimeOffset[recipients.Count];
+        var due = new DateTimeOffset?[recipients.Count];
         var attempts = new int[recipients.Count];
         var notify = new short[recipients.Count];
         var originals = new string?[recipients.Count];
@@ -118,11 +126,17 @@ internal static class EntryWriter
             var recipient = recipients[i];
             addresses[i] = recipient.Address;
             states[i] = (short)recipient.State;
-            due[i] = recipient.NextAttemptAt.ToUniversalTime();
             attempts[i] = recipient.FirstAttempt is null ? 0 : 1;
             notify[i] = (short)recipient.Notify;
             originals[i] = recipient.OriginalRecipient;
             firstAttempts += attempts[i];
+            if (recipient.State == QueueRecipientState.Failed)
+            {
+                // Suppressed at enqueue: final, never due.
+                continue;
+            }
+
+            due[i] = recipient.NextAttemptAt.ToUniversalTime();
             if (recipient.NextAttemptAt < nextDue)
             {
                 nextDue = recipient.NextAttemptAt;
@@ -137,15 +151,18 @@ internal static class EntryWriter
         message.AddTime(entry.EnqueuedAt);
         message.AddTime(entry.ExpiresAt);
         message.AddValue((long)firstPartLength);
-        message.AddTime(nextDue);
+        message.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = settled ? null : nextDue.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
         message.Add(new NpgsqlParameter<short?> { TypedValue = entry.DsnReturn is { } ret ? (short)ret : null, NpgsqlDbType = NpgsqlDbType.Smallint });
         message.Add(new NpgsqlParameter<string?> { TypedValue = entry.DsnEnvelopeId, NpgsqlDbType = NpgsqlDbType.Text });
+        message.AddValue(entry.RequireTls);
+        message.Add(new NpgsqlParameter<string?> { TypedValue = entry.InternetMessageId, NpgsqlDbType = NpgsqlDbType.Text });
+        message.AddValue(settled);
 
         var rows = Sql.BatchCommand(batch, sql.InsertRecipients).Parameters;
         rows.AddValue(entry.MessageId);
         rows.AddValue(addresses);
         rows.AddValue(states);
-        rows.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = due, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        rows.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = due, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         rows.AddValue(attempts);
         rows.AddValue(notify);
         rows.Add(new NpgsqlParameter<string?[]> { TypedValue = originals, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });

@@ -15,7 +15,7 @@ internal static class MessageReader
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Repeatable read: the messages, their recipients and their attempts come from one snapshot.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt, short? Ret, string? EnvelopeId)>();
+        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt, short? Ret, string? EnvelopeId, bool RequireTls, string? InternetMessageId)>();
         await using (var command = Sql.Command(connection, transaction, messageId is null ? (pendingOnly ? sql.ReadPendingPage : sql.ReadPage) : sql.ReadMessage))
         {
             if (messageId is null)
@@ -32,7 +32,7 @@ internal static class MessageReader
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt16(5), Text(reader, 6)));
+                    reader.IsDBNull(5) ? null : reader.GetInt16(5), Text(reader, 6), reader.GetBoolean(7), Text(reader, 8)));
             }
         }
 
@@ -102,6 +102,8 @@ internal static class MessageReader
             {
                 DsnReturn = row.Ret is (short)DsnReturn.Full or (short)DsnReturn.Headers ? (DsnReturn)row.Ret.Value : null,
                 DsnEnvelopeId = row.EnvelopeId,
+                RequireTls = row.RequireTls,
+                InternetMessageId = row.InternetMessageId,
             });
         }
 

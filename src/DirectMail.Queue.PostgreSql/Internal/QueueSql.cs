@@ -18,7 +18,7 @@ namespace DirectMail.Queue.PostgreSql.Internal;
 internal sealed class QueueSql
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     private static readonly string Queued = Value(QueueRecipientState.Queued);
     private static readonly string Deferred = Value(QueueRecipientState.Deferred);
@@ -108,8 +108,19 @@ internal sealed class QueueSql
             ALTER TABLE {s}.recipients ADD COLUMN dsn_orcpt text;
             """);
 
+        // Version 3: REQUIRETLS (RFC 8689) per message, so every retry sends with it; and the content's Message-ID
+        // (without angle brackets), indexed, to correlate a bounce that names only it. Existing rows read as "no
+        // REQUIRETLS", "no Message-ID".
+        AddRequireTlsAndMessageIdV3 = SplitStatements($"""
+            ALTER TABLE {s}.messages ADD COLUMN require_tls boolean NOT NULL DEFAULT false;
+            ALTER TABLE {s}.messages ADD COLUMN internet_message_id text COLLATE "C";
+            CREATE INDEX messages_internet_message_id ON {s}.messages (internet_message_id, id) WHERE internet_message_id IS NOT NULL;
+            """);
+
         InsertMessage =
-            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at, dsn_ret, dsn_envid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at, dsn_ret, dsn_envid, require_tls, internet_message_id, done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        FindByInternetMessageId =
+            $"SELECT id FROM {s}.messages WHERE internet_message_id = $1 ORDER BY id LIMIT $2";
         InsertRecipients =
             $"INSERT INTO {s}.recipients (message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt) " +
             "SELECT $1, u.i - 1, u.a, u.s, u.n, u.t, u.d, u.o FROM unnest($2::text[], $3::smallint[], $4::timestamptz[], $5::integer[], $6::smallint[], $7::text[]) WITH ORDINALITY AS u(a, s, n, t, d, o, i)";
@@ -125,7 +136,7 @@ internal sealed class QueueSql
         ClaimInFlightToInDoubt =
             $"UPDATE {s}.recipients SET state = {InDoubt}, next_attempt_at = NULL WHERE message_id = ANY($1) AND state = {InFlight} RETURNING message_id";
         ClaimReadMessages =
-            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid FROM {s}.messages WHERE id = ANY($1)";
+            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls FROM {s}.messages WHERE id = ANY($1)";
         ClaimReadRecipients =
             $"SELECT message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ClaimReadContent =
@@ -206,9 +217,9 @@ internal sealed class QueueSql
         DeleteCount = $"SELECT count(*) FROM {s}.recipients WHERE message_id = ANY($1)";
         Delete = $"DELETE FROM {s}.messages WHERE id = ANY($1)";
 
-        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id = $1";
-        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
-        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
+        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id = $1";
+        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
+        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
         ReadRecipients = $"SELECT message_id, idx, address, state, next_attempt_at, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ReadAttempts =
             $"SELECT message_id, idx, started_at, outcome, reply, mx_host, server_address, detail FROM {s}.attempts WHERE message_id = ANY($1) ORDER BY message_id, idx, id";
@@ -250,7 +261,12 @@ internal sealed class QueueSql
     /// <summary>Version 2's upgrade: the DSN columns.</summary>
     public string[] AddDsnV2 { get; }
 
+    /// <summary>Version 3's upgrade: REQUIRETLS and the indexed content Message-ID.</summary>
+    public string[] AddRequireTlsAndMessageIdV3 { get; }
+
     public string InsertMessage { get; }
+
+    public string FindByInternetMessageId { get; }
 
     public string InsertRecipients { get; }
 

@@ -141,7 +141,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
     {
         claim = null;
         var message = context.Command(
-            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid FROM messages WHERE id = $id");
+            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls FROM messages WHERE id = $id");
         message.Parameters.AddWithValue("$id", messageId);
         string sender;
         int bodyType;
@@ -149,6 +149,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         long enqueuedAt, expiresAt, size;
         DsnReturn? dsnReturn = null;
         string? envelopeId;
+        bool requireTls;
         using (var reader = message.ExecuteReader())
         {
             if (!reader.Read())
@@ -181,6 +182,13 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
             }
 
             envelopeId = reader.IsDBNull(7) ? null : reader.GetString(7);
+            if (reader.GetFieldType(8) != typeof(long) || reader.GetInt64(8) is not (0 or 1))
+            {
+                // Read as "no REQUIRETLS" it would send where the sender forbade it: quarantined instead.
+                return "messages.require_tls holds a value that is not 0 or 1";
+            }
+
+            requireTls = reader.GetInt64(8) == 1;
         }
 
         if (bodyType is not ((int)SmtpBodyType.SevenBit or (int)SmtpBodyType.EightBit))
@@ -272,6 +280,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
             {
                 DsnReturn = dsnReturn,
                 DsnEnvelopeId = envelopeId,
+                RequireTls = requireTls,
             };
         }
 

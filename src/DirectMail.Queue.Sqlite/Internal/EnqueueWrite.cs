@@ -95,8 +95,10 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
     {
         var entry = _entry;
         var insert = context.Command(
-            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid) " +
-            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size, $ret, $envid)");
+            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls, internet_message_id, done) " +
+            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size, $ret, $envid, $requiretls, $mid, $done)");
+        // Every recipient suppressed at enqueue: kept settled (done), and its content is not kept (nothing will send it).
+        var settled = QueueStoreArguments.IsSettled(entry);
         insert.Parameters.AddWithValue("$id", entry.MessageId);
         insert.Parameters.AddWithValue("$sender", entry.Sender);
         insert.Parameters.AddWithValue("$body", (int)entry.BodyType);
@@ -106,6 +108,9 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
         insert.Parameters.AddWithValue("$size", (long)_firstPartLength);
         insert.Parameters.AddWithValue("$ret", entry.DsnReturn is { } ret ? (int)ret : DBNull.Value);
         insert.Parameters.AddWithValue("$envid", (object?)entry.DsnEnvelopeId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$requiretls", entry.RequireTls ? 1 : 0);
+        insert.Parameters.AddWithValue("$mid", (object?)entry.InternetMessageId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$done", settled ? 1 : 0);
         try
         {
             insert.ExecuteNonQuery();
@@ -126,7 +131,7 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
             row.Parameters.AddWithValue("$idx", i);
             row.Parameters.AddWithValue("$address", recipient.Address);
             row.Parameters.AddWithValue("$state", (int)recipient.State);
-            row.Parameters.AddWithValue("$next", recipient.NextAttemptAt.UtcTicks);
+            row.Parameters.AddWithValue("$next", recipient.State == QueueRecipientState.Failed ? DBNull.Value : recipient.NextAttemptAt.UtcTicks);
             row.Parameters.AddWithValue("$attempts", recipient.FirstAttempt is null ? 0 : 1);
             row.Parameters.AddWithValue("$notify", (int)recipient.Notify);
             row.Parameters.AddWithValue("$orcpt", (object?)recipient.OriginalRecipient ?? DBNull.Value);
@@ -137,7 +142,11 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
             }
         }
 
-        WritePart(context, entry.MessageId, 0, _firstPart.AsSpan(0, _firstPartLength));
+        if (!settled)
+        {
+            WritePart(context, entry.MessageId, 0, _firstPart.AsSpan(0, _firstPartLength));
+        }
+
         if (_rest is null)
         {
             return true;
@@ -159,7 +168,11 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
                 break;
             }
 
-            WritePart(context, entry.MessageId, part, buffer.AsSpan(0, length));
+            if (!settled)
+            {
+                WritePart(context, entry.MessageId, part, buffer.AsSpan(0, length));
+            }
+
             size += length;
             if (length < buffer.Length)
             {

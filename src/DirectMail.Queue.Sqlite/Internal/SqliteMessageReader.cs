@@ -7,7 +7,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// <summary>Reads the operator's view of messages (<see cref="QueuedMessage"/>) on a read connection.</summary>
 internal static class SqliteMessageReader
 {
-    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid";
+    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id";
 
     public static QueuedMessage? Read(SqliteConnection connection, SqliteTransaction? transaction, string messageId)
     {
@@ -70,6 +70,8 @@ internal static class SqliteMessageReader
         {
             DsnReturn = message.IsDBNull(5) ? null : SqliteSchema.ToReturn(message.GetInt64(5)),
             DsnEnvelopeId = message.IsDBNull(6) ? null : message.GetString(6),
+            RequireTls = !message.IsDBNull(7) && message.GetInt64(7) != 0,
+            InternetMessageId = message.IsDBNull(8) ? null : message.GetString(8),
         };
     }
 
@@ -98,4 +100,21 @@ internal static class SqliteMessageReader
     }
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>The queue ids of the messages with this content Message-ID, oldest first (the partial index messages_internet_message_id).</summary>
+    public static IReadOnlyList<string> FindByInternetMessageId(SqliteConnection connection, string internetMessageId, int limit)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM messages INDEXED BY messages_internet_message_id WHERE internet_message_id = $mid ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$mid", internetMessageId);
+        command.Parameters.AddWithValue("$limit", limit);
+        var ids = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
 }

@@ -11,7 +11,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     // State values used in SQL text, taken from the enum so the two cannot drift apart.
     public static readonly string Queued = ((int)QueueRecipientState.Queued).ToString(CultureInfo.InvariantCulture);
@@ -127,6 +127,15 @@ internal static class SqliteSchema
         ALTER TABLE messages ADD COLUMN dsn_envid TEXT;
         ALTER TABLE recipients ADD COLUMN dsn_notify INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE recipients ADD COLUMN dsn_orcpt TEXT;
+        """;
+
+    // Version 4: REQUIRETLS (RFC 8689) per message (1 on, 0 off), so every retry sends with it; and the content's
+    //   Message-ID (without angle brackets, NULL when none), indexed, to correlate a bounce that names only it. Columns
+    //   added with defaults: existing rows read as "no REQUIRETLS", "no Message-ID".
+    private static readonly string AddRequireTlsAndMessageIdV4 = $"""
+        ALTER TABLE messages ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN internet_message_id TEXT;
+        CREATE INDEX messages_internet_message_id ON messages (internet_message_id) WHERE internet_message_id IS NOT NULL;
         PRAGMA user_version = {Version};
         """;
 
@@ -158,9 +167,10 @@ internal static class SqliteSchema
             create.Transaction = transaction;
             create.CommandText = version switch
             {
-                0 => CreateV1 + CreateCountsV2 + AddDsnV3,
-                1 => CreateCountsV2 + AddDsnV3,
-                _ => AddDsnV3,
+                0 => CreateV1 + CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4,
+                1 => CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4,
+                2 => AddDsnV3 + AddRequireTlsAndMessageIdV4,
+                _ => AddRequireTlsAndMessageIdV4,
             };
             create.ExecuteNonQuery();
         }

@@ -304,9 +304,8 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
             throw new DeliveryCanceledException(report, cancellationToken);
         }
 
-        // A REQUIRETLS message is not handed to the queue, which does not keep the flag: its Deferred recipients come
-        // back to the caller, never retried without REQUIRETLS.
-        if (handOff is not null && report.DeferredCount > 0 && !envelope.RequireTls)
+        // A REQUIRETLS message is handed over with the flag (the queue keeps it, and every retry sends with it).
+        if (handOff is not null && report.DeferredCount > 0)
         {
             report = await HandOffAsync(handOff, envelope, unsigned, report, cancellationToken).ConfigureAwait(false);
         }

@@ -37,11 +37,15 @@ public static class DirectMailQueueServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MailQueueOptions>, OptionsValidator>());
         services.AddOptions<MailQueueOptions>().ValidateOnStart();
         services.TryAddSingleton(storeFactory);
+        // The suppression list AddSuppressionList registers (in any order): consulted at enqueue too.
         services.TryAddSingleton(static sp => new MailQueue(
             sp.GetRequiredService<IMailQueueStore>(),
             sp.GetRequiredService<IOptions<MailQueueOptions>>().Value,
             sp.GetService<ILoggerFactory>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>())
+        {
+            SuppressionStore = sp.GetService<DirectMail.Suppression.ISuppressionStore>(),
+        });
         services.TryAddSingleton<IMailQueue>(static sp => sp.GetRequiredService<MailQueue>());
         services.TryAddSingleton(static sp => new MailQueueWorker(sp.GetRequiredService<MailQueue>(), sp.GetRequiredService<DirectMailer>(), sp.GetService<ILoggerFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MailQueueHostedService>());

@@ -220,7 +220,7 @@ internal sealed class DeliveryStatusWriter
                 }
 
                 var said = r.Reply is { } reply
-                    ? (r.RemoteMta is { } host ? "host " + host + " said: " : "the server said: ") + OneLine(reply)
+                    ? (reply.IsSynthetic ? "not sent: " : r.RemoteMta is { } host ? "host " + host + " said: " : "the server said: ") + OneLine(reply)
                     : r.Detail ?? r.Status.ToString();
                 Wrapped("<" + r.FinalRecipient + ">: " + said);
                 if (r.WillRetryUntil is { } until && action == DsnAction.Delayed)
@@ -286,7 +286,9 @@ internal sealed class DeliveryStatusWriter
 
             if (r.Reply is { } reply)
             {
-                Wrapped("Diagnostic-Code: smtp; " + OneLine(reply), fold: true);
+                // A reply DirectMail made itself (suppressed, REQUIRETLS unmet) is no server's: its own diagnostic type,
+                // as Postfix writes X-Postfix for what it decided itself (RFC 3464 section 2.3.6).
+                Wrapped((reply.IsSynthetic ? "Diagnostic-Code: X-DirectMail; " : "Diagnostic-Code: smtp; ") + OneLine(reply), fold: true);
             }
 
             if (r.LastAttemptDate is { } last)

@@ -76,7 +76,10 @@ public sealed class DsnRecipientReport
         }
     }
 
-    /// <summary>The server's reply (<c>Diagnostic-Code: smtp; ...</c>), or null when there was none (a connection that failed).</summary>
+    /// <summary>
+    /// The server's reply (<c>Diagnostic-Code: smtp; ...</c>), or null when there was none (a connection that failed); a
+    /// reply DirectMail made itself (<see cref="SmtpReply.IsSynthetic"/>) is written <c>Diagnostic-Code: X-DirectMail; ...</c>.
+    /// </summary>
     public SmtpReply? Reply { get; init; }
 
     /// <summary>When the last attempt was made (<c>Last-Attempt-Date</c>), or null.</summary>

@@ -27,6 +27,15 @@ public interface IMailQueue
     /// <param name="cancellationToken">Cancels the read.</param>
     ValueTask<QueuedMessage?> GetAsync(string queueId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The queue ids of the messages whose content's <c>Message-ID</c> is <paramref name="internetMessageId"/> (without
+    /// angle brackets, compared exactly), oldest first, at most 10: a bounce that names only the original's Message-ID
+    /// is correlated by it.
+    /// </summary>
+    /// <param name="internetMessageId">The Message-ID without angle brackets.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, CancellationToken cancellationToken = default);
+
     /// <summary>Messages in queue id order (oldest first).</summary>
     /// <param name="pendingOnly">True for messages with a recipient not final only.</param>
     /// <param name="afterQueueId">Start after this id (the last of the page before); null for the start.</param>

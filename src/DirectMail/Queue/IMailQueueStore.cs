@@ -97,6 +97,17 @@ public interface IMailQueueStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the read.</param>
     IAsyncEnumerable<QueuedMessage> ListAsync(string? afterMessageId, int limit, bool pendingOnly, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The queue ids of the messages whose content's <c>Message-ID</c> (<see cref="QueueEntry.InternetMessageId"/>) is
+    /// <paramref name="internetMessageId"/>, compared exactly (ordinal), oldest first: how a bounce that names only the
+    /// original's Message-ID is correlated back (<see cref="Suppression.BounceIngester"/>). Read from an index.
+    /// </summary>
+    /// <param name="internetMessageId">The Message-ID without angle brackets.</param>
+    /// <param name="limit">At most this many ids.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The ids; empty when none.</returns>
+    ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, int limit, CancellationToken cancellationToken);
+
     /// <summary>Applies an operator's operation to one message, or to every message when <paramref name="messageId"/> is null.</summary>
     /// <param name="messageId">The queue id, or null for all.</param>
     /// <param name="operation">What to do.</param>

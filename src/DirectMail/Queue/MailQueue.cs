@@ -52,6 +52,22 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         QueueMetrics.Register(this);
     }
 
+    /// <summary>
+    /// The suppression list <see cref="EnqueueAsync(SmtpEnvelope, SmtpContent, CancellationToken)"/> consults: a recipient on
+    /// it is kept <see cref="QueueRecipientState.Failed"/> from the start (its attempt says why, with the status it bounced
+    /// with or 5.7.1), so no connection is ever made for it; the event is published and, with
+    /// <see cref="MailQueueOptions.SendDeliveryStatusNotices"/> and NOTIFY asking for failures, a notice is queued to the
+    /// sender. A message whose recipients are all suppressed is still kept, settled, so its queue id tells the outcome. A
+    /// list that cannot be read leaves the recipient Queued (the worker's mailer checks again before it sends). Through
+    /// <see cref="EnqueueThroughAsync"/> (an outbox) the recipients are kept Failed the same way, but no event or notice
+    /// comes before the caller commits. Null (default): no list; <c>AddQueue</c> sets the one <c>AddSuppressionList</c>
+    /// registers. Set it before the first enqueue.
+    /// </summary>
+    public Suppression.ISuppressionStore? SuppressionStore { get; set; }
+
+    /// <summary>How much of a message's start is read for its <c>Message-ID</c> at enqueue (octets): only the header, at most this.</summary>
+    public const int MaxHeaderScan = 64 * 1024;
+
     internal MailQueueOptions Options { get; }
 
     internal TimeProvider Time { get; }
@@ -106,7 +122,6 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(recipientIndexes);
-        ThrowIfRequireTls(envelope);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var now = Time.GetUtcNow();
         var expiresAt = now + Options.MaxAge;
@@ -123,7 +138,7 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
             };
         }
 
-        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, write: null, cancellationToken).ConfigureAwait(false);
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, recipientIndexes), now, write: null, failed: null, cancellationToken).ConfigureAwait(false);
         QueueLog.HandedOff(Logger, id, recipients.Length);
         Wake();
         return id;
@@ -134,6 +149,15 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
     {
         ArgumentException.ThrowIfNullOrEmpty(queueId);
         return _store.GetAsync(queueId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(internetMessageId);
+        return internetMessageId.Length > QueueEntry.MaxInternetMessageIdLength
+            ? ValueTask.FromResult<IReadOnlyList<string>>([])
+            : _store.FindByInternetMessageIdAsync(internetMessageId, 10, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -258,39 +282,111 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         return changed;
     }
 
-    /// <summary>
-    /// A REQUIRETLS message (RFC 8689) is not queued: the stores do not keep the flag yet, and a retry without it would
-    /// send the message where the sender forbade it. Refused before anything is stored.
-    /// </summary>
-    private static void ThrowIfRequireTls(SmtpEnvelope envelope)
-    {
-        if (envelope.RequireTls)
-        {
-            throw new ArgumentException("The envelope asks for REQUIRETLS (RFC 8689), which the queue does not keep: a retry would go without it. Send it with SendAsync and keep its Deferred recipients in the application.", nameof(envelope));
-        }
-    }
-
     /// <summary>Every recipient of the envelope Queued, due now; kept by the store, or by <paramref name="write"/>.</summary>
     private async ValueTask<string> EnqueueCoreAsync(SmtpEnvelope envelope, SmtpContent content, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(content);
-        ThrowIfRequireTls(envelope);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var now = Time.GetUtcNow();
         var recipients = new QueueEntryRecipient[envelope.Recipients.Count];
+        List<(int Index, SmtpReply Reply)>? suppressed = null;
         for (var i = 0; i < recipients.Length; i++)
         {
-            recipients[i] = new QueueEntryRecipient(envelope.Recipients[i], QueueRecipientState.Queued, now)
+            var address = envelope.Recipients[i];
+            var refusal = await SuppressedAsync(address, cancellationToken).ConfigureAwait(false);
+            recipients[i] = new QueueEntryRecipient(address, refusal is null ? QueueRecipientState.Queued : QueueRecipientState.Failed, now,
+                refusal is null ? null : new QueueAttempt(now, QueueRecipientState.Failed, null, null, null, refusal.ToString()))
             {
                 Notify = envelope.GetRecipientNotify(i),
                 OriginalRecipient = envelope.GetOriginalRecipient(i),
             };
+            if (refusal is not null)
+            {
+                (suppressed ??= []).Add((i, refusal));
+            }
         }
 
-        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, write, cancellationToken).ConfigureAwait(false);
+        // Told only when the message is kept by this queue's own write: an outbox's is not visible before its commit.
+        var tell = suppressed is not null && write is null ? suppressed : null;
+        var id = await StoreAsync(envelope, content, recipients, AnyRecipientNeedsUtf8(envelope, null), now, write, tell, cancellationToken).ConfigureAwait(false);
         QueueLog.Enqueued(Logger, id, recipients.Length);
         return id;
+    }
+
+    /// <summary>The reply a suppressed recipient is failed with, or null when it is not on the list (or there is none, or it cannot be read).</summary>
+    private async ValueTask<SmtpReply?> SuppressedAsync(string address, CancellationToken cancellationToken)
+    {
+        if (SuppressionStore is not { } list)
+        {
+            return null;
+        }
+
+        Suppression.SuppressedRecipient? entry;
+        try
+        {
+            entry = await list.FindAsync(address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Kept Queued: the worker's mailer consults the list again before anything is sent.
+            SuppressionLog.CheckFailed(Logger, address, e);
+            return null;
+        }
+
+        if (entry is null)
+        {
+            return null;
+        }
+
+        SuppressionLog.Suppressed(Logger, address, entry.SuppressedAt, entry.Source, entry.Classification);
+        return Suppression.SuppressionCheck.Reply(address, entry);
+    }
+
+    /// <summary>
+    /// The recipients failed at enqueue (suppressed), once the message is kept: logged, published as events, and
+    /// reported to the sender in one notice when the queue sends notices and NOTIFY asks for failures.
+    /// </summary>
+    private async ValueTask TellFailedAtEnqueueAsync(QueueEntry entry, ContentSpool spool, List<(int Index, SmtpReply Reply)> failed, CancellationToken cancellationToken)
+    {
+        var events = new List<MailQueueEvent>(failed.Count);
+        var claimed = new List<QueueClaimedRecipient>(failed.Count);
+        foreach (var (index, reply) in failed)
+        {
+            var recipient = entry.Recipients[index];
+            claimed.Add(new QueueClaimedRecipient(index, recipient.Address, 1) { Notify = recipient.Notify, OriginalRecipient = recipient.OriginalRecipient });
+            events.Add(new MailQueueEvent(entry.MessageId, index, recipient.Address, QueueRecipientState.Failed, null, recipient.FirstAttempt, recipient.FirstAttempt?.Detail) { LocalReply = reply });
+            QueueLog.Failed(Logger, entry.MessageId, recipient.Address, recipient.FirstAttempt?.Detail);
+        }
+
+        if (Options.SendDeliveryStatusNotices)
+        {
+            var claim = new QueueClaim(entry.MessageId, 0, entry.EnqueuedAt, entry.Sender, entry.BodyType, entry.RequiresSmtpUtf8, entry.EnqueuedAt, entry.ExpiresAt, claimed)
+            {
+                DsnReturn = entry.DsnReturn,
+                DsnEnvelopeId = entry.DsnEnvelopeId,
+                RequireTls = entry.RequireTls,
+            };
+            try
+            {
+                if (QueueNotices.Build(claim, events, Options.ReportingMta!, Time.GetUtcNow()) is { } notice)
+                {
+                    await using var original = spool.OpenRead();
+                    var noticeId = await QueueNotices.EnqueueAsync(this, original, claim, notice, cancellationToken).ConfigureAwait(false);
+                    QueueLog.NoticeQueued(Logger, entry.MessageId, noticeId, notice.Recipients.Count);
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+            {
+                // The outcome is kept whatever happens here: a notice that cannot be made loses no mail.
+                QueueLog.NoticeFailed(Logger, entry.MessageId, e);
+            }
+        }
+
+        foreach (var item in events)
+        {
+            Publish(item);
+        }
     }
 
     /// <summary>
@@ -299,7 +395,7 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
     /// The form written is the one for a server without extensions (MIME content then uses 7-bit transfer encodings),
     /// so every server can take the stored octets.
     /// </summary>
-    private async ValueTask<string> StoreAsync(SmtpEnvelope envelope, SmtpContent content, QueueEntryRecipient[] recipients, bool recipientsNeedUtf8, DateTimeOffset now, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, CancellationToken cancellationToken)
+    private async ValueTask<string> StoreAsync(SmtpEnvelope envelope, SmtpContent content, QueueEntryRecipient[] recipients, bool recipientsNeedUtf8, DateTimeOffset now, Func<IMailQueueStore, QueueEntry, Stream, CancellationToken, ValueTask>? write, List<(int Index, SmtpReply Reply)>? failed, CancellationToken cancellationToken)
     {
         await using var spool = new ContentSpool(prefix: "directmail-queue-");
         var writer = new StoredContentWriter(spool);
@@ -314,18 +410,76 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
         {
             DsnReturn = envelope.DsnReturn,
             DsnEnvelopeId = envelope.DsnEnvelopeId,
+            RequireTls = envelope.RequireTls,
+            InternetMessageId = await ReadMessageIdAsync(spool, cancellationToken).ConfigureAwait(false),
         };
-        await using var stream = spool.OpenRead();
-        if (write is null)
+        await using (var stream = spool.OpenRead())
         {
-            await _store.EnqueueAsync(entry, stream, cancellationToken).ConfigureAwait(false);
+            if (write is null)
+            {
+                await _store.EnqueueAsync(entry, stream, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await write(_store, entry, stream, cancellationToken).ConfigureAwait(false);
+            }
         }
-        else
+
+        if (failed is not null)
         {
-            await write(_store, entry, stream, cancellationToken).ConfigureAwait(false);
+            await TellFailedAtEnqueueAsync(entry, spool, failed, cancellationToken).ConfigureAwait(false);
         }
 
         return id;
+    }
+
+    /// <summary>
+    /// The stored content's <c>Message-ID</c> without angle brackets, from at most <see cref="MaxHeaderScan"/> octets of
+    /// its header (a field cut off at that bound is not read); null when there is none or it is longer than
+    /// <see cref="QueueEntry.MaxInternetMessageIdLength"/>.
+    /// </summary>
+    internal static async ValueTask<string?> ReadMessageIdAsync(ContentSpool spool, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(spool.Length, MaxHeaderScan));
+        try
+        {
+            var length = 0;
+            await using (var stream = spool.OpenRead())
+            {
+                int read;
+                while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, MaxHeaderScan) - length), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    length += read;
+                }
+            }
+
+            return MessageIdIn(buffer.AsSpan(0, length), complete: length < MaxHeaderScan);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The <c>Message-ID</c> of a message's start; <paramref name="complete"/> false when more follows it (then a last line cut off is not read).</summary>
+    internal static string? MessageIdIn(ReadOnlySpan<byte> start, bool complete)
+    {
+        Dsn.MimeScan.BodyStart(start, out var headerLength);
+        var header = start[..headerLength];
+        if (!complete && headerLength == start.Length)
+        {
+            // No end of the header within the bound: only whole lines are looked at.
+            var lastLine = header.LastIndexOf((byte)'\n');
+            header = lastLine < 0 ? default : header[..(lastLine + 1)];
+        }
+
+        if (!Dsn.MimeScan.TryGetField(header, "Message-ID"u8, out var value) || Dsn.MimeScan.Text(value) is not { } text)
+        {
+            return null;
+        }
+
+        var id = Dsn.BounceParser.IdIn(text);
+        return id is { Length: > 0 and <= QueueEntry.MaxInternetMessageIdLength } ? id : null;
     }
 
     private static bool AnyRecipientNeedsUtf8(SmtpEnvelope envelope, IReadOnlyList<int>? indexes)

@@ -57,6 +57,13 @@ public sealed class MailQueueEvent
     /// </summary>
     public bool IsRelayed { get; }
 
+    /// <summary>
+    /// The reply DirectMail made itself for this outcome (<see cref="Smtp.SmtpReply.IsSynthetic"/>: a suppressed recipient,
+    /// REQUIRETLS that no MX can meet), kept in the attempt's detail rather than its reply; the notice takes its status
+    /// from it. Null when a server replied or nothing was made.
+    /// </summary>
+    internal Smtp.SmtpReply? LocalReply { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{QueueId} {Address}: {State}{(IsDelayed ? " (delayed)" : string.Empty)}{(IsRelayed ? " (relayed)" : string.Empty)}{(Attempt?.Reply is { } reply ? " (" + reply.Replace('\n', ' ') + ")" : Detail is null ? string.Empty : " (" + Detail + ")")}";
 }

@@ -598,8 +598,9 @@ public sealed class MailQueueWorker
         var canceled = false;
         try
         {
-            // The envelope as it was enqueued: its DSN parameters (RET, ENVID, each recipient's NOTIFY and ORCPT) too.
-            var envelope = new SmtpEnvelope(claim.Sender, recipients) { DsnReturn = claim.DsnReturn, DsnEnvelopeId = claim.DsnEnvelopeId };
+            // The envelope as it was enqueued: its DSN parameters (RET, ENVID, each recipient's NOTIFY and ORCPT) and
+            // REQUIRETLS too (a retry never goes where the sender forbade it; an MX that cannot meet it fails at once, 5.7.30).
+            var envelope = new SmtpEnvelope(claim.Sender, recipients) { DsnReturn = claim.DsnReturn, DsnEnvelopeId = claim.DsnEnvelopeId, RequireTls = claim.RequireTls };
             var stream = await _store.OpenContentAsync(claim.MessageId, token).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
@@ -673,7 +674,7 @@ public sealed class MailQueueWorker
                     outcomes.Add(r, QueueRecipientState.Delivered, null, ToAttempt(d, started, QueueRecipientState.Delivered), null, relayed: !d.NextHopOfferedDsn && (r.Notify & DsnNotify.Success) != 0);
                     break;
                 case DeliveryStatus.Failed:
-                    outcomes.Add(r, QueueRecipientState.Failed, null, ToAttempt(d, started, QueueRecipientState.Failed), null);
+                    outcomes.Add(r, QueueRecipientState.Failed, null, ToAttempt(d, started, QueueRecipientState.Failed), null, localReply: d.Reply is { IsSynthetic: true } made ? made : null);
                     break;
                 case DeliveryStatus.Deferred when d.MayHaveBeenDelivered:
                     outcomes.Add(r, QueueRecipientState.InDoubt, null, ToAttempt(d, started, QueueRecipientState.InDoubt), "The end of the message was sent but no reply came: it may have been delivered, and is not sent again unless released.");
@@ -874,12 +875,12 @@ public sealed class MailQueueWorker
         public List<MailQueueEvent> Events { get; } = new(claim.Recipients.Count);
 
         /// <summary>One recipient's outcome; <paramref name="stopped"/> when it is due again at once because the worker stopped (no outcome, so no delay warning either).</summary>
-        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail, bool stopped = false, bool relayed = false)
+        public void Add(QueueClaimedRecipient r, QueueRecipientState state, DateTimeOffset? next, QueueAttempt? attempt, string? detail, bool stopped = false, bool relayed = false, SmtpReply? localReply = null)
         {
             lock (Updates)
             {
                 Updates.Add(new QueueRecipientUpdate(r.Index, state, next, attempt));
-                Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail, isRelayed: relayed));
+                Events.Add(new MailQueueEvent(claim.MessageId, r.Index, r.Address, state, next, attempt, detail ?? attempt?.Detail, isRelayed: relayed) { LocalReply = localReply });
                 _stopped.Add(stopped);
             }
         }

@@ -67,4 +67,7 @@ public sealed class QueueClaim
 
     /// <summary>The envelope id notifications carry back (RFC 3461 <c>ENVID</c>), or null.</summary>
     public string? DsnEnvelopeId { get; init; }
+
+    /// <summary>REQUIRETLS (RFC 8689) as it was enqueued (<see cref="QueueEntry.RequireTls"/>): the worker's send carries it.</summary>
+    public bool RequireTls { get; init; }
 }

@@ -52,4 +52,20 @@ public sealed class QueueEntry
 
     /// <summary>The envelope id notifications carry back (RFC 3461 <c>ENVID</c>), or null.</summary>
     public string? DsnEnvelopeId { get; init; }
+
+    /// <summary>
+    /// REQUIRETLS (RFC 8689, <see cref="SmtpEnvelope.RequireTls"/>): every attempt goes only to MX hosts authenticated by
+    /// DANE or MTA-STS that offer REQUIRETLS, and a message no MX can take so fails at once (5.7.30).
+    /// </summary>
+    public bool RequireTls { get; init; }
+
+    /// <summary>
+    /// The content's <c>Message-ID</c> (RFC 5322) without angle brackets, read from its header when it was enqueued, for
+    /// bounce correlation (<see cref="IMailQueueStore.FindByInternetMessageIdAsync"/>); null when the header has none, or
+    /// none within <see cref="MailQueue.MaxHeaderScan"/> octets, or one longer than <see cref="MaxInternetMessageIdLength"/>.
+    /// </summary>
+    public string? InternetMessageId { get; init; }
+
+    /// <summary>The longest <see cref="InternetMessageId"/> kept (characters); a longer one is not kept.</summary>
+    public const int MaxInternetMessageIdLength = 250;
 }

@@ -42,7 +42,8 @@ internal static class QueueNotices
         {
             EnvelopeId = claim.DsnEnvelopeId,
             ArrivalDate = claim.EnqueuedAt,
-            Return = claim.DsnReturn ?? DsnReturn.Headers,
+            // RFC 8689 section 5: a notice about a REQUIRETLS message is protected as the message was; it returns the header only.
+            Return = claim.RequireTls ? DsnReturn.Headers : claim.DsnReturn ?? DsnReturn.Headers,
             Date = now,
         };
     }
@@ -50,22 +51,37 @@ internal static class QueueNotices
     /// <summary>Writes the notice over the stored original and queues it as a message of its own, from the null sender.</summary>
     public static async Task<string> EnqueueAsync(MailQueue queue, IMailQueueStore store, QueueClaim claim, DeliveryStatusNotice notice, CancellationToken cancellationToken)
     {
-        var buffer = new MemoryStream();
         var original = await store.OpenContentAsync(claim.MessageId, cancellationToken).ConfigureAwait(false);
         await using (original.ConfigureAwait(false))
         {
-            await notice.WriteToAsync(original, buffer, cancellationToken).ConfigureAwait(false);
+            return await EnqueueAsync(queue, original, claim, notice, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes the notice over <paramref name="original"/> (the message as stored) and queues it from the null sender; for
+    /// a REQUIRETLS message with REQUIRETLS too (RFC 8689 section 5: a notice must be protected as the message was).
+    /// </summary>
+    public static async Task<string> EnqueueAsync(MailQueue queue, Stream original, QueueClaim claim, DeliveryStatusNotice notice, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        await notice.WriteToAsync(original, buffer, cancellationToken).ConfigureAwait(false);
+        var content = SmtpContent.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        var envelope = notice.CreateEnvelope();
+        if (claim.RequireTls)
+        {
+            envelope = new SmtpEnvelope(envelope.Sender, envelope.Recipients) { RequireTls = true };
         }
 
-        var content = SmtpContent.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-        return await queue.EnqueueAsync(notice.CreateEnvelope(), content, cancellationToken).ConfigureAwait(false);
+        return await queue.EnqueueAsync(envelope, content, cancellationToken).ConfigureAwait(false);
     }
 
     private static DsnRecipientReport? Report(QueueClaim claim, QueueClaimedRecipient recipient, MailQueueEvent e)
     {
         DsnAction action;
         EnhancedStatusCode status;
-        var reply = SmtpReply.FromStored(e.Attempt?.Reply);
+        // The server's reply, else the one DirectMail made (suppressed, REQUIRETLS unmet): its status is the outcome's.
+        var reply = SmtpReply.FromStored(e.Attempt?.Reply) ?? e.LocalReply;
         switch (e.State)
         {
             case QueueRecipientState.Failed:

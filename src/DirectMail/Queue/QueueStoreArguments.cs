@@ -8,7 +8,7 @@ namespace DirectMail.Queue;
 /// </summary>
 internal static class QueueStoreArguments
 {
-    /// <exception cref="ArgumentException">The entry has no id, no recipients, or a recipient neither Queued nor Deferred.</exception>
+    /// <exception cref="ArgumentException">The entry has no id, no recipients, or a recipient neither Queued nor Deferred nor Failed with the attempt that says why (suppressed at enqueue).</exception>
     public static void ValidateEntry(QueueEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -20,9 +20,11 @@ internal static class QueueStoreArguments
 
         for (var i = 0; i < entry.Recipients.Count; i++)
         {
-            if (entry.Recipients[i].State is not (QueueRecipientState.Queued or QueueRecipientState.Deferred))
+            var recipient = entry.Recipients[i];
+            if (recipient.State is not (QueueRecipientState.Queued or QueueRecipientState.Deferred)
+                && !(recipient.State == QueueRecipientState.Failed && recipient.FirstAttempt is not null))
             {
-                throw new ArgumentException($"Recipient {i} of queued message {entry.MessageId} is {entry.Recipients[i].State}; a new entry's recipients are Queued or Deferred.", nameof(entry));
+                throw new ArgumentException($"Recipient {i} of queued message {entry.MessageId} is {recipient.State}; a new entry's recipients are Queued or Deferred, or Failed with the attempt that says why.", nameof(entry));
             }
         }
     }
@@ -81,5 +83,26 @@ internal static class QueueStoreArguments
                     throw new ArgumentException($"A worker cannot leave recipient {update.Index} {update.State}.", nameof(updates));
             }
         }
+    }
+
+    /// <summary>True when every recipient of a new entry is already final (all suppressed at enqueue): the store keeps it settled, without content.</summary>
+    public static bool IsSettled(QueueEntry entry)
+    {
+        for (var i = 0; i < entry.Recipients.Count; i++)
+        {
+            if (entry.Recipients[i].State != QueueRecipientState.Failed)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <exception cref="ArgumentException">No Message-ID, or a limit below one.</exception>
+    public static void ValidateMessageIdLookup(string internetMessageId, int limit)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(internetMessageId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
     }
 }

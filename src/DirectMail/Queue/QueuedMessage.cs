@@ -47,4 +47,10 @@ public sealed class QueuedMessage
 
     /// <summary>The envelope id notifications carry back (RFC 3461 <c>ENVID</c>), or null.</summary>
     public string? DsnEnvelopeId { get; init; }
+
+    /// <summary>REQUIRETLS (RFC 8689) as it was enqueued (<see cref="QueueEntry.RequireTls"/>).</summary>
+    public bool RequireTls { get; init; }
+
+    /// <summary>The content's <c>Message-ID</c> without angle brackets (<see cref="QueueEntry.InternetMessageId"/>), or null.</summary>
+    public string? InternetMessageId { get; init; }
 }

@@ -183,9 +183,9 @@ public sealed class SmtpEnvelope
     /// MTA-STS (enforce) policy that offer REQUIRETLS, with <c>REQUIRETLS</c> on MAIL FROM so that every later hop must
     /// do the same. When no MX host can, its recipients fail at once with 5.7.30 (not retried: no retry makes a host
     /// meet it). False (default): the mailer's usual TLS rules. Under it <c>RET=FULL</c> is sent as <c>RET=HDRS</c>, so a
-    /// failure notice does not carry the content back over a path that may not protect it. The queue does not keep the
-    /// flag yet: <c>MailQueue.EnqueueAsync</c> refuses such an envelope (<see cref="System.ArgumentException"/>), and a
-    /// mailer's <c>OnDeferred</c> hand-off leaves its Deferred recipients to the caller (<c>QueueId</c> null).
+    /// failure notice does not carry the content back over a path that may not protect it. The queue keeps the flag
+    /// (<c>MailQueue.EnqueueAsync</c> and the mailer's <c>OnDeferred</c> hand-off): every retry sends with it, and the
+    /// queue's notices about such a message go with REQUIRETLS and the original's header only (RFC 8689 section 5).
     /// </summary>
     public bool RequireTls { get; init; }
 

@@ -17,7 +17,7 @@ public sealed class BounceIngestResult
     /// <summary>The parsed bounce.</summary>
     public BounceReport Report { get; }
 
-    /// <summary>The queued message the bounce is about (found by its VERP address's tag or its <c>Original-Envelope-Id</c>), or null.</summary>
+    /// <summary>The queued message the bounce is about (found by its VERP address's tag, its <c>Original-Envelope-Id</c>, or the original's <c>Message-ID</c>), or null.</summary>
     public string? QueueId { get; }
 
     /// <summary>The recipient the VERP address it was sent to names, or null when it was not sent to one.</summary>

@@ -20,7 +20,9 @@ namespace DirectMail.Suppression;
 /// <remarks>
 /// Correlation, in order: the VERP address the bounce was sent to (<see cref="VerpAddress"/>, the envelope recipient
 /// or the bounce's <c>To</c>) names the queue id and the recipient; else the <c>Original-Envelope-Id</c> is looked up as
-/// a queue id; within the queued message a recipient is matched by its address or its ORCPT. A bounce is anyone's to
+/// a queue id; else the original's <c>Message-ID</c> (<see cref="BounceReport.OriginalMessageId"/>) is looked up in the
+/// queue's Message-ID index (<see cref="IMailQueue.FindByInternetMessageIdAsync"/>), taking the message that holds a
+/// bounced recipient (or the only one); within the queued message a recipient is matched by its address or its ORCPT. A bounce is anyone's to
 /// forge: with <see cref="RequireCorrelation"/> only recipients of a message the queue holds are suppressed.
 /// </remarks>
 public sealed class BounceIngester
@@ -95,7 +97,8 @@ public sealed class BounceIngester
         }
 
         var message = await FindMessageAsync(tag, cancellationToken).ConfigureAwait(false)
-            ?? await FindMessageAsync(report.EnvelopeId, cancellationToken).ConfigureAwait(false);
+            ?? await FindMessageAsync(report.EnvelopeId, cancellationToken).ConfigureAwait(false)
+            ?? await FindByMessageIdAsync(report, verpRecipient, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var recipients = new List<BounceIngestRecipient>(report.Recipients.Count);
         foreach (var bounced in report.Recipients)
@@ -165,6 +168,40 @@ public sealed class BounceIngester
         }
 
         return await _queue.GetAsync(queueId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The queued message whose content had the bounce's original Message-ID: the first (oldest) that holds one of the
+    /// bounced recipients, else the only one; null when none, or several and none holds them.
+    /// </summary>
+    private async Task<QueuedMessage?> FindByMessageIdAsync(BounceReport report, string? verpRecipient, CancellationToken cancellationToken)
+    {
+        if (_queue is null || string.IsNullOrEmpty(report.OriginalMessageId) || report.OriginalMessageId.Length > QueueEntry.MaxInternetMessageIdLength)
+        {
+            return null;
+        }
+
+        var ids = await _queue.FindByInternetMessageIdAsync(report.OriginalMessageId, cancellationToken).ConfigureAwait(false);
+        QueuedMessage? only = null;
+        foreach (var id in ids)
+        {
+            if (await _queue.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } message)
+            {
+                continue;
+            }
+
+            foreach (var bounced in report.Recipients)
+            {
+                if (Match(message, bounced, report.Recipients.Count == 1 ? verpRecipient : null) is not null)
+                {
+                    return message;
+                }
+            }
+
+            only = ids.Count == 1 ? message : null;
+        }
+
+        return only;
     }
 
     /// <summary>The queued recipient the bounced one is: by address, by ORCPT, or (a bounce of one recipient) the one its VERP address names.</summary>

@@ -11,10 +11,17 @@ internal static class SuppressionCheck
 {
     private const int MaxDiagnostic = 300;
 
-    /// <summary>The reply a suppressed recipient is failed with: 550, the status it bounced with (class 5) or 5.0.0, and why.</summary>
+    /// <summary>RFC 3463 X.7.1, delivery not authorized: what a suppressed recipient without a bounce status of its own is failed with.</summary>
+    private static readonly EnhancedStatusCode NotAuthorized = new(5, 7, 1);
+
+    /// <summary>
+    /// The reply a suppressed recipient is failed with (synthetic: no server said it): 550, the status it bounced or was
+    /// refused with when the entry keeps one of class 5 (<c>5.1.1</c>), else 5.7.1 (delivery not authorized: the list
+    /// forbids it), and why.
+    /// </summary>
     public static SmtpReply Reply(string address, SuppressedRecipient entry)
     {
-        var status = entry.Status is { Class: 5 } given ? given : new EnhancedStatusCode(5, 0, 0);
+        var status = entry.Status is { Class: 5 } given ? given : NotAuthorized;
         var text = new StringBuilder(160)
             .Append(status.ToString()).Append(" DirectMail did not send to <").Append(address).Append(">: it is on the suppression list since ")
             .Append(entry.SuppressedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture))

@@ -71,6 +71,8 @@ internal sealed class InMemoryLimitStore(InMemoryQueueStore inner) : IMailQueueS
 
     public IAsyncEnumerable<QueuedMessage> ListAsync(string? afterMessageId, int limit, bool pendingOnly, CancellationToken cancellationToken) => inner.ListAsync(afterMessageId, limit, pendingOnly, cancellationToken);
 
+    public ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, int limit, CancellationToken cancellationToken) => inner.FindByInternetMessageIdAsync(internetMessageId, limit, cancellationToken);
+
     public ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken) => inner.ApplyAsync(messageId, operation, now, cancellationToken);
 
     public ValueTask<QueueStatistics> GetStatisticsAsync(CancellationToken cancellationToken) => inner.GetStatisticsAsync(cancellationToken);

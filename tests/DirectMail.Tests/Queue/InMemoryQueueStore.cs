@@ -119,6 +119,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                 {
                     DsnReturn = m.Entry.DsnReturn,
                     DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+                    RequireTls = m.Entry.RequireTls,
                 });
                 _log.Add("claim " + m.Entry.MessageId + " " + m.Fence);
             }
@@ -250,6 +251,20 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         }
     }
 
+    public ValueTask<IReadOnlyList<string>> FindByInternetMessageIdAsync(string internetMessageId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(internetMessageId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        lock (_gate)
+        {
+            return ValueTask.FromResult<IReadOnlyList<string>>(_messages.Values
+                .Where(m => string.Equals(m.Entry.InternetMessageId, internetMessageId, StringComparison.Ordinal))
+                .Select(m => m.Entry.MessageId)
+                .Take(limit)
+                .ToList());
+        }
+    }
+
     public ValueTask<int> ApplyAsync(string? messageId, QueueOperation operation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -359,6 +374,8 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
     {
         DsnReturn = m.Entry.DsnReturn,
         DsnEnvelopeId = m.Entry.DsnEnvelopeId,
+        RequireTls = m.Entry.RequireTls,
+        InternetMessageId = m.Entry.InternetMessageId,
     };
 
     private sealed class Message(QueueEntry entry, byte[] content)
@@ -384,7 +401,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
 
         public QueueRecipientState StateBeforeFlight { get; set; }
 
-        public DateTimeOffset? NextAttemptAt { get; set; } = entry.NextAttemptAt;
+        public DateTimeOffset? NextAttemptAt { get; set; } = entry.State == QueueRecipientState.Failed ? null : entry.NextAttemptAt;
 
         public List<QueueAttempt> Attempts { get; } = entry.FirstAttempt is null ? new() : new() { entry.FirstAttempt };
     }

@@ -97,6 +97,90 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task REQUIRETLS_comes_back_with_the_claim_and_the_operator_s_view_as_enqueued()
+    {
+        // Stops: a REQUIRETLS message retried without it (the retry would go to hosts the sender forbade: a downgrade),
+        // and a plain one retried with it (it would fail 5.7.30 where it could have been delivered).
+        var strict = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { RequireTls = true };
+        var plain = Entry(T0, "b@example.test");
+        await Store.EnqueueAsync(strict, Bytes("x"), default);
+        await Store.EnqueueAsync(plain, Bytes("y"), default);
+
+        var claims = await Store.ClaimDueAsync(T0, 10, Lease, default);
+
+        Assert.True(Assert.Single(claims, c => c.MessageId == strict.MessageId).RequireTls);
+        Assert.False(Assert.Single(claims, c => c.MessageId == plain.MessageId).RequireTls);
+        Assert.True((await Store.GetAsync(strict.MessageId, default))!.RequireTls);
+        Assert.False((await Store.GetAsync(plain.MessageId, default))!.RequireTls);
+    }
+
+    [Fact]
+    public async Task Messages_are_found_by_their_content_Message_ID_exactly_oldest_first()
+    {
+        // Stops: a bounce that names only the original's Message-ID correlated with no message, or with the wrong one
+        // (a Message-ID differing only in case, or one that is a prefix of another, is another message's).
+        var first = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { InternetMessageId = "abc.123@sender.example" };
+        var second = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { InternetMessageId = "abc.123@sender.example" };
+        var upper = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("c@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { InternetMessageId = "ABC.123@sender.example" };
+        var longer = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("d@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { InternetMessageId = "abc.123@sender.example.org" };
+        var none = Entry(T0, "e@example.test");
+        foreach (var entry in new[] { first, second, upper, longer, none })
+        {
+            await Store.EnqueueAsync(entry, Bytes("x"), default);
+        }
+
+        Assert.Equal([first.MessageId, second.MessageId], await Store.FindByInternetMessageIdAsync("abc.123@sender.example", 10, default));
+        Assert.Equal([first.MessageId], await Store.FindByInternetMessageIdAsync("abc.123@sender.example", 1, default));
+        Assert.Equal([upper.MessageId], await Store.FindByInternetMessageIdAsync("ABC.123@sender.example", 10, default));
+        Assert.Empty(await Store.FindByInternetMessageIdAsync("abc.123@sender", 10, default));
+        Assert.Equal("abc.123@sender.example", (await Store.GetAsync(first.MessageId, default))!.InternetMessageId);
+        Assert.Null((await Store.GetAsync(none.MessageId, default))!.InternetMessageId);
+
+        // Found after its recipients are final too: bounces come back after the 250.
+        var claim = Assert.Single(await Store.ClaimDueAsync(T0, 10, Lease, default), c => c.MessageId == first.MessageId);
+        await Store.CompleteAsync(claim, [new QueueRecipientUpdate(0, QueueRecipientState.Delivered, null, Attempt(QueueRecipientState.Delivered, "250 ok"))], default);
+        Assert.Contains(first.MessageId, await Store.FindByInternetMessageIdAsync("abc.123@sender.example", 10, default));
+    }
+
+    [Fact]
+    public async Task A_recipient_failed_at_enqueue_is_kept_final_with_its_attempt_and_never_claimed()
+    {
+        // Stops: a suppressed recipient (failed at enqueue) claimed and sent to, or a message whose recipients were all
+        // suppressed left pending for ever.
+        var failed = new QueueAttempt(T0, QueueRecipientState.Failed, null, null, null, "550 5.1.1 suppressed");
+        var mixed = new QueueEntry(NewId(), "sender@example.test",
+            [
+                new QueueEntryRecipient("gone@example.test", QueueRecipientState.Failed, T0, failed),
+                new QueueEntryRecipient("ok@example.test", QueueRecipientState.Queued, T0),
+            ],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5));
+        var settled = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("gone2@example.test", QueueRecipientState.Failed, T0, failed)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5));
+        await Store.EnqueueAsync(mixed, Bytes("mixed"), default);
+        await Store.EnqueueAsync(settled, Bytes("settled"), default);
+
+        var claim = Assert.Single(await Store.ClaimDueAsync(T0.AddDays(1), 10, Lease, default));
+
+        Assert.Equal(mixed.MessageId, claim.MessageId);
+        Assert.Equal([1], claim.Recipients.Select(r => r.Index));
+        var view = (await Store.GetAsync(settled.MessageId, default))!;
+        var recipient = Assert.Single(view.Recipients);
+        Assert.Equal(QueueRecipientState.Failed, recipient.State);
+        Assert.Null(recipient.NextAttemptAt);
+        Assert.Equal("550 5.1.1 suppressed", Assert.Single(recipient.Attempts).Detail);
+        Assert.Equal(QueueRecipientState.Failed, (await Store.GetAsync(mixed.MessageId, default))!.Recipients[0].State);
+        Assert.DoesNotContain(settled.MessageId, (await List(null, 10, pendingOnly: true)).Select(m => m.MessageId));
+        var statistics = await Store.GetStatisticsAsync(default);
+        Assert.Equal(1, statistics.Messages);
+        Assert.Equal(2, statistics.RecipientsByState[QueueRecipientState.Failed]);
+    }
+
+    [Fact]
     public async Task Nothing_is_claimed_before_it_is_due()
     {
         await Store.EnqueueAsync(Entry(T0.AddMinutes(10), "a@example.test"), Bytes("x"), default);

@@ -74,7 +74,7 @@ public sealed class SuppressedSendTests
         var report = await mailer.SendAsync(new SmtpEnvelope("a@client.test", "gone@" + Domain), SmtpContent.FromBytes(Body));
 
         Assert.Equal(DeliveryStatus.Failed, Assert.Single(report.Recipients).Status);
-        Assert.StartsWith("550 5.0.0 DirectMail did not send to <gone@suppress.test>", report.Recipients[0].Reply!.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("550 5.7.1 DirectMail did not send to <gone@suppress.test>", report.Recipients[0].Reply!.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, server.Accepted);
     }
 

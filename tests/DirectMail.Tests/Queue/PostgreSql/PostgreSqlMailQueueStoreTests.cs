@@ -39,7 +39,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
     {
         await Store.GetStatisticsAsync(default);
 
-        Assert.Equal(2, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(6L, Sql<long>($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{_schema}' AND table_name IN ('messages', 'recipients', 'attempts', 'content', 'rate_buckets', 'connection_slots')"));
     }
 
@@ -48,6 +48,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
     {
         var entry = Entry(T0, "a@example.test");
         await Store.EnqueueAsync(entry, Bytes("x"), default);
+        DropVersion3();
         Sql<int>($"ALTER TABLE {_schema}.messages DROP COLUMN dsn_ret, DROP COLUMN dsn_envid; SELECT 1");
         Sql<int>($"ALTER TABLE {_schema}.recipients DROP COLUMN dsn_notify, DROP COLUMN dsn_orcpt; SELECT 1");
         Sql<int>($"UPDATE {_schema}.schema_version SET version = 1 RETURNING version");
@@ -55,13 +56,48 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         await using var upgraded = OpenStore();
         var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
 
-        Assert.Equal(2, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(1L, Sql<long>($"SELECT count(*) FROM {_schema}.schema_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.Null(claim.DsnReturn);
         Assert.Null(claim.DsnEnvelopeId);
         Assert.Equal(DsnNotify.Default, Assert.Single(claim.Recipients).Notify);
     }
+
+    [Fact]
+    public async Task A_version_2_schema_gets_REQUIRETLS_and_the_Message_ID_index_and_keeps_its_rows_as_without_them()
+    {
+        // Stops: an upgrade that loses queued mail, or reads an old row as REQUIRETLS (it would then fail 5.7.30).
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("kept"), default);
+        DropVersion3();
+        Sql<int>($"UPDATE {_schema}.schema_version SET version = 2 RETURNING version");
+
+        await using var upgraded = OpenStore();
+        var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
+
+        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.False(claim.RequireTls);
+        Assert.Null((await upgraded.GetAsync(entry.MessageId, default))!.InternetMessageId);
+        await using (var content = await upgraded.OpenContentAsync(entry.MessageId, default))
+        {
+            Assert.Equal("kept", await new StreamReader(content).ReadToEndAsync());
+        }
+
+        Assert.Equal(1L, Sql<long>($"SELECT count(*) FROM pg_indexes WHERE schemaname = '{_schema}' AND indexname = 'messages_internet_message_id'"));
+        var found = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            RequireTls = true,
+            InternetMessageId = "after@upgrade.example",
+        };
+        await upgraded.EnqueueAsync(found, Bytes("y"), default);
+        Assert.Equal([found.MessageId], await upgraded.FindByInternetMessageIdAsync("after@upgrade.example", 10, default));
+        Assert.True((await upgraded.GetAsync(found.MessageId, default))!.RequireTls);
+    }
+
+    private void DropVersion3() =>
+        Sql<int>($"DROP INDEX {_schema}.messages_internet_message_id; ALTER TABLE {_schema}.messages DROP COLUMN require_tls, DROP COLUMN internet_message_id; SELECT 1");
 
     [Fact]
     public async Task A_schema_of_a_newer_version_is_refused_with_a_clear_error()

@@ -34,7 +34,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         }
 
         Assert.Equal("wal", Sql("PRAGMA journal_mode"));
-        Assert.Equal(3L, Sql("PRAGMA user_version"));
+        Assert.Equal(4L, Sql("PRAGMA user_version"));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var statistics = await reopened.GetStatisticsAsync(default);
 
-        Assert.Equal(3L, Sql("PRAGMA user_version"));
+        Assert.Equal(4L, Sql("PRAGMA user_version"));
         Assert.Equal([(QueueRecipientState.Queued, 2L), (QueueRecipientState.Deferred, 1L)],
             statistics.RecipientsByState.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
         Assert.Equal((2L, 1L, (DateTimeOffset?)T0), (statistics.Messages, statistics.Attempts, statistics.OldestPendingEnqueuedAt));
@@ -240,7 +240,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
 
-        Assert.Equal(3L, Sql("PRAGMA user_version"));
+        Assert.Equal(4L, Sql("PRAGMA user_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.Null(claim.DsnReturn);
         Assert.Null(claim.DsnEnvelopeId);
@@ -260,7 +260,61 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         AssertQuarantined(await Store.GetAsync(entry.MessageId, default), "DSN NOTIFY value 3");
     }
 
-    private void DropDsnColumns() => Sql(
+    [Fact]
+    public async Task A_version_3_database_gets_REQUIRETLS_and_the_Message_ID_index_and_keeps_its_rows_as_without_them()
+    {
+        // Stops: an upgrade that loses queued mail, or reads an old row as REQUIRETLS (it would then fail 5.7.30).
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("kept"), default);
+        await Store.DisposeAsync();
+        DropVersion4();
+        Sql("PRAGMA user_version = 3");
+
+        await using var reopened = new SqliteMailQueueStore(_directory);
+        var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
+
+        Assert.Equal(4L, Sql("PRAGMA user_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.False(claim.RequireTls);
+        Assert.Null((await reopened.GetAsync(entry.MessageId, default))!.InternetMessageId);
+        await using (var content = await reopened.OpenContentAsync(entry.MessageId, default))
+        {
+            Assert.Equal("kept", await new StreamReader(content).ReadToEndAsync());
+        }
+
+        Assert.Equal(1L, Sql("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_internet_message_id'"));
+        var found = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            RequireTls = true,
+            InternetMessageId = "after@upgrade.example",
+        };
+        await reopened.EnqueueAsync(found, Bytes("y"), default);
+        Assert.Equal([found.MessageId], await reopened.FindByInternetMessageIdAsync("after@upgrade.example", 10, default));
+        Assert.True((await reopened.GetAsync(found.MessageId, default))!.RequireTls);
+    }
+
+    [Fact]
+    public async Task A_stored_REQUIRETLS_value_that_is_not_0_or_1_quarantines_the_message()
+    {
+        // Stops: a corrupted flag read as "no REQUIRETLS" and the message sent where the sender forbade it.
+        var entry = Entry(T0, "a@example.test");
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql("UPDATE messages SET require_tls = 'yes'");
+
+        Assert.Empty(await Store.ClaimDueAsync(T0, 10, Lease, default));
+        AssertQuarantined(await Store.GetAsync(entry.MessageId, default), "require_tls");
+    }
+
+    private void DropVersion4() => Sql(
+        "DROP INDEX messages_internet_message_id; ALTER TABLE messages DROP COLUMN internet_message_id; ALTER TABLE messages DROP COLUMN require_tls");
+
+    private void DropDsnColumns()
+    {
+        DropVersion4();
+        DropDsnV3Columns();
+    }
+
+    private void DropDsnV3Columns() => Sql(
         "ALTER TABLE messages DROP COLUMN dsn_ret; ALTER TABLE messages DROP COLUMN dsn_envid; " +
         "ALTER TABLE recipients DROP COLUMN dsn_notify; ALTER TABLE recipients DROP COLUMN dsn_orcpt");
 
