@@ -193,9 +193,19 @@ public sealed class TlsReportSchedulerTests : IClassFixture<TlsRptDnsFixture>
         TlsReportScheduler Scheduler(TlsReportAggregator aggregator, ITlsReportStore store) =>
             new(Options(), aggregator, TlsRptDnsFixture.Lookup(), new TlsReportDelivery(Options(), mailer, null, time, MimeRandom.Shared, NullLogger.Instance), store, time, NullLogger.Instance);
 
+        // Each instance's counts reach the store at its own flush; then both try to send at once.
+        var schedulers = (Scheduler(one, storeOne), Scheduler(two, storeTwo));
+        Assert.True(await schedulers.Item1.Flusher.FlushAsync(CancellationToken.None));
+        Assert.True(await schedulers.Item2.Flusher.FlushAsync(CancellationToken.None));
         await Task.WhenAll(
-            Task.Run(() => Scheduler(one, storeOne).SendDueAsync(CancellationToken.None)),
-            Task.Run(() => Scheduler(two, storeTwo).SendDueAsync(CancellationToken.None)));
+            Task.Run(() => schedulers.Item1.SendDueAsync(CancellationToken.None)),
+            Task.Run(() => schedulers.Item2.SendDueAsync(CancellationToken.None)));
+
+        // One report, of the sum: 1 session counted by the first instance and 2 by the second.
+        var (_, message) = Assert.Single(mailer.Sent);
+        using var json = ReportJson(message);
+        var summary = Assert.Single(json.RootElement.GetProperty("policies").EnumerateArray()).GetProperty("summary");
+        Assert.Equal(3, summary.GetProperty("total-successful-session-count").GetInt64());
         return mailer.Sent.Count;
     }
 
