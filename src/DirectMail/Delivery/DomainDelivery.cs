@@ -366,7 +366,7 @@ internal sealed class DomainDelivery
             {
                 refused = requirement;
                 TransportSecurityLog.HostRefusedByPolicy(context.Logger, target.Host, domain, requirement.Detail ?? string.Empty);
-                context.TlsResults?.Record(new TlsSessionResult(domain, requirement.PolicyType, target.Host, null, requirement.Failure, requirement.Detail));
+                context.TlsResults?.Record(new TlsSessionResult(domain, requirement.PolicyType, target.Host, null, requirement.Failure, requirement.Detail) { PolicyStrings = requirement.PolicyStrings, PolicyMxHosts = requirement.PolicyMxHosts });
                 continue;
             }
 
@@ -639,7 +639,13 @@ internal sealed class DomainDelivery
         // A failure known before connecting (an MX outside a testing policy) is reported with the session it went on with.
         var failure = lease.Tls.Failure ?? requirement.Failure;
         var detail = lease.Tls.Failure is null ? requirement.Detail : lease.Tls.Detail;
-        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail) { SendingAddress = lease.Session?.LocalEndPoint?.Address });
+        sink.Record(new TlsSessionResult(_domain, requirement.PolicyType, candidate.Host, candidate.EndPoint.Address, failure, detail)
+        {
+            SendingAddress = lease.LocalAddress,
+            ReceivingHelo = lease.ServerHelo,
+            PolicyStrings = requirement.PolicyStrings,
+            PolicyMxHosts = requirement.PolicyMxHosts,
+        });
     }
 
     /// <summary>

@@ -137,7 +137,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
                 {
                     Count(pool, idle: true, -1);
                     Count(pool, idle: false, 1);
-                    return new Lease(pool, idle.Session, fromPool: true, null, default);
+                    return new Lease(pool, idle.Session, fromPool: true, null, default, null, null);
                 }
 
                 await CloseAsync(idle.Session, pool, idle: true).ConfigureAwait(false);
@@ -147,15 +147,16 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
             var result = await session.ConnectAsync(endPoint, host, cancellationToken).ConfigureAwait(false);
             if (!result.IsSuccess)
             {
-                var tls = session.Tls;
+                // What TLS-RPT reports of a failed session (sending-mta-ip, receiving-mx-helo) is read before it is disposed.
+                var failed = new Lease(null, null, fromPool: false, result, session.Tls, session.LocalEndPoint?.Address, Helo(session));
                 await session.DisposeAsync().ConfigureAwait(false);
                 pool.Slots.Release();
                 Leave(pool);
-                return new Lease(null, null, fromPool: false, result, tls);
+                return failed;
             }
 
             Count(pool, idle: false, 1);
-            return new Lease(pool, session, fromPool: false, result, session.Tls);
+            return new Lease(pool, session, fromPool: false, result, session.Tls, session.LocalEndPoint?.Address, Helo(session));
         }
         catch
         {
@@ -432,9 +433,18 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The host name the server gave in its EHLO reply (TLS-RPT's <c>receiving-mx-helo</c>), or null before EHLO.</summary>
+    private static string? Helo(SmtpSession session) => session.Capabilities.ServerDomain is { Length: > 0 } helo ? helo : null;
+
     /// <summary>A session lent by the pool, or why none could be had.</summary>
-    internal readonly struct Lease(HostPool? pool, SmtpSession? session, bool fromPool, SmtpConnectResult? connect, TlsOutcome tls)
+    internal readonly struct Lease(HostPool? pool, SmtpSession? session, bool fromPool, SmtpConnectResult? connect, TlsOutcome tls, System.Net.IPAddress? localAddress, string? serverHelo)
     {
+        /// <summary>This host's address on a new session's connection (failed or not), for TLS-RPT's <c>sending-mta-ip</c>; null for a pooled session.</summary>
+        public System.Net.IPAddress? LocalAddress { get; } = localAddress;
+
+        /// <summary>The host name in a new session's EHLO reply (failed or not), for TLS-RPT's <c>receiving-mx-helo</c>; null when unknown.</summary>
+        public string? ServerHelo { get; } = serverHelo;
+
         /// <summary>The TLS result of a new session's setup (failed or not), for the TLS-RPT sink; default for a pooled session (nothing new to report).</summary>
         public TlsOutcome Tls { get; } = tls;
 

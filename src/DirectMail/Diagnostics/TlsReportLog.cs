@@ -29,4 +29,13 @@ internal static partial class TlsReportLog
 
     [LoggerMessage(EventId = 8107, Level = LogLevel.Information, Message = "TLS reporting: {Reports} reports of the days before {Today} to send, the next run at {NextRun:O}")]
     public static partial void Run(ILogger logger, int reports, string today, DateTimeOffset nextRun);
+
+    [LoggerMessage(EventId = 8108, Level = LogLevel.Warning, Message = "TLS report counts ({Sessions} sessions) could not be added to the shared store; kept and tried again at the next flush")]
+    public static partial void FlushFailed(ILogger logger, long sessions, Exception exception);
+
+    [LoggerMessage(EventId = 8109, Level = LogLevel.Debug, Message = "TLS report counts added to the shared store: batch {Batch}, {Sessions} sessions")]
+    public static partial void Flushed(ILogger logger, long batch, long sessions);
+
+    [LoggerMessage(EventId = 8110, Level = LogLevel.Error, Message = "TLS reporting could not list the reports to send; run again at {RunAt:O}")]
+    public static partial void RunFailed(ILogger logger, DateTimeOffset runAt, Exception exception);
 }

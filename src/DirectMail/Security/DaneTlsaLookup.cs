@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace DirectMail.Security;
 
 /// <summary>The DANE verdict on one MX host (<see cref="IDaneTlsaSource"/>).</summary>
@@ -9,4 +11,7 @@ internal readonly record struct DaneTlsaLookup(DaneTlsaStatus Status, ITlsCertif
 {
     /// <summary>DANE does not apply to the host.</summary>
     public static DaneTlsaLookup NotApplicable => default;
+
+    /// <summary>The host's TLSA records in presentation form, for TLS-RPT's <c>policy-string</c>; default when none were found.</summary>
+    public ImmutableArray<string> PolicyStrings { get; init; }
 }

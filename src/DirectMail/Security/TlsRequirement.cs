@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace DirectMail.Security;
 
 /// <summary>
@@ -44,6 +46,15 @@ internal sealed class TlsRequirement
     /// <summary>A short human reason to go with <see cref="Failure"/>, or null.</summary>
     public string? Detail { get; }
 
+    /// <summary>
+    /// The policy as TLS-RPT quotes it (RFC 8460 section 4.3, <c>policy-string</c>): the MTA-STS policy's lines as
+    /// fetched, or the host's TLSA records in presentation form; default when there is none to quote.
+    /// </summary>
+    public ImmutableArray<string> PolicyStrings { get; private set; }
+
+    /// <summary>The MTA-STS policy's <c>mx</c> patterns (TLS-RPT's <c>mx-host</c>); default for DANE and no policy.</summary>
+    public ImmutableArray<string> PolicyMxHosts { get; private set; }
+
     /// <summary>True when no plaintext session may carry mail: STARTTLS must be offered and the handshake succeed.</summary>
     public bool RequiresTls => Kind is TlsRequirementKind.EncryptionRequired or TlsRequirementKind.AuthenticationRequired;
 
@@ -63,6 +74,15 @@ internal sealed class TlsRequirement
         TlsRequirementKind.EncryptionRequired => 2,
         _ => 3 + (int)CertificateCheck!.PostureOnSuccess,
     };
+
+    /// <summary>Sets what TLS-RPT quotes of the policy (on a requirement just made; never on <see cref="Opportunistic"/>).</summary>
+    public TlsRequirement Quoting(ImmutableArray<string> policyStrings, ImmutableArray<string> mxHosts = default)
+    {
+        System.Diagnostics.Debug.Assert(!ReferenceEquals(this, Opportunistic), "the shared requirement quotes no policy");
+        PolicyStrings = policyStrings;
+        PolicyMxHosts = mxHosts;
+        return this;
+    }
 
     /// <summary>MTA-STS <c>testing</c>: delivered as today, the certificate check observed and its failures reported (<paramref name="failure"/>: one known before connecting).</summary>
     public static TlsRequirement Observed(ITlsCertificateCheck check, TlsPolicyType policyType, string policyDomain, TlsFailureType? failure = null, string? detail = null) =>

@@ -24,6 +24,9 @@ internal readonly record struct TlsSessionResult(
     /// <summary>This host's own address on the connection (the report's <c>sending-mta-ip</c>), when a connection was made.</summary>
     public IPAddress? SendingAddress { get; init; }
 
+    /// <summary>The host name the MX host gave in its EHLO reply (the report's <c>receiving-mx-helo</c>), when it got that far.</summary>
+    public string? ReceivingHelo { get; init; }
+
     /// <summary>
     /// The policy as TLS-RPT quotes it (<c>policy-string</c>): an MTA-STS policy's lines, or the TLSA records in
     /// presentation form; empty for no policy. Sessions under different policy strings are counted apart.

@@ -86,8 +86,8 @@ internal sealed class TransportSecurityResolver
             var dane = await _dane!.LookupAsync(domain, target, cancellationToken).ConfigureAwait(false);
             TlsRequirement? requirement = dane.Status switch
             {
-                DaneTlsaStatus.Usable when dane.Check is { } check => TlsRequirement.Authenticated(check, TlsPolicyType.Tlsa, domain),
-                DaneTlsaStatus.Usable or DaneTlsaStatus.Unusable => TlsRequirement.Encrypted(TlsPolicyType.Tlsa, domain),
+                DaneTlsaStatus.Usable when dane.Check is { } check => TlsRequirement.Authenticated(check, TlsPolicyType.Tlsa, domain).Quoting(dane.PolicyStrings),
+                DaneTlsaStatus.Usable or DaneTlsaStatus.Unusable => TlsRequirement.Encrypted(TlsPolicyType.Tlsa, domain).Quoting(dane.PolicyStrings),
                 DaneTlsaStatus.Failed => TlsRequirement.Unusable(dane.Failure ?? TlsFailureType.DnssecInvalid, dane.Detail ?? $"The DANE TLSA lookup of {target.Host} failed; it is not tried without it.", TlsPolicyType.Tlsa, domain),
                 _ => null,
             };
@@ -116,9 +116,9 @@ internal sealed class TransportSecurityResolver
         return policy.Decision ??= new TransportSecurityPolicy(domain, policy, Matching(domain, policy), NotMatching(domain, policy), null);
     }
 
-    private TlsRequirement Matching(string domain, MtaStsPolicy policy) => policy.Mode == MtaStsMode.Enforce
+    private TlsRequirement Matching(string domain, MtaStsPolicy policy) => (policy.Mode == MtaStsMode.Enforce
         ? TlsRequirement.Authenticated(_enforced, TlsPolicyType.Sts, domain)
-        : TlsRequirement.Observed(_observed, TlsPolicyType.Sts, domain);
+        : TlsRequirement.Observed(_observed, TlsPolicyType.Sts, domain)).Quoting(policy.ReportLines, policy.ReportMx);
 
     private TlsRequirement NotMatching(string domain, MtaStsPolicy? policy)
     {
@@ -128,8 +128,8 @@ internal sealed class TransportSecurityResolver
         }
 
         var detail = $"The MX host is not in the MTA-STS policy of {domain} (mx: {string.Join(", ", policy.Mx)}).";
-        return policy.Mode == MtaStsMode.Enforce
+        return (policy.Mode == MtaStsMode.Enforce
             ? TlsRequirement.Unusable(TlsFailureType.StsPolicyInvalid, detail, TlsPolicyType.Sts, domain)
-            : TlsRequirement.Observed(_observed, TlsPolicyType.Sts, domain, TlsFailureType.StsPolicyInvalid, detail);
+            : TlsRequirement.Observed(_observed, TlsPolicyType.Sts, domain, TlsFailureType.StsPolicyInvalid, detail)).Quoting(policy.ReportLines, policy.ReportMx);
     }
 }

@@ -28,8 +28,8 @@ internal sealed class DaneTlsaSource(TlsaResolver resolver, TimeProvider? timePr
 
     private DaneTlsaLookup Verdict(TlsaLookup lookup) => lookup.Status switch
     {
-        TlsaLookupStatus.Usable => new DaneTlsaLookup(DaneTlsaStatus.Usable, new DaneCertificateCheck(lookup, _time), null, lookup.Reason),
-        TlsaLookupStatus.NoneUsable => new DaneTlsaLookup(DaneTlsaStatus.Unusable, null, null, lookup.Reason),
+        TlsaLookupStatus.Usable => new DaneTlsaLookup(DaneTlsaStatus.Usable, new DaneCertificateCheck(lookup, _time), null, lookup.Reason) { PolicyStrings = lookup.ReportStrings },
+        TlsaLookupStatus.NoneUsable => new DaneTlsaLookup(DaneTlsaStatus.Unusable, null, null, lookup.Reason) { PolicyStrings = lookup.ReportStrings },
         TlsaLookupStatus.Failed => new DaneTlsaLookup(DaneTlsaStatus.Failed, null, TlsFailureType.DnssecInvalid, lookup.Reason),
         _ => DaneTlsaLookup.NotApplicable,
     };

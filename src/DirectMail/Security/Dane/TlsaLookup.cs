@@ -28,6 +28,8 @@ internal sealed class TlsaLookup
         Usable = usable.ToImmutable();
     }
 
+    private ImmutableArray<string> _reportStrings;
+
     public TlsaLookupStatus Status { get; }
 
     /// <summary>
@@ -41,6 +43,29 @@ internal sealed class TlsaLookup
 
     /// <summary>The records a certificate is matched against (empty unless <see cref="Status"/> is Usable).</summary>
     public ImmutableArray<TlsaAssociation> Usable { get; }
+
+    /// <summary>
+    /// The records as TLS-RPT quotes them (RFC 8460 section 4.3, <c>policy-string</c>): each record's four fields in
+    /// presentation form, as published (usable or not). Made once per lookup.
+    /// </summary>
+    public ImmutableArray<string> ReportStrings
+    {
+        get
+        {
+            if (_reportStrings.IsDefault)
+            {
+                var strings = ImmutableArray.CreateBuilder<string>(Records.Length);
+                foreach (var record in Records)
+                {
+                    strings.Add(record.ToString());
+                }
+
+                _reportStrings = strings.MoveToImmutable();
+            }
+
+            return _reportStrings;
+        }
+    }
 
     /// <summary>A sentence for people: what was found and what it means.</summary>
     public string Reason { get; }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace DirectMail.Security.MtaSts;
@@ -21,6 +22,9 @@ internal sealed class MtaStsPolicy
         Text = text;
     }
 
+    private ImmutableArray<string> _reportLines;
+    private ImmutableArray<string> _reportMx;
+
     public MtaStsMode Mode { get; }
 
     /// <summary>The <c>mx</c> patterns, lower case, without a trailing dot: host names, or <c>*.</c> and a domain.</summary>
@@ -31,6 +35,37 @@ internal sealed class MtaStsPolicy
 
     /// <summary>The policy as served (for persistence and for <c>directmail mx --tls</c>).</summary>
     public string Text { get; }
+
+    /// <summary>
+    /// The policy's lines as fetched, for TLS-RPT's <c>policy-string</c> (RFC 8460 section 4.3): each line of
+    /// <see cref="Text"/> without its line break, the empty lines at the end left out. Made once per policy.
+    /// </summary>
+    internal ImmutableArray<string> ReportLines
+    {
+        get
+        {
+            if (_reportLines.IsDefault)
+            {
+                var lines = ImmutableArray.CreateBuilder<string>();
+                foreach (var line in Text.Split('\n'))
+                {
+                    lines.Add(line.TrimEnd('\r'));
+                }
+
+                while (lines.Count > 0 && lines[^1].Length == 0)
+                {
+                    lines.RemoveAt(lines.Count - 1);
+                }
+
+                _reportLines = lines.ToImmutable();
+            }
+
+            return _reportLines;
+        }
+    }
+
+    /// <summary>The <c>mx</c> patterns as TLS-RPT's <c>mx-host</c> (RFC 8460 section 4.4). Made once per policy.</summary>
+    internal ImmutableArray<string> ReportMx => _reportMx.IsDefault ? _reportMx = [.. Mx] : _reportMx;
 
     /// <summary>
     /// The decision this policy makes for its domain, built once by <see cref="TransportSecurityResolver"/> and kept

@@ -1,15 +1,34 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace DirectMail.Security.TlsRpt;
 
 /// <summary>
-/// Which reports are claimed and sent, shared by every instance that sends for the same organization (those on one
-/// queue store): each domain's report for a day is sent once, by the one instance that claims it.
+/// The counts and the report claims shared by every instance that sends for the same organization (those on one
+/// queue store): each instance adds what it counted (<see cref="AddCountsAsync"/>); each domain's report for a day is
+/// built from the sum and sent once, by the one instance that claims it.
 /// </summary>
 internal interface ITlsReportStore
 {
+    /// <summary>
+    /// Adds one batch of counts (what an instance counted since its last batch) to the sums, in one transaction, once:
+    /// a batch already added (the same <paramref name="holder"/> and <paramref name="batch"/>, sent again because the
+    /// first answer was lost) is not added again.
+    /// </summary>
+    /// <param name="holder">The instance (unique per instance).</param>
+    /// <param name="batch">The batch's number, rising per holder.</param>
+    /// <param name="counts">The counts, per domain and day.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
+    ValueTask AddCountsAsync(string holder, long batch, IReadOnlyList<TlsReportDomainDay> counts, CancellationToken cancellationToken);
+
+    /// <summary>The (domain, day) pairs with counts from <paramref name="from"/> to the day before <paramref name="before"/> whose report is not sent.</summary>
+    ValueTask<IReadOnlyList<(string PolicyDomain, DateOnly Day)>> ListUnsentAsync(DateOnly from, DateOnly before, CancellationToken cancellationToken);
+
+    /// <summary>The summed counts of <paramref name="policyDomain"/>'s <paramref name="day"/>: the report's content.</summary>
+    ValueTask<TlsReportDomainDay> ReadCountsAsync(string policyDomain, DateOnly day, CancellationToken cancellationToken);
+
     /// <summary>
     /// Claims the report of <paramref name="policyDomain"/> for <paramref name="day"/>: true for exactly one caller
     /// while the report is neither sent nor claimed by another holder whose claim runs past <paramref name="now"/>.

@@ -69,12 +69,36 @@ internal sealed class TlsReportAggregator : ITlsResultSink
         }
 
         Interlocked.Increment(ref counts.Failures);
-        counts.AddFailure(new FailureKey(failure, result.SendingAddress, result.MxHost ?? string.Empty, result.ReceivingAddress), result.Detail);
+        counts.AddFailure(new FailureKey(failure, result.SendingAddress, result.MxHost ?? string.Empty, result.ReceivingAddress, result.ReceivingHelo), result.Detail);
     }
 
     /// <summary>
-    /// Removes and returns every day before <paramref name="today"/>, one entry per policy domain and day. The report
-    /// runs after the day has ended, so no result is still being counted into what it takes.
+    /// Takes what was counted since the last take, of every day, for the shared store: each counter is read and set to
+    /// zero in one interlocked exchange, so a session recorded meanwhile goes into this take or the next, never both.
+    /// A day before <paramref name="today"/> that has nothing new is forgotten (its counts are all in the store).
+    /// </summary>
+    public IReadOnlyList<TlsReportDomainDay> TakeCounts(DateOnly today)
+    {
+        var byDomain = new Dictionary<(DateOnly, string), ImmutableArray<TlsReportPolicy>.Builder>();
+        foreach (var entry in _policies)
+        {
+            var taken = entry.Value.Drain();
+            if (taken is not null)
+            {
+                Add(byDomain, entry.Key, taken);
+            }
+            else if (entry.Key.Day < today && _policies.TryRemove(entry))
+            {
+                Interlocked.Decrement(ref _policyCount);
+            }
+        }
+
+        return Days(byDomain);
+    }
+
+    /// <summary>
+    /// Removes and returns every day before <paramref name="today"/>, one entry per policy domain and day (counts not
+    /// taken by <see cref="TakeCounts"/> yet).
     /// </summary>
     public IReadOnlyList<TlsReportDomainDay> TakeDaysBefore(DateOnly today)
     {
@@ -87,16 +111,38 @@ internal sealed class TlsReportAggregator : ITlsResultSink
             }
 
             Interlocked.Decrement(ref _policyCount);
-            var domain = key.Domain.ToLowerInvariant();
-            if (!byDomain.TryGetValue((key.Day, domain), out var policies))
+            if (counts.Drain() is { } taken)
             {
-                policies = ImmutableArray.CreateBuilder<TlsReportPolicy>();
-                byDomain.Add((key.Day, domain), policies);
+                Add(byDomain, key, taken);
             }
-
-            policies.Add(counts.Snapshot(domain));
         }
 
+        return Days(byDomain);
+    }
+
+    /// <summary>A stable order of failure rows (by result type, then host, then addresses): two reports of the same day read the same.</summary>
+    internal static void Order(ImmutableArray<TlsReportFailure>.Builder failures) => failures.Sort(static (a, b) =>
+    {
+        var c = a.ResultType.CompareTo(b.ResultType);
+        c = c != 0 ? c : string.CompareOrdinal(a.ReceivingMxHost, b.ReceivingMxHost);
+        c = c != 0 ? c : string.CompareOrdinal(a.ReceivingAddress?.ToString(), b.ReceivingAddress?.ToString());
+        c = c != 0 ? c : string.CompareOrdinal(a.SendingAddress?.ToString(), b.SendingAddress?.ToString());
+        return c != 0 ? c : string.CompareOrdinal(a.ReceivingHelo, b.ReceivingHelo);
+    });
+
+    private static void Add(Dictionary<(DateOnly, string), ImmutableArray<TlsReportPolicy>.Builder> byDomain, PolicyKey key, TlsReportPolicy taken)
+    {
+        if (!byDomain.TryGetValue((key.Day, taken.PolicyDomain), out var policies))
+        {
+            policies = ImmutableArray.CreateBuilder<TlsReportPolicy>();
+            byDomain.Add((key.Day, taken.PolicyDomain), policies);
+        }
+
+        policies.Add(taken);
+    }
+
+    private static List<TlsReportDomainDay> Days(Dictionary<(DateOnly, string), ImmutableArray<TlsReportPolicy>.Builder> byDomain)
+    {
         var days = new List<TlsReportDomainDay>(byDomain.Count);
         foreach (var ((day, domain), policies) in byDomain)
         {
@@ -183,7 +229,7 @@ internal sealed class TlsReportAggregator : ITlsResultSink
             MxHost is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(MxHost));
     }
 
-    private readonly record struct FailureKey(TlsFailureType Type, IPAddress? Sending, string MxHost, IPAddress? Receiving);
+    private readonly record struct FailureKey(TlsFailureType Type, IPAddress? Sending, string MxHost, IPAddress? Receiving, string? Helo);
 
     private sealed class FailureCount
     {
@@ -232,25 +278,33 @@ internal sealed class TlsReportAggregator : ITlsResultSink
             Interlocked.Increment(ref row.Count);
         }
 
-        public TlsReportPolicy Snapshot(string domain)
+        /// <summary>What was counted since the last drain, the counters set to zero; null when nothing was.</summary>
+        public TlsReportPolicy? Drain()
         {
-            var failures = ImmutableArray.CreateBuilder<TlsReportFailure>(_failures.Count);
+            var successes = Interlocked.Exchange(ref Successes, 0);
+            var failed = Interlocked.Exchange(ref Failures, 0);
+            ImmutableArray<TlsReportFailure>.Builder? failures = null;
             foreach (var (key, row) in _failures)
             {
-                failures.Add(new TlsReportFailure(key.Type, key.Sending, key.MxHost, key.Receiving, Interlocked.Read(ref row.Count), row.Reason));
+                var count = Interlocked.Exchange(ref row.Count, 0);
+                if (count != 0)
+                {
+                    (failures ??= ImmutableArray.CreateBuilder<TlsReportFailure>()).Add(new TlsReportFailure(key.Type, key.Sending, key.MxHost, key.Receiving, count, row.Reason, key.Helo));
+                }
             }
 
-            // A stable order (by result type, then host, then count): two reports of the same day read the same.
-            failures.Sort(static (a, b) =>
+            if (successes == 0 && failed == 0 && failures is null)
             {
-                var c = a.ResultType.CompareTo(b.ResultType);
-                c = c != 0 ? c : string.CompareOrdinal(a.ReceivingMxHost, b.ReceivingMxHost);
-                c = c != 0 ? c : string.CompareOrdinal(a.ReceivingAddress?.ToString(), b.ReceivingAddress?.ToString());
-                return c != 0 ? c : string.CompareOrdinal(a.SendingAddress?.ToString(), b.SendingAddress?.ToString());
-            });
+                return null;
+            }
 
-            var mxHosts = !_mxHosts.IsEmpty ? _mxHosts : _key.MxHost is { } host ? [host] : ImmutableArray<string>.Empty;
-            return new TlsReportPolicy(domain, _key.Type, _key.Strings, mxHosts, Interlocked.Read(ref Successes), Interlocked.Read(ref Failures), failures.ToImmutable());
+            if (failures is not null)
+            {
+                Order(failures);
+            }
+
+            var mxHosts = !_mxHosts.IsEmpty ? _mxHosts : _key.MxHost is { } host ? [host.ToLowerInvariant()] : ImmutableArray<string>.Empty;
+            return new TlsReportPolicy(_key.Domain.ToLowerInvariant(), _key.Type, _key.Strings, mxHosts, successes, failed, failures?.ToImmutable() ?? ImmutableArray<TlsReportFailure>.Empty);
         }
     }
 }

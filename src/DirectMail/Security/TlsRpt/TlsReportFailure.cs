@@ -9,10 +9,12 @@ namespace DirectMail.Security.TlsRpt;
 /// <param name="ReceivingAddress">The MX host's address (<c>receiving-ip</c>), when a connection was made.</param>
 /// <param name="FailedSessions">How many sessions failed so (<c>failed-session-count</c>).</param>
 /// <param name="ReasonCode">The first failure's own description (<c>failure-reason-code</c>), or null.</param>
+/// <param name="ReceivingHelo">The host name in the MX host's EHLO reply (<c>receiving-mx-helo</c>), when it got that far.</param>
 internal sealed record TlsReportFailure(
     TlsFailureType ResultType,
     IPAddress? SendingAddress,
     string ReceivingMxHost,
     IPAddress? ReceivingAddress,
     long FailedSessions,
-    string? ReasonCode);
+    string? ReasonCode,
+    string? ReceivingHelo = null);

@@ -103,6 +103,11 @@ internal static class TlsReportJson
                     }
 
                     json.WriteString("receiving-mx-hostname"u8, failure.ReceivingMxHost);
+                    if (failure.ReceivingHelo is { } helo)
+                    {
+                        json.WriteString("receiving-mx-helo"u8, helo);
+                    }
+
                     if (failure.ReceivingAddress is { } receiving)
                     {
                         json.WriteString("receiving-ip"u8, receiving.ToString());

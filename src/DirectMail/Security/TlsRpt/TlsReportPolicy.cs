@@ -1,4 +1,7 @@
+using System;
 using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace DirectMail.Security.TlsRpt;
 
@@ -17,4 +20,20 @@ internal sealed record TlsReportPolicy(
     ImmutableArray<string> MxHosts,
     long SuccessfulSessions,
     long FailedSessions,
-    ImmutableArray<TlsReportFailure> Failures);
+    ImmutableArray<TlsReportFailure> Failures)
+{
+    /// <summary>
+    /// The policy's identity in a shared store (a policy domain's day has one row per policy): the SHA-256, in hex, of
+    /// its type, <c>mx-host</c> and <c>policy-string</c>. Sessions of two instances under the same policy add up; a
+    /// policy changed mid-day (a new MTA-STS id, new TLSA records) is a row, and a report entry, of its own.
+    /// </summary>
+    public string StoreKey
+    {
+        get
+        {
+            var text = new StringBuilder();
+            text.Append((int)PolicyType).Append('\n').Append(TlsReportStoreText.Join(MxHosts)).Append('\n').Append(TlsReportStoreText.Join(PolicyStrings));
+            return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
+        }
+    }
+}

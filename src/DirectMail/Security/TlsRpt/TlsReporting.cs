@@ -95,6 +95,14 @@ public sealed class TlsReporting : IDisposable
     /// <param name="cancellationToken">Stops the loop (the task then completes).</param>
     public Task RunAsync(CancellationToken cancellationToken) => Scheduler.RunAsync(cancellationToken);
 
+    /// <summary>
+    /// Adds what this instance counted so far to the store the reports are built from (<see cref="RunAsync"/> does so every
+    /// <see cref="TlsReportingOptions.FlushInterval"/> and when it stops). Counts not added when the process dies are lost.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the call; the counts are then kept for the next flush.</param>
+    /// <returns>True when the store took them (or there was nothing to add); false when it failed (logged; they are kept).</returns>
+    public Task<bool> FlushAsync(CancellationToken cancellationToken) => Scheduler.Flusher.FlushAsync(cancellationToken);
+
     /// <summary>Releases the HTTP client of the https destinations.</summary>
     public void Dispose() => _delivery.Dispose();
 }

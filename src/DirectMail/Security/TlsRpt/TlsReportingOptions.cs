@@ -41,6 +41,15 @@ public sealed class TlsReportingOptions
     /// </summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How often this instance adds what it counted to the shared store (the queue's SQLite or PostgreSQL database with
+    /// <c>AddSqliteTlsReportStore</c> / <c>AddPostgreSqlTlsReportStore</c>, else the process's memory), where each
+    /// report is built from the sum of every instance's counts. Also at stop, and before this instance sends reports.
+    /// Counts not yet added when the process dies are lost (never counted twice). A day's reports wait two intervals
+    /// after midnight, so that every instance's last counts of the day are in. Default 1 minute; 1 second to 1 hour.
+    /// </summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The longest wait for an <c>https:</c> destination's answer. Default 30 seconds.</summary>
     public TimeSpan HttpsTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -77,6 +86,11 @@ public sealed class TlsReportingOptions
         if (RetryInterval < TimeSpan.FromSeconds(1) || RetryInterval > TimeSpan.FromHours(12))
         {
             throw new ArgumentException("RetryInterval is between 1 second and 12 hours.", nameof(RetryInterval));
+        }
+
+        if (FlushInterval < TimeSpan.FromSeconds(1) || FlushInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("FlushInterval is between 1 second and 1 hour.", nameof(FlushInterval));
         }
 
         if (HttpsTimeout <= TimeSpan.Zero || HttpsTimeout > TimeSpan.FromMinutes(10))

@@ -37,11 +37,12 @@ public sealed class TlsReportSchedulerTests : IClassFixture<TlsRptDnsFixture>
         using var stop = new CancellationTokenSource();
         var run = scheduler.RunAsync(stop.Token);
 
-        _time.SetUtcNow(new DateTimeOffset(2026, 12, 2, 0, 16, 59, TimeSpan.Zero));
+        // Midnight, two flush intervals (every instance's last counts of the day are in the store), the spread.
+        _time.SetUtcNow(new DateTimeOffset(2026, 12, 2, 0, 18, 59, TimeSpan.Zero));
         await Task.Delay(200);
         Assert.Equal(0, _mailer.Calls);
 
-        _time.SetUtcNow(new DateTimeOffset(2026, 12, 2, 0, 17, 0, TimeSpan.Zero));
+        _time.SetUtcNow(new DateTimeOffset(2026, 12, 2, 0, 19, 0, TimeSpan.Zero));
         await WaitUntilAsync(() => _mailer.Calls == 1);
         stop.Cancel();
         await run.WaitAsync(Bound);
@@ -192,21 +193,32 @@ public sealed class TlsReportSchedulerTests : IClassFixture<TlsRptDnsFixture>
         TlsReportScheduler Scheduler(TlsReportAggregator aggregator, ITlsReportStore store) =>
             new(Options(), aggregator, TlsRptDnsFixture.Lookup(), new TlsReportDelivery(Options(), mailer, null, time, MimeRandom.Shared, NullLogger.Instance), store, time, NullLogger.Instance);
 
+        // Each instance's counts reach the store at its own flush; then both try to send at once.
+        var schedulers = (Scheduler(one, storeOne), Scheduler(two, storeTwo));
+        Assert.True(await schedulers.Item1.Flusher.FlushAsync(CancellationToken.None));
+        Assert.True(await schedulers.Item2.Flusher.FlushAsync(CancellationToken.None));
         await Task.WhenAll(
-            Task.Run(() => Scheduler(one, storeOne).SendDueAsync(CancellationToken.None)),
-            Task.Run(() => Scheduler(two, storeTwo).SendDueAsync(CancellationToken.None)));
+            Task.Run(() => schedulers.Item1.SendDueAsync(CancellationToken.None)),
+            Task.Run(() => schedulers.Item2.SendDueAsync(CancellationToken.None)));
+
+        // One report, of the sum: 1 session counted by the first instance and 2 by the second.
+        var (_, message) = Assert.Single(mailer.Sent);
+        using var json = ReportJson(message);
+        var summary = Assert.Single(json.RootElement.GetProperty("policies").EnumerateArray()).GetProperty("summary");
+        Assert.Equal(3, summary.GetProperty("total-successful-session-count").GetInt64());
         return mailer.Sent.Count;
     }
 
     [Fact]
-    public void Reports_are_spread_over_the_hour_after_midnight()
+    public void Reports_are_spread_over_the_hour_after_midnight_and_the_flush_grace()
     {
         var scheduler = new TlsReportScheduler(Options(), new TlsReportAggregator(_time), TlsRptDnsFixture.Lookup(), Delivery(), new InMemoryTlsReportStore(), _time, NullLogger.Instance);
         var midnight = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero);
 
         var runs = Enumerable.Range(0, 200).Select(_ => scheduler.NextDailyRun(_time.GetUtcNow())).ToArray();
 
-        Assert.All(runs, r => Assert.InRange(r, midnight, midnight + TimeSpan.FromHours(1)));
+        var grace = 2 * Options().FlushInterval;
+        Assert.All(runs, r => Assert.InRange(r, midnight + grace, midnight + grace + TimeSpan.FromHours(1)));
         Assert.True(runs.Distinct().Count() > 100, "the waits are random");
     }
 

@@ -74,6 +74,48 @@ public abstract class TlsReportStoreContractTests
         Assert.True(await Two.TryClaimAsync("other." + domain, Day, "b", Now, Now.AddMinutes(30), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Counts_of_two_instances_add_up_and_a_batch_sent_again_is_not_added_twice()
+    {
+        // Stops: a flush whose answer was lost, sent again, counting its sessions twice; and two instances' counts
+        // of one policy reported as two entries instead of their sum.
+        var domain = Domain();
+        var failure = new TlsReportFailure(DirectMail.Security.TlsFailureType.CertificateExpired, System.Net.IPAddress.Parse("192.0.2.1"), "mx." + domain, System.Net.IPAddress.Parse("198.51.100.7"), 2, "expired", "mx.helo.example");
+        TlsReportDomainDay Batch(long successes, long failures) => new(Day, domain,
+            [new TlsReportPolicy(domain, DirectMail.Security.TlsPolicyType.Sts, ["version: STSv1", "mode: enforce", "mx: mx." + domain, "max_age: 86400"], ["mx." + domain], successes, failures, [failure with { FailedSessions = failures }])]);
+
+        await One.AddCountsAsync("a", 1, [Batch(3, 2)], CancellationToken.None);
+        await One.AddCountsAsync("a", 1, [Batch(3, 2)], CancellationToken.None); // the same batch again
+        await Two.AddCountsAsync("b", 1, [Batch(4, 1)], CancellationToken.None);
+        await One.AddCountsAsync("a", 2, [Batch(1, 0) with { Policies = [Batch(1, 0).Policies[0] with { Failures = [] }] }], CancellationToken.None);
+
+        var report = await Two.ReadCountsAsync(domain, Day, CancellationToken.None);
+        var policy = Assert.Single(report.Policies);
+        Assert.Equal((8L, 3L), (policy.SuccessfulSessions, policy.FailedSessions));
+        Assert.Equal(["version: STSv1", "mode: enforce", "mx: mx." + domain, "max_age: 86400"], policy.PolicyStrings.ToArray());
+        Assert.Equal(["mx." + domain], policy.MxHosts.ToArray());
+        var row = Assert.Single(policy.Failures);
+        Assert.Equal(failure with { FailedSessions = 3 }, row);
+    }
+
+    [Fact]
+    public async Task A_policy_changed_mid_day_is_an_entry_of_its_own_and_sent_days_are_not_listed()
+    {
+        var domain = Domain();
+        TlsReportPolicy Policy(string mode, long successes) => new(domain, DirectMail.Security.TlsPolicyType.Sts, ["version: STSv1", "mode: " + mode], [], successes, 0, []);
+        await One.AddCountsAsync("a", 1, [new TlsReportDomainDay(Day, domain, [Policy("testing", 1)])], CancellationToken.None);
+        await Two.AddCountsAsync("b", 1, [new TlsReportDomainDay(Day, domain, [Policy("enforce", 2)])], CancellationToken.None);
+
+        var report = await One.ReadCountsAsync(domain, Day, CancellationToken.None);
+        Assert.Equal([("mode: enforce", 2L), ("mode: testing", 1L)], report.Policies.Select(p => (p.PolicyStrings[1], p.SuccessfulSessions)).OrderBy(p => p.Item1));
+        Assert.Contains((domain, Day), await Two.ListUnsentAsync(Day, Day.AddDays(1), CancellationToken.None));
+        Assert.DoesNotContain((domain, Day), await Two.ListUnsentAsync(Day.AddDays(1), Day.AddDays(2), CancellationToken.None));
+
+        Assert.True(await One.TryClaimAsync(domain, Day, "a", Now, Now.AddMinutes(30), CancellationToken.None));
+        await One.MarkSentAsync(domain, Day, "a", Now, CancellationToken.None);
+        Assert.DoesNotContain((domain, Day), await Two.ListUnsentAsync(Day, Day.AddDays(1), CancellationToken.None));
+    }
+
     private static string Domain() => Guid.NewGuid().ToString("N")[..12] + ".example";
 }
 
