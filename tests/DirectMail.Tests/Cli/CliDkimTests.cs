@@ -84,29 +84,10 @@ public sealed class CliDkimKey : IAsyncLifetime
     }
 
     /// <summary>dkimpy (python3-dkim) verifies every DKIM-Signature of <paramref name="message"/>, asking this fixture's NSD for the key.</summary>
-    public static (bool Passed, string Output) Verify(byte[] message)
+    public static async Task<(bool Passed, string Output)> VerifyAsync(byte[] message)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dkim", "dkim_verify.py"));
-        start.ArgumentList.Add(DnsEndPoint.ToString());
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.BaseStream.Write(message);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("dkim_verify.py did not finish within 30 s.");
-        }
-
-        return (process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result}{stderr.Result}");
+        var result = await ProcessRunner.RunAsync("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "Dkim", "dkim_verify.py"), DnsEndPoint.ToString()], message);
+        return (result.ExitCode == 0, $"exit {result.ExitCode}: {result.StdOut}{result.StdErr}");
     }
 }
 
@@ -277,14 +258,14 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         Assert.Contains("d=" + CliDkimKey.Domain, tags);
         Assert.Contains("s=" + CliDkimKey.Selector, tags);
         Assert.Contains("a=rsa-sha256", tags);
-        var verified = CliDkimKey.Verify(stored);
+        var verified = await CliDkimKey.VerifyAsync(stored);
         Assert.True(verified.Passed, verified.Output + "\n" + Encoding.UTF8.GetString(stored));
 
         // One byte of the body changed: the signature no longer verifies.
         var tampered = (byte[])stored.Clone();
         var body = Encoding.ASCII.GetString(tampered).IndexOf("Signed by the CLI", StringComparison.Ordinal);
         tampered[body] = (byte)'s';
-        Assert.False(CliDkimKey.Verify(tampered).Passed);
+        Assert.False((await CliDkimKey.VerifyAsync(tampered)).Passed);
     }
 
     [Fact]
@@ -299,7 +280,7 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         var tags = SignatureTags(stored);
         Assert.Contains("a=ed25519-sha256", tags);
         Assert.Contains("s=" + CliDkimKey.Ed25519Selector, tags);
-        var verified = CliDkimKey.Verify(stored);
+        var verified = await CliDkimKey.VerifyAsync(stored);
         Assert.True(verified.Passed, verified.Output + "\n" + Encoding.UTF8.GetString(stored));
         Assert.Contains("pass a=ed25519-sha256", verified.Output, StringComparison.Ordinal);
     }
@@ -314,7 +295,7 @@ public sealed class CliDkimTests(CliServers servers, CliDkimKey key) : IClassFix
         Assert.True(result.ExitCode == 0, result.ToString());
         var stored = Assert.Single(servers.Dialogue.Messages);
         Assert.Contains("d=" + CliDkimKey.Domain, SignatureTags(stored));
-        var verified = CliDkimKey.Verify(stored);
+        var verified = await CliDkimKey.VerifyAsync(stored);
         Assert.True(verified.Passed, verified.Output);
     }
 

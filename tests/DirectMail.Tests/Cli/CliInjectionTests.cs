@@ -135,7 +135,7 @@ public sealed class CliInjectionTests : IAsyncLifetime
     public async Task The_librarys_own_transcript_log_escapes_server_lines_for_every_log_sink()
     {
         var logger = new ListLogger();
-        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new OneLogger(logger)));
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLoggerProvider(logger)));
         var options = new DirectMailOptions { HeloName = "client.cli.test", Port = 10025, TlsMode = SmtpTlsMode.None, AllowPrivateTargets = true, MaxRetryAttempts = 0 };
         options.NameServers.Add("127.0.28.11:10053");
         await using (var mailer = new DirectMailer(options, loggerFactory: factory))
@@ -169,15 +169,6 @@ public sealed class CliInjectionTests : IAsyncLifetime
             Assert.False(
                 (c < ' ' && c != '\n') || c is >= '\u007f' and <= '\u009f' || c is '\u061c' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069'),
                 $"U+{(int)c:X4} printed raw:\n{output}");
-        }
-    }
-
-    private sealed class OneLogger(ILogger logger) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => logger;
-
-        public void Dispose()
-        {
         }
     }
 

@@ -1,9 +1,10 @@
 using System;
-using System.Diagnostics;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Threading.Tasks;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Cli;
 
@@ -34,41 +35,11 @@ public static class CliRunner
 
     private static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, string[] args, byte[] input)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory ?? string.Empty,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(DllPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        if (input.Length > 0)
-        {
-            await process.StandardInput.BaseStream.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var exited = process.WaitForExitAsync();
-        if (await Task.WhenAny(exited, Task.Delay(timeout)) != exited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            throw new TimeoutException($"directmail {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s.\n{await stdout}\n{await stderr}");
-        }
-
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        var result = await ProcessRunner.RunAsync("dotnet", [DllPath, .. args], input, timeout, workingDirectory, Environment);
+        return new CliResult(result.ExitCode, result.StdOut, result.StdErr);
     }
+
+    private static readonly Dictionary<string, string> Environment = new() { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
 
     private static string FindDll()
     {

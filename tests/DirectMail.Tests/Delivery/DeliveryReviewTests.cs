@@ -446,7 +446,7 @@ public sealed class DeliveryReviewDnsTests
     {
         // Stops: Polly's "warning:" and "error:" lines in `directmail send -v` for one greylisted recipient.
         using var greylist = new GreylistServer(DeliveryAddresses.Greylist, TimeSpan.FromSeconds(60));
-        var logs = new CapturingLoggerProvider();
+        var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         await using var mailer = new DirectMailer(
             Options(o =>
@@ -463,7 +463,7 @@ public sealed class DeliveryReviewDnsTests
         Assert.Equal(DeliveryStatus.Deferred, r.Status);
         Assert.Equal(450, r.Reply!.Code);
         Assert.Equal(2, r.Attempts);
-        var entries = logs.Snapshot();
+        var entries = logs.Logger.Snapshot();
         Assert.Contains(entries, e => e.Category.StartsWith("Polly", StringComparison.Ordinal) && e.Message.Contains("OnRetry", StringComparison.Ordinal) && e.Level == LogLevel.Information);
         Assert.DoesNotContain(entries, e => e.Level >= LogLevel.Warning);
     }
@@ -474,7 +474,7 @@ public sealed class DeliveryReviewDnsTests
         // The preferred MX of refused.deliver.test refuses connections; its backup defers the recipient.
         var backup = Postfix(l => l.StartsWith("RCPT", StringComparison.Ordinal) ? "450 4.2.0 Greylisted" : null);
         await using var server = ScriptedSmtpServer.Start(backup.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.RefusedBackup));
-        var logs = new CapturingLoggerProvider();
+        var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         await using var mailer = new DirectMailer(Options(), loggerFactory: factory);
 
@@ -483,46 +483,11 @@ public sealed class DeliveryReviewDnsTests
         var r = Assert.Single(report.Recipients);
         Assert.Equal(DeliveryStatus.Deferred, r.Status);
         Assert.Equal("mx2.refused.deliver.test", r.MxHost);
-        var entries = logs.Snapshot();
+        var entries = logs.Logger.Snapshot();
         // The walk over the MX addresses is the delivery's own loop, not a Polly strategy: it logs the fallback itself.
         Assert.Contains(entries, e => e.Category == "DirectMail.Delivery" && e.Message.Contains("after mx1.refused.deliver.test", StringComparison.Ordinal) && e.Message.Contains("trying the next MX address", StringComparison.Ordinal) && e.Level == LogLevel.Debug);
         Assert.DoesNotContain(entries, e => e.Category.StartsWith("Polly", StringComparison.Ordinal) && e.Message.Contains("MxFallback", StringComparison.Ordinal));
         Assert.DoesNotContain(entries, e => e.Level >= LogLevel.Warning);
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly List<(string Category, LogLevel Level, string Message)> _entries = new();
-
-        public List<(string Category, LogLevel Level, string Message)> Snapshot()
-        {
-            lock (_entries)
-            {
-                return [.. _entries];
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (owner._entries)
-                {
-                    owner._entries.Add((category, logLevel, formatter(state, exception)));
-                }
-            }
-        }
     }
 }
 

@@ -48,10 +48,10 @@ public sealed class DkimReviewTests(DkimDnsFixture dns)
         await AssertVerifiesAsync(Prepend(wire, "X-Relay: added"));
 
         var replayed = Prepend(wire, added);
-        var python = DkimVerifiers.Dkimpy(replayed);
+        var python = await DkimVerifiers.DkimpyAsync(replayed);
         Assert.False(python.Passed, "dkimpy passed a replayed message: " + python.Output);
         Assert.Contains("fail a=rsa-sha256 d=dkim.test s=s2048", python.Output, StringComparison.Ordinal); // it ran, found the key, and the signature did not match
-        var openDkim = DkimVerifiers.OpenDkim(replayed, dns);
+        var openDkim = await DkimVerifiers.OpenDkimAsync(replayed, dns);
         Assert.False(openDkim.Passed, "opendkim-testmsg passed a replayed message: " + openDkim.Output);
         Assert.True(openDkim.Output.Contains(openDkimReason, StringComparison.OrdinalIgnoreCase), openDkim.Output);
         var mimeKit = await DkimVerifiers.MimeKitAsync(replayed);
@@ -93,7 +93,7 @@ public sealed class DkimReviewTests(DkimDnsFixture dns)
         }
 
         Assert.Contains($"d={signedBy};", Assert.Single(signatures), StringComparison.Ordinal);
-        var python = DkimVerifiers.Dkimpy(wire);
+        var python = await DkimVerifiers.DkimpyAsync(wire);
         Assert.True(python.Passed, python.Output);
     }
 
@@ -153,9 +153,9 @@ public sealed class DkimReviewTests(DkimDnsFixture dns)
 
     private async Task AssertVerifiesAsync(byte[] wire)
     {
-        var python = DkimVerifiers.Dkimpy(wire);
+        var python = await DkimVerifiers.DkimpyAsync(wire);
         Assert.True(python.Passed, "dkimpy: " + python.Output);
-        var openDkim = DkimVerifiers.OpenDkim(wire, dns);
+        var openDkim = await DkimVerifiers.OpenDkimAsync(wire, dns);
         Assert.True(openDkim.Passed, "opendkim-testmsg: " + openDkim.Output);
         var mimeKit = await DkimVerifiers.MimeKitAsync(wire);
         Assert.True(mimeKit.Passed, "MimeKit: " + mimeKit.Output);

@@ -180,7 +180,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
         using var signer = dns.Signer(configure: o => o.SignatureLifetime = TimeSpan.FromHours(1), time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-2)));
         var wire = await WireAsync(signer.Sign(Message("Old", "Hello.\n").ToSmtpContent()), EightBit);
 
-        var result = DkimVerifiers.Dkimpy(wire);
+        var result = await DkimVerifiers.DkimpyAsync(wire);
         Assert.False(result.Passed, result.Output);
     }
 
@@ -238,11 +238,11 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
 
     private async Task AssertVerifiesAsync(byte[] wire)
     {
-        var python = DkimVerifiers.Dkimpy(wire);
+        var python = await DkimVerifiers.DkimpyAsync(wire);
         Assert.True(python.Passed, "dkimpy: " + python.Output + "\n" + Encoding.UTF8.GetString(wire.AsSpan(0, Math.Min(wire.Length, 3000))));
         var mimeKit = await DkimVerifiers.MimeKitAsync(wire);
         Assert.True(mimeKit.Passed, "MimeKit: " + mimeKit.Output);
-        var openDkim = DkimVerifiers.OpenDkim(wire, dns);
+        var openDkim = await DkimVerifiers.OpenDkimAsync(wire, dns);
         Assert.True(openDkim.Passed, "opendkim-testmsg: " + openDkim.Output);
     }
 
@@ -254,7 +254,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
 
     private async Task AssertFailsAsync(byte[] wire, string dkimpyReason, string openDkimReason)
     {
-        var python = DkimVerifiers.Dkimpy(wire);
+        var python = await DkimVerifiers.DkimpyAsync(wire);
         Assert.False(python.Passed, "dkimpy passed a changed message: " + python.Output);
         Assert.Contains("fail a=rsa-sha256 d=dkim.test", python.Output, StringComparison.Ordinal);
         Assert.Contains(dkimpyReason, python.Output, StringComparison.Ordinal);
@@ -262,7 +262,7 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
         // MimeKit's key lookup throws when it cannot find the key: a "fail" line is its verdict on the signature.
         Assert.False(mimeKit.Passed, "MimeKit passed a changed message: " + mimeKit.Output);
         Assert.StartsWith("fail v=1; a=rsa-sha256;", mimeKit.Output, StringComparison.Ordinal);
-        var openDkim = DkimVerifiers.OpenDkim(wire, dns);
+        var openDkim = await DkimVerifiers.OpenDkimAsync(wire, dns);
         Assert.False(openDkim.Passed, "opendkim-testmsg passed a changed message: " + openDkim.Output);
         Assert.Contains(openDkimReason, openDkim.Output, StringComparison.Ordinal);
     }

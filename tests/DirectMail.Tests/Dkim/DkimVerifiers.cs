@@ -1,10 +1,10 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using MimeKit;
 using MimeKit.Cryptography;
+using DirectMail.Tests.Infrastructure;
 using Org.BouncyCastle.Crypto;
 
 namespace DirectMail.Tests.Dkim;
@@ -20,17 +20,17 @@ public static class DkimVerifiers
     public sealed record Result(bool Passed, string Output);
 
     /// <summary>dkimpy: every signature must pass.</summary>
-    public static Result Dkimpy(byte[] message)
-        => Run("/usr/bin/python3", message, Path.Combine(AppContext.BaseDirectory, "Dkim", "dkim_verify.py"), DkimDnsFixture.Server);
+    public static Task<Result> DkimpyAsync(byte[] message)
+        => RunAsync("/usr/bin/python3", message, Path.Combine(AppContext.BaseDirectory, "Dkim", "dkim_verify.py"), DkimDnsFixture.Server);
 
     /// <summary>libopendkim through opendkim-testmsg: the message must verify.</summary>
-    public static Result OpenDkim(byte[] message, DkimDnsFixture dns)
+    public static async Task<Result> OpenDkimAsync(byte[] message, DkimDnsFixture dns)
     {
         var file = Path.Combine(dns.Directory, "message-" + Guid.NewGuid().ToString("N") + ".eml");
         File.WriteAllBytes(file, message);
         try
         {
-            return Run("/bin/bash", [], Path.Combine(AppContext.BaseDirectory, "Dkim", "opendkim_verify.sh"), dns.ZoneFile, file, DkimDnsFixture.Zone);
+            return await RunAsync("/bin/bash", [], Path.Combine(AppContext.BaseDirectory, "Dkim", "opendkim_verify.sh"), dns.ZoneFile, file, DkimDnsFixture.Zone);
         }
         finally
         {
@@ -65,32 +65,10 @@ public static class DkimVerifiers
         return new Result(count > 0, count > 0 ? output.ToString() : "no DKIM-Signature");
     }
 
-    private static Result Run(string program, byte[] stdin, params string[] arguments)
+    private static async Task<Result> RunAsync(string program, byte[] stdin, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException(program + " did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.BaseStream.Write(stdin);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException(program + " did not finish within a minute.");
-        }
-
-        return new Result(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result}{stderr.Result}");
+        var result = await ProcessRunner.RunAsync(program, arguments, stdin);
+        return new Result(result.ExitCode == 0, $"exit {result.ExitCode}: {result.StdOut}{result.StdErr}");
     }
 
     /// <summary>Finds keys in the test zone with DnsClient, as a receiver's resolver would.</summary>

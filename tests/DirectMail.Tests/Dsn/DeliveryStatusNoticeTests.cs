@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using DirectMail.Dsn;
 using DirectMail.Mime;
 using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
 using MimeKit;
 
 namespace DirectMail.Tests.Dsn;
@@ -282,22 +283,8 @@ public sealed class DeliveryStatusNoticeTests
     /// <summary>Runs parse_dsn.py over the notice, bounded, and returns what it printed.</summary>
     internal static async Task<JsonDocument> PythonAsync(byte[] notice)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dsn", "parse_dsn.py"));
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.StandardInput.BaseStream.WriteAsync(notice, timeout.Token);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, "parse_dsn.py failed: " + await error);
-        return JsonDocument.Parse(await output);
+        var result = await ProcessRunner.RunAsync("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "Dsn", "parse_dsn.py")], notice);
+        Assert.True(result.ExitCode == 0, "parse_dsn.py failed: " + result.StdErr);
+        return JsonDocument.Parse(result.StdOut);
     }
 }

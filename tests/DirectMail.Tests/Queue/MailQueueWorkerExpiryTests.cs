@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Queue;
 
@@ -31,7 +32,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
         }
     }
 
-    private (MailQueue Queue, MailQueueWorker Worker) Create(Action<MailQueueOptions> configure)
+    private async Task<(MailQueue Queue, MailQueueWorker Worker)> Create(Action<MailQueueOptions> configure)
     {
         var options = new MailQueueOptions { RetryJitter = 0 };
         configure(options);
@@ -59,7 +60,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
             {
             }
         });
-        subscribed.Task.Wait();
+        await subscribed.Task.Bounded();
         return (queue, new MailQueueWorker(queue, _sender, null));
     }
 
@@ -90,7 +91,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task A_recipient_still_deferred_after_the_delay_warning_time_is_told_delayed_once()
     {
-        var (queue, worker) = Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(25)); });
+        var (queue, worker) = await Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(25)); });
         var id = await Enqueue(queue, "b@example.net", "c@example.net");
 
         // Attempts at 0, 25, 50, 75, 100 minutes: the one at 75 is the first at or past one hour.
@@ -113,14 +114,14 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task The_warning_is_remembered_by_the_store_so_another_worker_does_not_give_it_again()
     {
-        var (queue, worker) = Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromHours(1)); });
+        var (queue, worker) = await Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromHours(1)); });
         await Enqueue(queue, "b@example.net");
         await worker.RunOnceAsync(default);
         _time.Advance(TimeSpan.FromHours(1));
         await worker.RunOnceAsync(default);
         _time.Advance(TimeSpan.FromHours(1));
 
-        var (_, restarted) = Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromHours(1)); });
+        var (_, restarted) = await Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromHours(1)); });
         await restarted.RunOnceAsync(default);
 
         var events = await EventsAfter(Task.CompletedTask, 3);
@@ -132,7 +133,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task Recipients_of_a_dead_destination_not_tried_are_warned_once_each_and_the_history_says_so()
     {
-        var (queue, worker) = Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(40)); o.ClaimBatchSize = 1; });
+        var (queue, worker) = await Create(o => { o.DelayWarningTime = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(40)); o.ClaimBatchSize = 1; });
         var tried = await Enqueue(queue, "a@dead.example");
         _sender.Outcome = a => FakeQueueSender.Unreachable(a);
         await worker.RunOnceAsync(default); // marks the destination down until 40 minutes
@@ -165,7 +166,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task A_recipient_deferred_untried_past_the_warning_time_is_warned_once_with_a_record_in_its_history()
     {
-        var (queue, worker) = Create(o => o.DelayWarningTime = TimeSpan.FromHours(1));
+        var (queue, worker) = await Create(o => o.DelayWarningTime = TimeSpan.FromHours(1));
         var id = await Enqueue(queue, "b@dead.example");
         _time.Advance(TimeSpan.FromHours(2));
         for (var i = 0; i < 2; i++)
@@ -189,7 +190,7 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task A_delay_warning_time_of_zero_gives_no_warning()
     {
-        var (queue, worker) = Create(o => { o.DelayWarningTime = TimeSpan.Zero; o.RetryIntervals.Add(TimeSpan.FromHours(3)); });
+        var (queue, worker) = await Create(o => { o.DelayWarningTime = TimeSpan.Zero; o.RetryIntervals.Add(TimeSpan.FromHours(3)); });
         await Enqueue(queue, "b@example.net");
         for (var i = 0; i < 4; i++)
         {
@@ -205,10 +206,10 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task The_workers_shorter_maximum_age_expires_messages_queued_with_a_longer_one()
     {
-        var (enqueuing, _) = Create(o => o.MaxAge = TimeSpan.FromDays(5));
+        var (enqueuing, _) = await Create(o => o.MaxAge = TimeSpan.FromDays(5));
         var id = await Enqueue(enqueuing, "b@example.net");
         Assert.Equal(Start + TimeSpan.FromDays(5), (await enqueuing.GetAsync(id))!.ExpiresAt);
-        var (_, worker) = Create(o => { o.MaxAge = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(40)); });
+        var (_, worker) = await Create(o => { o.MaxAge = TimeSpan.FromHours(1); o.RetryIntervals.Add(TimeSpan.FromMinutes(40)); });
 
         await worker.RunOnceAsync(default);
         Assert.Equal(Start + TimeSpan.FromMinutes(40), (await enqueuing.GetAsync(id))!.Recipients[0].NextAttemptAt);
@@ -228,9 +229,9 @@ public sealed class MailQueueWorkerExpiryTests : IAsyncDisposable
     [Fact]
     public async Task A_stored_expiry_earlier_than_the_workers_maximum_age_still_wins()
     {
-        var (enqueuing, _) = Create(o => o.MaxAge = TimeSpan.FromHours(1));
+        var (enqueuing, _) = await Create(o => o.MaxAge = TimeSpan.FromHours(1));
         var id = await Enqueue(enqueuing, "b@example.net");
-        var (_, worker) = Create(o => { o.MaxAge = TimeSpan.FromDays(5); o.RetryIntervals.Add(TimeSpan.FromHours(2)); });
+        var (_, worker) = await Create(o => { o.MaxAge = TimeSpan.FromDays(5); o.RetryIntervals.Add(TimeSpan.FromHours(2)); });
 
         await worker.RunOnceAsync(default);
 

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace DirectMail.Tests.Queue;
@@ -204,7 +205,7 @@ public sealed class MailQueueWorkerTests
         var (queue, worker) = Create();
         var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "nobody@example.net"), SmtpContent.FromBytes(Body));
         _sender.Outcome = a => FakeQueueSender.Failed(a);
-        var events = ReadEvents(queue, 1);
+        var events = await ReadEvents(queue, 1);
 
         await worker.RunOnceAsync(default);
 
@@ -520,7 +521,7 @@ public sealed class MailQueueWorkerTests
         await run;
     }
 
-    private static Task<List<MailQueueEvent>> ReadEvents(MailQueue queue, int count)
+    private static async Task<Task<List<MailQueueEvent>>> ReadEvents(MailQueue queue, int count)
     {
         var started = new TaskCompletionSource();
         var task = Task.Run(async () =>
@@ -543,7 +544,7 @@ public sealed class MailQueueWorkerTests
 
             return list;
         });
-        started.Task.Wait();
+        await started.Task.Bounded();
         return task;
     }
 

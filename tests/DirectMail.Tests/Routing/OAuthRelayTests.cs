@@ -212,16 +212,4 @@ public sealed class OAuthRelayTests
         Assert.Empty(server.Messages());
         Assert.Empty(tokens.Calls);
     }
-
-    /// <summary>Hands the one <see cref="ListLogger"/> to every category.</summary>
-    private sealed class ListLoggerProvider : ILoggerProvider
-    {
-        public ListLogger Logger { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => Logger;
-
-        public void Dispose()
-        {
-        }
-    }
 }

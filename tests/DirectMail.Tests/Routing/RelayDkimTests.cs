@@ -46,7 +46,7 @@ public sealed class RelayDkimTests(DkimDnsFixture dkim)
         var stored = Assert.Single(server.Messages()).Content;
         Assert.StartsWith("DKIM-Signature: ", Encoding.ASCII.GetString(stored), StringComparison.Ordinal);
         Assert.Equal(message, stored[^message.Length..]); // the rest exactly as given
-        var verified = DkimVerifiers.Dkimpy(stored);
+        var verified = await DkimVerifiers.DkimpyAsync(stored);
         Assert.True(verified.Passed, verified.Output);
         Assert.Contains("pass a=rsa-sha256 d=dkim.test s=s2048", verified.Output, StringComparison.Ordinal);
     }
