@@ -255,31 +255,5 @@ public sealed class CliQueueTests(CliServers servers)
         Assert.False(Directory.Exists(_queue));
     }
 
-    [Fact]
-    public async Task Send_queue_refuses_require_tls_as_a_usage_error_and_stores_nothing()
-    {
-        // Stops: a REQUIRETLS message put in the queue, whose retry would go without REQUIRETLS (the store does not keep it).
-        servers.Reset();
 
-        var sent = await Enqueue("rita@mail.cli.test", "--require-tls");
-        var list = await CliRunner.RunAsync("queue", "list", "--queue", _queue, "--json");
-
-        Assert.True(sent.ExitCode == 64, sent.ToString());
-        Assert.Contains("--require-tls cannot be queued", sent.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain("rita@mail.cli.test", list.StdOut, StringComparison.Ordinal);
-        Assert.Empty(servers.Dialogue.Commands);
-    }
-
-    private async Task<CliResult> Enqueue(string to, params string[] args)
-    {
-        var eml = Path.Combine(Path.GetDirectoryName(_queue)!, "message.eml");
-        await File.WriteAllTextAsync(eml, Eml);
-        return await CliRunner.RunAsync(["send", "--from", Sender, "--to", to, "--eml", eml, "--queue", _queue, .. args]);
-    }
-
-    private Task<CliResult> Run(params string[] args) => CliRunner.RunAsync(
-        ["queue", "run", "--queue", _queue, "--until-empty", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", .. args]);
-
-    private static List<string> Lines(string text) =>
-        text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').Where(l => l.Length > 0).ToList();
 }
