@@ -255,5 +255,16 @@ public sealed class CliQueueTests(CliServers servers)
         Assert.False(Directory.Exists(_queue));
     }
 
+    private async Task<CliResult> Enqueue(string to, params string[] args)
+    {
+        var eml = Path.Combine(Path.GetDirectoryName(_queue)!, "message.eml");
+        await File.WriteAllTextAsync(eml, Eml);
+        return await CliRunner.RunAsync(["send", "--from", Sender, "--to", to, "--eml", eml, "--queue", _queue, .. args]);
+    }
 
+    private Task<CliResult> Run(params string[] args) => CliRunner.RunAsync(
+        ["queue", "run", "--queue", _queue, "--until-empty", "--helo", "client.cli.test", "--dns", CliServers.Dns, "--port", "10025", "--allow-private-targets", .. args]);
+
+    private static List<string> Lines(string text) =>
+        text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').Where(l => l.Length > 0).ToList();
 }
