@@ -17,8 +17,7 @@ internal sealed class PostgreSqlMtaStsPolicyStore : IMtaStsPolicyStore, IDisposa
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
-    private readonly SemaphoreSlim _tableGate = new(1, 1);
-    private volatile bool _tableReady;
+    private readonly SideTables _table;
 
     /// <param name="dataSource">The queue's database (owned by the queue store).</param>
     /// <param name="schemaName">The queue's schema (checked by <see cref="PostgreSqlMailQueueStoreOptions.Validate"/>).</param>
@@ -26,11 +25,20 @@ internal sealed class PostgreSqlMtaStsPolicyStore : IMtaStsPolicyStore, IDisposa
     {
         _dataSource = dataSource;
         _schema = schemaName;
+        _table = new SideTables(dataSource, "directmail.mta_sts." + schemaName, schemaName, $"""
+            CREATE TABLE IF NOT EXISTS {schemaName}.mta_sts_policies (
+                domain text COLLATE "C" PRIMARY KEY,
+                id text NOT NULL,
+                policy text NOT NULL,
+                fetched_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL
+            );
+            """);
     }
 
     public async ValueTask<StoredMtaStsPolicy?> LoadAsync(string domain, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _table.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(connection, null, $"SELECT id, policy, fetched_at, expires_at FROM {_schema}.mta_sts_policies WHERE domain = $1");
         command.Parameters.AddValue(domain);
@@ -51,7 +59,7 @@ internal sealed class PostgreSqlMtaStsPolicyStore : IMtaStsPolicyStore, IDisposa
     public async ValueTask SaveAsync(StoredMtaStsPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _table.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // The newer fetch wins: an instance saving a policy it fetched earlier never replaces one fetched later.
@@ -73,52 +81,5 @@ internal sealed class PostgreSqlMtaStsPolicyStore : IMtaStsPolicyStore, IDisposa
         await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => _tableGate.Dispose();
-
-    /// <summary>Creates the table once, under an advisory lock: two instances creating it at once would otherwise collide in the catalog.</summary>
-    private async ValueTask EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-
-        await _tableGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_tableReady)
-            {
-                return;
-            }
-
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var lockCommand = Sql.Command(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext($1))"))
-            {
-                lockCommand.Parameters.AddValue("directmail.mta_sts." + _schema);
-                await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var create = Sql.Command(connection, transaction, $"""
-                CREATE SCHEMA IF NOT EXISTS {_schema};
-                CREATE TABLE IF NOT EXISTS {_schema}.mta_sts_policies (
-                    domain text COLLATE "C" PRIMARY KEY,
-                    id text NOT NULL,
-                    policy text NOT NULL,
-                    fetched_at timestamptz NOT NULL,
-                    expires_at timestamptz NOT NULL
-                );
-                """))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _tableReady = true;
-        }
-        finally
-        {
-            _tableGate.Release();
-        }
-    }
+    public void Dispose() => _table.Dispose();
 }

@@ -23,8 +23,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _schema;
-    private readonly SemaphoreSlim _tableGate = new(1, 1);
-    private volatile bool _tableReady;
+    private readonly SideTables _tables;
 
     /// <param name="dataSource">The database.</param>
     /// <param name="ownsDataSource">Whether disposing the store disposes the data source.</param>
@@ -34,11 +33,51 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
         _dataSource = dataSource;
         _ownsDataSource = ownsDataSource;
         _schema = schemaName;
+        _tables = new SideTables(dataSource, "directmail.tlsrpt." + schemaName, schemaName, $"""
+            CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_claims (
+                policy_domain text NOT NULL,
+                day date NOT NULL,
+                holder text NOT NULL,
+                claimed_until timestamptz NOT NULL,
+                sent_at timestamptz,
+                PRIMARY KEY (policy_domain, day)
+            );
+            CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_policies (
+                policy_domain text NOT NULL,
+                day date NOT NULL,
+                policy_key text NOT NULL,
+                policy_type integer NOT NULL,
+                policy_strings text NOT NULL,
+                mx_hosts text NOT NULL,
+                successes bigint NOT NULL,
+                failures bigint NOT NULL,
+                PRIMARY KEY (policy_domain, day, policy_key)
+            );
+            CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_failures (
+                policy_domain text NOT NULL,
+                day date NOT NULL,
+                policy_key text NOT NULL,
+                result_type integer NOT NULL,
+                sending_ip text NOT NULL,
+                mx_host text NOT NULL,
+                receiving_ip text NOT NULL,
+                mx_helo text NOT NULL,
+                sessions bigint NOT NULL,
+                reason text,
+                PRIMARY KEY (policy_domain, day, policy_key, result_type, sending_ip, mx_host, receiving_ip, mx_helo)
+            );
+            CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_batches (
+                holder text NOT NULL,
+                batch bigint NOT NULL,
+                added_at timestamptz NOT NULL,
+                PRIMARY KEY (holder, batch)
+            );
+            """);
     }
 
     public async ValueTask AddCountsAsync(string holder, long batch, IReadOnlyList<TlsReportDomainDay> counts, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var policies = new List<(string Domain, DateOnly Day, string Key, TlsReportPolicy Policy)>();
         foreach (var day in counts)
         {
@@ -111,7 +150,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
 
     public async ValueTask<IReadOnlyList<(string PolicyDomain, DateOnly Day)>> ListUnsentAsync(DateOnly from, DateOnly before, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // Counts are kept as long as claims, a week past their day.
@@ -143,33 +182,20 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
 
     public async ValueTask<TlsReportDomainDay> ReadCountsAsync(string policyDomain, DateOnly day, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // One snapshot: the policies and their failure rows are of the same moment.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         var failures = new Dictionary<string, ImmutableArray<TlsReportFailure>.Builder>(StringComparer.Ordinal);
-        await using (var rows = Sql.Command(connection, transaction, $"SELECT policy_key, result_type, sending_ip, mx_host, receiving_ip, mx_helo, sessions, reason FROM {_schema}.tlsrpt_failures WHERE policy_domain = $1 AND day = $2"))
+        await using (var rows = Sql.Command(connection, transaction, $"SELECT {TlsReportStoreText.FailureColumns} FROM {_schema}.tlsrpt_failures WHERE policy_domain = $1 AND day = $2"))
         {
             rows.Parameters.AddValue(policyDomain);
             rows.Parameters.Add(DateParameter(day));
             await using var reader = await rows.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var key = reader.GetString(0);
-                if (!failures.TryGetValue(key, out var list))
-                {
-                    failures[key] = list = ImmutableArray.CreateBuilder<TlsReportFailure>();
-                }
-
-                list.Add(new TlsReportFailure(
-                    (TlsFailureType)reader.GetInt32(1),
-                    TlsReportStoreText.Address(reader.GetString(2)),
-                    reader.GetString(3),
-                    TlsReportStoreText.Address(reader.GetString(4)),
-                    reader.GetInt64(6),
-                    reader.IsDBNull(7) ? null : reader.GetString(7),
-                    reader.GetString(5) is { Length: > 0 } helo ? helo : null));
+                TlsReportStoreText.AddFailure(reader, failures);
             }
         }
 
@@ -198,7 +224,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
 
     public async ValueTask<bool> TryClaimAsync(string policyDomain, DateOnly day, string holder, DateTimeOffset now, DateTimeOffset claimUntil, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // An unsent claim whose time has passed (its holder died) or that is the caller's own is taken over; a sent one never.
@@ -208,7 +234,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
             WHERE tlsrpt_claims.sent_at IS NULL AND (tlsrpt_claims.claimed_until <= $5 OR tlsrpt_claims.holder = excluded.holder)
             """);
         claim.Parameters.AddValue(policyDomain);
-        claim.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day, NpgsqlDbType = NpgsqlDbType.Date });
+        claim.Parameters.Add(DateParameter(day));
         claim.Parameters.AddValue(holder);
         claim.Parameters.AddTime(claimUntil);
         claim.Parameters.AddTime(now);
@@ -216,14 +242,14 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
 
         // Claims are kept a week past their day, then dropped: no report is claimed again that late.
         await using var prune = Sql.Command(connection, null, $"DELETE FROM {_schema}.tlsrpt_claims WHERE day < $1");
-        prune.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-8), NpgsqlDbType = NpgsqlDbType.Date });
+        prune.Parameters.Add(DateParameter(DateOnly.FromDateTime(now.UtcDateTime).AddDays(-8)));
         await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return claimed;
     }
 
     public async ValueTask MarkSentAsync(string policyDomain, DateOnly day, string holder, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var sent = Sql.Command(connection, null, $"UPDATE {_schema}.tlsrpt_claims SET sent_at = $4 WHERE policy_domain = $1 AND day = $2 AND holder = $3");
         AddKey(sent, policyDomain, day, holder);
@@ -233,7 +259,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
 
     public async ValueTask ReleaseAsync(string policyDomain, DateOnly day, string holder, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await _tables.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var release = Sql.Command(connection, null, $"DELETE FROM {_schema}.tlsrpt_claims WHERE policy_domain = $1 AND day = $2 AND holder = $3 AND sent_at IS NULL");
         AddKey(release, policyDomain, day, holder);
@@ -247,7 +273,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
 
-        _tableGate.Dispose();
+        _tables.Dispose();
     }
 
     private static NpgsqlParameter<DateOnly> DateParameter(DateOnly day) => new() { TypedValue = day, NpgsqlDbType = NpgsqlDbType.Date };
@@ -262,95 +288,7 @@ internal sealed class PostgreSqlTlsReportStore : ITlsReportStore, IAsyncDisposab
     private static void AddKey(NpgsqlCommand command, string policyDomain, DateOnly day, string holder)
     {
         command.Parameters.AddValue(policyDomain);
-        command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day, NpgsqlDbType = NpgsqlDbType.Date });
+        command.Parameters.Add(DateParameter(day));
         command.Parameters.AddValue(holder);
-    }
-
-    /// <summary>Creates the table once, under an advisory lock: two instances creating it at once would otherwise collide in the catalog.</summary>
-    private async ValueTask EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-
-        await _tableGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_tableReady)
-            {
-                return;
-            }
-
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var lockCommand = Sql.Command(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext($1))"))
-            {
-                lockCommand.Parameters.AddValue("directmail.tlsrpt." + _schema);
-                await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var schema = Sql.Command(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS {_schema}"))
-            {
-                await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var create = Sql.Command(connection, transaction, $"""
-                CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_claims (
-                    policy_domain text NOT NULL,
-                    day date NOT NULL,
-                    holder text NOT NULL,
-                    claimed_until timestamptz NOT NULL,
-                    sent_at timestamptz,
-                    PRIMARY KEY (policy_domain, day)
-                )
-                """))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var counts = Sql.Command(connection, transaction, $"""
-                CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_policies (
-                    policy_domain text NOT NULL,
-                    day date NOT NULL,
-                    policy_key text NOT NULL,
-                    policy_type integer NOT NULL,
-                    policy_strings text NOT NULL,
-                    mx_hosts text NOT NULL,
-                    successes bigint NOT NULL,
-                    failures bigint NOT NULL,
-                    PRIMARY KEY (policy_domain, day, policy_key)
-                );
-                CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_failures (
-                    policy_domain text NOT NULL,
-                    day date NOT NULL,
-                    policy_key text NOT NULL,
-                    result_type integer NOT NULL,
-                    sending_ip text NOT NULL,
-                    mx_host text NOT NULL,
-                    receiving_ip text NOT NULL,
-                    mx_helo text NOT NULL,
-                    sessions bigint NOT NULL,
-                    reason text,
-                    PRIMARY KEY (policy_domain, day, policy_key, result_type, sending_ip, mx_host, receiving_ip, mx_helo)
-                );
-                CREATE TABLE IF NOT EXISTS {_schema}.tlsrpt_batches (
-                    holder text NOT NULL,
-                    batch bigint NOT NULL,
-                    added_at timestamptz NOT NULL,
-                    PRIMARY KEY (holder, batch)
-                )
-                """))
-            {
-                await counts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _tableReady = true;
-        }
-        finally
-        {
-            _tableGate.Release();
-        }
     }
 }

@@ -211,25 +211,12 @@ internal sealed class SqliteTlsReportStore : ITlsReportStore, IDisposable
             // One read transaction: the policies and their failure rows are of the same moment.
             using var transaction = connection.BeginTransaction(deferred: true);
             var failures = new Dictionary<string, ImmutableArray<TlsReportFailure>.Builder>(StringComparer.Ordinal);
-            using (var rows = Command(connection, transaction, "SELECT policy_key, result_type, sending_ip, mx_host, receiving_ip, mx_helo, sessions, reason FROM tlsrpt_failures WHERE policy_domain = $domain AND day = $day", policyDomain, day))
+            using (var rows = Command(connection, transaction, "SELECT " + TlsReportStoreText.FailureColumns + " FROM tlsrpt_failures WHERE policy_domain = $domain AND day = $day", policyDomain, day))
             using (var reader = rows.ExecuteReader())
             {
                 while (reader.Read())
                 {
-                    var key = reader.GetString(0);
-                    if (!failures.TryGetValue(key, out var list))
-                    {
-                        failures[key] = list = ImmutableArray.CreateBuilder<TlsReportFailure>();
-                    }
-
-                    list.Add(new TlsReportFailure(
-                        (TlsFailureType)reader.GetInt32(1),
-                        TlsReportStoreText.Address(reader.GetString(2)),
-                        reader.GetString(3),
-                        TlsReportStoreText.Address(reader.GetString(4)),
-                        reader.GetInt64(6),
-                        reader.IsDBNull(7) ? null : reader.GetString(7),
-                        reader.GetString(5) is { Length: > 0 } helo ? helo : null));
+                    TlsReportStoreText.AddFailure(reader, failures);
                 }
             }
 

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Data.Common;
 using System.Globalization;
 using System.Net;
 
@@ -22,6 +24,28 @@ internal static class TlsReportStoreText
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static DateOnly Day(string text) => DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The failure-row SELECT list both stores read with <see cref="AddFailure"/>, in its column order.</summary>
+    public const string FailureColumns = "policy_key, result_type, sending_ip, mx_host, receiving_ip, mx_helo, sessions, reason";
+
+    /// <summary>Adds the failure row <paramref name="reader"/> is on (columns <see cref="FailureColumns"/>) to its policy's list.</summary>
+    public static void AddFailure(DbDataReader reader, Dictionary<string, ImmutableArray<TlsReportFailure>.Builder> failures)
+    {
+        var key = reader.GetString(0);
+        if (!failures.TryGetValue(key, out var list))
+        {
+            failures[key] = list = ImmutableArray.CreateBuilder<TlsReportFailure>();
+        }
+
+        list.Add(new TlsReportFailure(
+            (TlsFailureType)reader.GetInt32(1),
+            Address(reader.GetString(2)),
+            reader.GetString(3),
+            Address(reader.GetString(4)),
+            reader.GetInt64(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.GetString(5) is { Length: > 0 } helo ? helo : null));
+    }
 
     /// <summary>
     /// A day's report from the rows a store summed: its failure rows cut to <see cref="TlsReportAggregator.MaxFailureRows"/>
