@@ -580,7 +580,7 @@ public sealed class MailQueueWorkerTests
     }
 
     // System.Linq.AsyncEnumerable is in the BCL from .NET 10 only; the suite also runs on net8.0.
-    private static async Task<List<QueuedMessage>> ToListAsync(IAsyncEnumerable<QueuedMessage> messages)
+    internal static async Task<List<QueuedMessage>> ToListAsync(IAsyncEnumerable<QueuedMessage> messages)
     {
         var list = new List<QueuedMessage>();
         await foreach (var message in messages)

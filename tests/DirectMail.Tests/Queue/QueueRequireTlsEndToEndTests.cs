@@ -56,7 +56,7 @@ public sealed class QueueRequireTlsEndToEndTests(MtaStsFixture fixture) : IClass
         Assert.Empty(mx.Dialogue.Messages);
 
         // The notice to the sender is queued with REQUIRETLS and says 5.7.30.
-        var notice = Assert.Single(await queue.ListAsync(pendingOnly: false).ToListAsync(), m => m.Sender.Length == 0);
+        var notice = Assert.Single(await MailQueueWorkerTests.ToListAsync(queue.ListAsync(pendingOnly: false)), m => m.Sender.Length == 0);
         Assert.True(notice.RequireTls);
         var text = Encoding.ASCII.GetString(store.Content(notice.MessageId));
         Assert.Contains("\r\nAction: failed\r\nStatus: 5.7.30\r\nDiagnostic-Code: X-DirectMail; 550 5.7.30", text, StringComparison.Ordinal);

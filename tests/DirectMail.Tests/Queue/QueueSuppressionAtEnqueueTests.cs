@@ -113,7 +113,7 @@ public sealed class QueueSuppressionAtEnqueueTests
         var message = (await queue.GetAsync(id))!;
         Assert.All(message.Recipients, r => Assert.Equal((QueueRecipientState.Failed, (DateTimeOffset?)null), (r.State, r.NextAttemptAt)));
         Assert.Equal("n1@sender.example", message.InternetMessageId);
-        Assert.DoesNotContain(id, (await queue.ListAsync(pendingOnly: true).ToListAsync()).Select(m => m.MessageId));
+        Assert.DoesNotContain(id, (await MailQueueWorkerTests.ToListAsync(queue.ListAsync(pendingOnly: true))).Select(m => m.MessageId));
         var notice = Assert.Single(await NoticesAsync(queue));
         var text = Encoding.ASCII.GetString(_store.Content(notice.MessageId));
         Assert.Contains("Final-Recipient: rfc822; gone@example.net\r\n", text, StringComparison.Ordinal);
