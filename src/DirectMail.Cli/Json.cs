@@ -292,6 +292,17 @@ internal sealed class QueueEnqueuedJson
     public required string QueueId { get; init; }
 
     public required IReadOnlyList<string> Recipients { get; init; }
+
+    /// <summary>The recipients failed at enqueue, not queued for delivery (on the suppression list), with why.</summary>
+    public IReadOnlyList<QueueEnqueuedFailureJson> Failed { get; init; } = [];
+}
+
+/// <summary>One recipient of <c>send --queue</c> that was failed at enqueue.</summary>
+internal sealed class QueueEnqueuedFailureJson
+{
+    public required string Address { get; init; }
+
+    public string? Reply { get; init; }
 }
 
 /// <summary>The JSON of <c>directmail queue list --json</c>.</summary>

@@ -179,8 +179,10 @@ internal static class QueueCommand
 
         using var log = new ConsoleLog(null, parse.GetValue(Options.Verbose) ? Console.Error : null);
         using var loggerFactory = log.CreateFactory();
-        await using var store = QueueStore.Open(parse.GetRequiredValue(queue)!, create: true, loggerFactory, queueOptions);
-        await using var mailer = new DirectMailer(mailerOptions, loggerFactory: loggerFactory);
+        await using var store = QueueStore.Open(parse.GetRequiredValue(queue)!, create: true, loggerFactory, queueOptions, withSuppression: true);
+
+        // The mailer consults the list too: a recipient suppressed after its message was queued is failed, not sent.
+        await using var mailer = new DirectMailer(mailerOptions, loggerFactory: loggerFactory) { SuppressionStore = store.Suppression };
         var worker = new MailQueueWorker(store.Queue, mailer, loggerFactory);
 
         // The reader is registered before the worker starts (the iterator subscribes on its first step, run here).

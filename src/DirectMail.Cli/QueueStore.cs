@@ -19,14 +19,19 @@ namespace DirectMail.Cli;
 internal sealed class QueueStore : IAsyncDisposable
 {
     private readonly IMailQueueStore _store;
+    private readonly SuppressionStores? _suppression;
 
-    private QueueStore(IMailQueueStore store, MailQueue queue)
+    private QueueStore(IMailQueueStore store, MailQueue queue, SuppressionStores? suppression)
     {
         _store = store;
         Queue = queue;
+        _suppression = suppression;
     }
 
     public MailQueue Queue { get; }
+
+    /// <summary>The queue's suppression list when it was opened with it (<c>withSuppression</c>), else null.</summary>
+    public DirectMail.Suppression.ISuppressionStore? Suppression => _suppression?.Store;
 
     /// <summary><c>--queue STORE</c>, with the description of what the command does with it.</summary>
     public static Option<string?> Option(string description, bool required = false) => new("--queue")
@@ -39,13 +44,27 @@ internal sealed class QueueStore : IAsyncDisposable
     /// <summary>
     /// Opens the store; <paramref name="create"/> false: a directory that does not exist is an error (a typo must not
     /// make an empty queue). A PostgreSQL store is reached, and its schema made, on first use.
+    /// <paramref name="withSuppression"/>: the queue consults the suppression list kept beside it
+    /// (<c>directmail suppression add</c>, <c>directmail bounce ingest</c>), so a suppressed recipient is failed at
+    /// enqueue, not sent (<see cref="MailQueue.SuppressionStore"/>); <see cref="Suppression"/> is that list.
     /// </summary>
-    public static QueueStore Open(string store, bool create, ILoggerFactory? loggerFactory = null, MailQueueOptions? options = null)
+    public static QueueStore Open(string store, bool create, ILoggerFactory? loggerFactory = null, MailQueueOptions? options = null, bool withSuppression = false)
     {
         IMailQueueStore opened = PostgreSqlConnectionString(store) is { } connectionString
             ? OpenPostgreSql(connectionString, loggerFactory)
             : OpenSqlite(store, create, loggerFactory);
-        return new QueueStore(opened, new MailQueue(opened, options, loggerFactory));
+        SuppressionStores? suppression = null;
+        try
+        {
+            suppression = withSuppression ? SuppressionStores.Open(store, create) : null;
+        }
+        catch
+        {
+            opened.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        return new QueueStore(opened, new MailQueue(opened, options, loggerFactory) { SuppressionStore = suppression?.Store }, suppression);
     }
 
     /// <summary>The Npgsql connection string when <paramref name="store"/> is one (keywords or a URI), else null.</summary>
@@ -64,6 +83,11 @@ internal sealed class QueueStore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Queue.DisposeAsync().ConfigureAwait(false);
+        if (_suppression is not null)
+        {
+            await _suppression.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 

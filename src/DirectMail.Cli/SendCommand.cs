@@ -353,7 +353,7 @@ internal static class SendCommand
     {
         using var log = new ConsoleLog(null, verbose ? Console.Error : null);
         using var loggerFactory = log.CreateFactory();
-        await using var store = QueueStore.Open(queueStore, create: true, loggerFactory, queueOptions);
+        await using var store = QueueStore.Open(queueStore, create: true, loggerFactory, queueOptions, withSuppression: true);
         string id;
         try
         {
@@ -364,6 +364,19 @@ internal static class SendCommand
             throw CliException.Input("the message cannot be sent: " + CliException.Reason(e), e);
         }
 
+        // A recipient on the suppression list is kept Failed from its enqueue, never sent: say so, with the reason.
+        var failed = new List<QueueEnqueuedFailureJson>();
+        if (await store.Queue.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } queued)
+        {
+            foreach (var recipient in queued.Recipients)
+            {
+                if (recipient.State == QueueRecipientState.Failed)
+                {
+                    failed.Add(new QueueEnqueuedFailureJson { Address = recipient.Address, Reply = recipient.Attempts.Count > 0 ? recipient.Attempts[^1].Reply ?? recipient.Attempts[^1].Detail : null });
+                }
+            }
+        }
+
         if (json)
         {
             var recipients = new List<string>(envelope.Recipients.Count);
@@ -372,11 +385,15 @@ internal static class SendCommand
                 recipients.Add(envelope.Recipients[i]);
             }
 
-            QueueDescribe.PrintJson(new QueueEnqueuedJson { QueueId = id, Recipients = recipients }, CliJsonContext.Readable.QueueEnqueuedJson, Console.Out);
+            QueueDescribe.PrintJson(new QueueEnqueuedJson { QueueId = id, Recipients = recipients, Failed = failed }, CliJsonContext.Readable.QueueEnqueuedJson, Console.Out);
         }
         else
         {
             Console.Out.WriteLine(id);
+            foreach (var f in failed)
+            {
+                Console.Error.WriteLine(Display.Line($"directmail: {f.Address}: not queued for delivery: {f.Reply ?? "failed at enqueue"}"));
+            }
         }
 
         return ExitCodes.Success;

@@ -148,6 +148,13 @@ internal class ContentSpool : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The octets without a copy when they are all in memory (no file was needed); false for a file.</summary>
+    public bool TryGetBuffered(out ReadOnlyMemory<byte> octets)
+    {
+        octets = _file is null ? _buffer.AsMemory(0, _buffered) : default;
+        return _file is null;
+    }
+
     /// <summary>A read-only stream over the octets, with its own position: any number can be open at once after <see cref="CompleteAsync"/>.</summary>
     public Stream OpenRead() => _file is null
         ? new MemoryStream(_buffer, 0, _buffered, writable: false)

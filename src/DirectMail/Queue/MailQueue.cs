@@ -440,20 +440,26 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
     /// </summary>
     internal static async ValueTask<string?> ReadMessageIdAsync(ContentSpool spool, CancellationToken cancellationToken)
     {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(spool.Length, MaxHeaderScan));
+        if (spool.TryGetBuffered(out var octets))
+        {
+            // In memory (up to 1 MiB, nearly every message): read where it lies, no second copy.
+            return MessageIdIn(octets.Span[..Math.Min(octets.Length, MaxHeaderScan)], complete: octets.Length <= MaxHeaderScan);
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxHeaderScan);
         try
         {
             var length = 0;
             await using (var stream = spool.OpenRead())
             {
                 int read;
-                while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, MaxHeaderScan) - length), cancellationToken).ConfigureAwait(false)) > 0)
+                while (length < MaxHeaderScan && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxHeaderScan - length), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     length += read;
                 }
             }
 
-            return MessageIdIn(buffer.AsSpan(0, length), complete: length < MaxHeaderScan);
+            return MessageIdIn(buffer.AsSpan(0, length), complete: length == spool.Length);
         }
         finally
         {

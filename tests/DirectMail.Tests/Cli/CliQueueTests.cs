@@ -103,6 +103,63 @@ public sealed class CliQueueTests(CliServers servers)
     }
 
     [Fact]
+    public async Task Send_queue_fails_a_recipient_on_the_queues_suppression_list_at_once_and_says_so()
+    {
+        // Stops: the CLI queueing mail for an address 'directmail suppression add' (or a bounce) put on the list beside
+        // that very queue, which 'queue run' would then send.
+        servers.Reset();
+        var add = await CliRunner.RunAsync("suppression", "add", "rory@MAIL.cli.test", "--queue", _queue, "--note", "asked to stop");
+
+        var sent = await Enqueue("quinn@mail.cli.test", "--cc", "rory@mail.cli.test", "--json");
+        var text = await Enqueue("rory@mail.cli.test");
+        var run = await Run();
+
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        using var json = JsonDocument.Parse(sent.StdOut);
+        var id = json.RootElement.GetProperty("queueId").GetString();
+        var failed = Assert.Single(json.RootElement.GetProperty("failed").EnumerateArray());
+        Assert.Equal("rory@mail.cli.test", failed.GetProperty("address").GetString());
+        Assert.StartsWith("550 5.7.1 DirectMail did not send to <rory@mail.cli.test>: it is on the suppression list since ", failed.GetProperty("reply").GetString());
+        Assert.EndsWith(" (added by hand, Other): asked to stop", failed.GetProperty("reply").GetString());
+
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Matches("^[0-9A-Z]+$", text.StdOut.Trim());
+        Assert.StartsWith("directmail: rory@mail.cli.test: not queued for delivery: 550 5.7.1 DirectMail did not send to <rory@mail.cli.test>", text.StdErr.Trim());
+
+        // The worker delivers to quinn only; rory's copies were settled at enqueue.
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"{id} quinn@mail.cli.test: delivered, 250 2.0.0 Ok: queued as 4XyZ, via mx.mail.cli.test [127.0.28.10]", Lines(run.StdOut));
+        Assert.Single(servers.Dialogue.Messages);
+        Assert.Contains("RCPT TO:<quinn@mail.cli.test>", servers.Dialogue.Commands);
+        Assert.DoesNotContain(servers.Dialogue.Commands, c => c.Contains("rory@", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Queue_run_fails_a_recipient_suppressed_after_its_message_was_queued()
+    {
+        // Stops: a recipient that hard-bounced (or asked to stop) after enqueue being mailed by the next run anyway.
+        servers.Reset();
+        var id = (await Enqueue("quinn@mail.cli.test", "--cc", "rory@mail.cli.test")).StdOut.Trim();
+        var add = await CliRunner.RunAsync("suppression", "add", "rory@mail.cli.test", "--queue", _queue);
+
+        var run = await Run();
+        var show = await CliRunner.RunAsync("queue", "show", id, "--queue", _queue, "--json");
+
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"{id} quinn@mail.cli.test: delivered, 250 2.0.0 Ok: queued as 4XyZ, via mx.mail.cli.test [127.0.28.10]", Lines(run.StdOut));
+        var roryLine = Assert.Single(Lines(run.StdOut), l => l.Contains(" rory@", StringComparison.Ordinal));
+        Assert.True(roryLine.StartsWith($"{id} rory@mail.cli.test: failed (550 5.7.1 DirectMail did not send to <rory@mail.cli.test>: it is on the suppression list since ", StringComparison.Ordinal), roryLine);
+        Assert.EndsWith(" (added by hand, Other))", roryLine);
+        Assert.Single(servers.Dialogue.Messages);
+        Assert.DoesNotContain(servers.Dialogue.Commands, c => c.Contains("rory@", StringComparison.OrdinalIgnoreCase));
+        using var json = JsonDocument.Parse(show.StdOut);
+        var states = json.RootElement.GetProperty("recipients").EnumerateArray().Select(r => (r.GetProperty("address").GetString(), r.GetProperty("state").GetString())).ToList();
+        Assert.Equal([("quinn@mail.cli.test", "delivered"), ("rory@mail.cli.test", "failed")], states);
+    }
+
+    [Fact]
     public async Task A_message_queued_with_a_DKIM_key_is_stored_signed_and_delivered_signed()
     {
         servers.Reset();

@@ -74,6 +74,45 @@ public sealed class BounceIngesterTests
     }
 
     [Fact]
+    public async Task A_text_bounce_that_quotes_only_the_original_header_is_correlated_by_its_Message_ID()
+    {
+        // qmail's bounce names no envelope id and goes to the plain sender (no VERP): the quoted Message-ID is the only
+        // link back. Stops: such bounces suppressing nobody under RequireCorrelation, or the wrong message's recipients.
+        var queue = new MailQueue(new InMemoryQueueStore());
+        var envelope = new SmtpEnvelope("news@client.test", "nobody@oldhost.example", "big@remote.example");
+        var other = await queue.EnqueueAsync(envelope, SmtpContent.FromBytes(Bytes("Message-ID: <qm-0@client.test>\r\nSubject: x\r\n\r\nx\r\n")));
+        var id = await queue.EnqueueAsync(envelope, SmtpContent.FromBytes(Bytes("Message-ID: <qm-1@client.test>\r\nFrom: news@client.test\r\nSubject: Hello\r\n\r\nHello\r\n")));
+        var ingester = new BounceIngester(_store, queue, timeProvider: _time) { RequireCorrelation = true };
+
+        var result = await ingester.IngestAsync(Bytes(Sample("qmail.eml")));
+
+        Assert.Equal((BounceKind.NonStandard, "qm-1@client.test"), (result.Report.Kind, result.Report.OriginalMessageId));
+        Assert.Equal(id, result.QueueId);
+        Assert.NotEqual(other, result.QueueId);
+        // nobody@ is an invalid mailbox (5.1.1): suppressed; big@ was refused for its size (5.3.4): reported, not suppressed.
+        Assert.Equal([("nobody@oldhost.example", (int?)0, true), ("big@remote.example", (int?)1, false)], result.Recipients.Select(r => (r.Address!, r.RecipientIndex, r.Suppressed)));
+        var entry = Assert.Single(_store.ListAsync().ToBlockingEnumerable());
+        Assert.Equal(("nobody@oldhost.example", id, "qm-1@client.test"), (entry.Address, entry.QueueId, entry.MessageId));
+    }
+
+    [Fact]
+    public async Task A_Message_ID_held_by_several_queued_messages_is_settled_by_who_bounced()
+    {
+        // The same Message-ID sent twice (a resend, or two lists): the message that holds the bounced recipient is the
+        // one. Stops: the first match winning and the bounce naming a message the recipient was never in.
+        var queue = new MailQueue(new InMemoryQueueStore());
+        var content = Bytes("Message-ID: <qm-1@client.test>\r\nSubject: Hello\r\n\r\nHello\r\n");
+        await queue.EnqueueAsync(new SmtpEnvelope("news@client.test", "someone@else.example"), SmtpContent.FromBytes(content));
+        var id = await queue.EnqueueAsync(new SmtpEnvelope("news@client.test", "nobody@oldhost.example"), SmtpContent.FromBytes(content));
+        var ingester = new BounceIngester(_store, queue, timeProvider: _time) { RequireCorrelation = true };
+
+        var result = await ingester.IngestAsync(Bytes(Sample("qmail.eml")));
+
+        Assert.Equal(id, result.QueueId);
+        Assert.Equal([("nobody@oldhost.example", (int?)0, true), ("big@remote.example", (int?)null, false)], result.Recipients.Select(r => (r.Address!, r.RecipientIndex, r.Suppressed)));
+    }
+
+    [Fact]
     public async Task With_correlation_required_a_bounce_for_no_queued_message_suppresses_nobody()
     {
         // Stops: anyone who can mail the bounce address suppressing any recipient with a forged bounce.
