@@ -88,6 +88,39 @@ public sealed class CliDoctorTests(DoctorDnsFixture dns)
     }
 
     [Fact]
+    public async Task Mail_from_domain_and_dkim_domain_move_the_checks_to_those_domains()
+    {
+        // Stops: the flags parsed and then ignored (the checks still run on DOMAIN): no-dkim publishes no key and
+        // no-mx no MX, so only the named domains can pass.
+        var result = await Doctor("no-dkim", "--mail-from-domain", "bounces.good.doctor.test", "--dkim-domain", "good.doctor.test");
+        var without = await Doctor("no-dkim");
+
+        var lines = result.StdOut.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("[pass] MX (bounces) ", StringComparison.Ordinal) && l.Contains("bounces.good.doctor.test receives mail at 10 mail.good.doctor.test", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("[pass] DKIM key ", StringComparison.Ordinal) && l.Contains("sel._domainkey.good.doctor.test publishes", StringComparison.Ordinal));
+        Assert.True(without.ExitCode == 1, without.ToString());
+        Assert.Contains(without.StdOut.Split('\n'), l => l.StartsWith("[FAIL] DKIM key ", StringComparison.Ordinal) && l.Contains("sel._domainkey.no-dkim.doctor.test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Port25_connects_to_no_private_address_and_sends_nothing()
+    {
+        // The probe domain's MX is on a loopback address, where a listener on port 25 (the tests run as root) counts
+        // connections: the CLI probes only public addresses, so it reports and connects to nothing.
+        using var listener = new System.Net.Sockets.TcpListener(DoctorDnsFixture.Address, 25);
+        listener.Start();
+
+        var result = await Doctor("good", "--port25", "probe.doctor.test");
+
+        var line = Assert.Single(result.StdOut.Split('\n'), l => l.Contains("Outbound port 25", StringComparison.Ordinal));
+        Assert.StartsWith("[FAIL] Outbound port 25", line, StringComparison.Ordinal);
+        Assert.Contains("The first MX host of probe.doctor.test, mx.probe.doctor.test, has no public address (", line, StringComparison.Ordinal);
+        Assert.EndsWith("); nothing was connected to.", line.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.False(listener.Pending());
+    }
+
+    [Fact]
     public async Task Report_prints_as_a_checklist_and_as_json()
     {
         var result = await Doctor("no-spf");

@@ -455,6 +455,10 @@ public sealed class SenderDoctorTests(DoctorDnsFixture dns)
             var report = await CheckAsync("good", r => (r.Port25ProbeDomain, r.Port25ProbePort, r.AllowNonPublicProbeAddress) = (Name("probe"), port, true));
             AssertStatus(report, "port25", DoctorStatus.Pass, $"Connected to mx.probe.doctor.test (127.0.53.27) port {port}");
             using var client = await accepted.WaitAsync(TimeSpan.FromSeconds(5));
+
+            // README: "nothing is sent". The probe closed the connection without a byte (not even EHLO or QUIT).
+            var buffer = new byte[64];
+            Assert.Equal(0, await client.GetStream().ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         }
         finally
         {
