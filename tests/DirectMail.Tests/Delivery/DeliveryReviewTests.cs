@@ -319,13 +319,13 @@ public sealed class DeliveryReviewTests
         var maxInData = 0;
         var dialogue = new SmtpDialogue
         {
-            Respond = l =>
+            RespondAsync = async l =>
             {
                 if (l == "DATA")
                 {
                     var now = Interlocked.Increment(ref inData);
                     InterlockedMax(ref maxInData, now);
-                    Thread.Sleep(200);
+                    await Task.Delay(200); // a slow server: an overlap, if any, would be seen
                 }
                 else if (l == "<end-of-data>")
                 {

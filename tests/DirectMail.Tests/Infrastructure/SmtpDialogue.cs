@@ -24,6 +24,12 @@ public sealed class SmtpDialogue
     /// <summary>Returns the reply for a command line, or null for the default one.</summary>
     public Func<string, string?>? Respond { get; set; }
 
+    /// <summary>
+    /// As <see cref="Respond"/>, for a server that takes its time (awaited, no thread blocked); used instead of
+    /// <see cref="Respond"/> when set.
+    /// </summary>
+    public Func<string, Task<string?>>? RespondAsync { get; set; }
+
     /// <summary>The reply after the end of data (or the last BDAT).</summary>
     public string DataAccepted { get; set; } = "250 2.0.0 Ok: queued as 4XyZ";
 
@@ -32,6 +38,8 @@ public sealed class SmtpDialogue
 
     /// <summary>Every command line received, in order, over all connections.</summary>
     public ConcurrentQueue<string> Commands { get; } = new();
+
+    private Task<string?> AskAsync(string line) => RespondAsync is { } respond ? respond(line) : Task.FromResult(Respond?.Invoke(line));
 
     public async Task RunAsync(ScriptedConnection connection)
     {
@@ -56,7 +64,7 @@ public sealed class SmtpDialogue
 
             Commands.Enqueue(line);
             var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
-            var custom = Respond?.Invoke(line);
+            var custom = await AskAsync(line);
             if (verb == "BDAT")
             {
                 var parts = line.Split(' ');
@@ -132,7 +140,7 @@ public sealed class SmtpDialogue
                 }
 
                 Messages.Enqueue(Unstuff(data));
-                var after = Respond?.Invoke("<end-of-data>") ?? DataAccepted;
+                var after = await AskAsync("<end-of-data>") ?? DataAccepted;
                 if (!await SendAsync(connection, after))
                 {
                     return;
