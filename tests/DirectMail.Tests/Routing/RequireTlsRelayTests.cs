@@ -98,6 +98,15 @@ public sealed class RequireTlsRelayTests : IClassFixture<RequireTlsRelayTests.Ca
         Assert.Equal(refusal, SmtpTransaction.RequireTlsRefusal(policyValidated, configuredRelay, relayValidated, offered, "host.test"));
     }
 
+    /// <summary>Sends the REQUIRETLS message, closes the mailer and waits until the relay saw the connection end: the recipient's outcome and every verb the relay received.</summary>
+    private static async Task<(RecipientDelivery Recipient, string[] Verbs)> SendUntilClosedAsync(DirectMailer mailer, OAuthRelayServer server)
+    {
+        var report = await mailer.SendAsync(RequireTls(), SmtpContent.FromBytes(Message));
+        await mailer.DisposeAsync();
+        await server.WaitForClosedAsync(1);
+        return (Assert.Single(report.Recipients), server.Commands().Select(c => c.Verb).ToArray());
+    }
+
     [Fact]
     public async Task A_relay_with_a_validated_certificate_that_offers_REQUIRETLS_gets_REQUIRETLS_on_MAIL_FROM_and_stores_the_message_as_sent()
     {
@@ -127,13 +136,9 @@ public sealed class RequireTlsRelayTests : IClassFixture<RequireTlsRelayTests.Ca
         using var server = new OAuthRelayServer(address, ["relay-token"], certificate: _ca.Issue("other.relay.test"), requireTls: true);
         await using var mailer = Mailer(Relay(server));
 
-        var report = await mailer.SendAsync(RequireTls(), SmtpContent.FromBytes(Message));
-        await mailer.DisposeAsync();
-        await server.WaitForClosedAsync(1);
+        var (r, verbs) = await SendUntilClosedAsync(mailer, server);
 
-        var r = Assert.Single(report.Recipients);
         Assert.NotEqual(DeliveryStatus.Delivered, r.Status);
-        var verbs = server.Commands().Select(c => c.Verb).ToList();
         Assert.Contains("STARTTLS", verbs); // reached, so that the refusal is the certificate's
         Assert.DoesNotContain("AUTH", verbs);
         Assert.DoesNotContain("MAIL", verbs);
@@ -152,14 +157,10 @@ public sealed class RequireTlsRelayTests : IClassFixture<RequireTlsRelayTests.Ca
         relay.CertificateValidationCallback = null;
         await using var mailer = Mailer(relay);
 
-        var report = await mailer.SendAsync(RequireTls(), SmtpContent.FromBytes(Message));
-        await mailer.DisposeAsync();
-        await server.WaitForClosedAsync(1);
+        var (r, verbs) = await SendUntilClosedAsync(mailer, server);
 
-        var r = Assert.Single(report.Recipients);
         Assert.Equal(DeliveryStatus.Failed, r.Status);
         Assert.Equal($"550 5.7.30 REQUIRETLS is set and the relay {address} was not reached over TLS with its certificate validated (RFC 8689).", r.Reply!.ToString());
-        var verbs = server.Commands().Select(c => c.Verb).ToList();
         Assert.Contains("STARTTLS", verbs);
         Assert.DoesNotContain("MAIL", verbs);
         Assert.Empty(server.Messages());
@@ -173,14 +174,10 @@ public sealed class RequireTlsRelayTests : IClassFixture<RequireTlsRelayTests.Ca
         using var server = new OAuthRelayServer(address, ["relay-token"], certificate: _ca.IssueForAddress(address));
         await using var mailer = Mailer(Relay(server));
 
-        var report = await mailer.SendAsync(RequireTls(), SmtpContent.FromBytes(Message));
-        await mailer.DisposeAsync();
-        await server.WaitForClosedAsync(1);
+        var (r, verbs) = await SendUntilClosedAsync(mailer, server);
 
-        var r = Assert.Single(report.Recipients);
         Assert.Equal(DeliveryStatus.Failed, r.Status);
         Assert.Equal($"550 5.7.30 REQUIRETLS is set and {address} does not offer REQUIRETLS (RFC 8689).", r.Reply!.ToString());
-        var verbs = server.Commands().Select(c => c.Verb).ToList();
         Assert.Contains("AUTH", verbs); // the session was validated and authenticated: only REQUIRETLS was missing
         Assert.DoesNotContain("MAIL", verbs);
         Assert.Empty(server.Messages());
@@ -220,19 +217,11 @@ public sealed class RequireTlsPostfixRelayTests(PostfixFixture postfix)
         // Stops: a REQUIRETLS message submitted to a relay that would deliver it onwards without the guarantee.
         const string local = "127.0.42.20"; // the mailer's source address: its session is the one logged from there
         var recipient = PostfixFixture.Recipient("requiretls-refused");
-        var pinned = postfix.Certificate.GetCertHashString();
         var options = LoopbackMailerOptions.Create(25, o =>
         {
             o.Timeouts.Command = TimeSpan.FromSeconds(30);
             o.LocalAddress = local;
-            o.Relays["submission"] = new SmtpRelayOptions
-            {
-                Hosts = { $"{PostfixFixture.Address}:{PostfixFixture.SubmissionPort}" },
-                TlsMode = SmtpTlsMode.Required,
-                UserName = PostfixFixture.RelayUser,
-                Password = PostfixFixture.RelayPassword,
-                CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
-            };
+            o.Relays["submission"] = postfix.SubmissionRelay(SmtpTlsMode.Required);
             o.Routes.Default = "submission";
         });
         DeliveryReport report;
@@ -247,14 +236,7 @@ public sealed class RequireTlsPostfixRelayTests(PostfixFixture postfix)
         Assert.Equal($"550 5.7.30 REQUIRETLS is set and {PostfixFixture.Address} does not offer REQUIRETLS (RFC 8689).", r.Reply!.ToString());
 
         // DisposeAsync said QUIT: smtpd logs the session's command counts when it ends.
-        string[] sessions = [];
-        for (var i = 0; i < 600 && sessions.Length == 0; i++)
-        {
-            sessions = postfix.ReadLog().Split('\n').Where(l => l.Contains($"[{local}]:", StringComparison.Ordinal) && l.Contains("]: disconnect from ", StringComparison.Ordinal)).ToArray();
-            await Task.Delay(50);
-        }
-
-        var summary = Assert.Single(sessions);
+        var summary = Assert.Single(await postfix.WaitForSessionsFromAsync(local));
         Assert.Contains(" auth=1 ", summary, StringComparison.Ordinal); // validated and authenticated: only REQUIRETLS was missing
         Assert.DoesNotContain("mail=", summary, StringComparison.Ordinal);
         Assert.DoesNotContain(postfix.ReadInbox(), m => m.DeliveredTo == recipient);
