@@ -55,7 +55,8 @@ public sealed class QueueEntry
 
     /// <summary>
     /// REQUIRETLS (RFC 8689, <see cref="SmtpEnvelope.RequireTls"/>): every attempt goes only to MX hosts authenticated by
-    /// DANE or MTA-STS that offer REQUIRETLS, and a message no MX can take so fails at once (5.7.30).
+    /// DANE or MTA-STS (or to a relay whose certificate is validated against its configured name) that offer REQUIRETLS,
+    /// and a message no such host can take so fails at once (5.7.30).
     /// </summary>
     public bool RequireTls { get; init; }
 

@@ -34,6 +34,7 @@ internal sealed class RelayTarget
             CertificateValidationCallback = relay.CertificateValidationCallback,
             Credentials = relay.ToCredentials(),
             AuthMechanism = relay.AuthMechanism,
+            IsConfiguredRelay = true,
         };
     }
 

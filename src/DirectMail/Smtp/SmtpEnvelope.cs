@@ -182,7 +182,9 @@ public sealed class SmtpEnvelope
     /// REQUIRETLS (RFC 8689): the message goes only to MX hosts reached with a certificate validated under a DANE or
     /// MTA-STS (enforce) policy that offer REQUIRETLS, with <c>REQUIRETLS</c> on MAIL FROM so that every later hop must
     /// do the same. When no MX host can, its recipients fail at once with 5.7.30 (not retried: no retry makes a host
-    /// meet it). False (default): the mailer's usual TLS rules. Under it <c>RET=FULL</c> is sent as <c>RET=HDRS</c>, so a
+    /// meet it). Through a configured relay (<c>DirectMail:Relays</c>) it goes only when the relay's certificate is
+    /// validated against its configured host name (validation on, or the application's own callback) and the relay
+    /// offers REQUIRETLS; otherwise 5.7.30, and nothing after EHLO is sent to it. False (default): the mailer's usual TLS rules. Under it <c>RET=FULL</c> is sent as <c>RET=HDRS</c>, so a
     /// failure notice does not carry the content back over a path that may not protect it. The queue keeps the flag
     /// (<c>MailQueue.EnqueueAsync</c> and the mailer's <c>OnDeferred</c> hand-off): every retry sends with it, and the
     /// queue's notices about such a message go with REQUIRETLS and the original's header only (RFC 8689 section 5).

@@ -117,6 +117,17 @@ public sealed class SmtpSession : IAsyncDisposable
     /// </summary>
     internal bool IsPolicyValidated => Posture.Kind is TlsPostureKind.MtaSts or TlsPostureKind.DaneEe or TlsPostureKind.DaneTa;
 
+    /// <summary>True when the session is to a configured relay (<see cref="SmtpSessionOptions.IsConfiguredRelay"/>).</summary>
+    internal bool IsConfiguredRelay => _options.IsConfiguredRelay;
+
+    /// <summary>
+    /// True when the session is to a configured relay over TLS whose certificate was validated against the relay's
+    /// configured host name: by the platform (<see cref="SmtpSessionOptions.ValidateCertificate"/>) or by the
+    /// application's own callback (a pinned key), as for credentials. A relay with validation turned off is not.
+    /// REQUIRETLS (RFC 8689 section 4.2) takes such a session as it takes one authenticated by DANE or MTA-STS.
+    /// </summary>
+    internal bool IsRelayValidated => _options.IsConfiguredRelay && _tlsValidated && IsEncrypted;
+
     /// <summary>The server's host name as given to <see cref="ConnectAsync"/> (the MX host), or its address.</summary>
     public string ServerName { get; private set; } = string.Empty;
 
@@ -619,6 +630,7 @@ public sealed class SmtpSession : IAsyncDisposable
         LogContent = o.LogContent,
         Credentials = o.Credentials,
         AuthMechanism = o.AuthMechanism,
+        IsConfiguredRelay = o.IsConfiguredRelay,
     };
 }
 

@@ -74,6 +74,14 @@ public sealed class SmtpSessionOptions
     public bool LogContent { get; set; }
 
     /// <summary>
+    /// True for the sessions of a configured relay (<see cref="Routing.RelayTarget"/>): the host name is configuration,
+    /// not an MX record, so TLS whose certificate is validated against it authenticates the next hop as DANE or
+    /// MTA-STS authenticate an MX host, and a REQUIRETLS message (RFC 8689 section 4.2) may go to it when it offers
+    /// REQUIRETLS. Set only by the relay's own session options; sessions made from public options never have it.
+    /// </summary>
+    internal bool IsConfiguredRelay { get; init; }
+
+    /// <summary>
     /// Checks every setting and throws <see cref="ArgumentException"/> naming the wrong one, or listing them all when
     /// several are wrong.
     /// </summary>

@@ -139,13 +139,11 @@ internal sealed class SmtpTransaction
             return Refuse(554, "5.6.3", $"The message holds 8-bit content and {ServerName} does not offer 8BITMIME; it must be sent encoded (quoted-printable or base64).");
         }
 
-        if (_envelope.RequireTls && !(_session.IsPolicyValidated && capabilities.Supports(SmtpExtensions.RequireTls)))
+        if (_envelope.RequireTls && RequireTlsRefusal(_session.IsPolicyValidated, _session.IsConfiguredRelay, _session.IsRelayValidated, capabilities.Supports(SmtpExtensions.RequireTls), ServerName) is { } requireTls)
         {
-            // RFC 8689 section 4.1: only to a host authenticated by DANE or MTA-STS that offers REQUIRETLS. Refused
-            // here, before MAIL: another MX host may meet it; when none does the recipients fail with this reply.
-            return Refuse(550, "5.7.30", _session.IsPolicyValidated
-                ? $"REQUIRETLS is set and {ServerName} does not offer REQUIRETLS (RFC 8689)."
-                : $"REQUIRETLS is set and {ServerName} was not reached over TLS authenticated by DANE or MTA-STS (RFC 8689).");
+            // RFC 8689 section 4.2.1: refused here, before MAIL: another MX (or relay) host may meet it; when none
+            // does the recipients fail with this reply.
+            return Refuse(550, "5.7.30", requireTls);
         }
 
         var messageNeedsUtf8 = _envelope.SenderNeedsSmtpUtf8 || _content.RequiresSmtpUtf8;
@@ -189,6 +187,25 @@ internal sealed class SmtpTransaction
         // DSN parameters go only to a server that offers DSN (RFC 3461 section 4); to one that does not, they are dropped.
         _dsn = _envelope.HasDsnParameters && _capabilities.Supports(SmtpExtensions.Dsn);
         return null;
+    }
+
+    /// <summary>
+    /// Why a REQUIRETLS message (RFC 8689 section 4.2.1) may not be sent on this session, or null when it may: only
+    /// over TLS that authenticated the next hop, by DANE or MTA-STS for an MX host (<paramref name="policyValidated"/>),
+    /// or, for a configured relay, with its certificate validated against the configured host name
+    /// (<paramref name="relayValidated"/>: the name is configuration, as trusted as a DNSSEC-signed MX record), and only
+    /// to a server that offers REQUIRETLS in its EHLO reply (<paramref name="offersRequireTls"/>).
+    /// </summary>
+    internal static string? RequireTlsRefusal(bool policyValidated, bool configuredRelay, bool relayValidated, bool offersRequireTls, string serverName)
+    {
+        if (policyValidated || relayValidated)
+        {
+            return offersRequireTls ? null : $"REQUIRETLS is set and {serverName} does not offer REQUIRETLS (RFC 8689).";
+        }
+
+        return configuredRelay
+            ? $"REQUIRETLS is set and the relay {serverName} was not reached over TLS with its certificate validated (RFC 8689)."
+            : $"REQUIRETLS is set and {serverName} was not reached over TLS authenticated by DANE or MTA-STS (RFC 8689).";
     }
 
     /// <summary>

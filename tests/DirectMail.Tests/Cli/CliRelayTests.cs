@@ -139,6 +139,47 @@ public sealed class CliRelayTests : IAsyncLifetime
         Assert.Contains("via 127.0.30.200", run.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Send_require_tls_through_a_validated_relay_that_offers_REQUIRETLS_puts_REQUIRETLS_on_MAIL_FROM()
+    {
+        // Stops: --require-tls --relay failing every message with 5.7.30 although the relay's certificate is the pinned
+        // one and it offers REQUIRETLS, and the relay getting MAIL FROM without REQUIRETLS.
+        var dialogue = new SmtpDialogue { DataAccepted = "250 2.0.0 Ok: queued as RTLS1" };
+        await using var relay = ScriptedSmtpServer.Start(async c =>
+        {
+            await c.StartTlsAsServerAsync(TestCertificates.SelfSigned);
+            await c.ReplyAsync("220 relay.test ESMTP");
+            await c.ExpectAsync("EHLO");
+            await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250-REQUIRETLS\r\n250 AUTH LOGIN PLAIN");
+            await c.ExpectAsync("AUTH PLAIN ");
+            await c.ReplyAsync("235 2.7.0 Authentication successful");
+            await dialogue.RunAfterGreetingAsync(c);
+        }, new IPEndPoint(IPAddress.Parse("127.0.42.19"), 10465));
+
+        var result = await CliRunner.RunAsync(
+            "send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "only over validated TLS", "--helo", "client.cli.test", "--require-tls",
+            "--relay", "127.0.42.19:10465", "--relay-tls", "implicit", "--relay-certificate", Path.Combine(_directory, "relay.pem"),
+            "--auth-user", "app@client.cli.test", "--auth-password-file", Path.Combine(_directory, "password"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("MAIL FROM:<app@client.cli.test> REQUIRETLS", dialogue.Commands.Single(c => c.StartsWith("MAIL", StringComparison.Ordinal)));
+        Assert.Contains("only over validated TLS", Encoding.UTF8.GetString(Assert.Single(dialogue.Messages)), StringComparison.Ordinal);
+        Assert.Contains("someone@far.cli.test: delivered", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_require_tls_through_a_relay_that_does_not_offer_REQUIRETLS_fails_5_7_30_and_sends_no_MAIL()
+    {
+        // Stops: the message going to a relay that would pass it on without REQUIRETLS (RFC 8689 section 4.2.1).
+        var result = await SendThroughRelay("never sent", "--require-tls");
+
+        Assert.True(result.ExitCode == 69, result.ToString());
+        Assert.Single(_auths); // validated and authenticated: only REQUIRETLS was missing
+        Assert.Empty(_dialogue.Messages);
+        Assert.DoesNotContain(_dialogue.Commands, c => c.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("someone@far.cli.test: failed, 550 5.7.30 REQUIRETLS is set and 127.0.30.200 does not offer REQUIRETLS (RFC 8689).", result.StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--auth-user", "u")]
     [InlineData("--route", "fallback")]

@@ -30,7 +30,8 @@ public sealed class OAuthRelayServer : IDisposable
     /// <param name="validTokens">The tokens it accepts for <see cref="User"/>.</param>
     /// <param name="startTls">False for a relay that does not offer STARTTLS and offers AUTH in plaintext.</param>
     /// <param name="certificate">The certificate it presents; <see cref="TestCertificates.SelfSigned"/> by default.</param>
-    public OAuthRelayServer(IPAddress address, string[] validTokens, bool startTls = true, X509Certificate2? certificate = null)
+    /// <param name="requireTls">True for a relay that offers REQUIRETLS (RFC 8689) after STARTTLS and takes its MAIL FROM parameter.</param>
+    public OAuthRelayServer(IPAddress address, string[] validTokens, bool startTls = true, X509Certificate2? certificate = null, bool requireTls = false)
     {
         Address = address;
         Store = Directory.CreateTempSubdirectory("directmail-oauth-relay-").FullName;
@@ -51,6 +52,11 @@ public sealed class OAuthRelayServer : IDisposable
         else
         {
             arguments.AddRange(["--tls", "none"]);
+        }
+
+        if (requireTls)
+        {
+            arguments.Add("--requiretls");
         }
 
         foreach (var token in validTokens)
@@ -81,6 +87,9 @@ public sealed class OAuthRelayServer : IDisposable
         .Select(l => l.Split(' ', 2))
         .Select(p => (int.Parse(p[0], CultureInfo.InvariantCulture), p[1]))
         .ToList();
+
+    /// <summary>Every MAIL command as received, <c>MAIL </c> and its argument exactly as the client sent it.</summary>
+    public IReadOnlyList<string> MailCommands() => Lines("mail.log").Select(l => "MAIL " + l.Split(' ', 2)[1]).ToList();
 
     public IReadOnlyList<AuthRecord> Auths() => Lines("auth.log").Select(l =>
     {

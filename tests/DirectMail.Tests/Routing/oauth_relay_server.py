@@ -12,6 +12,8 @@ What arrives is written to --store: commands.log, one "CONNECTION VERB" line per
 auth.log, one JSON object per AUTH (mechanism, the initial response exactly as sent in base64, the user and token read
 from it, whether it was accepted, the answer to the error challenge in base64); and every accepted message as N.eml
 (its content exactly as received, dot-stuffing removed) and N.json (envelope, authenticated user, connection).
+With --requiretls it offers REQUIRETLS (RFC 8689) in its EHLO reply once STARTTLS is done and takes the REQUIRETLS
+parameter of MAIL FROM; every MAIL command's argument is written to mail.log exactly as received ("CONNECTION FROM:...").
 Prints "ready" once listening. Listens only where told (a loopback address in the tests).
 """
 import argparse
@@ -24,7 +26,7 @@ import os
 import ssl
 import sys
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, syntax
 
 XOAUTH2_ERROR = '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}'
 OAUTHBEARER_ERROR = '{"status":"invalid_token","scope":"smtp","openid-configuration":"https://auth.relay.test/.well-known/openid-configuration"}'
@@ -34,11 +36,19 @@ connection_ids = itertools.count(1)
 
 
 class Relay:
-    def __init__(self, store, user, tokens):
+    def __init__(self, store, user, tokens, requiretls=False):
         self.store = store
         self.user = user
         self.tokens = set(tokens)
+        self.requiretls = requiretls
         self.messages = itertools.count(1)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.requiretls and session.ssl is not None:
+            # RFC 8689 section 3: offered over TLS only; before the last line (250 HELP).
+            responses.insert(len(responses) - 1, "250-REQUIRETLS")
+        return responses
 
     def append(self, name, line):
         with open(os.path.join(self.store, name), "a", encoding="utf-8") as f:
@@ -128,6 +138,16 @@ class RecordingSMTP(SMTP):
             await method(arg)
         return run
 
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg):
+        self.event_handler.append("mail.log", f"{self.connection_id} {arg}")
+        if arg and self.event_handler.requiretls and self.session.ssl is not None:
+            # aiosmtpd knows no REQUIRETLS: the parameter is taken here (and dropped) so that MAIL goes on.
+            words = arg.split(" ")
+            kept = [w for w in words if w.upper() != "REQUIRETLS"]
+            arg = " ".join(kept)
+        await super().smtp_MAIL(arg)
+
     def connection_lost(self, error):
         self.event_handler.command(self.connection_id, "<closed>")
         super().connection_lost(error)
@@ -143,10 +163,11 @@ async def main():
     parser.add_argument("--key")
     parser.add_argument("--user", required=True)
     parser.add_argument("--valid-token", action="append", default=[])
+    parser.add_argument("--requiretls", action="store_true")
     args = parser.parse_args()
     if not args.host.startswith("127."):
         sys.exit("refusing to listen outside 127.0.0.0/8")
-    handler = Relay(args.store, args.user, args.valid_token)
+    handler = Relay(args.store, args.user, args.valid_token, args.requiretls)
     context = None
     if args.tls == "starttls":
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

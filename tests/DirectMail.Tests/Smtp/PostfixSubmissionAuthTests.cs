@@ -105,18 +105,10 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
     [Fact]
     public async Task The_mailer_s_relay_route_submits_through_Postfix_once_authenticated_and_names_the_relay()
     {
-        var pinned = postfix.Certificate.GetCertHashString();
         var options = LoopbackMailerOptions.Create(25, o =>
         {
             o.Timeouts.Command = TimeSpan.FromSeconds(30);
-            o.Relays["submission"] = new SmtpRelayOptions
-            {
-                Hosts = { $"{PostfixFixture.Address}:{PostfixFixture.SubmissionPort}" },
-                TlsMode = SmtpTlsMode.Required,
-                UserName = PostfixFixture.RelayUser,
-                Password = PostfixFixture.RelayPassword,
-                CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
-            };
+            o.Relays["submission"] = postfix.SubmissionRelay(SmtpTlsMode.Required);
             o.Routes.Default = "submission";
         });
         await using var mailer = new DirectMailer(options, new TableResolver());
@@ -137,19 +129,11 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
     public async Task Three_sends_through_the_relay_route_share_one_connection_authenticated_once_with_CHUNKING()
     {
         const string local = "127.0.31.201"; // the mailer's own source address: its session is the one logged from there
-        var pinned = postfix.Certificate.GetCertHashString();
         var options = LoopbackMailerOptions.Create(25, o =>
         {
             o.Timeouts.Command = TimeSpan.FromSeconds(30);
             o.LocalAddress = local;
-            o.Relays["submission"] = new SmtpRelayOptions
-            {
-                Hosts = { $"{PostfixFixture.Address}:{PostfixFixture.SubmissionsPort}" },
-                TlsMode = SmtpTlsMode.Implicit,
-                UserName = PostfixFixture.RelayUser,
-                Password = PostfixFixture.RelayPassword,
-                CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
-            };
+            o.Relays["submission"] = postfix.SubmissionRelay(SmtpTlsMode.Implicit);
             o.Routes.Default = "submission";
         });
         await using (var mailer = new DirectMailer(options, new TableResolver()))
@@ -163,14 +147,7 @@ public sealed class PostfixSubmissionAuthTests(PostfixFixture postfix)
         }
 
         // DisposeAsync said QUIT: smtpd logs the session's command counts when it ends.
-        string[] sessions = [];
-        for (var i = 0; i < 600 && sessions.Length == 0; i++)
-        {
-            sessions = postfix.ReadLog().Split('\n').Where(l => l.Contains($"[{local}]:", StringComparison.Ordinal) && l.Contains("]: disconnect from ", StringComparison.Ordinal)).ToArray();
-            await Task.Delay(50);
-        }
-
-        var summary = Assert.Single(sessions);
+        var summary = Assert.Single(await postfix.WaitForSessionsFromAsync(local));
         Assert.Contains(" auth=1 ", summary, StringComparison.Ordinal);
         Assert.Contains(" mail=3 ", summary, StringComparison.Ordinal);
         Assert.Contains(" rcpt=3 ", summary, StringComparison.Ordinal);

@@ -11,6 +11,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using DirectMail.Routing;
 using DirectMail.Smtp;
 
 namespace DirectMail.Tests.Infrastructure.Postfix;
@@ -90,6 +91,39 @@ public sealed class PostfixFixture : IAsyncLifetime
     private string LogPath => Path.Combine(Root, "maillog");
 
     public static string Recipient(string localPart) => localPart + "@" + Domain;
+
+    /// <summary>
+    /// The submission service as a relay of the mailer: <see cref="SubmissionsPort"/> with implicit TLS or
+    /// <see cref="SubmissionPort"/> with STARTTLS, <see cref="RelayUser"/>'s password, the server's certificate pinned.
+    /// </summary>
+    public SmtpRelayOptions SubmissionRelay(SmtpTlsMode mode)
+    {
+        var pinned = Certificate.GetCertHashString();
+        return new SmtpRelayOptions
+        {
+            Hosts = { $"{Address}:{(mode == SmtpTlsMode.Implicit ? SubmissionsPort : SubmissionPort)}" },
+            TlsMode = mode,
+            UserName = RelayUser,
+            Password = RelayPassword,
+            CertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned,
+        };
+    }
+
+    /// <summary>
+    /// Waits (up to 30 seconds) for smtpd's "disconnect from" lines of sessions from <paramref name="clientAddress"/>
+    /// (an address only one test connects from) and returns them: each with the session's command counts.
+    /// </summary>
+    public async Task<string[]> WaitForSessionsFromAsync(string clientAddress)
+    {
+        string[] sessions = [];
+        for (var i = 0; i < 600 && sessions.Length == 0; i++)
+        {
+            sessions = ReadLog().Split('\n').Where(l => l.Contains($"[{clientAddress}]:", StringComparison.Ordinal) && l.Contains("]: disconnect from ", StringComparison.Ordinal)).ToArray();
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        return sessions;
+    }
 
     public async Task InitializeAsync()
     {

@@ -34,12 +34,17 @@ public sealed class TestCertificateAuthority : IDisposable
     public X509Certificate2 Root => _root;
 
     /// <summary>A server certificate (with its key) for <paramref name="dnsName"/>, issued by this CA.</summary>
-    public X509Certificate2 Issue(string dnsName, DateTimeOffset? notAfter = null)
+    public X509Certificate2 Issue(string dnsName, DateTimeOffset? notAfter = null) => Issue(dnsName, san => san.AddDnsName(dnsName), notAfter);
+
+    /// <summary>A server certificate (with its key) for the IP address <paramref name="address"/> (an iPAddress name), issued by this CA.</summary>
+    public X509Certificate2 IssueForAddress(System.Net.IPAddress address) => Issue(address.ToString(), san => san.AddIpAddress(address), null);
+
+    private X509Certificate2 Issue(string commonName, Action<SubjectAlternativeNameBuilder> names, DateTimeOffset? notAfter)
     {
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={dnsName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(dnsName);
+        names(san);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
