@@ -40,6 +40,9 @@ public static class DeliveryAddresses
     public static readonly IPAddress[] Concurrency = [Ip(60), Ip(61), Ip(62), Ip(63)];
     public static readonly IPAddress DependencyInjection = Ip(70);
 
+    /// <summary>mx.dualstack's and mx.v4only's IPv4 address; mx.dualstack also has ::1.</summary>
+    public static readonly IPAddress DualStack = Ip(80);
+
     /// <summary>Not in any zone: the target of a fake resolver in the DI tests.</summary>
     public static readonly IPAddress FakeResolverTarget = Ip(71);
 
