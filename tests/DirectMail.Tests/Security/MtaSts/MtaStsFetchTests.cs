@@ -10,6 +10,7 @@ using DirectMail.Security;
 using DirectMail.Smtp;
 using DirectMail.Tests.Delivery;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
+using ResultSink = DirectMail.Tests.Security.MtaSts.MtaStsDeliveryTests.ResultSink;
 
 namespace DirectMail.Tests.Security.MtaSts;
 
@@ -195,15 +196,6 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         Assert.Equal(DeliveryStatus.Delivered, second.Recipients[0].Status);
         Assert.Equal(2, mx.Dialogue.Messages.Count);
         Assert.Equal(1, fixture.Https.Requests(domain));
-    }
-
-    private sealed class ResultSink : ITlsResultSink
-    {
-        private readonly ConcurrentQueue<TlsSessionResult> _results = new();
-
-        public TlsSessionResult[] Results => _results.ToArray();
-
-        public void Record(in TlsSessionResult result) => _results.Enqueue(result);
     }
 
     /// <summary>A TCP listener that accepts every connection and never sends or reads a byte: a policy host that hangs.</summary>
