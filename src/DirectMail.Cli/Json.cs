@@ -209,6 +209,9 @@ internal sealed class DaneJson
 
     /// <summary>Why DANE is off (--no-dane, or a resolver whose validation is not believed).</summary>
     public string? Reason { get; init; }
+
+    /// <summary>When DANE is on but the name servers show they do not validate DNSSEC: why it cannot be assessed.</summary>
+    public string? NotAssessable { get; set; }
 }
 
 /// <summary>One TLSA record: <c>3 1 1 HEX</c>, and whether SMTP may use it.</summary>

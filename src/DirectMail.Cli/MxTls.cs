@@ -31,6 +31,19 @@ internal static class MxTls
         var daneOn = dane is { IsEnabled: true };
         var daneJson = dane is null ? new DaneJson { Enabled = false, Reason = "--no-dane was given." } : new DaneJson { Enabled = daneOn, Reason = dane.DisabledReason };
         var decision = await new TransportSecurityResolver(useMtaSts ? new Fixed(lookup) : null, daneOn ? new DaneTlsaSource(dane!) : null, anchors).DecideAsync(resolution.Domain, resolution, cancellationToken).ConfigureAwait(false);
+        var secure = false;
+        foreach (var target in resolution.Targets)
+        {
+            secure |= target.IsDnssecAuthenticated;
+        }
+
+        if (daneOn && !secure && !resolution.Targets.IsEmpty)
+        {
+            // No host came validated: an unsigned domain, or name servers that do not validate (a stub resolver on
+            // loopback such as systemd-resolved's 127.0.0.53 passes the AD check by address alone). Said when it shows.
+            daneJson.NotAssessable = await dane!.NotValidatingReasonAsync(resolution.Domain, cancellationToken).ConfigureAwait(false);
+        }
+
         var hosts = new List<MxTlsHostJson>();
         foreach (var target in resolution.Targets)
         {
@@ -100,7 +113,10 @@ internal static class MxTls
             }
         }
 
-        output.WriteLine(Display.Line(tls.Dane.Enabled ? "DANE: on (the name servers' DNSSEC validation is believed)." : "DANE: off: " + tls.Dane.Reason));
+        output.WriteLine(Display.Line(
+            tls.Dane.NotAssessable is { } notAssessable ? "DANE: cannot be assessed: " + notAssessable
+            : tls.Dane.Enabled ? "DANE: on (the name servers' DNSSEC validation is believed)."
+            : "DANE: off: " + tls.Dane.Reason));
         foreach (var host in tls.Hosts)
         {
             if (host.Dane is null)
@@ -152,7 +168,7 @@ internal static class MxTls
             return (new MtaStsJson { Enabled = true, Record = record, Detail = recordError }, MtaStsLookup.NoPolicy);
         }
 
-        using var fetcher = new MtaStsPolicyFetcher(new RelayHostResolver(resolver, () => resolver).ResolveAsync, allowPrivate, anchors, TimeSpan.FromSeconds(15));
+        using var fetcher = new MtaStsPolicyFetcher(new RelayHostResolver(resolver, () => resolver).ResolveAsync, allowPrivate, anchors, Delivery.DirectMailOptions.DefaultMtaStsFetchTimeout);
         var fetched = await fetcher.FetchAsync(domain, cancellationToken).ConfigureAwait(false);
         if (fetched.Policy is not { } policy)
         {

@@ -159,6 +159,22 @@ public sealed class DirectMailOptions
     public bool UseMtaSts { get; set; } = true;
 
     /// <summary>
+    /// How long one MTA-STS policy fetch may take, connection, TLS handshake, request and body together (RFC 8461 section
+    /// 3.3 asks for "a short timeout"). The first delivery to a domain without a cached policy waits for the fetch, so a
+    /// policy host that accepts the connection and never answers holds the domain's mail this long; then the fetch has
+    /// failed: with no cached policy the domain is delivered to as without MTA-STS (and the failure reported as
+    /// <c>sts-policy-fetch-error</c>), a cached unexpired policy keeps applying (RFC 8461 section 5.1). Default 15
+    /// seconds; more than 0 and at most 2 minutes.
+    /// </summary>
+    public TimeSpan MtaStsFetchTimeout { get; set; } = DefaultMtaStsFetchTimeout;
+
+    /// <summary>The default of <see cref="MtaStsFetchTimeout"/>, also what <c>directmail mx --tls</c> allows a fetch.</summary>
+    internal static readonly TimeSpan DefaultMtaStsFetchTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The most <see cref="MtaStsFetchTimeout"/> may be: a fetch holds the domain's first delivery.</summary>
+    internal static readonly TimeSpan MaxMtaStsFetchTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// A PEM file of CA certificates trusted besides the platform's store when MX certificates are validated (MTA-STS) and
     /// when MTA-STS policies are fetched over HTTPS: a lab's or a test's own CA. Null (default): the platform's store only.
     /// </summary>
@@ -233,6 +249,10 @@ public sealed class DirectMailOptions
         NotNegative(errors, RetryBaseDelay, nameof(RetryBaseDelay));
         NotNegative(errors, HostBackoffAfter421, nameof(HostBackoffAfter421));
         NotNegative(errors, PooledConnectionProbeAfter, nameof(PooledConnectionProbeAfter));
+        if (MtaStsFetchTimeout <= TimeSpan.Zero || MtaStsFetchTimeout > MaxMtaStsFetchTimeout)
+        {
+            errors.Add(nameof(MtaStsFetchTimeout), string.Create(CultureInfo.InvariantCulture, $"{errors.Name(nameof(MtaStsFetchTimeout))} must be more than 0 and at most {MaxMtaStsFetchTimeout} (RFC 8461 section 3.3 asks for a short timeout; the first delivery to a domain waits for the fetch); it is {MtaStsFetchTimeout}."));
+        }
 
         CheckRelays(errors);
         if (Verp.Error() is { } verp)

@@ -96,9 +96,6 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>How long one MTA-STS policy fetch may take, connection and TLS included (RFC 8461 section 3.3 asks for a short timeout).</summary>
-    internal static readonly TimeSpan MtaStsFetchTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>
     /// The transport-security decision's parts: the MTA-STS policy cache (TXT records through the mailer's DNS, policies
     /// over HTTPS with the trust anchors), and the DANE source when there is one. DANE plugs in here.
@@ -114,7 +111,7 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         if (options.UseMtaSts)
         {
             var hosts = new RelayHostResolver(resolver, () => dns.Value);
-            fetcher = new MtaStsPolicyFetcher(hosts.ResolveAsync, options.AllowPrivateTargets, anchors, MtaStsFetchTimeout);
+            fetcher = new MtaStsPolicyFetcher(hosts.ResolveAsync, options.AllowPrivateTargets, anchors, options.MtaStsFetchTimeout);
             mtaSts = _mtaStsPolicies = new MtaStsPolicyCache((name, ct) => dns.Value.ResolveTextAsync(name, ct), fetcher.FetchAsync, null, _time, loggerFactory.CreateLogger("DirectMail.Security"));
         }
 

@@ -438,6 +438,13 @@ public sealed class SmtpSession : IAsyncDisposable
         {
             await HandshakeAsync().ConfigureAwait(false);
         }
+        catch (SmtpFailureException e) when (_certificateFailure is { } refused && e.Failure.Kind == SmtpFailureKind.TlsHandshakeFailed)
+        {
+            // The policy's certificate check refused: say why (the platform only says the callback rejected it).
+            var failure = new SmtpFailure(e.Failure.Kind, e.Failure.Phase, $"The TLS handshake with {ServerName} failed: its certificate was refused ({TlsNames.Of(refused)}: {CertificateRefusal(refused)}); nothing was sent.", e.Failure.Reply, e.Failure.Exception);
+            Tls = new TlsOutcome(true, refused, failure.Message);
+            throw new SmtpFailureException(failure);
+        }
         catch (SmtpFailureException e)
         {
             // The certificate check's verdict when it refused; otherwise the handshake itself failed.
@@ -612,6 +619,16 @@ public sealed class SmtpSession : IAsyncDisposable
         Abort();
         return new SmtpConnectResult(greeting, failure);
     }
+
+    /// <summary>Why a policy's certificate check refused a certificate, in words (the TLS-RPT name goes beside it).</summary>
+    private static string CertificateRefusal(TlsFailureType failure) => failure switch
+    {
+        TlsFailureType.CertificateExpired => "it has expired or is not yet valid",
+        TlsFailureType.CertificateHostMismatch => "it does not name the MX host",
+        TlsFailureType.CertificateNotTrusted => "it is not issued by a trusted certificate authority",
+        TlsFailureType.TlsaInvalid => "it matches none of the host's TLSA records",
+        _ => "it did not validate",
+    };
 
     private static SmtpSessionOptions Copy(SmtpSessionOptions o) => new()
     {

@@ -68,6 +68,29 @@ public sealed class DirectMailOptionsTests
         Assert.EndsWith(" Timeouts.MailFrom must be positive (or Timeout.InfiniteTimeSpan); it is -00:00:00.0000001.", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, "00:00:00")]
+    [InlineData(-1_000, "-00:00:01")]
+    [InlineData(121_000, "00:02:01")]
+    [InlineData(-1, "-00:00:00.0010000")] // Timeout.InfiniteTimeSpan: never, as a fetch with no end would hold the domain's mail for ever
+    public void The_MTA_STS_fetch_timeout_must_be_short_and_positive(int milliseconds, string shown)
+    {
+        // Stops: a zero timeout failing every fetch (MTA-STS silently off) or an endless one letting a policy host that
+        // never answers hold a domain's first delivery for ever.
+        var e = Assert.Throws<ArgumentException>(new DirectMailOptions { HeloName = "mail.example.com", MtaStsFetchTimeout = TimeSpan.FromMilliseconds(milliseconds) }.Validate);
+
+        Assert.Equal(nameof(DirectMailOptions.MtaStsFetchTimeout), e.ParamName);
+        Assert.StartsWith($"DirectMail:MtaStsFetchTimeout must be more than 0 and at most 00:02:00 (RFC 8461 section 3.3 asks for a short timeout; the first delivery to a domain waits for the fetch); it is {shown}.", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_MTA_STS_fetch_timeout_defaults_to_15_seconds_and_its_bounds_are_allowed()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(15), new DirectMailOptions().MtaStsFetchTimeout);
+        Assert.False(new DirectMailOptions { HeloName = "mail.example.com", MtaStsFetchTimeout = TimeSpan.FromMinutes(2) }.Check().HasErrors);
+        Assert.False(new DirectMailOptions { HeloName = "mail.example.com", MtaStsFetchTimeout = TimeSpan.FromMilliseconds(1) }.Check().HasErrors);
+    }
+
     [Fact]
     public void Infinite_timeouts_are_allowed()
     {

@@ -46,6 +46,7 @@ public sealed class AddDirectMailTests
         ["DirectMail:MaxAddressesPerDomain"] = "3",
         ["DirectMail:MaxConnectionsPerHost"] = "2",
         ["DirectMail:MaxRetryAttempts"] = "0",
+        ["DirectMail:MtaStsFetchTimeout"] = "00:00:07",
     };
 
     private static IHost BuildHost(IDictionary<string, string?> settings, Action<IServiceCollection>? services = null, Action<DirectMailOptions>? configure = null)
@@ -83,6 +84,7 @@ public sealed class AddDirectMailTests
         Assert.Equal(3, options.MaxAddressesPerDomain);
         Assert.Equal(2, options.MaxConnectionsPerHost);
         Assert.Equal(0, options.MaxRetryAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.MtaStsFetchTimeout); // bound by the generated binder (no reflection: AOT)
 
         var mailer = host.Services.GetRequiredService<IDirectMailer>();
         using (var scope = host.Services.CreateScope())

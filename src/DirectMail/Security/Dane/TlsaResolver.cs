@@ -121,6 +121,47 @@ internal sealed class TlsaResolver
         return result.Lookup;
     }
 
+    /// <summary>
+    /// For <c>directmail mx --tls</c>: whether the name servers, whose AD bit is believed, show that they do not validate
+    /// DNSSEC: asked with the DO bit, they answer <paramref name="domain"/>'s MX records with their signatures (RRSIG) but
+    /// without the AD bit. A validating resolver sets AD on a signed answer it validated and answers SERVFAIL for one that
+    /// failed; an unsigned zone has no RRSIG. Then every host looks insecure and DANE cannot be assessed with these
+    /// servers. Null when nothing shows it (or there is no answer); otherwise the sentence to show.
+    /// </summary>
+    internal async ValueTask<string?> NotValidatingReasonAsync(string domain, CancellationToken cancellationToken)
+    {
+        if (!IsEnabled)
+        {
+            return null;
+        }
+
+        IDnsQueryResponse response;
+        try
+        {
+            response = await _transport.QueryAsync(domain.TrimEnd('.') + ".", QueryType.MX, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        if (response.Header.IsAuthenticData || response.Header.ResponseCode != DnsHeaderResponseCode.NoError)
+        {
+            return null;
+        }
+
+        foreach (var record in response.Answers)
+        {
+            if (record is RRSigRecord)
+            {
+                var servers = _options.NameServers.Count == 0 ? "the system's name servers" : "the name servers " + string.Join(", ", _options.NameServers);
+                return $"{servers} returned the signed MX records of {domain.TrimEnd('.')} without the AD bit: they do not validate DNSSEC (or the zone's chain of trust is broken), so every MX host shows as insecure and DANE cannot be assessed with them. Use a validating resolver (unbound, for instance) with --dns.";
+            }
+        }
+
+        return null;
+    }
+
     private async ValueTask<(TlsaLookup Lookup, TimeSpan CacheFor)> QueryAsync(string host, CancellationToken cancellationToken)
     {
         var owner = _prefix + host;

@@ -44,6 +44,28 @@ public sealed class DaneCliTests
     }
 
     [Fact]
+    public async Task Mx_tls_with_a_loopback_resolver_that_does_not_validate_says_DANE_cannot_be_assessed()
+    {
+        // Stops: "DANE: on" and "DNSSEC insecure" for every host of a signed domain when the loopback name server does not
+        // validate (NSD here, authoritative: signed answers, never the AD bit; systemd-resolved's stub in real life), which
+        // reads as "this domain has no DANE".
+        var nonValidating = DaneDnsFixture.AuthoritativeEndPoint.ToString();
+
+        var result = await CliRunner.RunAsync("mx", "ee.dane.test", "--tls", "--dns", nonValidating, "--no-mta-sts");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(
+            $"DANE: cannot be assessed: the name servers {nonValidating} returned the signed MX records of ee.dane.test without the AD bit: they do not validate DNSSEC (or the zone's chain of trust is broken), so every MX host shows as insecure and DANE cannot be assessed with them. Use a validating resolver (unbound, for instance) with --dns.",
+            result.StdOut.Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.DoesNotContain("DANE: on", result.StdOut);
+
+        // The validating resolver, same domain: DANE assessed, nothing said.
+        var validating = await CliRunner.RunAsync("mx", "ee.dane.test", "--tls", "--dns", Resolver, "--no-mta-sts");
+        Assert.Contains("DANE: on", validating.StdOut);
+        Assert.DoesNotContain("cannot be assessed", validating.StdOut);
+    }
+
+    [Fact]
     public async Task Mx_tls_says_when_DANE_is_off_and_why()
     {
         var result = await CliRunner.RunAsync("mx", "ee.dane.test", "--tls", "--dns", Resolver, "--no-mta-sts", "--no-dane");

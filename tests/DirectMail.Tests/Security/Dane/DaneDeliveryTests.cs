@@ -156,6 +156,28 @@ public sealed class DaneDeliveryTests(DaneDnsFixture fixture)
     }
 
     [Fact]
+    public async Task A_TLSA_lookup_that_fails_with_SERVFAIL_defers_without_connecting_and_says_so()
+    {
+        // Stops: a failed TLSA lookup (RFC 7672 section 2.1.1: SERVFAIL, here a lame delegation, not a bogus signature)
+        // read as "no TLSA records", which would send the mail to a DNSSEC-secure host with opportunistic TLS or in
+        // plaintext. The host is not tried at all.
+        await using var mx = StartTlsSmtpServer.Start(Mx(DaneDnsFixture.ServfailAddress), DaneDnsFixture.EeCertificate);
+        await using var mailer = Mailer();
+
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@servfail.dane.test"), SmtpContent.FromBytes(Message("servfail")));
+
+        var r = Assert.Single(report.Recipients);
+        Assert.True(r.Status == DeliveryStatus.Deferred, r.ToString());
+        Assert.Equal(0, mx.Accepted);
+
+        // The same failure type as a bogus answer: a validating resolver says SERVFAIL for both, and DirectMail does not
+        // read the reason (Extended DNS Errors, RFC 8914); the text says it may be either.
+        Assert.Equal(TlsFailureType.DnssecInvalid, r.TlsFailure);
+        Assert.True(r.ToString().Contains("the TLSA lookup of _10025._tcp.mx-servfail.dane.test failed: SERVFAIL (a DNSSEC-bogus answer, or a failed lookup) from 127.0.55.53", StringComparison.Ordinal), r.ToString() + " || " + r.Detail + " || " + r.Reply);
+        Assert.Contains("the host is not used, and nothing is sent to it in plaintext (RFC 7672 section 2.2)", r.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TLSA_records_none_usable_require_TLS_without_a_certificate_check()
     {
         await using var mx = StartTlsSmtpServer.Start(Mx(DaneDnsFixture.UnusableAddress), DaneDnsFixture.OtherCertificate);

@@ -13,7 +13,8 @@ namespace DirectMail.Tests.Security.Dane;
 /// an unsigned delegation <c>insecure.dane.test</c> (no DS: insecure), a signed child <c>expired.dane.test</c> whose
 /// signatures expired (bogus), and one TLSA record changed after signing (bogus); NSD serving the three zones on
 /// 127.0.55.1:10053, and unbound validating them on 127.0.55.53:10053 with the zone's DS as its only trust anchor.
-/// The SMTP servers of the delivery tests take the addresses 127.0.55.25 and up named here.
+/// The SMTP servers of the delivery tests take the addresses 127.0.55.25 and up named here; a lame delegation (the TLSA
+/// names of mx-servfail, to an NSD on 127.0.43.20:53 that does not serve them) makes unbound answer SERVFAIL, and that MX host is 127.0.43.21.
 /// </summary>
 public sealed class DaneDnsFixture : IDisposable
 {
@@ -42,9 +43,20 @@ public sealed class DaneDnsFixture : IDisposable
     public static readonly IPAddress Wrong2Address = IPAddress.Parse("127.0.55.35");
     public static readonly IPAddress BackupAddress = IPAddress.Parse("127.0.55.36");
 
+    /// <summary>The MX host whose TLSA lookup fails with SERVFAIL (its <c>_tcp</c> names are delegated to <see cref="LameNameServer"/>).</summary>
+    public static readonly IPAddress ServfailAddress = IPAddress.Parse("127.0.43.21");
+
+    /// <summary>
+    /// The name server of the lame delegation (port 53, where unbound asks a delegated server): an NSD that serves another
+    /// zone only, so it answers REFUSED for the TLSA names and unbound says SERVFAIL at once (with nothing listening,
+    /// unbound keeps retrying past the mailer's query timeout).
+    /// </summary>
+    public static readonly IPAddress LameNameServer = IPAddress.Parse("127.0.43.20");
+
     private readonly DnssecZoneSigner _signer = new();
     private readonly NsdServer _nsd;
     private readonly UnboundServer _unbound;
+    private readonly NsdServer _lame;
 
     public DaneDnsFixture()
     {
@@ -131,6 +143,13 @@ public sealed class DaneDnsFixture : IDisposable
                 mx-real A {AliasAddress}
                 _25._tcp.mx-real TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
 
+                ; the TLSA names of mx-servfail (_25._tcp and _10025._tcp) delegated to a name server that does not
+                ; answer: a lame delegation, SERVFAIL from unbound, while the MX and address records are signed (secure)
+                servfail MX 10 mx-servfail
+                mx-servfail A {ServfailAddress}
+                _tcp.mx-servfail NS ns-lame
+                ns-lame A {LameNameServer}
+
                 insecure NS ns
                 expired NS ns
                 {expired.DelegationSigner}
@@ -150,6 +169,7 @@ public sealed class DaneDnsFixture : IDisposable
 
             TrustAnchor = parent.DelegationSigner;
             _nsd = new NsdServer(AuthoritativeEndPoint, [new NsdZone(Zone, tampered), new NsdZone("insecure." + Zone, insecure), new NsdZone("expired." + Zone, expired.SignedText)]);
+            _lame = new NsdServer(new IPEndPoint(LameNameServer, 53), [new NsdZone("lame.test", "$ORIGIN lame.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A " + LameNameServer + "\n")]);
             _unbound = new UnboundServer(ValidatingEndPoint, [TrustAnchor], [(Zone, AuthoritativeEndPoint)], readyWhenValidated: Zone);
         }
         catch
@@ -212,6 +232,7 @@ public sealed class DaneDnsFixture : IDisposable
     public void Dispose()
     {
         _unbound?.Dispose();
+        _lame?.Dispose();
         _nsd?.Dispose();
         _signer.Dispose();
     }

@@ -300,7 +300,8 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         Assert.Equal(2, mx.Accepted); // a new connection for the enforcing domain, not the pooled one
     }
 
-    private sealed class ResultSink : ITlsResultSink
+    /// <summary>The TLS results the mailer records (what TLS-RPT would report); MtaStsFetchTests uses it too.</summary>
+    internal sealed class ResultSink : ITlsResultSink
     {
         private readonly ConcurrentQueue<TlsSessionResult> _results = new();
 

@@ -33,13 +33,17 @@ public sealed class TestCertificateAuthority : IDisposable
 
     public X509Certificate2 Root => _root;
 
-    /// <summary>A server certificate (with its key) for <paramref name="dnsName"/>, issued by this CA.</summary>
-    public X509Certificate2 Issue(string dnsName, DateTimeOffset? notAfter = null) => Issue(dnsName, san => san.AddDnsName(dnsName), notAfter);
+    /// <summary>
+    /// A server certificate (with its key) for <paramref name="dnsName"/>, issued by this CA, valid from
+    /// <paramref name="notBefore"/> (default a day ago) to <paramref name="notAfter"/> (default in 30 days): an expired or
+    /// a not yet valid one when the test says so.
+    /// </summary>
+    public X509Certificate2 Issue(string dnsName, DateTimeOffset? notAfter = null, DateTimeOffset? notBefore = null) => Issue(dnsName, san => san.AddDnsName(dnsName), notAfter, notBefore);
 
     /// <summary>A server certificate (with its key) for the IP address <paramref name="address"/> (an iPAddress name), issued by this CA.</summary>
-    public X509Certificate2 IssueForAddress(System.Net.IPAddress address) => Issue(address.ToString(), san => san.AddIpAddress(address), null);
+    public X509Certificate2 IssueForAddress(System.Net.IPAddress address) => Issue(address.ToString(), san => san.AddIpAddress(address), null, null);
 
-    private X509Certificate2 Issue(string commonName, Action<SubjectAlternativeNameBuilder> names, DateTimeOffset? notAfter)
+    private X509Certificate2 Issue(string commonName, Action<SubjectAlternativeNameBuilder> names, DateTimeOffset? notAfter, DateTimeOffset? notBefore)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -53,8 +57,9 @@ public sealed class TestCertificateAuthority : IDisposable
         var serial = new byte[12];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
+        var start = notBefore ?? DateTimeOffset.UtcNow.AddDays(-1);
         var end = notAfter ?? DateTimeOffset.UtcNow.AddDays(30);
-        using var certificate = request.Create(_root, DateTimeOffset.UtcNow.AddDays(-1), end, serial);
+        using var certificate = request.Create(_root, start, end, serial);
         using var withKey = certificate.CopyWithPrivateKey(key);
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), null);
     }
