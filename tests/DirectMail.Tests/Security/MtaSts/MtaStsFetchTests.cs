@@ -35,9 +35,6 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
     /// </summary>
     private static readonly TimeSpan SafeTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Far beyond the 1-second fetch timeout, far below the 15-second default: a send that ignored the option fails this.</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(12);
-
     private static IPEndPoint Mx(string address) => new(IPAddress.Parse(address), DeliveryAddresses.Port);
 
     private static string Enforce(string mx, int maxAge = 86400) => $"version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: {maxAge}\r\n";
@@ -75,7 +72,7 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         await using var mailer = Mailer(sink, ShortTimeout);
         var content = Message("silent policy host");
 
-        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(content)).WaitAsync(Bound);
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(content)).Bounded();
 
         Assert.True(silent.Accepted >= 1, "the policy host was never tried");
         var r = Assert.Single(report.Recipients);
@@ -97,7 +94,7 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         var sink = new ResultSink();
         await using var mailer = Mailer(sink, ShortTimeout);
 
-        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("refused policy host"))).WaitAsync(Bound);
+        var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("refused policy host"))).Bounded();
 
         var r = Assert.Single(report.Recipients);
         Assert.Equal(DeliveryStatus.Delivered, r.Status);
