@@ -116,7 +116,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
         Assert.DoesNotContain(mx.Dialogue.Commands, c => c.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase));
     }
 
-    public static TheoryData<string> ContentKinds() => new() { "email", "email-with-forward-only-attachment", "bytes", "file", "seekable-stream", "forward-only-stream" };
+    public static TheoryData<string> ContentKinds() => new() { "email", "email-with-forward-only-attachment", "bytes", "file", "seekable-stream", "forward-only-stream", "mimekit" };
 
     private SmtpContent Content(string kind, string[] to)
     {
@@ -138,6 +138,13 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
                 return SmtpContent.FromFile(path);
             case "seekable-stream":
                 return SmtpContent.FromStream(new MemoryStream(Marked));
+            case "mimekit":
+                var mime = new MimeKit.MimeMessage();
+                mime.From.Add(MimeKit.MailboxAddress.Parse(Sender));
+                mime.Subject = "mimekit";
+                mime.Headers.Add("TLS-Required", "No");
+                mime.Body = new MimeKit.TextPart("plain") { Text = "Body" };
+                return new DirectMail.MimeKit.MimeMessageContent(mime);
             default:
                 // Not scanned before the send: known only once spooled.
                 return SmtpContent.FromStream(new ForwardOnlyStream(Marked));
@@ -308,6 +315,25 @@ public sealed class TlsRequiredNoContentTests
         Assert.Contains("EmailMessage.IgnoreRecipientTlsPolicy", error.Message, StringComparison.Ordinal);
         Assert.Empty(message.Headers);
         Assert.Throws<ArgumentException>(() => new EmailHeader(name, value));
+    }
+
+    [Theory]
+    [InlineData("No", true)]
+    [InlineData(" no ", true)]
+    [InlineData("Yes", false)]
+    [InlineData(null, false)]
+    public void A_MimeKit_message_is_marked_by_its_own_TLS_Required_field(string? value, bool marked)
+    {
+        // Stops: a MimeKit message's field honoured by the queue (which scans the stored header) but not by SendAsync,
+        // or any other value read as No.
+        var mime = new MimeKit.MimeMessage();
+        mime.Subject = "x";
+        if (value is not null)
+        {
+            mime.Headers.Add("TLS-Required", value);
+        }
+
+        Assert.Equal(marked, new DirectMail.MimeKit.MimeMessageContent(mime).TlsRequiredNo);
     }
 
     [Fact]
