@@ -111,6 +111,8 @@ internal sealed class ProgressContent(SmtpContent inner, Progress progress) : Sm
 {
     public override bool RequiresSmtpUtf8 => inner.RequiresSmtpUtf8;
 
+    internal override bool TlsRequiredNo => inner.TlsRequiredNo;
+
     public override long? GetLength(SmtpCapabilities capabilities) => inner.GetLength(capabilities);
 
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => inner.GetBodyType(capabilities);

@@ -43,6 +43,27 @@ public sealed class MimeMessageContent : SmtpContent
     /// <summary>True when an address in the headers has a non-ASCII local part, which only SMTPUTF8 can carry.</summary>
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
 
+    /// <summary>
+    /// The message's header has <c>TLS-Required: No</c> (RFC 8689 section 5; any case, spaces aside), read when a send
+    /// asks: MTA-STS and DANE are then not applied to it, unless the envelope has REQUIRETLS.
+    /// </summary>
+    internal override bool TlsRequiredNo
+    {
+        get
+        {
+            foreach (var header in Message.Headers)
+            {
+                if (string.Equals(header.Field, "TLS-Required", StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(header.Value?.Trim(' ', '\t'), "No", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>8-bit for a server offering 8BITMIME, where 8-bit parts (and, with SMTPUTF8, UTF-8 headers) are kept; 7-bit otherwise, every part encoded.</summary>
     /// <param name="capabilities">What the server announced.</param>
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities)

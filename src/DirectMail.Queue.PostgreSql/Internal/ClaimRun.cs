@@ -118,6 +118,7 @@ internal sealed class ClaimRun
                 {
                     DsnEnvelopeId = reader.IsDBNull(8) ? null : reader.GetString(8),
                     RequireTls = reader.GetBoolean(9),
+                    TlsRequiredNo = reader.GetBoolean(10),
                 };
                 if (!reader.IsDBNull(7))
                 {
@@ -258,6 +259,7 @@ internal sealed class ClaimRun
                     DsnReturn = candidate.DsnReturn,
                     DsnEnvelopeId = candidate.DsnEnvelopeId,
                     RequireTls = candidate.RequireTls,
+                    IgnoreRecipientTlsPolicy = candidate.TlsRequiredNo,
                 });
             }
         }
@@ -285,6 +287,8 @@ internal sealed class ClaimRun
         public string? DsnEnvelopeId { get; init; }
 
         public bool RequireTls { get; init; }
+
+        public bool TlsRequiredNo { get; init; }
 
         public string? Problem { get; set; }
 

@@ -157,6 +157,7 @@ internal static class EntryWriter
         message.AddValue(entry.RequireTls);
         message.Add(new NpgsqlParameter<string?> { TypedValue = entry.InternetMessageId, NpgsqlDbType = NpgsqlDbType.Text });
         message.AddValue(settled);
+        message.AddValue(entry.IgnoreRecipientTlsPolicy);
 
         var rows = Sql.BatchCommand(batch, sql.InsertRecipients).Parameters;
         rows.AddValue(entry.MessageId);

@@ -15,7 +15,7 @@ internal static class MessageReader
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Repeatable read: the messages, their recipients and their attempts come from one snapshot.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt, short? Ret, string? EnvelopeId, bool RequireTls, string? InternetMessageId)>();
+        var rows = new List<(string Id, string Sender, long Size, DateTimeOffset EnqueuedAt, DateTimeOffset ExpiresAt, short? Ret, string? EnvelopeId, bool RequireTls, string? InternetMessageId, bool TlsRequiredNo)>();
         await using (var command = Sql.Command(connection, transaction, messageId is null ? (pendingOnly ? sql.ReadPendingPage : sql.ReadPage) : sql.ReadMessage))
         {
             if (messageId is null)
@@ -32,7 +32,7 @@ internal static class MessageReader
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt16(5), Text(reader, 6), reader.GetBoolean(7), Text(reader, 8)));
+                    reader.IsDBNull(5) ? null : reader.GetInt16(5), Text(reader, 6), reader.GetBoolean(7), Text(reader, 8), reader.GetBoolean(9)));
             }
         }
 
@@ -104,6 +104,7 @@ internal static class MessageReader
                 DsnEnvelopeId = row.EnvelopeId,
                 RequireTls = row.RequireTls,
                 InternetMessageId = row.InternetMessageId,
+                IgnoreRecipientTlsPolicy = row.TlsRequiredNo,
             });
         }
 

@@ -18,7 +18,7 @@ namespace DirectMail.Queue.PostgreSql.Internal;
 internal sealed class QueueSql
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     private static readonly string Queued = Value(QueueRecipientState.Queued);
     private static readonly string Deferred = Value(QueueRecipientState.Deferred);
@@ -117,8 +117,14 @@ internal sealed class QueueSql
             CREATE INDEX messages_internet_message_id ON {s}.messages (internet_message_id, id) WHERE internet_message_id IS NOT NULL;
             """);
 
+        // Version 4: the content's header has "TLS-Required: No" (RFC 8689 section 5), so every retry ignores the
+        // recipient's MTA-STS and DANE policy as the first send did. Existing rows read as "policy applies".
+        AddTlsRequiredNoV4 = SplitStatements($"""
+            ALTER TABLE {s}.messages ADD COLUMN tls_required_no boolean NOT NULL DEFAULT false;
+            """);
+
         InsertMessage =
-            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at, dsn_ret, dsn_envid, require_tls, internet_message_id, done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+            $"INSERT INTO {s}.messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, next_due_at, dsn_ret, dsn_envid, require_tls, internet_message_id, done, tls_required_no) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         FindByInternetMessageId =
             $"SELECT id FROM {s}.messages WHERE internet_message_id = $1 ORDER BY id LIMIT $2";
         InsertRecipients =
@@ -136,7 +142,7 @@ internal sealed class QueueSql
         ClaimInFlightToInDoubt =
             $"UPDATE {s}.recipients SET state = {InDoubt}, next_attempt_at = NULL WHERE message_id = ANY($1) AND state = {InFlight} RETURNING message_id";
         ClaimReadMessages =
-            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls FROM {s}.messages WHERE id = ANY($1)";
+            $"SELECT id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls, tls_required_no FROM {s}.messages WHERE id = ANY($1)";
         ClaimReadRecipients =
             $"SELECT message_id, idx, address, state, next_attempt_at, attempts, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ClaimReadContent =
@@ -217,9 +223,9 @@ internal sealed class QueueSql
         DeleteCount = $"SELECT count(*) FROM {s}.recipients WHERE message_id = ANY($1)";
         Delete = $"DELETE FROM {s}.messages WHERE id = ANY($1)";
 
-        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id = $1";
-        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
-        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
+        ReadMessage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id, tls_required_no FROM {s}.messages WHERE id = $1";
+        ReadPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id, tls_required_no FROM {s}.messages WHERE id > $1 ORDER BY id LIMIT $2";
+        ReadPendingPage = $"SELECT id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id, tls_required_no FROM {s}.messages WHERE id > $1 AND NOT done ORDER BY id LIMIT $2";
         ReadRecipients = $"SELECT message_id, idx, address, state, next_attempt_at, dsn_notify, dsn_orcpt FROM {s}.recipients WHERE message_id = ANY($1) ORDER BY message_id, idx";
         ReadAttempts =
             $"SELECT message_id, idx, started_at, outcome, reply, mx_host, server_address, detail FROM {s}.attempts WHERE message_id = ANY($1) ORDER BY message_id, idx, id";
@@ -263,6 +269,9 @@ internal sealed class QueueSql
 
     /// <summary>Version 3's upgrade: REQUIRETLS and the indexed content Message-ID.</summary>
     public string[] AddRequireTlsAndMessageIdV3 { get; }
+
+    /// <summary>Version 4's upgrade: TLS-Required: No.</summary>
+    public string[] AddTlsRequiredNoV4 { get; }
 
     public string InsertMessage { get; }
 

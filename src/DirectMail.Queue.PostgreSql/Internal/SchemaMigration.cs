@@ -65,6 +65,14 @@ internal static class SchemaMigration
                 }
             }
 
+            if (version < 4)
+            {
+                foreach (var statement in sql.AddTlsRequiredNoV4)
+                {
+                    await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             await ExecuteAsync(connection, transaction, $"DELETE FROM {sql.Schema}.schema_version", cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, $"INSERT INTO {sql.Schema}.schema_version (version) VALUES ({QueueSql.Version})", cancellationToken).ConfigureAwait(false);
         }

@@ -141,7 +141,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
     {
         claim = null;
         var message = context.Command(
-            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls FROM messages WHERE id = $id");
+            "SELECT sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls, tls_required_no FROM messages WHERE id = $id");
         message.Parameters.AddWithValue("$id", messageId);
         string sender;
         int bodyType;
@@ -150,6 +150,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
         DsnReturn? dsnReturn = null;
         string? envelopeId;
         bool requireTls;
+        bool tlsRequiredNo;
         using (var reader = message.ExecuteReader())
         {
             if (!reader.Read())
@@ -189,6 +190,9 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
             }
 
             requireTls = reader.GetInt64(8) == 1;
+
+            // Only 1 skips the recipient's MTA-STS and DANE policy: anything else applies it (stricter, never looser).
+            tlsRequiredNo = reader.GetFieldType(9) == typeof(long) && reader.GetInt64(9) == 1;
         }
 
         if (bodyType is not ((int)SmtpBodyType.SevenBit or (int)SmtpBodyType.EightBit))
@@ -281,6 +285,7 @@ internal sealed class ClaimWrite : SqliteWrite<IReadOnlyList<QueueClaim>>
                 DsnReturn = dsnReturn,
                 DsnEnvelopeId = envelopeId,
                 RequireTls = requireTls,
+                IgnoreRecipientTlsPolicy = tlsRequiredNo,
             };
         }
 

@@ -95,8 +95,8 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
     {
         var entry = _entry;
         var insert = context.Command(
-            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls, internet_message_id, done) " +
-            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size, $ret, $envid, $requiretls, $mid, $done)");
+            "INSERT INTO messages (id, sender, body_type, smtputf8, enqueued_at, expires_at, size, dsn_ret, dsn_envid, require_tls, internet_message_id, tls_required_no, done) " +
+            "VALUES ($id, $sender, $body, $utf8, $enqueued, $expires, $size, $ret, $envid, $requiretls, $mid, $tlsno, $done)");
         // Every recipient suppressed at enqueue: kept settled (done), and its content is not kept (nothing will send it).
         var settled = QueueStoreArguments.IsSettled(entry);
         insert.Parameters.AddWithValue("$id", entry.MessageId);
@@ -110,6 +110,7 @@ internal sealed class EnqueueWrite : SqliteWrite<bool>, IDisposable
         insert.Parameters.AddWithValue("$envid", (object?)entry.DsnEnvelopeId ?? DBNull.Value);
         insert.Parameters.AddWithValue("$requiretls", entry.RequireTls ? 1 : 0);
         insert.Parameters.AddWithValue("$mid", (object?)entry.InternetMessageId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$tlsno", entry.IgnoreRecipientTlsPolicy ? 1 : 0);
         insert.Parameters.AddWithValue("$done", settled ? 1 : 0);
         try
         {

@@ -7,7 +7,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 /// <summary>Reads the operator's view of messages (<see cref="QueuedMessage"/>) on a read connection.</summary>
 internal static class SqliteMessageReader
 {
-    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id";
+    private const string MessageColumns = "id, sender, size, enqueued_at, expires_at, dsn_ret, dsn_envid, require_tls, internet_message_id, tls_required_no";
 
     public static QueuedMessage? Read(SqliteConnection connection, SqliteTransaction? transaction, string messageId)
     {
@@ -72,6 +72,7 @@ internal static class SqliteMessageReader
             DsnEnvelopeId = message.IsDBNull(6) ? null : message.GetString(6),
             RequireTls = !message.IsDBNull(7) && message.GetInt64(7) != 0,
             InternetMessageId = message.IsDBNull(8) ? null : message.GetString(8),
+            IgnoreRecipientTlsPolicy = !message.IsDBNull(9) && message.GetInt64(9) == 1,
         };
     }
 

@@ -11,7 +11,7 @@ namespace DirectMail.Queue.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this version of the package writes; a database with a higher one is refused.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     // State values used in SQL text, taken from the enum so the two cannot drift apart.
     public static readonly string Queued = ((int)QueueRecipientState.Queued).ToString(CultureInfo.InvariantCulture);
@@ -136,6 +136,13 @@ internal static class SqliteSchema
         ALTER TABLE messages ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE messages ADD COLUMN internet_message_id TEXT;
         CREATE INDEX messages_internet_message_id ON messages (internet_message_id) WHERE internet_message_id IS NOT NULL;
+        """;
+
+    // Version 5: the content's header has "TLS-Required: No" (RFC 8689 section 5) (1 yes, 0 no), so every retry ignores
+    //   the recipient's MTA-STS and DANE policy as the first send did. Column added with a default: existing rows read
+    //   as "policy applies".
+    private static readonly string AddTlsRequiredNoV5 = $"""
+        ALTER TABLE messages ADD COLUMN tls_required_no INTEGER NOT NULL DEFAULT 0;
         PRAGMA user_version = {Version};
         """;
 
@@ -167,10 +174,11 @@ internal static class SqliteSchema
             create.Transaction = transaction;
             create.CommandText = version switch
             {
-                0 => CreateV1 + CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4,
-                1 => CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4,
-                2 => AddDsnV3 + AddRequireTlsAndMessageIdV4,
-                _ => AddRequireTlsAndMessageIdV4,
+                0 => CreateV1 + CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4 + AddTlsRequiredNoV5,
+                1 => CreateCountsV2 + AddDsnV3 + AddRequireTlsAndMessageIdV4 + AddTlsRequiredNoV5,
+                2 => AddDsnV3 + AddRequireTlsAndMessageIdV4 + AddTlsRequiredNoV5,
+                3 => AddRequireTlsAndMessageIdV4 + AddTlsRequiredNoV5,
+                _ => AddTlsRequiredNoV5,
             };
             create.ExecuteNonQuery();
         }

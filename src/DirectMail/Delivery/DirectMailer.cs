@@ -235,7 +235,6 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
         // Every domain's delivery writes the content at once, and again on fallback: content that cannot be written so
         // (a stream) is read once now, before any connection, into private spools that live until the send ends.
         var spools = new IO.ContentSpools();
-        var tlsRequiredNo = content.TlsRequiredNo; // read from the content as given: what wraps it below does not carry it
         await using var spoolsLifetime = spools.ConfigureAwait(false);
         try
         {
@@ -259,6 +258,10 @@ public sealed class DirectMailer : IDirectMailer, IAsyncDisposable, IDisposable
 
             groups.Clear();
         }
+
+        // RFC 8689 section 5 (TLS-Required: No), read once the content is readied: a forward-only stream's header is
+        // known only once it is spooled, and every content kind readied or wrapped (spools, DKIM) keeps what it wraps says.
+        var tlsRequiredNo = content.TlsRequiredNo;
 
         // What a hand-off stores is the content before signing: the queue's own sends sign it again.
         var unsigned = content;

@@ -36,6 +36,9 @@ internal sealed class DkimSignedContent : SmtpContent
     /// <inheritdoc />
     public override bool RequiresSmtpUtf8 => _inner.RequiresSmtpUtf8;
 
+    /// <summary>As the signed content says: the signature fields are prepended, the header's <c>TLS-Required</c> is not changed.</summary>
+    internal override bool TlsRequiredNo => _inner.TlsRequiredNo;
+
     /// <inheritdoc />
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _inner.GetBodyType(capabilities);
 

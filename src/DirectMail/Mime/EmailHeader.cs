@@ -9,8 +9,9 @@ public sealed class EmailHeader
     /// <param name="name">The field name: printable ASCII without colon or space, for example <c>X-Campaign</c>.</param>
     /// <param name="value">The value, any script (non-ASCII is written as RFC 2047 encoded-words). Folding is done by the writer.</param>
     /// <exception cref="ArgumentException">
-    /// The name is not a field name or is one the writer writes itself; the name or value holds CR, LF, NUL or another
-    /// control character (header injection).
+    /// The name is not a field name or is one the writer writes itself (<c>TLS-Required</c> among them: see
+    /// <see cref="EmailMessage.IgnoreRecipientTlsPolicy"/>); the name or value holds CR, LF, NUL or another control
+    /// character (header injection).
     /// </exception>
     public EmailHeader(string name, string value)
     {
@@ -28,6 +29,12 @@ public sealed class EmailHeader
             {
                 throw new ArgumentException($"The header name '{name}' holds '{c}': a field name is printable ASCII without colon or space (RFC 5322 section 2.2).", nameof(name));
             }
+        }
+
+        if (name.Equals("TLS-Required", StringComparison.OrdinalIgnoreCase))
+        {
+            // A second or contradicting field would leave it to each server which one counts (RFC 8689 section 5).
+            throw new ArgumentException($"The header '{name}' is written from EmailMessage.IgnoreRecipientTlsPolicy (RFC 8689 section 5: TLS-Required: No) and cannot be added as a custom header: set that property instead.", nameof(name));
         }
 
         if (IsReserved(name))

@@ -66,6 +66,20 @@ public sealed class EmailMessage
     /// <summary>The priority.</summary>
     public EmailPriority Priority { get; set; }
 
+    /// <summary>
+    /// Whether the recipient domain's TLS policy is ignored for this message (RFC 8689 section 5): when true the
+    /// header field <c>TLS-Required: No</c> is written, and DirectMail (a send, or the queue on every retry) delivers the
+    /// message even where the domain's MTA-STS policy (mode enforce) or DANE TLSA records would refuse every MX host:
+    /// TLS is then used when offered, unauthenticated. Meant for messages that must get through a broken TLS setup, such
+    /// as TLS reports (RFC 8460) or a notice to the domain's postmaster about it. Ignored when the envelope asks for
+    /// REQUIRETLS (<see cref="SmtpEnvelope.RequireTls"/>), which RFC 8689 section 5 makes win. False by default.
+    /// </summary>
+    /// <remarks>
+    /// The header field can only be set so: <c>TLS-Required</c> is refused as a custom header (<see cref="EmailHeader"/>).
+    /// Servers down the line that implement RFC 8689 honour the field too.
+    /// </remarks>
+    public bool IgnoreRecipientTlsPolicy { get; set; }
+
     /// <summary>The origination date (<c>Date</c>); the time of <see cref="ToSmtpContent"/> when null.</summary>
     public DateTimeOffset? Date { get; set; }
 

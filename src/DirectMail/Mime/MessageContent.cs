@@ -33,6 +33,7 @@ public sealed class MessageContent : SmtpContent
     private readonly string? _alternativeBoundary;
     private readonly string? _relatedBoundary;
     private readonly bool _requiresSmtpUtf8;
+    private readonly bool _tlsRequiredNo;
     private long? _sevenBitLength;
     private long? _eightBitLength;
 
@@ -58,6 +59,7 @@ public sealed class MessageContent : SmtpContent
         _headers = new EmailHeader[message.Headers.Count];
         message.Headers.CopyTo(_headers, 0);
         _priority = message.Priority;
+        _tlsRequiredNo = message.IgnoreRecipientTlsPolicy;
 
         foreach (var resource in _attachments)
         {
@@ -127,6 +129,7 @@ public sealed class MessageContent : SmtpContent
         _alternativeBoundary = source._alternativeBoundary;
         _relatedBoundary = source._relatedBoundary;
         _requiresSmtpUtf8 = source._requiresSmtpUtf8;
+        _tlsRequiredNo = source._tlsRequiredNo;
         Date = source.Date;
         MessageId = source.MessageId;
     }
@@ -139,6 +142,9 @@ public sealed class MessageContent : SmtpContent
 
     /// <summary>True when an address in the headers has a UTF-8 local part (RFC 6531/6532): only a server offering SMTPUTF8 can take the message.</summary>
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
+
+    /// <summary>The message was made with <see cref="EmailMessage.IgnoreRecipientTlsPolicy"/>: its header has <c>TLS-Required: No</c>.</summary>
+    internal override bool TlsRequiredNo => _tlsRequiredNo;
 
     /// <inheritdoc />
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities)
@@ -322,6 +328,12 @@ public sealed class MessageContent : SmtpContent
         {
             writer.WriteSimpleField("X-Priority:"u8, "5 (Lowest)");
             writer.WriteSimpleField("Importance:"u8, "low");
+        }
+
+        if (_tlsRequiredNo)
+        {
+            // RFC 8689 section 5: the exact form every implementation matches.
+            writer.WriteSimpleField("TLS-Required:"u8, "No");
         }
 
         foreach (var header in _headers)

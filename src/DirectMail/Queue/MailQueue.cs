@@ -366,6 +366,7 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
                 DsnReturn = entry.DsnReturn,
                 DsnEnvelopeId = entry.DsnEnvelopeId,
                 RequireTls = entry.RequireTls,
+                IgnoreRecipientTlsPolicy = entry.IgnoreRecipientTlsPolicy,
             };
             try
             {
@@ -411,6 +412,10 @@ public sealed class MailQueue : IMailQueue, IDeferredRecipientHandOff, IAsyncDis
             DsnReturn = envelope.DsnReturn,
             DsnEnvelopeId = envelope.DsnEnvelopeId,
             RequireTls = envelope.RequireTls,
+
+            // What the content says (EmailMessage.IgnoreRecipientTlsPolicy, a scanned raw message), or the stored header
+            // (a forward-only stream is scanned only here): the retries then ignore MTA-STS and DANE as a send would.
+            IgnoreRecipientTlsPolicy = content.TlsRequiredNo || writer.TlsRequiredNo,
             InternetMessageId = await ReadMessageIdAsync(spool, cancellationToken).ConfigureAwait(false),
         };
         await using (var stream = spool.OpenRead())

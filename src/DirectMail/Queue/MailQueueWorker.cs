@@ -601,10 +601,11 @@ public sealed class MailQueueWorker
             // The envelope as it was enqueued: its DSN parameters (RET, ENVID, each recipient's NOTIFY and ORCPT) and
             // REQUIRETLS too (a retry never goes where the sender forbade it; an MX that cannot meet it fails at once, 5.7.30).
             var envelope = new SmtpEnvelope(claim.Sender, recipients) { DsnReturn = claim.DsnReturn, DsnEnvelopeId = claim.DsnEnvelopeId, RequireTls = claim.RequireTls };
+            // TLS-Required: No as it was enqueued: MTA-STS and DANE are ignored for it, as the first send ignored them.
             var stream = await _store.OpenContentAsync(claim.MessageId, token).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                var content = new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, ct => _store.MarkInFlightAsync(claim, indexes, ct));
+                var content = new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, claim.IgnoreRecipientTlsPolicy, ct => _store.MarkInFlightAsync(claim, indexes, ct));
                 try
                 {
                     // With VERP on, the queue id is the tag of each recipient's reverse path.

@@ -70,4 +70,10 @@ public sealed class QueueClaim
 
     /// <summary>REQUIRETLS (RFC 8689) as it was enqueued (<see cref="QueueEntry.RequireTls"/>): the worker's send carries it.</summary>
     public bool RequireTls { get; init; }
+
+    /// <summary>
+    /// <c>TLS-Required: No</c> (RFC 8689 section 5) as it was enqueued (<see cref="QueueEntry.IgnoreRecipientTlsPolicy"/>):
+    /// the worker's send ignores the recipient domain's MTA-STS and DANE policy (unless <see cref="RequireTls"/>).
+    /// </summary>
+    public bool IgnoreRecipientTlsPolicy { get; init; }
 }

@@ -61,6 +61,13 @@ public sealed class QueueEntry
     public bool RequireTls { get; init; }
 
     /// <summary>
+    /// The content's header has <c>TLS-Required: No</c> (RFC 8689 section 5, <see cref="Mime.EmailMessage.IgnoreRecipientTlsPolicy"/>):
+    /// every attempt ignores the recipient domain's MTA-STS and DANE policy, as a send does; ignored under
+    /// <see cref="RequireTls"/>. Found when the message is enqueued.
+    /// </summary>
+    public bool IgnoreRecipientTlsPolicy { get; init; }
+
+    /// <summary>
     /// The content's <c>Message-ID</c> (RFC 5322) without angle brackets, read from its header when it was enqueued, for
     /// bounce correlation (<see cref="IMailQueueStore.FindByInternetMessageIdAsync"/>); null when the header has none, or
     /// none within <see cref="MailQueue.MaxHeaderScan"/> octets, or one longer than <see cref="MaxInternetMessageIdLength"/>.

@@ -28,16 +28,18 @@ internal sealed class QueuedContent : SmtpContent
     private readonly long _start;
     private readonly SmtpBodyType _bodyType;
     private readonly bool _requiresSmtpUtf8;
+    private readonly bool _tlsRequiredNo;
     private readonly Func<CancellationToken, ValueTask> _markInFlight;
     private ContentSpool? _spool;
     private long? _length;
     private int _marked;
 
-    public QueuedContent(Stream source, SmtpBodyType bodyType, bool requiresSmtpUtf8, Func<CancellationToken, ValueTask> markInFlight)
+    public QueuedContent(Stream source, SmtpBodyType bodyType, bool requiresSmtpUtf8, bool tlsRequiredNo, Func<CancellationToken, ValueTask> markInFlight)
     {
         _source = source;
         _bodyType = bodyType;
         _requiresSmtpUtf8 = requiresSmtpUtf8;
+        _tlsRequiredNo = tlsRequiredNo;
         _markInFlight = markInFlight;
         _start = source.CanSeek ? source.Position : 0;
         _length = source.CanSeek ? source.Length - _start : null;
@@ -47,6 +49,9 @@ internal sealed class QueuedContent : SmtpContent
     public bool Marked => Volatile.Read(ref _marked) != 0;
 
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
+
+    /// <summary>The stored header has <c>TLS-Required: No</c>, as the store kept it (<see cref="QueueClaim.IgnoreRecipientTlsPolicy"/>).</summary>
+    internal override bool TlsRequiredNo => _tlsRequiredNo;
 
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _bodyType;
 

@@ -51,6 +51,9 @@ public sealed class QueuedMessage
     /// <summary>REQUIRETLS (RFC 8689) as it was enqueued (<see cref="QueueEntry.RequireTls"/>).</summary>
     public bool RequireTls { get; init; }
 
+    /// <summary><c>TLS-Required: No</c> (RFC 8689 section 5) as it was enqueued (<see cref="QueueEntry.IgnoreRecipientTlsPolicy"/>).</summary>
+    public bool IgnoreRecipientTlsPolicy { get; init; }
+
     /// <summary>The content's <c>Message-ID</c> without angle brackets (<see cref="QueueEntry.InternetMessageId"/>), or null.</summary>
     public string? InternetMessageId { get; init; }
 }

@@ -22,6 +22,9 @@ internal sealed class StoredContentWriter(ContentSpool spool) : WriteOnlyStream
     /// <summary>True once an octet above 127 was written.</summary>
     public bool HasEightBit => _scan.HasEightBit;
 
+    /// <summary>True once a header line <c>TLS-Required: No</c> (RFC 8689 section 5) was written.</summary>
+    public bool TlsRequiredNo => _scan.TlsRequiredNo;
+
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _scan.Feed(buffer, "content");

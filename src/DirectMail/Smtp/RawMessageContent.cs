@@ -161,7 +161,7 @@ internal sealed class RawMessageContent : SmtpContent
         var scan = new ContentScanner(refuseLongLines: true);
         var spool = spools.Create();
         await ContentSpool.FillAsync(_stream, spool, chunk => scan.Feed(chunk, "stream"), cancellationToken).ConfigureAwait(false);
-        return new SpooledContent(spool, scan.BodyType, scan.HeaderHasEightBit, scan.WireLength);
+        return new SpooledContent(spool, scan);
     }
 
     private static ContentScanner ScanStream(Stream stream, string paramName)

@@ -107,16 +107,23 @@ internal sealed class SpooledContent : SmtpContent
     private readonly SmtpBodyType _bodyType;
     private readonly bool _requiresSmtpUtf8;
     private readonly long _wireLength;
+    private readonly bool _tlsRequiredNo;
 
-    public SpooledContent(ContentSpool spool, SmtpBodyType bodyType, bool requiresSmtpUtf8, long wireLength)
+    /// <param name="spool">The octets.</param>
+    /// <param name="scan">What the octets were scanned to hold, as they were read into the spool.</param>
+    public SpooledContent(ContentSpool spool, in ContentScanner scan)
     {
         _spool = spool;
-        _bodyType = bodyType;
-        _requiresSmtpUtf8 = requiresSmtpUtf8;
-        _wireLength = wireLength;
+        _bodyType = scan.BodyType;
+        _requiresSmtpUtf8 = scan.HeaderHasEightBit;
+        _wireLength = scan.WireLength;
+        _tlsRequiredNo = scan.TlsRequiredNo;
     }
 
     public override bool RequiresSmtpUtf8 => _requiresSmtpUtf8;
+
+    /// <summary>The spooled header has <c>TLS-Required: No</c> (found as it was read: a forward-only stream is known only now).</summary>
+    internal override bool TlsRequiredNo => _tlsRequiredNo;
 
     public override long? GetLength(SmtpCapabilities capabilities) => _wireLength;
 
@@ -150,6 +157,8 @@ internal sealed class FormSpooledContent : SmtpContent
     }
 
     public override bool RequiresSmtpUtf8 => _inner.RequiresSmtpUtf8;
+
+    internal override bool TlsRequiredNo => _inner.TlsRequiredNo;
 
     public override SmtpBodyType GetBodyType(SmtpCapabilities capabilities) => _inner.GetBodyType(capabilities);
 

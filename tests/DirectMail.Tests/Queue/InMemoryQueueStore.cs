@@ -120,6 +120,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
                     DsnReturn = m.Entry.DsnReturn,
                     DsnEnvelopeId = m.Entry.DsnEnvelopeId,
                     RequireTls = m.Entry.RequireTls,
+                    IgnoreRecipientTlsPolicy = m.Entry.IgnoreRecipientTlsPolicy,
                 });
                 _log.Add("claim " + m.Entry.MessageId + " " + m.Fence);
             }
@@ -376,6 +377,7 @@ internal sealed class InMemoryQueueStore : IMailQueueStore
         DsnEnvelopeId = m.Entry.DsnEnvelopeId,
         RequireTls = m.Entry.RequireTls,
         InternetMessageId = m.Entry.InternetMessageId,
+        IgnoreRecipientTlsPolicy = m.Entry.IgnoreRecipientTlsPolicy,
     };
 
     private sealed class Message(QueueEntry entry, byte[] content)

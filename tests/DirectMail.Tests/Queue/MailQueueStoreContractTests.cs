@@ -116,6 +116,33 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TLS_Required_No_comes_back_with_the_claim_and_the_operator_s_view_as_enqueued()
+    {
+        // Stops: a "TLS-Required: No" message retried with the recipient's MTA-STS/DANE policy (deferred until it
+        // expires, where the first send would have delivered it), and a plain one retried without the policy (a
+        // downgrade the sender never asked for). Each flag alone, and both, so the columns cannot be swapped.
+        var ignoring = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { IgnoreRecipientTlsPolicy = true };
+        var both = new QueueEntry(NewId(), "sender@example.test", [new QueueEntryRecipient("c@example.test", QueueRecipientState.Queued, T0)],
+            SmtpBodyType.SevenBit, false, T0, T0.AddDays(5)) { IgnoreRecipientTlsPolicy = true, RequireTls = true };
+        var plain = Entry(T0, "b@example.test");
+        await Store.EnqueueAsync(ignoring, Bytes("x"), default);
+        await Store.EnqueueAsync(both, Bytes("z"), default);
+        await Store.EnqueueAsync(plain, Bytes("y"), default);
+
+        var claims = await Store.ClaimDueAsync(T0, 10, Lease, default);
+
+        Assert.Equal((true, false), Flags(Assert.Single(claims, c => c.MessageId == ignoring.MessageId)));
+        Assert.Equal((true, true), Flags(Assert.Single(claims, c => c.MessageId == both.MessageId)));
+        Assert.Equal((false, false), Flags(Assert.Single(claims, c => c.MessageId == plain.MessageId)));
+        Assert.True((await Store.GetAsync(ignoring.MessageId, default))!.IgnoreRecipientTlsPolicy);
+        Assert.False((await Store.GetAsync(ignoring.MessageId, default))!.RequireTls);
+        Assert.False((await Store.GetAsync(plain.MessageId, default))!.IgnoreRecipientTlsPolicy);
+
+        static (bool Ignore, bool Require) Flags(QueueClaim claim) => (claim.IgnoreRecipientTlsPolicy, claim.RequireTls);
+    }
+
+    [Fact]
     public async Task Messages_are_found_by_their_content_Message_ID_exactly_oldest_first()
     {
         // Stops: a bounce that names only the original's Message-ID correlated with no message, or with the wrong one

@@ -154,7 +154,7 @@ public sealed class MailQueueWorkerTests
     {
         var claim = Assert.Single(await _store.ClaimDueAsync(_time.GetUtcNow(), 1, TimeSpan.FromMinutes(1), default));
         var stream = await _store.OpenContentAsync(id, default);
-        return new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, ct => _store.MarkInFlightAsync(claim, [0], ct));
+        return new QueuedContent(stream, claim.BodyType, claim.RequiresSmtpUtf8, claim.IgnoreRecipientTlsPolicy, ct => _store.MarkInFlightAsync(claim, [0], ct));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
     {
         await Store.GetStatisticsAsync(default);
 
-        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(4, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(6L, Sql<long>($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{_schema}' AND table_name IN ('messages', 'recipients', 'attempts', 'content', 'rate_buckets', 'connection_slots')"));
     }
 
@@ -56,7 +56,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         await using var upgraded = OpenStore();
         var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
 
-        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(4, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(1L, Sql<long>($"SELECT count(*) FROM {_schema}.schema_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.Null(claim.DsnReturn);
@@ -76,7 +76,7 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         await using var upgraded = OpenStore();
         var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
 
-        Assert.Equal(3, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(4, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.False(claim.RequireTls);
         Assert.Null((await upgraded.GetAsync(entry.MessageId, default))!.InternetMessageId);
@@ -96,8 +96,49 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
         Assert.True((await upgraded.GetAsync(found.MessageId, default))!.RequireTls);
     }
 
-    private void DropVersion3() =>
+    [Fact]
+    public async Task A_version_3_schema_gets_TLS_Required_and_keeps_its_rows_as_without_it()
+    {
+        // Stops: an upgrade that loses queued mail or its REQUIRETLS, or reads an old row as "TLS-Required: No" (it
+        // would then go past the recipient's MTA-STS or DANE policy, which the sender never asked for).
+        var entry = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            RequireTls = true,
+        };
+        await Store.EnqueueAsync(entry, Bytes("kept"), default);
+        DropVersion4();
+        Sql<int>($"UPDATE {_schema}.schema_version SET version = 3 RETURNING version");
+
+        await using var upgraded = OpenStore();
+        var claim = Assert.Single(await upgraded.ClaimDueAsync(T0, 10, TimeSpan.FromMinutes(5), default));
+
+        Assert.Equal(4, Sql<int>($"SELECT version FROM {_schema}.schema_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.True(claim.RequireTls);
+        Assert.False(claim.IgnoreRecipientTlsPolicy);
+        Assert.False((await upgraded.GetAsync(entry.MessageId, default))!.IgnoreRecipientTlsPolicy);
+        await using (var content = await upgraded.OpenContentAsync(entry.MessageId, default))
+        {
+            Assert.Equal("kept", await new StreamReader(content).ReadToEndAsync());
+        }
+
+        var marked = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            IgnoreRecipientTlsPolicy = true,
+        };
+        await upgraded.EnqueueAsync(marked, Bytes("y"), default);
+        Assert.True((await upgraded.GetAsync(marked.MessageId, default))!.IgnoreRecipientTlsPolicy);
+        Assert.True(Sql<bool>($"SELECT tls_required_no FROM {_schema}.messages WHERE id = '{marked.MessageId}'"));
+    }
+
+    private void DropVersion4() =>
+        Sql<int>($"ALTER TABLE {_schema}.messages DROP COLUMN tls_required_no; SELECT 1");
+
+    private void DropVersion3()
+    {
+        DropVersion4();
         Sql<int>($"DROP INDEX {_schema}.messages_internet_message_id; ALTER TABLE {_schema}.messages DROP COLUMN require_tls, DROP COLUMN internet_message_id; SELECT 1");
+    }
 
     [Fact]
     public async Task A_schema_of_a_newer_version_is_refused_with_a_clear_error()

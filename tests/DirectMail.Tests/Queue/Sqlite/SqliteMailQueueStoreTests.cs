@@ -34,7 +34,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         }
 
         Assert.Equal("wal", Sql("PRAGMA journal_mode"));
-        Assert.Equal(4L, Sql("PRAGMA user_version"));
+        Assert.Equal(5L, Sql("PRAGMA user_version"));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var statistics = await reopened.GetStatisticsAsync(default);
 
-        Assert.Equal(4L, Sql("PRAGMA user_version"));
+        Assert.Equal(5L, Sql("PRAGMA user_version"));
         Assert.Equal([(QueueRecipientState.Queued, 2L), (QueueRecipientState.Deferred, 1L)],
             statistics.RecipientsByState.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
         Assert.Equal((2L, 1L, (DateTimeOffset?)T0), (statistics.Messages, statistics.Attempts, statistics.OldestPendingEnqueuedAt));
@@ -240,7 +240,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
 
-        Assert.Equal(4L, Sql("PRAGMA user_version"));
+        Assert.Equal(5L, Sql("PRAGMA user_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.Null(claim.DsnReturn);
         Assert.Null(claim.DsnEnvelopeId);
@@ -273,7 +273,7 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         await using var reopened = new SqliteMailQueueStore(_directory);
         var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
 
-        Assert.Equal(4L, Sql("PRAGMA user_version"));
+        Assert.Equal(5L, Sql("PRAGMA user_version"));
         Assert.Equal(entry.MessageId, claim.MessageId);
         Assert.False(claim.RequireTls);
         Assert.Null((await reopened.GetAsync(entry.MessageId, default))!.InternetMessageId);
@@ -305,8 +305,63 @@ public sealed class SqliteMailQueueStoreTests : MailQueueStoreContractTests, IDi
         AssertQuarantined(await Store.GetAsync(entry.MessageId, default), "require_tls");
     }
 
-    private void DropVersion4() => Sql(
-        "DROP INDEX messages_internet_message_id; ALTER TABLE messages DROP COLUMN internet_message_id; ALTER TABLE messages DROP COLUMN require_tls");
+    [Fact]
+    public async Task A_version_4_database_gets_TLS_Required_and_keeps_its_rows_as_without_it()
+    {
+        // Stops: an upgrade that loses queued mail or its REQUIRETLS, or reads an old row as "TLS-Required: No" (it
+        // would then go past the recipient's MTA-STS or DANE policy, which the sender never asked for).
+        var entry = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            RequireTls = true,
+        };
+        await Store.EnqueueAsync(entry, Bytes("kept"), default);
+        await Store.DisposeAsync();
+        DropVersion5();
+        Sql("PRAGMA user_version = 4");
+
+        await using var reopened = new SqliteMailQueueStore(_directory);
+        var claim = Assert.Single(await reopened.ClaimDueAsync(T0, 10, Lease, default));
+
+        Assert.Equal(5L, Sql("PRAGMA user_version"));
+        Assert.Equal(entry.MessageId, claim.MessageId);
+        Assert.True(claim.RequireTls);
+        Assert.False(claim.IgnoreRecipientTlsPolicy);
+        Assert.False((await reopened.GetAsync(entry.MessageId, default))!.IgnoreRecipientTlsPolicy);
+        await using (var content = await reopened.OpenContentAsync(entry.MessageId, default))
+        {
+            Assert.Equal("kept", await new StreamReader(content).ReadToEndAsync());
+        }
+
+        var marked = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("b@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            IgnoreRecipientTlsPolicy = true,
+        };
+        await reopened.EnqueueAsync(marked, Bytes("y"), default);
+        Assert.True((await reopened.GetAsync(marked.MessageId, default))!.IgnoreRecipientTlsPolicy);
+        Assert.Equal(1L, Sql($"SELECT tls_required_no FROM messages WHERE id = '{marked.MessageId}'"));
+    }
+
+    [Fact]
+    public async Task A_stored_TLS_Required_value_that_is_not_1_applies_the_recipient_policy()
+    {
+        // Stops: a corrupted flag read as "TLS-Required: No" and the message sent past MTA-STS or DANE.
+        var entry = new QueueEntry(NewId(), "s@example.test", [new QueueEntryRecipient("a@example.test", QueueRecipientState.Queued, T0)], SmtpBodyType.SevenBit, false, T0, T0.AddDays(1))
+        {
+            IgnoreRecipientTlsPolicy = true,
+        };
+        await Store.EnqueueAsync(entry, Bytes("x"), default);
+        Sql("UPDATE messages SET tls_required_no = 'yes'");
+
+        Assert.False(Assert.Single(await Store.ClaimDueAsync(T0, 10, Lease, default)).IgnoreRecipientTlsPolicy);
+    }
+
+    private void DropVersion5() => Sql("ALTER TABLE messages DROP COLUMN tls_required_no");
+
+    private void DropVersion4()
+    {
+        DropVersion5();
+        Sql("DROP INDEX messages_internet_message_id; ALTER TABLE messages DROP COLUMN internet_message_id; ALTER TABLE messages DROP COLUMN require_tls");
+    }
 
     private void DropDsnColumns()
     {
