@@ -290,6 +290,9 @@ public sealed class SmtpSyntaxMutationTests
     [InlineData("\u009f", 0, "control character U+009F")]
     [InlineData("a\u0000", 1, "control character U+0000")]
     [InlineData("a\t", 1, "control character U+0009")]
+    [InlineData("ab\u0010", 2, "control character U+0010")] // the 0x10-0x1F row survived a mutant: nothing tested it
+    [InlineData("a\u001b[31m", 1, "control character U+001B")]
+    [InlineData("\u001f", 0, "control character U+001F")]
     public void Control_characters_and_line_separators_are_refused_with_their_position(string value, int position, string what)
     {
         // Stops: CR/LF (or NEL, U+2028) injection through any value that goes into a command.
