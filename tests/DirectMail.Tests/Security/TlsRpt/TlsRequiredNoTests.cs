@@ -139,11 +139,11 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
             case "seekable-stream":
                 return SmtpContent.FromStream(new MemoryStream(Marked));
             case "mimekit":
-                var mime = new MimeKit.MimeMessage();
-                mime.From.Add(MimeKit.MailboxAddress.Parse(Sender));
+                var mime = new global::MimeKit.MimeMessage();
+                mime.From.Add(global::MimeKit.MailboxAddress.Parse(Sender));
                 mime.Subject = "mimekit";
                 mime.Headers.Add("TLS-Required", "No");
-                mime.Body = new MimeKit.TextPart("plain") { Text = "Body" };
+                mime.Body = new global::MimeKit.TextPart("plain") { Text = "Body" };
                 return new DirectMail.MimeKit.MimeMessageContent(mime);
             default:
                 // Not scanned before the send: known only once spooled.
@@ -326,7 +326,7 @@ public sealed class TlsRequiredNoContentTests
     {
         // Stops: a MimeKit message's field honoured by the queue (which scans the stored header) but not by SendAsync,
         // or any other value read as No.
-        var mime = new MimeKit.MimeMessage();
+        var mime = new global::MimeKit.MimeMessage();
         mime.Subject = "x";
         if (value is not null)
         {
