@@ -9,9 +9,6 @@ using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Delivery;
 
-/// <summary>A message a real server stored: its envelope and content.</summary>
-public sealed record StoredMail(string Sender, IReadOnlyList<string> Recipients, byte[] Content);
-
 /// <summary>
 /// The greylisting server <c>greylist_server.py</c> (aiosmtpd) as a child process on a fixed address: 450 4.2.0 to the
 /// first RCPT of every (client, sender, recipient) triple until <c>delay</c> has passed, then accepted. Killed on dispose.

@@ -528,67 +528,6 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
-    /// <summary>A stream that cannot seek (a network or pipe stream), which can also fail or stall part way.</summary>
-    private sealed class ForwardOnlyStream(byte[] data, int failAfter = -1, int stallAfter = -1, Action? onStall = null) : Stream
-    {
-        public const string FailureMessage = "The source of the message failed part way.";
-
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (failAfter >= 0 && _position >= failAfter)
-            {
-                throw new IOException(FailureMessage);
-            }
-
-            var n = Math.Min(Math.Min(buffer.Length, 10_000), data.Length - _position);
-            data.AsSpan(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (stallAfter >= 0 && _position >= stallAfter)
-            {
-                onStall?.Invoke();
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-
-            await Task.Yield();
-            return Read(buffer.Span);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     /// <summary>A content of another library: its length unknown, written in small pieces.</summary>
     private sealed class UnknownLengthContent(byte[] data) : SmtpContent
     {

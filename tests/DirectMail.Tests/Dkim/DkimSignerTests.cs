@@ -8,6 +8,7 @@ using DirectMail.Dkim;
 using DirectMail.Mime;
 using DirectMail.Smtp;
 using static DirectMail.Tests.Dkim.DkimTestSupport;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Dkim;
 
@@ -199,6 +200,15 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
 
         Assert.EndsWith(Encoding.ASCII.GetString(ToWire(raw))[^100..], Encoding.ASCII.GetString(wire), StringComparison.Ordinal);
         await AssertVerifiesAsync(wire);
+
+        // Signed content written directly (not readied by a mailer, which spools a forward-only source once for every
+        // attempt) spools for its own two passes and reads the source once: a second write is refused, not a re-read
+        // of whatever the source has left.
+        Assert.Equal(1, stream.EndReads);
+        var reads = stream.Reads;
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => WireAsync(content, EightBit));
+        Assert.Contains("already been sent once", again.Message, StringComparison.Ordinal);
+        Assert.Equal(reads, stream.Reads);
     }
 
     [Fact]
@@ -271,11 +281,4 @@ public sealed class DkimSignerTests(DkimDnsFixture dns)
     // (RFC 5322 allows one; libopendkim stops at the header, before any signature).
     private const string OpenDkimBadSignature = "dkim_eom(): Bad signature";
     private const string OpenDkimTwoFroms = "dkim_chunk(): Syntax error";
-
-    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
-
-        public override long Length => throw new NotSupportedException();
-    }
 }

@@ -94,23 +94,20 @@ public sealed class PostfixBounceComparisonTests
 
     private async Task<byte[]> WaitForBounceAsync(string envelopeId)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            foreach (var message in _postfix.ReadInbox())
+        return await TestTimeouts.FindEventuallyAsync(
+            () =>
             {
-                if (Encoding.UTF8.GetString(message.Content).Contains("Original-Envelope-Id: " + envelopeId, StringComparison.Ordinal))
+                foreach (var message in _postfix.ReadInbox())
                 {
-                    return message.Content;
+                    if (Encoding.UTF8.GetString(message.Content).Contains("Original-Envelope-Id: " + envelopeId, StringComparison.Ordinal))
+                    {
+                        return message.Content;
+                    }
                 }
-            }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Postfix sent no bounce for {envelopeId}. Log:\n{_postfix.ReadLog()}");
-            }
-
-            await Task.Delay(100);
-        }
+                return null;
+            },
+            $"a bounce from Postfix for {envelopeId}",
+            () => "Log:\n" + _postfix.ReadLog());
     }
 }

@@ -105,24 +105,21 @@ public sealed class RelayedNoticeIntegrationTests
 
     private async Task<byte[]> WaitForNoticeAsync(string envelopeId, Func<string, bool> matches)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            foreach (var message in _postfix.ReadInbox())
+        return await TestTimeouts.FindEventuallyAsync(
+            () =>
             {
-                var text = Encoding.UTF8.GetString(message.Content);
-                if (text.Contains("Original-Envelope-Id: " + envelopeId, StringComparison.Ordinal) && matches(text))
+                foreach (var message in _postfix.ReadInbox())
                 {
-                    return message.Content;
+                    var text = Encoding.UTF8.GetString(message.Content);
+                    if (text.Contains("Original-Envelope-Id: " + envelopeId, StringComparison.Ordinal) && matches(text))
+                    {
+                        return message.Content;
+                    }
                 }
-            }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"No notice for {envelopeId} reached the mailbox. Log:\n{_postfix.ReadLog()}");
-            }
-
-            await Task.Delay(100);
-        }
+                return null;
+            },
+            $"a notice for {envelopeId} in the mailbox",
+            () => "Log:\n" + _postfix.ReadLog());
     }
 }

@@ -45,7 +45,7 @@ public sealed class InProcessSmtpServer : IAsyncDisposable
     public IPEndPoint EndPoint { get; }
 
     /// <summary>Every stored message: its envelope and the content as the server received it.</summary>
-    public ConcurrentQueue<StoredMessage> Messages { get; } = new();
+    public ConcurrentQueue<StoredMail> Messages { get; } = new();
 
     public static async Task<InProcessSmtpServer> StartAsync(string address = "127.0.25.2", int maxMessageSize = 0)
     {
@@ -98,9 +98,7 @@ public sealed class InProcessSmtpServer : IAsyncDisposable
         throw new InvalidOperationException($"The in-process SMTP server did not start on {endPoint}.");
     }
 
-    public sealed record StoredMessage(string Sender, IReadOnlyList<string> Recipients, byte[] Content);
-
-    private sealed class Store(ConcurrentQueue<StoredMessage> messages) : MessageStore
+    private sealed class Store(ConcurrentQueue<StoredMail> messages) : MessageStore
     {
         public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
@@ -117,7 +115,7 @@ public sealed class InProcessSmtpServer : IAsyncDisposable
             buffer.CopyTo(content);
             content[^2] = (byte)'\r';
             content[^1] = (byte)'\n';
-            messages.Enqueue(new StoredMessage(transaction.From?.AsAddress() ?? string.Empty, recipients, content));
+            messages.Enqueue(new StoredMail(transaction.From?.AsAddress() ?? string.Empty, recipients, content));
             return Task.FromResult(SmtpResponse.Ok);
         }
     }

@@ -46,19 +46,39 @@ internal static class TestTimeouts
     /// Polls <paramref name="condition"/> until it holds, without blocking a thread-pool thread; fails the test naming
     /// <paramref name="what"/> when it still does not hold after <see cref="Await"/>.
     /// </summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    public static async Task EventuallyAsync(Func<bool> condition, string what) => await FindEventuallyAsync(() => condition() ? Found : null, what);
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> as <see cref="EventuallyAsync(Func{bool}, string)"/> does; the failure message
+    /// ends with what <paramref name="diagnostics"/> says then (a server's log, what it stored).
+    /// </summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string what, Func<string> diagnostics) => await FindEventuallyAsync(() => condition() ? Found : null, what, diagnostics);
+
+    /// <summary>
+    /// Polls <paramref name="find"/> until it finds something (not null), which it returns; fails the test naming
+    /// <paramref name="what"/>, with <paramref name="diagnostics"/> when given, after <see cref="Await"/>.
+    /// </summary>
+    public static async Task<T> FindEventuallyAsync<T>(Func<T?> find, string what, Func<string>? diagnostics = null)
+        where T : class
     {
         var deadline = DateTime.UtcNow + Await;
-        while (!condition())
+        while (true)
         {
+            if (find() is { } found)
+            {
+                return found;
+            }
+
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"still not {what} after {Await.TotalSeconds:F0} s");
+                Assert.Fail($"still not {what} after {Await.TotalSeconds:F0} s" + (diagnostics is null ? string.Empty : "\n" + diagnostics()));
             }
 
             await Task.Delay(PollInterval);
         }
     }
+
+    private static readonly object Found = new();
 
     /// <summary>Polls <paramref name="read"/> until it gives a non-empty list, which it returns (see <see cref="EventuallyAsync(Func{bool}, string)"/>).</summary>
     public static async Task<System.Collections.Generic.IReadOnlyList<T>> EventuallyAsync<T>(Func<System.Collections.Generic.IReadOnlyList<T>> read, string what)

@@ -8,6 +8,7 @@ using DirectMail.Smtp;
 using MimeKit;
 using MimeKit.Text;
 using static DirectMail.Tests.Mime.MimeTestSupport;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Mime;
 
@@ -506,11 +507,6 @@ public class WriterRoundTripTests
         expected = Normalize(expected);
         Assert.Contains(Normalize(actual), new[] { expected, expected.EndsWith('\n') ? expected : expected + "\n" });
     }
-
-    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
-    }
 }
 
 public class MessageLengthTests
@@ -549,12 +545,7 @@ public class MessageLengthTests
     public void The_length_is_unknown_with_a_forward_only_attachment()
     {
         var message = WriterRoundTripTests.NewMessage();
-        message.Attachments.Add(Attachment.FromStream(new System.IO.BufferedStream(new NonSeekable()), "a.bin"));
+        message.Attachments.Add(Attachment.FromStream(new System.IO.BufferedStream(new ForwardOnlyStream([])), "a.bin"));
         Assert.Null(message.ToSmtpContent().GetLength(MimeTestSupport.SevenBit));
-    }
-
-    private sealed class NonSeekable : System.IO.MemoryStream
-    {
-        public override bool CanSeek => false;
     }
 }

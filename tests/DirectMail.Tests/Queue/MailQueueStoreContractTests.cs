@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using DirectMail.Queue;
 using DirectMail.Smtp;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Queue;
 
@@ -601,7 +602,7 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
         }
 
         var entry = Entry(T0, "a@example.test");
-        await Store.EnqueueAsync(entry, new ForwardOnlyStream(content), default);
+        await Store.EnqueueAsync(entry, new ForwardOnlyStream(content, maxReadSize: 1000), default);
 
         Assert.Equal(SHA256.HashData(content), await ReadHash(entry.MessageId));
         Assert.Equal(content.Length, (await Store.GetAsync(entry.MessageId, default))!.Size);
@@ -693,17 +694,4 @@ public abstract class MailQueueStoreContractTests : IAsyncLifetime
     protected static string Describe(QueuedMessage? message)
         => message is null ? "none" : string.Join("; ", message.Recipients.Select(r =>
             $"{r.Index} {r.State} {r.NextAttemptAt:O} [{string.Join(", ", r.Attempts.Select(a => a.Reply))}]"));
-
-    /// <summary>Content the store must read to its end without knowing its length.</summary>
-    private sealed class ForwardOnlyStream(byte[] content) : MemoryStream(content)
-    {
-        public override bool CanSeek => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, 1000)]);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => base.ReadAsync(buffer[..Math.Min(buffer.Length, 1000)], cancellationToken);
-    }
 }

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure.Postfix;
 using static DirectMail.Tests.Infrastructure.Postfix.PostfixTestMessages;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Smtp;
 
@@ -57,10 +58,5 @@ public sealed class PostfixChunkingReviewTests
         Assert.StartsWith("C: MAIL FROM:", lines[reset + 2], StringComparison.Ordinal);
         var stored = await _postfix.WaitForSingleDeliveryAsync(delivered);
         Assert.Equal(small, stored.Content);
-    }
-
-    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
     }
 }

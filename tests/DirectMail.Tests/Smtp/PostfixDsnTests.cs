@@ -61,25 +61,22 @@ public sealed class PostfixDsnTests
 
     private async Task<string> WaitForNoticeAsync(string envelopeId)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var needle = "Original-Envelope-Id: " + envelopeId;
-        while (true)
-        {
-            foreach (var message in _postfix.ReadInbox())
+        return await TestTimeouts.FindEventuallyAsync(
+            () =>
             {
-                var text = Encoding.UTF8.GetString(message.Raw);
-                if (text.Contains(needle, StringComparison.Ordinal))
+                foreach (var message in _postfix.ReadInbox())
                 {
-                    return text;
+                    var text = Encoding.UTF8.GetString(message.Raw);
+                    if (text.Contains(needle, StringComparison.Ordinal))
+                    {
+                        return text;
+                    }
                 }
-            }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"No delivery status notification for {envelopeId} reached the inbox. Log:\n{_postfix.ReadLog()}");
-            }
-
-            await Task.Delay(100);
-        }
+                return null;
+            },
+            $"a delivery status notification for {envelopeId} in the inbox",
+            () => "Log:\n" + _postfix.ReadLog());
     }
 }

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using DirectMail.IO;
 using DirectMail.Smtp;
 using static DirectMail.Tests.Mime.MimeTestSupport;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Smtp;
 
@@ -109,7 +110,7 @@ public sealed class SmtpContentConvergenceTests : IDisposable
     {
         // A session given the stream directly cannot scan it first: the declaration stands, no SIZE is known, and the
         // session's encoder puts the same octets on the wire as for the other forms.
-        var content = SmtpContent.FromStream(new ForwardOnly(Encoding.UTF8.GetBytes("Subject: a\n\n.\nGrüße")), SmtpBodyType.EightBit);
+        var content = SmtpContent.FromStream(new ForwardOnlyStream(Encoding.UTF8.GetBytes("Subject: a\n\n.\nGrüße")), SmtpBodyType.EightBit);
         Assert.Equal(SmtpBodyType.EightBit, content.GetBodyType(EightBit));
         Assert.Null(content.GetLength(EightBit));
         Assert.False(content.RequiresSmtpUtf8);
@@ -130,7 +131,7 @@ public sealed class SmtpContentConvergenceTests : IDisposable
             case "seekable stream, spooled for several domains":
                 return await SmtpContent.FromStream(StreamAfterPrefix(bytes)).ShareAsync(spools, concurrent: true, CancellationToken.None);
             case "forward-only stream, spooled by the mailer":
-                return await SmtpContent.FromStream(new ForwardOnly(bytes)).ShareAsync(spools, concurrent: false, CancellationToken.None);
+                return await SmtpContent.FromStream(new ForwardOnlyStream(bytes)).ShareAsync(spools, concurrent: false, CancellationToken.None);
             default:
                 throw new ArgumentOutOfRangeException(nameof(factory), factory, null);
         }
@@ -171,10 +172,5 @@ public sealed class SmtpContentConvergenceTests : IDisposable
         var text = e.Message;
         var end = text.IndexOfAny(new[] { ';', ',' });
         return end < 0 ? text : text[..end];
-    }
-
-    private sealed class ForwardOnly(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading;
 using DirectMail.Smtp;
 using static DirectMail.Tests.Mime.MimeTestSupport;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Smtp;
 
@@ -79,7 +80,7 @@ public class SmtpContentFactoryTests
     [Fact]
     public void Forward_only_streams_use_the_declared_body_type_and_are_sent_once()
     {
-        var content = SmtpContent.FromStream(new ForwardOnly(EightBitBody), SmtpBodyType.EightBit);
+        var content = SmtpContent.FromStream(new ForwardOnlyStream(EightBitBody), SmtpBodyType.EightBit);
         Assert.Equal(SmtpBodyType.EightBit, content.GetBodyType(EightBit));
         Assert.Null(content.GetLength(EightBit));
         Assert.Equal(EightBitBody, WriteRaw(content));
@@ -160,11 +161,6 @@ public class SmtpContentFactoryTests
         bytes[^2] = (byte)'\r';
         bytes[^1] = (byte)'\n';
         Assert.Equal(bytes.Length, SmtpContent.FromStream(new MemoryStream(bytes)).GetLength(SevenBit));
-    }
-
-    private sealed class ForwardOnly(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
     }
 
     private sealed class Unreadable : MemoryStream

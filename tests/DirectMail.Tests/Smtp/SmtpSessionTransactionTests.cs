@@ -599,11 +599,25 @@ public sealed class SmtpSessionTransactionTests
         var dialogue = new SmtpDialogue();
         await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync);
         await using var session = await ConnectAsync(server);
-        var content = SmtpContent.FromStream(new ForwardOnlyStream(Encoding.ASCII.GetBytes(Message)));
+        var stream = new ForwardOnlyStream(Encoding.ASCII.GetBytes(Message));
+        var content = SmtpContent.FromStream(stream);
 
         var first = await session.SendAsync(new SmtpEnvelope("a@client.test", "b@mx.test"), content);
         Assert.True(first.IsDelivered);
         Assert.DoesNotContain("SIZE=", dialogue.Commands.First(c => c.StartsWith("MAIL", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal(1, stream.EndReads);
+        var reads = stream.Reads;
+
+        // A second attempt with the same content cannot be the same message: it fails as a content source failure
+        // (the connection dropped before any end of data, so the server discards what it had), the stream is not read
+        // again (a later part of the source would go as a whole message), and the server stored one message only.
+        var second = await session.SendAsync(new SmtpEnvelope("a@client.test", "c@mx.test"), content);
+        Assert.False(second.IsDelivered);
+        Assert.Equal(SmtpFailureKind.ContentSourceFailed, second.Failure?.Kind);
+        Assert.Contains("already been sent once", second.Failure!.Message, StringComparison.Ordinal);
+        Assert.Equal(reads, stream.Reads);
+        Assert.Equal(1, stream.EndReads);
+        Assert.Single(dialogue.Messages);
     }
 
     [Fact]
@@ -641,11 +655,6 @@ public sealed class SmtpSessionTransactionTests
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
     }
 
     private sealed class SlowContent(CancellationTokenSource cancel) : SmtpContent

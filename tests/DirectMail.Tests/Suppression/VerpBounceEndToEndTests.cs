@@ -105,35 +105,28 @@ public sealed class VerpBounceEndToEndTests
         return list;
     }
 
-    private static async Task WaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for " + what);
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitAsync(Func<bool> condition, string what) => TestTimeouts.EventuallyAsync(condition, what);
 
     private async Task<byte[]> WaitForBounceAsync(SmtpDialogue dialogue, string verp)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            if (Count(dialogue, "RCPT TO:<" + verp + ">") == 1)
+        return await TestTimeouts.FindEventuallyAsync(
+            () =>
             {
-                foreach (var message in dialogue.Messages)
+                if (Count(dialogue, "RCPT TO:<" + verp + ">") == 1)
                 {
-                    var text = Encoding.UTF8.GetString(message);
-                    if (text.Contains("multipart/report", StringComparison.Ordinal) && text.Contains("To: " + verp, StringComparison.Ordinal))
+                    foreach (var message in dialogue.Messages)
                     {
-                        return message;
+                        var text = Encoding.UTF8.GetString(message);
+                        if (text.Contains("multipart/report", StringComparison.Ordinal) && text.Contains("To: " + verp, StringComparison.Ordinal))
+                        {
+                            return message;
+                        }
                     }
                 }
-            }
 
-            Assert.True(DateTime.UtcNow < deadline, $"Postfix sent no bounce to {verp}. Log:\n{_postfix.ReadLog()}");
-            await Task.Delay(100);
-        }
+                return null;
+            },
+            $"a bounce from Postfix to {verp}",
+            () => "Log:\n" + _postfix.ReadLog());
     }
 }

@@ -75,17 +75,9 @@ public sealed class TlsReportMailtoTests : IClassFixture<TlsRptDnsFixture>
 
     private async Task<StoredMessage> WaitForReportAsync()
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            var reports = _postfix.ReadInbox().Where(m => m.DeliveredTo == TlsRptDnsFixture.PostfixReportMailbox).ToList();
-            if (reports.Count > 0)
-            {
-                return Assert.Single(reports);
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "No report reached " + TlsRptDnsFixture.PostfixReportMailbox + ". Log:\n" + _postfix.ReadLog());
-            await Task.Delay(50);
-        }
+        var reports = await TestTimeouts.EventuallyAsync(
+            () => _postfix.ReadInbox().Where(m => m.DeliveredTo == TlsRptDnsFixture.PostfixReportMailbox).ToList(),
+            "a report at " + TlsRptDnsFixture.PostfixReportMailbox);
+        return Assert.Single(reports);
     }
 }

@@ -260,13 +260,5 @@ public sealed class TlsReportSchedulerTests : IClassFixture<TlsRptDnsFixture>
 
     private TlsReportDelivery Delivery() => new(Options(), _mailer, null, _time, MimeRandom.Shared, NullLogger.Instance);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not come true in time");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => TestTimeouts.EventuallyAsync(condition, "come true");
 }

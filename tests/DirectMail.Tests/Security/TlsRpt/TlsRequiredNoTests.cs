@@ -16,6 +16,7 @@ using DirectMail.Tests.Delivery;
 using DirectMail.Tests.Queue;
 using DirectMail.Tests.Security.MtaSts;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Security.TlsRpt;
 
@@ -231,20 +232,6 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
         Assert.NotNull(id);
         Assert.True((await queue.GetAsync(id!))!.IgnoreRecipientTlsPolicy);
     }
-
-    /// <summary>Content a reader cannot seek in: read once.</summary>
-    internal sealed class ForwardOnlyStream(byte[] content) : MemoryStream(content)
-    {
-        public override bool CanSeek => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-    }
 }
 
 /// <summary>
@@ -340,7 +327,7 @@ public sealed class TlsRequiredNoContentTests
     public async Task A_forward_only_stream_is_known_to_be_marked_once_it_is_spooled()
     {
         // Stops: SpooledContent dropping what the scan of the spooled octets found.
-        var raw = SmtpContent.FromStream(new TlsRequiredNoTests.ForwardOnlyStream(Encoding.ASCII.GetBytes("Subject: x\r\ntls-required:  no \r\n\r\nBody\r\n")));
+        var raw = SmtpContent.FromStream(new ForwardOnlyStream(Encoding.ASCII.GetBytes("Subject: x\r\ntls-required:  no \r\n\r\nBody\r\n")));
         await using var spools = new ContentSpools();
 
         var shared = await raw.ShareAsync(spools, concurrent: false, CancellationToken.None);
@@ -354,7 +341,7 @@ public sealed class TlsRequiredNoContentTests
     public async Task A_field_in_the_body_or_with_another_value_does_not_mark_a_spooled_stream()
     {
         // Stops: the policy skipped for a message whose body merely quotes the field (a forwarded TLS report).
-        var raw = SmtpContent.FromStream(new TlsRequiredNoTests.ForwardOnlyStream(Encoding.ASCII.GetBytes("Subject: x\r\nTLS-Required: Yes\r\n\r\nTLS-Required: No\r\n")));
+        var raw = SmtpContent.FromStream(new ForwardOnlyStream(Encoding.ASCII.GetBytes("Subject: x\r\nTLS-Required: Yes\r\n\r\nTLS-Required: No\r\n")));
         await using var spools = new ContentSpools();
 
         Assert.False((await raw.ShareAsync(spools, concurrent: true, CancellationToken.None)).TlsRequiredNo);
