@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -166,6 +167,69 @@ public sealed class CliRelayTests : IAsyncLifetime
         Assert.Contains("only over validated TLS", Encoding.UTF8.GetString(Assert.Single(dialogue.Messages)), StringComparison.Ordinal);
         Assert.Contains("someone@far.cli.test: delivered", result.StdOut, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Send_require_tls_through_a_relay_the_system_store_trusts_puts_REQUIRETLS_on_MAIL_FROM_and_an_unknown_authority_gets_nothing()
+    {
+        // Stops: a relay validated by the system's authorities (the default ValidateCertificate: no pinned certificate,
+        // no callback) being refused for REQUIRETLS; and, the control, a relay whose authority the system does not know
+        // getting the message anyway. The system store is OpenSSL's, which .NET reads from SSL_CERT_FILE and SSL_CERT_DIR
+        // when they are set: the first run is given a store holding the test authority only, the second the machine's.
+        using var authority = new DirectMail.Tests.Security.MtaSts.TestCertificateAuthority("DirectMail Relay Test CA");
+        var address = IPAddress.Parse("127.0.42.20");
+        using var certificate = authority.IssueForAddress(address);
+        var dialogue = new SmtpDialogue { DataAccepted = "250 2.0.0 Ok: queued as RTLS2" };
+        var ehlos = 0;
+        var connections = 0;
+        await using var relay = ScriptedSmtpServer.Start(async c =>
+        {
+            System.Threading.Interlocked.Increment(ref connections);
+            try
+            {
+                // The server's side of a TLS 1.3 handshake can complete before the client has checked the certificate:
+                // a client that refuses it closes the connection then, before any SMTP line.
+                await c.StartTlsAsServerAsync(certificate);
+                await c.ReplyAsync("220 relay.test ESMTP");
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+            {
+                return;
+            }
+
+            if (await c.ReadLineAsync() is not { } ehlo)
+            {
+                return;
+            }
+
+            Assert.StartsWith("EHLO", ehlo, StringComparison.OrdinalIgnoreCase);
+            System.Threading.Interlocked.Increment(ref ehlos);
+            await c.ReplyAsync("250-relay.test\r\n250-PIPELINING\r\n250 REQUIRETLS");
+            await dialogue.RunAfterGreetingAsync(c);
+        }, new IPEndPoint(address, 10465));
+        string[] args = ["send", "--from", "app@client.cli.test", "--to", "someone@far.cli.test", "--text", "trusted by the system store", "--helo", "client.cli.test", "--require-tls",
+            "--relay", "127.0.42.20:10465", "--relay-tls", "implicit", "--retries", "0"];
+        var emptyDirectory = Directory.CreateDirectory(Path.Combine(_directory, "no-more-certificates")).FullName;
+
+        var trusted = await CliRunner.RunWithEnvironmentAsync(new Dictionary<string, string> { ["SSL_CERT_FILE"] = authority.PemFile, ["SSL_CERT_DIR"] = emptyDirectory }, args);
+
+        Assert.True(trusted.ExitCode == 0, trusted.ToString());
+        Assert.Equal("MAIL FROM:<app@client.cli.test> REQUIRETLS", dialogue.Commands.Single(c => c.StartsWith("MAIL", StringComparison.Ordinal)));
+        Assert.Contains("trusted by the system store", Encoding.UTF8.GetString(Assert.Single(dialogue.Messages)), StringComparison.Ordinal);
+        Assert.Contains("someone@far.cli.test: delivered", trusted.StdOut, StringComparison.Ordinal);
+        Assert.Equal(1, ehlos);
+
+        var untrusted = await CliRunner.RunAsync(args);
+
+        Assert.True(untrusted.ExitCode == ExitCodeTryAgainLater, untrusted.ToString());
+        Assert.Contains("someone@far.cli.test: deferred", untrusted.StdOut, StringComparison.Ordinal);
+        Assert.Equal(2, connections); // it was tried...
+        Assert.Equal(1, ehlos); // ...and the client refused the certificate: no EHLO, no MAIL, nothing sent
+        Assert.Single(dialogue.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+        Assert.Single(dialogue.Messages);
+    }
+
+    // EX_TEMPFAIL (sysexits.h): what the CLI returns when a recipient is deferred.
+    private const int ExitCodeTryAgainLater = 75;
 
     [Fact]
     public async Task Send_require_tls_through_a_relay_that_does_not_offer_REQUIRETLS_fails_5_7_30_and_sends_no_MAIL()

@@ -33,9 +33,21 @@ public static class CliRunner
     /// <summary>Runs directmail in <paramref name="workingDirectory"/> (null: this process's).</summary>
     public static Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, params string[] args) => RunInAsync(workingDirectory, timeout, args, []);
 
-    private static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, string[] args, byte[] input)
+    /// <summary>Runs directmail with these environment variables set besides the usual ones (a trust store through SSL_CERT_FILE, for one).</summary>
+    public static Task<CliResult> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var result = await ProcessRunner.RunAsync("dotnet", [DllPath, .. args], input, timeout, workingDirectory, Environment);
+        var merged = new Dictionary<string, string>(Environment);
+        foreach (var (name, value) in environment)
+        {
+            merged[name] = value;
+        }
+
+        return RunInAsync(null, TimeSpan.FromSeconds(30), args, [], merged);
+    }
+
+    private static async Task<CliResult> RunInAsync(string? workingDirectory, TimeSpan timeout, string[] args, byte[] input, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var result = await ProcessRunner.RunAsync("dotnet", [DllPath, .. args], input, timeout, workingDirectory, environment ?? Environment);
         return new CliResult(result.ExitCode, result.StdOut, result.StdErr);
     }
 
