@@ -30,9 +30,9 @@ internal sealed class DkimBodyHasher : IDisposable
     {
         if (!_relaxed)
         {
+            // (Simple canonicalisation keeps every body's last CRLF: it does not need to know whether there was content.)
             FlushLineEnds();
             Emit(run);
-            _any = true;
             return;
         }
 

@@ -288,20 +288,25 @@ public sealed class DkimSigner : IDisposable
 
         // Relaxed (RFC 6376 section 3.4.2): name lower case without trailing white space, value unfolded, white space
         // runs made one space, none around the colon or at the end.
+        // (Written with plain comparisons and the out value read on its own line: Stryker.NET can then compile a mutant
+        // of each, where a switch over pattern constants and an out variable inside a conditional it cannot.)
         var colon = field.IndexOf((byte)':');
-        var length = Ascii.ToLower(field[..colon].TrimEnd(" \t"u8), destination, out var nameLength) == OperationStatus.Done ? nameLength : 0;
+        var lowered = Ascii.ToLower(field[..colon].TrimEnd(" \t"u8), destination, out var nameLength);
+        var length = lowered == OperationStatus.Done ? nameLength : 0;
         destination[length++] = (byte)':';
         var pendingSpace = false;
         var started = false;
         foreach (var b in field[(colon + 1)..])
         {
-            switch (b)
+            if (b == (byte)'\r' || b == (byte)'\n')
             {
-                case (byte)'\r' or (byte)'\n':
-                    continue;
-                case (byte)' ' or (byte)'\t':
-                    pendingSpace = started;
-                    continue;
+                continue;
+            }
+
+            if (b == (byte)' ' || b == (byte)'\t')
+            {
+                pendingSpace = started;
+                continue;
             }
 
             if (pendingSpace)

@@ -1,7 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading;
+using System.Collections.Generic;
 
 namespace DirectMail.Tests.Delivery;
 
@@ -36,7 +36,20 @@ public sealed class BlackholeListener : IDisposable
             }
         }
 
-        Thread.Sleep(50);
+        // The queue is full once a filler's handshake has completed (its socket turns writable without an error):
+        // wait for that, rather than for a guessed time.
+        var ready = new List<Socket>(_fillers);
+        Socket.Select(null, ready, null, TimeSpan.FromSeconds(10));
+        foreach (var filler in ready)
+        {
+            if ((int)filler.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)! == 0)
+            {
+                return;
+            }
+        }
+
+        Dispose();
+        throw new InvalidOperationException($"The accept queue of {EndPoint} did not fill: no filler connection completed.");
     }
 
     public IPEndPoint EndPoint { get; }

@@ -1,3 +1,4 @@
+using System;
 using System.Net;
 using DirectMail.Dns;
 
@@ -46,6 +47,7 @@ public sealed class AddressScopeTableTests
     [InlineData("2001:0:808:808:8000:fffe:f5ff:fffe", AddressScope.Private)]   // client 10.0.0.1
     [InlineData("2001:0:7f00:1:0:0:f7f7:f7f7", AddressScope.Loopback)]         // server 127.0.0.1, client 8.8.8.8
     [InlineData("2001:0:808:808:0:0:f7f7:f7f7", AddressScope.Public)]          // both public
+    [InlineData("2001:0:102:304:0:ffff:3f57:fefd", AddressScope.Private)]     // client 192.168.1.2 (bytes read in order, not from the port back)
     // The rest of the IPv6 registry.
     [InlineData("2001:2::1", AddressScope.Reserved)]
     [InlineData("2001:10::1", AddressScope.Reserved)]
@@ -67,5 +69,11 @@ public sealed class AddressScopeTableTests
         var ip = IPAddress.Parse(address);
         Assert.Equal(expected, AddressScopes.Classify(ip));
         Assert.Equal(expected == AddressScope.Public, new MxAddress(ip).IsPublic);
+    }
+
+    [Fact]
+    public void A_null_address_is_an_ArgumentNullException_naming_the_argument()
+    {
+        Assert.Equal("address", Assert.Throws<ArgumentNullException>(() => AddressScopes.Classify(null!)).ParamName);
     }
 }

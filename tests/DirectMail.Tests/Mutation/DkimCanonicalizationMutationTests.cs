@@ -195,4 +195,31 @@ public sealed class DkimCanonicalizationMutationTests
         hasher.Dispose();
         hasher.Dispose();
     }
+
+    [Fact]
+    public void A_line_end_after_content_that_fills_the_staging_buffer_exactly_is_hashed()
+    {
+        // Stops: the staged octets not handed to the hash when a single octet (a line end) comes with the 16 KB staging
+        // buffer exactly full (Stryker.NET found that path uncovered).
+        var random = new Random(7);
+        var rest = new byte[(16 * 1024) - 1];
+        for (var i = 0; i < rest.Length; i++)
+        {
+            rest[i] = (byte)('a' + random.Next(26));
+        }
+
+        foreach (var relaxed in new[] { false, true })
+        {
+            using var hasher = new DkimBodyHasher(relaxed ? DkimCanonicalization.Relaxed : DkimCanonicalization.Simple);
+            hasher.Content("x"u8);
+            hasher.Content(rest); // 1 + 16383: the buffer is full, not yet hashed
+            hasher.LineEnd();
+            hasher.Content("y"u8); // the pending CRLF goes out one octet at a time
+            hasher.LineEnd();
+
+            var hash = new byte[32];
+            hasher.Complete(hash);
+            Assert.Equal(Hash(ReferenceBody("x" + Encoding.ASCII.GetString(rest) + "\r\ny\r\n", relaxed)), Convert.ToBase64String(hash));
+        }
+    }
 }

@@ -273,4 +273,25 @@ public sealed class SmtpReplyParserMutationTests
         Assert.Null(parser.Parse(ReadOnlySpan<byte>.Empty, out var none));
         Assert.Equal(0, none);
     }
+
+    [Fact]
+    public void A_bare_line_feed_is_a_malformed_line_not_a_partial_one()
+    {
+        // Stops: "newline < 0" turned into "<= 0", which would wait for more bytes after an empty line instead of
+        // refusing it.
+        var exception = Refused(new SmtpReplyParser(512, 4, 1024), "\n250 ok\r\n");
+        Assert.NotNull(exception.Message);
+    }
+
+    [Fact]
+    public void A_DEL_at_the_start_of_the_text_is_replaced_like_one_further_in()
+    {
+        // Stops: the fast path ("no control character") taken when DEL is the text's first character.
+        var parser = new SmtpReplyParser(512, 4, 1024);
+        var first = parser.Parse(Encoding.Latin1.GetBytes("250 \u007fok\r\n"), out _);
+        var later = parser.Parse(Encoding.Latin1.GetBytes("250 o\u007fk\r\n"), out _);
+
+        Assert.Equal("\uFFFDok", first!.Text);
+        Assert.Equal("o\uFFFDk", later!.Text);
+    }
 }

@@ -237,6 +237,7 @@ public sealed class SmtpSyntaxMutationTests
     [InlineData("a[b", false)]
     [InlineData("a`b", false)]
     [InlineData("a{b", false)]
+    [InlineData("example..", false)] // an empty last label once the root dot is taken off
     public void IsAsciiDomain_takes_LDH_labels_only(string domain, bool expected)
     {
         Assert.Equal(expected, SmtpSyntax.IsAsciiDomain(domain));
@@ -427,6 +428,8 @@ public sealed class SmtpSyntaxMutationTests
     [InlineData("[IPv6:1::2:]")]
     [InlineData("[IPv6::1:2:3:4:5:6:7]")]
     [InlineData("[IPv6:12345::]")]
+    [InlineData("[IPv6:01234::1]")]              // five hex digits, although the value fits 16 bits
+    [InlineData("[IPv6:::1:2:3:4:5:6:7:8:9]")]   // "::" then nine groups: refused, not an index past the eight
     [InlineData("[IPv6:1.2.3.4:1::]")]
     [InlineData("[IPv6:::1.2.3]")]
     [InlineData("[IPv6:::1.2.3.4.5]")]
@@ -446,5 +449,25 @@ public sealed class SmtpSyntaxMutationTests
         Assert.Equal("[IPv6:::ffff:192.0.2.1]", SmtpSyntax.FormatAddressLiteral(IPAddress.Parse("::ffff:192.0.2.1")));
         Assert.True(SmtpSyntax.IsAddressLiteral("[IPv6:::1]"));
         Assert.False(SmtpSyntax.IsAddressLiteral("[IPv6:::1"));
+    }
+
+    [Theory]
+    [InlineData("[zA0:x]", "zA0")]
+    [InlineData("[a-z:x]", "a-z")]
+    [InlineData("[A9-0:x]", "A9-0")]
+    public void Tags_with_the_letters_and_digits_at_the_ends_of_their_ranges_are_LDH_strings(string literal, string tag)
+    {
+        // Stops: an off-by-one at 'z', 'A' or '0' in the Ldh-str check, which would give the generic refusal.
+        Assert.False(SmtpSyntax.TryParseAddressLiteral(literal, out _, out var error));
+        Assert.StartsWith($"the tag '{tag}' is not one", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_control_character_in_an_EHLO_name_is_refused_as_a_control_of_the_EHLO_name()
+    {
+        // Stops: the control check dropped from the EHLO name, where only the domain rule would then refuse CR LF (with
+        // a message that does not say an injection was stopped).
+        var exception = Assert.Throws<ArgumentException>(() => SmtpSyntax.ValidateHeloName("mail\r\nRSET.example.com", "p"));
+        Assert.StartsWith("The EHLO name contains the control character U+000D at position 4;", exception.Message, StringComparison.Ordinal);
     }
 }
