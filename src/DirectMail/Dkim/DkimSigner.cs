@@ -258,74 +258,17 @@ public sealed class DkimSigner : IDisposable
             {
                 if (Ascii.EqualsIgnoreCase(message.GetFieldName(i), _headerNames[n]))
                 {
-                    length += AppendField(data[length..], message.GetField(i), relaxed, lineEnd: true);
+                    length += DkimHeaderCanonicalizer.Append(data[length..], message.GetField(i), relaxed, lineEnd: true);
                 }
             }
         }
 
-        length += AppendField(data[length..], signatureField, relaxed, lineEnd: false);
+        length += DkimHeaderCanonicalizer.Append(data[length..], signatureField, relaxed, lineEnd: false);
         SHA256.HashData(data[..length], hash);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
-    }
-
-    /// <summary>Writes one field canonicalised into <paramref name="destination"/> (room for the field and a CRLF) and returns the octets written.</summary>
-    private static int AppendField(Span<byte> destination, ReadOnlySpan<byte> field, bool relaxed, bool lineEnd)
-    {
-        if (!relaxed)
-        {
-            field.CopyTo(destination);
-            if (!lineEnd)
-            {
-                return field.Length;
-            }
-
-            "\r\n"u8.CopyTo(destination[field.Length..]);
-            return field.Length + 2;
-        }
-
-        // Relaxed (RFC 6376 section 3.4.2): name lower case without trailing white space, value unfolded, white space
-        // runs made one space, none around the colon or at the end.
-        // (Written with plain comparisons and the out value read on its own line: Stryker.NET can then compile a mutant
-        // of each, where a switch over pattern constants and an out variable inside a conditional it cannot.)
-        var colon = field.IndexOf((byte)':');
-        var lowered = Ascii.ToLower(field[..colon].TrimEnd(" \t"u8), destination, out var nameLength);
-        var length = lowered == OperationStatus.Done ? nameLength : 0;
-        destination[length++] = (byte)':';
-        var pendingSpace = false;
-        var started = false;
-        foreach (var b in field[(colon + 1)..])
-        {
-            if (b == (byte)'\r' || b == (byte)'\n')
-            {
-                continue;
-            }
-
-            if (b == (byte)' ' || b == (byte)'\t')
-            {
-                pendingSpace = started;
-                continue;
-            }
-
-            if (pendingSpace)
-            {
-                destination[length++] = (byte)' ';
-                pendingSpace = false;
-            }
-
-            destination[length++] = b;
-            started = true;
-        }
-
-        if (lineEnd)
-        {
-            destination[length++] = (byte)'\r';
-            destination[length++] = (byte)'\n';
-        }
-
-        return length;
     }
 
     private static DkimSigningKey ImportKey(DkimSigningAlgorithm algorithm, string pem, string domain)
