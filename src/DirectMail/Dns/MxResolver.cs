@@ -592,7 +592,11 @@ public sealed class MxResolver : IMxResolver
             var code = response.Header.ResponseCode;
             if (code is not (DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain))
             {
-                var why = $"{ResponseCodeName(code)} from {response.NameServer}";
+                // The resolver's Extended DNS Error (RFC 8914), when it sends one, says why: a DNSSEC-bogus answer, an
+                // authority that did not answer, a policy block.
+                var why = ExtendedDnsError.From(response) is { } error
+                    ? $"{ResponseCodeName(code)} from {response.NameServer}: {error}"
+                    : $"{ResponseCodeName(code)} from {response.NameServer}";
                 MxResolverLog.QueryFailed(_logger, current, type.ToString(), why, null);
                 return Lookup.Transient(type, why, _options.TransientFailureCacheTime);
             }

@@ -50,6 +50,7 @@ public sealed class UnboundServer : IDisposable
               logfile: ""
               verbosity: 1
               val-log-level: 2
+              ede: yes
               num-threads: 1
               outgoing-range: 64
               so-reuseport: no

@@ -184,8 +184,16 @@ internal sealed class TlsaResolver
         var code = response.Header.ResponseCode;
         if (code is not (DnsHeaderResponseCode.NoError or DnsHeaderResponseCode.NotExistentDomain))
         {
-            // A validating resolver answers SERVFAIL for a bogus answer (a bad or expired signature, a tampered record).
-            var name = code == DnsHeaderResponseCode.ServerFailure ? "SERVFAIL (a DNSSEC-bogus answer, or a failed lookup)" : "response code " + ((int)code).ToString(CultureInfo.InvariantCulture);
+            // A validating resolver answers SERVFAIL for a bogus answer (a bad or expired signature, a tampered record)
+            // and for a lookup that failed; its Extended DNS Error (RFC 8914), when it sends one, says which.
+            var name = code == DnsHeaderResponseCode.ServerFailure
+                ? ExtendedDnsError.From(response) switch
+                {
+                    { IsDnssecFailure: true } error => $"SERVFAIL, a DNSSEC-bogus answer ({error})",
+                    { } error => $"SERVFAIL, a failed lookup ({error})",
+                    null => "SERVFAIL (a DNSSEC-bogus answer, or a failed lookup)",
+                }
+                : "response code " + ((int)code).ToString(CultureInfo.InvariantCulture);
             return (TlsaLookup.Failed(host, $"the TLSA lookup of {owner} failed: {name} from {response.NameServer}; the host is not used, and nothing is sent to it in plaintext (RFC 7672 section 2.2)."), _options.TransientFailureCacheTime);
         }
 
