@@ -186,15 +186,16 @@ internal sealed class TlsaResolver
         {
             // A validating resolver answers SERVFAIL for a bogus answer (a bad or expired signature, a tampered record)
             // and for a lookup that failed; its Extended DNS Error (RFC 8914), when it sends one, says which.
-            var name = code == DnsHeaderResponseCode.ServerFailure
-                ? ExtendedDnsError.From(response) switch
+            var name = code == DnsHeaderResponseCode.ServerFailure ? "SERVFAIL" : "response code " + ((int)code).ToString(CultureInfo.InvariantCulture);
+            var why = code != DnsHeaderResponseCode.ServerFailure
+                ? string.Empty
+                : ExtendedDnsError.From(response) switch
                 {
-                    { IsDnssecFailure: true } error => $"SERVFAIL, a DNSSEC-bogus answer ({error})",
-                    { } error => $"SERVFAIL, a failed lookup ({error})",
-                    null => "SERVFAIL (a DNSSEC-bogus answer, or a failed lookup)",
-                }
-                : "response code " + ((int)code).ToString(CultureInfo.InvariantCulture);
-            return (TlsaLookup.Failed(host, $"the TLSA lookup of {owner} failed: {name} from {response.NameServer}; the host is not used, and nothing is sent to it in plaintext (RFC 7672 section 2.2)."), _options.TransientFailureCacheTime);
+                    { IsDnssecFailure: true } error => ", a DNSSEC-bogus answer: " + error,
+                    { } error => ", a failed lookup: " + error,
+                    null => " (a DNSSEC-bogus answer, or a failed lookup)",
+                };
+            return (TlsaLookup.Failed(host, $"the TLSA lookup of {owner} failed: {name} from {response.NameServer}{why}; the host is not used, and nothing is sent to it in plaintext (RFC 7672 section 2.2)."), _options.TransientFailureCacheTime);
         }
 
         var authenticated = response.Header.IsAuthenticData;

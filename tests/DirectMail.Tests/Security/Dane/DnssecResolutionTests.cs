@@ -98,6 +98,7 @@ public sealed class DnssecResolutionTests(DaneDnsFixture fixture)
 
         Assert.Equal(MxResolutionStatus.DnsFailure, resolution.Status);
         Assert.Contains("SERVFAIL", resolution.Message);
+        Assert.Contains(": Extended DNS Error 6 (DNSSEC Bogus). Try again later", resolution.Message);
     }
 
     [Fact]
@@ -165,6 +166,9 @@ public sealed class DnssecResolutionTests(DaneDnsFixture fixture)
 
         Assert.Equal(TlsaLookupStatus.Failed, lookup.Status);
         Assert.Contains("SERVFAIL", lookup.Reason);
+        // unbound's Extended DNS Error (RFC 8914) says why: the reason names it as a bogus answer, not a lookup that
+        // merely failed.
+        Assert.Contains(", a DNSSEC-bogus answer: Extended DNS Error 6 (DNSSEC Bogus); the host is not used", lookup.Reason);
         Assert.False(lookup.RequiresTls); // not "TLS without a check": the host is not tried at all
     }
 
