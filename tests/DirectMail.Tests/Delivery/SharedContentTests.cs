@@ -295,9 +295,7 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
         bool? sawTerminator = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250-8BITMIME\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250-8BITMIME\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");

@@ -204,6 +204,17 @@ public sealed class ScriptedConnection : IAsyncDisposable
 
     public Task ReplyAsync(string line) => SendAsync(line + "\r\n");
 
+    /// <summary>
+    /// The opening every plain session script shares: the <c>220 mx.test</c> greeting, the client's EHLO, and
+    /// <paramref name="ehloReply"/> (its lines joined by CRLF, without the last one).
+    /// </summary>
+    public async Task GreetAsync(string ehloReply)
+    {
+        await ReplyAsync("220 mx.test");
+        await ExpectAsync("EHLO");
+        await ReplyAsync(ehloReply);
+    }
+
     /// <summary>Reads one line without its CRLF; null when the client closed the connection.</summary>
     public async Task<string?> ReadLineAsync(TimeSpan? timeout = null)
     {

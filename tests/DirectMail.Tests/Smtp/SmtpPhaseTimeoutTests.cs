@@ -120,9 +120,7 @@ public sealed class SmtpPhaseTimeoutTests
     {
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 STARTTLS");
+            await c.GreetAsync("250-mx.test\r\n250 STARTTLS");
             await c.ExpectAsync("STARTTLS");
             await StallAsync(c, stall, "220 2.0.0 ready to start TLS, slowly\r\n");
         });
@@ -139,9 +137,7 @@ public sealed class SmtpPhaseTimeoutTests
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 STARTTLS");
+            await c.GreetAsync("250-mx.test\r\n250 STARTTLS");
             await c.ExpectAsync("STARTTLS");
             await c.ReplyAsync("220 2.0.0 go ahead");
             try
@@ -255,9 +251,7 @@ public sealed class SmtpPhaseTimeoutTests
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");
@@ -299,9 +293,7 @@ public sealed class SmtpPhaseTimeoutTests
     {
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");
@@ -327,9 +319,7 @@ public sealed class SmtpPhaseTimeoutTests
         // The first transaction ends with every recipient refused, so the server holds it: the next begins with RSET.
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250 mx.test");
+            await c.GreetAsync("250 mx.test");
             await c.ExpectAsync("MAIL");
             await c.ReplyAsync("250 2.1.0 Ok");
             await c.ExpectAsync("RCPT");
@@ -357,9 +347,7 @@ public sealed class SmtpPhaseTimeoutTests
         var closed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250 mx.test");
+            await c.GreetAsync("250 mx.test");
             await c.ExpectAsync("QUIT");
             if (stall == Stall.Trickle)
             {

@@ -97,9 +97,7 @@ public sealed class SmtpSessionReviewTests
         using var cts = new CancellationTokenSource();
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");
@@ -256,9 +254,7 @@ public sealed class SmtpSessionReviewTests
         // The first refused chunk decides the message; the 421 that follows still reaches the failure (host backoff).
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING");
+            await c.GreetAsync("250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.SendAsync("250 ok\r\n250 ok\r\n");
@@ -291,9 +287,7 @@ public sealed class SmtpSessionReviewTests
         // the 421 and the host gets no backoff.
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");
@@ -355,9 +349,7 @@ public sealed class SmtpSessionReviewTests
         bool? closedWithoutMore = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             await c.ExpectAsync("MAIL");
             await c.ExpectAsync("RCPT");
             await c.ExpectAsync("DATA");

@@ -19,9 +19,7 @@ public sealed class SmtpSessionTransactionTests
     /// <summary>Greets, offers PIPELINING, and reads one pipelined MAIL, RCPT and DATA without answering them yet.</summary>
     private static async Task ReadPipelinedBatchAsync(ScriptedConnection c)
     {
-        await c.ReplyAsync("220 mx.test");
-        await c.ExpectAsync("EHLO");
-        await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+        await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
         await c.ExpectAsync("MAIL");
         await c.ExpectAsync("RCPT");
         await c.ExpectAsync("DATA");
@@ -63,9 +61,7 @@ public sealed class SmtpSessionTransactionTests
         string[]? batch = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250-mx.test\r\n250 PIPELINING");
+            await c.GreetAsync("250-mx.test\r\n250 PIPELINING");
             batch = [await c.ExpectAsync("MAIL"), await c.ExpectAsync("RCPT"), await c.ExpectAsync("RCPT"), await c.ExpectAsync("DATA")];
             await c.SendAsync("250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n354 go\r\n");
             await c.ReadDataAsync();
@@ -89,9 +85,7 @@ public sealed class SmtpSessionTransactionTests
         var waited = new bool[3];
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.ReplyAsync("220 mx.test");
-            await c.ExpectAsync("EHLO");
-            await c.ReplyAsync("250 mx.test");
+            await c.GreetAsync("250 mx.test");
             await c.ExpectAsync("MAIL");
             waited[0] = await c.NothingArrivesAsync(TimeSpan.FromMilliseconds(150));
             await c.ReplyAsync("250 ok");
