@@ -165,9 +165,20 @@ public sealed class PostgreSqlMailQueueStoreTests : MailQueueStoreContractTests
 
         await using var first = OpenStore();
         await using var second = OpenStore();
+        var firstClaims = 0;
+        var allClaimedOnce = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task<List<string>> Drain(IMailQueueStore store)
         {
+            // Every drainer's first claim comes before any drainer's second, so that each takes part whatever the
+            // scheduling: 300 due messages and six claims of at most 7, so no first claim can come back empty.
             var taken = new List<string>();
+            taken.AddRange((await store.ClaimDueAsync(T0, 7, Lease, default)).Select(c => c.MessageId));
+            if (Interlocked.Increment(ref firstClaims) == 6)
+            {
+                allClaimedOnce.SetResult();
+            }
+
+            await allClaimedOnce.Task.Bounded();
             while (true)
             {
                 var claims = await store.ClaimDueAsync(T0, 7, Lease, default);
