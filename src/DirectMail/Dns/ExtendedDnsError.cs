@@ -10,8 +10,7 @@ namespace DirectMail.Dns;
 /// <summary>
 /// An Extended DNS Error (RFC 8914): the EDNS option (code 15) a resolver adds to an answer, SERVFAIL above all, to say
 /// why it failed: a DNSSEC-bogus answer (codes 1, 2, 5–12) is told apart from an authority that did not answer (22,
-/// 23) or a policy block. Read from the OPT record of the answer; unbound adds it with <c>ede: yes</c>, BIND 9.18+
-/// and the public resolvers by default.
+/// 23) or a policy block. Read from the OPT record of the answer (unbound adds it with <c>ede: yes</c>, as the tests run it).
 /// </summary>
 /// <param name="InfoCode">The INFO-CODE (RFC 8914 section 4; the IANA registry).</param>
 /// <param name="ExtraText">The EXTRA-TEXT the resolver added (UTF-8, for people), empty when there is none.</param>
