@@ -347,9 +347,13 @@ internal sealed class MimeWriter : IDisposable
         WriteEncodedWords(name);
     }
 
+    /// <summary>
+    /// True for words of atext separated by single spaces, written as they are; never for text holding "=?", which a
+    /// reader would decode as an encoded-word (RFC 2047 section 5 (3)) when it looks like one.
+    /// </summary>
     private static bool IsAtomPhrase(string name)
     {
-        if (name[0] == ' ' || name[^1] == ' ' || name.Contains("  ", StringComparison.Ordinal))
+        if (name[0] == ' ' || name[^1] == ' ' || name.Contains("  ", StringComparison.Ordinal) || name.Contains("=?", StringComparison.Ordinal))
         {
             return false;
         }
