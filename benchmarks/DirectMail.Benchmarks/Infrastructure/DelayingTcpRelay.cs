@@ -188,10 +188,11 @@ public sealed class DelayingTcpRelay : IDisposable
             {
                 try
                 {
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), chunk.Due);
-                    if (wait > TimeSpan.Zero)
+                    // Task.Delay counts whole milliseconds and may fire a little early: wait again until the chunk is due.
+                    TimeSpan wait;
+                    while ((wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), chunk.Due)) > TimeSpan.Zero)
                     {
-                        await Task.Delay(wait, _stopping.Token).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _stopping.Token).ConfigureAwait(false);
                     }
 
                     if (chunk.Buffer is null)
