@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using DirectMail.Dkim;
 using DirectMail.Dkim.Ed25519;
 using DirectMail.Tests.Infrastructure;
