@@ -12,7 +12,7 @@ namespace DirectMail.Tests.Infrastructure;
 /// <c>$ORIGIN</c> and <c>$TTL</c>, an SOA and an NS record at the apex (by default <c>ns.ORIGIN.</c>, with its address
 /// when one is given), then the records added, in order. Names are written as in a zone file: relative to the origin
 /// unless they end in a dot, <c>@</c> for the apex; the same holds for the host names records point to (MX, CNAME, NS,
-/// PTR). Addresses are <see cref="IPAddress"/> values (the servers' ones from <see cref="TestAddresses"/>), so a zone
+/// PTR). Addresses are <see cref="IPAddress"/> values (in the tests, the servers' ones from <c>TestAddresses</c>), so a zone
 /// cannot name an address its server does not listen on. <see cref="Raw"/> writes a line as given: for records made
 /// elsewhere (a DS record, a line printed by a tool) and for deliberately broken ones. Holds no test-framework types:
 /// linked into the benchmarks with <see cref="NsdServer"/>.
