@@ -60,10 +60,10 @@ public sealed class TestAddressesTests
     }
 
     [Fact]
-    public void The_check_sees_a_clash_between_groups()
+    public void Entries_are_read_with_their_class_s_port_and_arrays_address_by_address()
     {
-        // The two MX hosts of rcpt4xx and ehlo4xx share their backup by design: one entry. Two entries of one address on
-        // different ports are no clash (the doctor's name server and its probe listener); the same port is.
+        // What the uniqueness check compares: an address takes its class's Port, an array gives one entry per address,
+        // and a listener two MX hosts share by design (the backup of rcpt4xx and ehlo4xx) is one entry.
         var entries = Entries();
         Assert.Single(entries, e => e.Name == "Delivery.FourXxBackup");
         Assert.Contains(entries, e => e.Name == "Postfix.Address" && e.EndPoint.Equals(new IPEndPoint(TestAddresses.Postfix.Address, TestAddresses.Postfix.Port)));
