@@ -53,17 +53,12 @@ public class DaneBenchmarks
         _taLookup = TlsaLookup.FromRecords(Host, "_25._tcp." + Host, [taRecord]);
 
         _signer = new DnssecZoneSigner();
-        var zone = _signer.Sign("bench.dane.test", $"""
-            $ORIGIN bench.dane.test.
-            $TTL 3600
-            @ SOA ns.bench.dane.test. hostmaster.bench.dane.test. 1 3600 600 86400 3600
-            @ NS ns
-            ns A {Authoritative.Address}
-            @ MX 10 mx
-            mx A 192.0.2.25
-            _25._tcp.mx TLSA {eeRecord}
-
-            """);
+        var zone = _signer.Sign("bench.dane.test", new ZoneBuilder("bench.dane.test", ttl: 3600)
+            .WithSoa("ns.bench.dane.test.", "hostmaster.bench.dane.test.", minimum: 3600)
+            .WithNameServer(Authoritative.Address)
+            .Mx("@", 10, "mx", IPAddress.Parse("192.0.2.25"))
+            .Tlsa("_25._tcp.mx", 3, 1, 1, DaneCertificates.Data(_ee, 1, 1))
+            .Text);
         _nsd = new NsdServer(Authoritative, [new NsdZone("bench.dane.test", zone.SignedText)]);
         _unbound = new UnboundServer(Validating, [zone.DelegationSigner], [("bench.dane.test", Authoritative)], "bench.dane.test");
 

@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using DirectMail.Benchmarks.Infrastructure;
 using DirectMail.Delivery;
 using DirectMail.Smtp;
@@ -29,21 +28,16 @@ internal sealed class DeliveryBenchmarkRig : IDisposable
 
     public DeliveryBenchmarkRig()
     {
-        var zone = new StringBuilder($"""
-            $ORIGIN {Zone}.
-            $TTL 3600
-            @    SOA  ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 3600
-            @    NS   ns.{Zone}.
-            ns   A    {NameServer.Address}
-
-            """);
+        var zone = new ZoneBuilder(Zone, ttl: 3600)
+            .WithSoa($"ns.{Zone}.", $"hostmaster.{Zone}.", minimum: 3600)
+            .WithNameServer(NameServer.Address);
         for (var i = 0; i < Domains; i++)
         {
-            zone.Append(Domain(i)[..3]).Append(" MX 10 mx.").Append(Domain(i)[..3]).Append('\n');
-            zone.Append("mx.").Append(Domain(i)[..3]).Append(" A ").Append(Sink.Address).Append('\n');
+            var label = Domain(i)[..3];
+            zone.Mx(label, 10, "mx." + label, Sink.Address);
         }
 
-        _nsd = new NsdServer(NameServer, [new NsdZone(Zone, zone.ToString())]);
+        _nsd = new NsdServer(NameServer, [zone.Build()]);
         try
         {
             _sink = SmtpSink.Start(Sink, "sink." + Zone);

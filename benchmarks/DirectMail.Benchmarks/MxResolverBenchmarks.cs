@@ -14,26 +14,15 @@ namespace DirectMail.Benchmarks;
 [MemoryDiagnoser]
 public class MxResolverBenchmarks
 {
-    private const string Zone = """
-        $ORIGIN bench.test.
-        $TTL 3600
-        @           SOA   ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 3600
-        @           NS    ns.bench.test.
-        ns          A     127.0.53.1
-        single      MX    10 mx.single
-        mx.single   A     192.0.2.1
-        mx.single   AAAA  2001:db8::1
-        equal       MX    10 a.equal
-        equal       MX    10 b.equal
-        equal       MX    10 c.equal
-        equal       MX    20 backup.equal
-        a.equal     A     192.0.2.2
-        b.equal     A     192.0.2.3
-        c.equal     A     192.0.2.4
-        backup.equal A    192.0.2.5
-        """;
-
     private static readonly IPEndPoint Server = new(IPAddress.Parse("127.0.53.1"), 10054);
+
+    private static readonly NsdZone Zone = new ZoneBuilder("bench.test", ttl: 3600)
+        .WithSoa("ns.bench.test.", "hostmaster.bench.test.", minimum: 3600)
+        .WithNameServer(Server.Address)
+        .Mx("single", 10, "mx.single").A("mx.single", "192.0.2.1").Aaaa("mx.single", "2001:db8::1")
+        .Mx("equal", 10, "a.equal").Mx("equal", 10, "b.equal").Mx("equal", 10, "c.equal").Mx("equal", 20, "backup.equal")
+        .A("a.equal", "192.0.2.2").A("b.equal", "192.0.2.3").A("c.equal", "192.0.2.4").A("backup.equal", "192.0.2.5")
+        .Build();
 
     private NsdServer? _nsd;
     private MxResolver _resolver = null!;
@@ -41,7 +30,7 @@ public class MxResolverBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _nsd = new NsdServer(Server, [new NsdZone("bench.test", Zone)]);
+        _nsd = new NsdServer(Server, [Zone]);
         _resolver = new MxResolver(new MxResolverOptions { NameServers = [Server], QueryTimeout = TimeSpan.FromMilliseconds(300), Retries = 0 });
         foreach (var domain in new[] { "single.bench.test", "equal.bench.test" })
         {

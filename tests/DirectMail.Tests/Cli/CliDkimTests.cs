@@ -21,7 +21,7 @@ public sealed class CliDkimKey : IAsyncLifetime
 
     public const string Selector = "cli";
 
-    public static readonly IPEndPoint DnsEndPoint = new(IPAddress.Parse("127.0.53.31"), 10053);
+    public static readonly IPEndPoint DnsEndPoint = TestAddresses.Cli.DkimNameServer;
 
     private NsdServer? _dns;
 
@@ -55,17 +55,9 @@ public sealed class CliDkimKey : IAsyncLifetime
 
         var edLines = ed.StdOut.ReplaceLineEndings("\n").Split('\n');
         var edZoneLine = edLines[Array.IndexOf(edLines, "As a zone-file line:") + 1];
-        var zone = $"""
-            $ORIGIN {Domain}.
-            $TTL 300
-            @ SOA ns.{Domain}. hostmaster.{Domain}. 1 3600 600 86400 60
-            @ NS ns.{Domain}.
-            ns A {DnsEndPoint.Address}
-            {zoneLine}
-            {edZoneLine}
-
-            """;
-        _dns = new NsdServer(DnsEndPoint, [new NsdZone(Domain, zone)]);
+        // The keygen lines go in as printed (Raw): they are what the test is about.
+        var zone = new ZoneBuilder(Domain).WithNameServer(DnsEndPoint.Address).Raw(zoneLine).Raw(edZoneLine);
+        _dns = new NsdServer(DnsEndPoint, [zone.Build()]);
     }
 
     public Task DisposeAsync()

@@ -27,7 +27,7 @@ public sealed class CliInjectionTests : IAsyncLifetime
     private const string Greeting = "220 mx.evil.test ESMTP \u001b]0;owned\u0007\u001b[2J";
     private const string Refusal = "550 5.1.1 \u001b[32mUser unknown\rS: 250 2.0.0 Ok: queued\u0085 \u202Eexe.txt";
 
-    private static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.28.11"), 10025);
+    private static readonly IPEndPoint EndPoint = new(TestAddresses.Cli.Injection, TestAddresses.Cli.Port);
 
     private readonly SmtpDialogue _dialogue = new()
     {

@@ -23,9 +23,9 @@ namespace DirectMail.Tests.Cli;
 public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
 {
     private const string Sender = "sender@client.cli.test";
-    private static readonly IPEndPoint TlsEndPoint = new(IPAddress.Parse("127.0.28.20"), 10025);
-    private static readonly IPEndPoint SilentEndPoint = new(IPAddress.Parse("127.0.28.21"), 10025);
-    private static readonly IPEndPoint NotingEndPoint = new(IPAddress.Parse("127.0.28.22"), 10025);
+    private static readonly IPEndPoint TlsEndPoint = new(TestAddresses.Cli.Tls, TestAddresses.Cli.Port);
+    private static readonly IPEndPoint SilentEndPoint = new(TestAddresses.Cli.Silent, TestAddresses.Cli.Port);
+    private static readonly IPEndPoint NotingEndPoint = new(TestAddresses.Cli.Noting, TestAddresses.Cli.Port);
 
     private readonly ConcurrentQueue<string> _beforeTls = new();
     private readonly SmtpDialogue _tls = new() { Greeting = "220 tls.cli.test ESMTP" };
@@ -282,7 +282,7 @@ public sealed class CliSendFlagsTests(CliServers servers) : IAsyncLifetime
     [Fact]
     public async Task Quit_after_where_nothing_listens_exits_75_with_the_reason()
     {
-        var result = await SendTo(new IPEndPoint(IPAddress.Parse("127.0.28.23"), 10025), "--quit-after", "rcpt");
+        var result = await SendTo(new IPEndPoint(TestAddresses.Cli.Refused, TestAddresses.Cli.Port), "--quit-after", "rcpt");
 
         Assert.True(result.ExitCode == 75, result.ToString());
         Assert.StartsWith("connect: 127.0.28.23 [127.0.28.23:10025]: Could not connect to 127.0.28.23 (127.0.28.23:10025): ConnectionRefused.", result.StdOut);

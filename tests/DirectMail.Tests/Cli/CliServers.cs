@@ -13,46 +13,33 @@ namespace DirectMail.Tests.Cli;
 /// </summary>
 public sealed class CliServers : IAsyncLifetime
 {
-    public static readonly IPEndPoint DnsEndPoint = new(IPAddress.Parse("127.0.53.28"), 10053);
+    public static readonly IPEndPoint DnsEndPoint = TestAddresses.Cli.NameServer;
 
-    public static readonly IPEndPoint MailEndPoint = new(IPAddress.Parse("127.0.28.10"), 10025);
+    public static readonly IPEndPoint MailEndPoint = new(TestAddresses.Cli.Mail, TestAddresses.Cli.Port);
 
     /// <summary>The value for <c>--dns</c>.</summary>
     public static string Dns => DnsEndPoint.ToString();
 
-    public const string Zone = """
-        ; The CLI tests' zone (tests/DirectMail.Tests/Cli), served by NSD on 127.0.53.28 port 10053. Every SMTP server of
-        ; these tests listens on port 10025 of an address in 127.0.28.0/24.
-        $ORIGIN cli.test.
-        $TTL 300
-        @               SOA     ns.cli.test. hostmaster.cli.test. 1 3600 600 86400 60
-        @               NS      ns.cli.test.
-        ns              A       127.0.53.28
+    /// <summary>The CLI tests' zone. Every SMTP server of these tests listens on port 10025 of an address in 127.0.28.0/24.</summary>
+    public static readonly NsdZone Zone = new ZoneBuilder("cli.test").WithNameServer(DnsEndPoint.Address)
+        // Two MX hosts, the preferred one with two addresses (mx only: nothing listens there).
+        .Mx("twomx", 20, "mx2.twomx", TestAddresses.Cli.TwoMxBackup)
+        .Mx("twomx", 10, "mx1.twomx", TestAddresses.Cli.TwoMxPrimary)
 
-        ; Two MX hosts, the preferred one with two addresses (mx only: nothing listens there).
-        twomx           MX      20 mx2.twomx
-        twomx           MX      10 mx1.twomx
-        mx1.twomx       A       127.0.28.1
-        mx1.twomx       A       127.0.28.2
-        mx2.twomx       A       127.0.28.3
+        // No MX: the domain's own address is the target (implicit MX).
+        .A("implicit", TestAddresses.Cli.Implicit)
 
-        ; No MX: the domain's own address is the target (implicit MX).
-        implicit        A       127.0.28.4
+        // Null MX (RFC 7505); the A record must never be used.
+        .NullMx("nullmx").A("nullmx", TestAddresses.Cli.NullMxTrap)
 
-        ; Null MX (RFC 7505); the A record must never be used.
-        nullmx          MX      0 .
-        nullmx          A       127.0.28.5
+        // (nosuch.cli.test does not exist: NXDOMAIN.)
 
-        ; (nosuch.cli.test does not exist: NXDOMAIN.)
+        // An MX host with no address at all (NODATA for A and AAAA): no usable target.
+        .Mx("noaddress", 10, "mx.noaddress").Txt("mx.noaddress", "no address here")
 
-        ; An MX host with no address at all (NODATA for A and AAAA): no usable target.
-        noaddress       MX      10 mx.noaddress
-        mx.noaddress    TXT     "no address here"
-
-        ; The scripted SMTP server of the send tests.
-        mail            MX      10 mx.mail
-        mx.mail         A       127.0.28.10
-        """;
+        // The scripted SMTP server of the send tests.
+        .Mx("mail", 10, "mx.mail", TestAddresses.Cli.Mail)
+        .Build();
 
     private NsdServer? _dns;
 
@@ -68,7 +55,7 @@ public sealed class CliServers : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _dns = new NsdServer(DnsEndPoint, [new NsdZone("cli.test", Zone + "\n")]);
+        _dns = new NsdServer(DnsEndPoint, [Zone]);
         Mail = ScriptedSmtpServer.Start(Dialogue.RunAsync, MailEndPoint);
         return Task.CompletedTask;
     }

@@ -5,7 +5,7 @@ using DirectMail.Delivery;
 using DirectMail.Dns;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
-using static DirectMail.Tests.Delivery.DeliveryAddresses;
+using static DirectMail.Tests.Infrastructure.TestAddresses.Delivery;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
 
 namespace DirectMail.Tests.Delivery;

@@ -2,6 +2,7 @@ using System;
 using System.Net;
 using System.Net.Sockets;
 using System.Collections.Generic;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Delivery;
 
@@ -16,7 +17,7 @@ public sealed class BlackholeListener : IDisposable
 
     public BlackholeListener(IPAddress address)
     {
-        EndPoint = DeliveryAddresses.EndPoint(address);
+        EndPoint = TestAddresses.Delivery.EndPoint(address);
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(EndPoint);

@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 using DirectMail.Delivery;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
-using static DirectMail.Tests.Delivery.DeliveryAddresses;
+using static DirectMail.Tests.Infrastructure.TestAddresses.Delivery;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
 
 namespace DirectMail.Tests.Delivery;

@@ -25,8 +25,8 @@ public sealed class DeliveryConcurrencyTests : IClassFixture<DeliveryDnsFixture>
     [Fact]
     public async Task Two_thousand_messages_from_many_threads_are_all_reported_over_bounded_connections_and_leave_no_socket()
     {
-        var dialogues = DeliveryAddresses.Concurrency.Select(_ => new SmtpDialogue()).ToArray();
-        var servers = DeliveryAddresses.Concurrency.Select((a, i) => ScriptedSmtpServer.Start(dialogues[i].RunAsync, DeliveryAddresses.EndPoint(a))).ToArray();
+        var dialogues = TestAddresses.Delivery.Concurrency.Select(_ => new SmtpDialogue()).ToArray();
+        var servers = TestAddresses.Delivery.Concurrency.Select((a, i) => ScriptedSmtpServer.Start(dialogues[i].RunAsync, TestAddresses.Delivery.EndPoint(a))).ToArray();
         try
         {
             var before = SocketCounter.Count();

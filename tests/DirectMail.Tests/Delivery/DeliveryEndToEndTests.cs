@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using DirectMail.Delivery;
 using DirectMail.Smtp;
 using DirectMail.Tests.Infrastructure;
-using static DirectMail.Tests.Delivery.DeliveryAddresses;
+using static DirectMail.Tests.Infrastructure.TestAddresses.Delivery;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
 
 namespace DirectMail.Tests.Delivery;
@@ -384,7 +384,7 @@ public sealed class DeliveryEndToEndTests
     [Fact]
     public async Task Postfix_smtp_sink_receives_the_exact_message()
     {
-        using var sink = new SmtpSinkServer(DeliveryAddresses.Sink);
+        using var sink = new SmtpSinkServer(TestAddresses.Delivery.Sink);
         await using var mailer = NewMailer();
         var envelope = new SmtpEnvelope(Sender, "one@sink.deliver.test", "two@sink.deliver.test");
         var content = Message("smtp-sink");
@@ -394,7 +394,7 @@ public sealed class DeliveryEndToEndTests
         AssertEveryRecipientReported(envelope, report);
         foreach (var r in report.Recipients)
         {
-            AssertRecipient(r, DeliveryStatus.Delivered, 250, "2.0.0", null, "mx.sink.deliver.test", DeliveryAddresses.Sink, attempts: 1);
+            AssertRecipient(r, DeliveryStatus.Delivered, 250, "2.0.0", null, "mx.sink.deliver.test", TestAddresses.Delivery.Sink, attempts: 1);
         }
 
         var stored = Assert.Single(await TestTimeouts.EventuallyAsync(() => sink.Messages(), "stored by the sink"));

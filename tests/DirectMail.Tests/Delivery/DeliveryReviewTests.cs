@@ -254,9 +254,9 @@ public sealed class DeliveryReviewTests
         var dead = NewAddress();
         var good = NewAddress();
         var dialogue = new SmtpDialogue();
-        await using var tarpit = ScriptedSmtpServer.Start(_ => release.Task, DeliveryAddresses.EndPoint(mute)); // accepts, never greets
+        await using var tarpit = ScriptedSmtpServer.Start(_ => release.Task, TestAddresses.Delivery.EndPoint(mute)); // accepts, never greets
         using var blackhole = new BlackholeListener(dead);                                                 // never accepts
-        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(good));
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, TestAddresses.Delivery.EndPoint(good));
         var resolver = new TableResolver
         {
             ["mute.test"] = [("mx.mute.test", 10, mute)],
@@ -266,7 +266,7 @@ public sealed class DeliveryReviewTests
         await using var mailer = new DirectMailer(
             ReviewOptions(o =>
             {
-                o.Port = DeliveryAddresses.Port;
+                o.Port = TestAddresses.Delivery.Port;
                 o.MaxConcurrentDomains = 2;
                 o.Timeouts.Connect = TimeSpan.FromMinutes(1);
                 o.Timeouts.Greeting = TimeSpan.FromMinutes(1);
@@ -423,7 +423,7 @@ public sealed class DeliveryReviewDnsTests
         Assert.True(resolution.IsSuccess, resolution.Message);
         var c = Assert.Single(candidates);
         Assert.Equal("mx2.budget.deliver.test", c.Host);
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("11.0.0.1"), DeliveryAddresses.Port), c.EndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("11.0.0.1"), TestAddresses.Delivery.Port), c.EndPoint);
     }
 
     [Fact]
@@ -445,7 +445,7 @@ public sealed class DeliveryReviewDnsTests
     public async Task A_greylisted_recipient_deferred_after_a_retry_logs_no_warning_or_error()
     {
         // Stops: Polly's "warning:" and "error:" lines in `directmail send -v` for one greylisted recipient.
-        using var greylist = new GreylistServer(DeliveryAddresses.Greylist, TimeSpan.FromSeconds(60));
+        using var greylist = new GreylistServer(TestAddresses.Delivery.Greylist, TimeSpan.FromSeconds(60));
         var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         await using var mailer = new DirectMailer(
@@ -473,7 +473,7 @@ public sealed class DeliveryReviewDnsTests
     {
         // The preferred MX of refused.deliver.test refuses connections; its backup defers the recipient.
         var backup = Postfix(l => l.StartsWith("RCPT", StringComparison.Ordinal) ? "450 4.2.0 Greylisted" : null);
-        await using var server = ScriptedSmtpServer.Start(backup.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.RefusedBackup));
+        await using var server = ScriptedSmtpServer.Start(backup.RunAsync, TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.RefusedBackup));
         var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         await using var mailer = new DirectMailer(Options(), loggerFactory: factory);

@@ -58,7 +58,7 @@ public sealed class DeliveryRigTests
     public async Task A_fixed_server_counts_its_connections_and_stores_messages()
     {
         var dialogue = new SmtpDialogue();
-        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.Pool));
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.Pool));
         using (var client = new TcpClient())
         {
             await client.ConnectAsync(server.EndPoint);
@@ -76,7 +76,7 @@ public sealed class DeliveryRigTests
     [Fact]
     public async Task A_blackhole_listener_makes_connections_time_out()
     {
-        using var blackhole = new BlackholeListener(DeliveryAddresses.BlackholePrimary);
+        using var blackhole = new BlackholeListener(TestAddresses.Delivery.BlackholePrimary);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
@@ -86,7 +86,7 @@ public sealed class DeliveryRigTests
     [Fact]
     public async Task The_greylisting_server_defers_the_first_try_and_accepts_the_retry()
     {
-        using var server = new GreylistServer(DeliveryAddresses.Greylist, TimeSpan.FromMilliseconds(200));
+        using var server = new GreylistServer(TestAddresses.Delivery.Greylist, TimeSpan.FromMilliseconds(200));
 
         Assert.StartsWith("450", await RcptAsync("rig@greylist.deliver.test"), StringComparison.Ordinal);
         await Task.Delay(300);
@@ -97,9 +97,9 @@ public sealed class DeliveryRigTests
     [Fact]
     public async Task Smtp_sink_stores_what_it_receives()
     {
-        using var sink = new SmtpSinkServer(DeliveryAddresses.Sink);
+        using var sink = new SmtpSinkServer(TestAddresses.Delivery.Sink);
         using var client = new TcpClient();
-        await client.ConnectAsync(DeliveryAddresses.EndPoint(DeliveryAddresses.Sink));
+        await client.ConnectAsync(TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.Sink));
         var io = new LineClient(client.GetStream());
         await io.ExpectAsync("220");
         foreach (var (command, reply) in new[] { ("EHLO client.test", "250"), ("MAIL FROM:<a@client.test>", "250"), ("RCPT TO:<b@sink.deliver.test>", "250"), ("DATA", "354") })
@@ -122,7 +122,7 @@ public sealed class DeliveryRigTests
     private static async Task<string> RcptAsync(string recipient)
     {
         using var client = new TcpClient();
-        await client.ConnectAsync(DeliveryAddresses.EndPoint(DeliveryAddresses.Greylist));
+        await client.ConnectAsync(TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.Greylist));
         var io = new LineClient(client.GetStream());
         await io.ExpectAsync("220");
         await io.SendAsync("EHLO client.test");

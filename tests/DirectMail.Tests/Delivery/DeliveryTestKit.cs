@@ -25,7 +25,7 @@ public static class DeliveryTestKit
         var options = new DirectMailOptions
         {
             HeloName = "client.deliver.test",
-            Port = DeliveryAddresses.Port,
+            Port = TestAddresses.Delivery.Port,
             NameServers = [DeliveryDnsFixture.NameServer],
             AllowPrivateTargets = true,
             TlsMode = SmtpTlsMode.Opportunistic,

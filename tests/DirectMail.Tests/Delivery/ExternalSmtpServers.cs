@@ -22,7 +22,7 @@ public sealed class GreylistServer : IDisposable
         Store = Directory.CreateTempSubdirectory("directmail-greylist-").FullName;
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; // Debian's, which has aiosmtpd
         var script = Path.Combine(AppContext.BaseDirectory, "Delivery", "greylist_server.py");
-        _process = new ChildProcess(python, [script, "--host", address.ToString(), "--port", DeliveryAddresses.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--store", Store, "--delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        _process = new ChildProcess(python, [script, "--host", address.ToString(), "--port", TestAddresses.Delivery.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--store", Store, "--delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         _process.WaitForOutput("ready", TimeSpan.FromSeconds(15), "the greylisting server (python3-aiosmtpd)");
     }
 
@@ -80,7 +80,7 @@ public sealed class SmtpSinkServer : IDisposable
             File.SetUnixFileMode(Store, (UnixFileMode)0x1FF); // smtp-sink drops to "nobody" before it writes
         }
         var sink = ChildProcess.FindExecutable("smtp-sink") ?? throw new InvalidOperationException("smtp-sink is missing: apt-get install postfix (.ci/run does this).");
-        var endPoint = DeliveryAddresses.EndPoint(address);
+        var endPoint = TestAddresses.Delivery.EndPoint(address);
         var arguments = new List<string> { "-u", "nobody", "-h", "sink.deliver.test" };
         if (dump)
         {

@@ -473,9 +473,9 @@ public sealed class SharedContentTests : IClassFixture<DeliveryDnsFixture>, ICla
 
         public Task InitializeAsync()
         {
-            _sink = new SmtpSinkServer(DeliveryAddresses.Concurrency[0]);
-            _aiosmtpd = new GreylistServer(DeliveryAddresses.Concurrency[1], TimeSpan.Zero);
-            Scripted = ScriptedSmtpServer.Start(_dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.Concurrency[2]));
+            _sink = new SmtpSinkServer(TestAddresses.Delivery.Concurrency[0]);
+            _aiosmtpd = new GreylistServer(TestAddresses.Delivery.Concurrency[1], TimeSpan.Zero);
+            Scripted = ScriptedSmtpServer.Start(_dialogue.RunAsync, TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.Concurrency[2]));
             return Task.CompletedTask;
         }
 

@@ -63,7 +63,7 @@ public sealed class AddDirectMailTests
     {
         // The server offers STARTTLS: only TlsMode None from the section keeps the client from using it.
         var dialogue = new SmtpDialogue { EhloReply = "250-mx.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME" };
-        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.DependencyInjection));
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.DependencyInjection));
         using var host = BuildHost(ValidSection());
         await host.StartAsync();
 
@@ -169,7 +169,7 @@ public sealed class AddDirectMailTests
     [Fact]
     public async Task Timeouts_bound_from_the_DirectMail_Timeouts_section_are_the_ones_a_session_waits_for()
     {
-        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), DeliveryAddresses.EndPoint(DeliveryAddresses.DependencyInjection));
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.DependencyInjection));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(ValidSection());
         builder.Configuration.AddJsonStream(new MemoryStream("""{ "DirectMail": { "Timeouts": { "Greeting": "00:00:00.35" } } }"""u8.ToArray()));
@@ -206,11 +206,11 @@ public sealed class AddDirectMailTests
     [Fact]
     public async Task A_mailer_keeps_the_options_it_was_built_with()
     {
-        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), DeliveryAddresses.EndPoint(DeliveryAddresses.FakeResolverTarget));
+        await using var silent = ScriptedSmtpServer.Start(async c => await c.NothingArrivesAsync(TimeSpan.FromSeconds(5)), TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.FakeResolverTarget));
         var options = new DirectMailOptions
         {
             HeloName = "client.deliver.test",
-            Port = DeliveryAddresses.Port,
+            Port = TestAddresses.Delivery.Port,
             AllowPrivateTargets = true,
             TlsMode = SmtpTlsMode.None,
             MaxRetryAttempts = 0,
@@ -225,7 +225,7 @@ public sealed class AddDirectMailTests
         var report = await mailer.SendAsync(new SmtpEnvelope(DeliveryTestKit.Sender, "a@nowhere.invalid"), SmtpContent.FromBytes(DeliveryTestKit.Message("copied")));
 
         var recipient = Assert.Single(report.Recipients);
-        Assert.Equal(DeliveryAddresses.FakeResolverTarget, recipient.ServerAddress);
+        Assert.Equal(TestAddresses.Delivery.FakeResolverTarget, recipient.ServerAddress);
         Assert.Contains("did not reply within 00:00:00.3500000 (Greeting)", recipient.Detail, StringComparison.Ordinal);
     }
 
@@ -248,7 +248,7 @@ public sealed class AddDirectMailTests
     public async Task A_registered_resolver_replaces_DNS(bool registerBefore)
     {
         var dialogue = new SmtpDialogue();
-        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, DeliveryAddresses.EndPoint(DeliveryAddresses.FakeResolverTarget));
+        await using var server = ScriptedSmtpServer.Start(dialogue.RunAsync, TestAddresses.Delivery.EndPoint(TestAddresses.Delivery.FakeResolverTarget));
         var fake = new FakeResolver();
         var settings = ValidSection();
         settings.Remove("DirectMail:NameServers:0");
@@ -273,7 +273,7 @@ public sealed class AddDirectMailTests
 
         Assert.True(report.IsFullyDelivered, string.Join("; ", report.Recipients));
         Assert.All(report.Recipients, r => Assert.Equal("fake-mx.invalid", r.MxHost));
-        Assert.All(report.Recipients, r => Assert.Equal(DeliveryAddresses.FakeResolverTarget, r.ServerAddress));
+        Assert.All(report.Recipients, r => Assert.Equal(TestAddresses.Delivery.FakeResolverTarget, r.ServerAddress));
         Assert.Equal(["nowhere.invalid"], fake.Asked);
         Assert.Single(dialogue.Messages);
         await host.StopAsync();
@@ -307,7 +307,7 @@ public sealed class AddDirectMailTests
         public ValueTask<MxResolution> ResolveAsync(string domain, CancellationToken cancellationToken = default)
         {
             _asked.Enqueue(domain);
-            return ValueTask.FromResult(MxResolution.FromTargets(domain, [new MxTarget("fake-mx.invalid", 10, [new MxAddress(DeliveryAddresses.FakeResolverTarget)])]));
+            return ValueTask.FromResult(MxResolution.FromTargets(domain, [new MxTarget("fake-mx.invalid", 10, [new MxAddress(TestAddresses.Delivery.FakeResolverTarget)])]));
         }
     }
 }

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using DirectMail.Dkim;
 using DirectMail.Dkim.Ed25519;
 using DirectMail.Tests.Infrastructure;
@@ -33,9 +32,9 @@ public sealed class DkimDnsFixture : IDisposable
     /// <summary>The RFC 8463 appendix A.2 DNS record of that key.</summary>
     public const string RfcRecord = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
-    public static readonly IPAddress Address = IPAddress.Parse("127.0.53.129");
+    public static readonly IPAddress Address = TestAddresses.Dkim.NameServer.Address;
 
-    public const int Port = 10053;
+    public const int Port = TestAddresses.DnsPort;
 
     private readonly NsdServer _server;
 
@@ -63,31 +62,20 @@ public sealed class DkimDnsFixture : IDisposable
         Keys["brisbane"] = (RfcZone, RfcPrivateKeyPem, string.Empty);
         _ed25519.Add("brisbane");
 
-        var zone = new StringBuilder();
-        zone.Append($"""
-            $ORIGIN {Zone}.
-            $TTL 300
-            @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60
-            @ NS ns.{Zone}.
-            ns A {Address}
-
-            """);
+        // The key records go in as DkimKeyGenerator.ZoneFileRecord wrote them (Raw): the library's own zone-file lines are under test.
+        var zone = new ZoneBuilder(Zone).WithNameServer(Address);
         foreach (var line in _records)
         {
-            zone.AppendLine(line);
+            zone.Raw(line);
         }
 
         ZoneFile = Path.Combine(Directory, "dkim.test.zone");
-        File.WriteAllText(ZoneFile, zone.ToString());
-        var rfc = $"""
-            $ORIGIN {RfcZone}.
-            $TTL 300
-            @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60
-            @ NS ns.{Zone}.
-            {DkimKeyGenerator.ZoneFileRecord("brisbane", RfcZone, RfcRecord, ttl: 300)}
-
-            """;
-        _server = new NsdServer(new IPEndPoint(Address, Port), [new NsdZone(Zone, zone.ToString()), new NsdZone(RfcZone, rfc)]);
+        File.WriteAllText(ZoneFile, zone.Text);
+        var rfc = new ZoneBuilder(RfcZone)
+            .WithSoa($"ns.{Zone}.", $"hostmaster.{Zone}.")
+            .WithNameServer($"ns.{Zone}.")
+            .Raw(DkimKeyGenerator.ZoneFileRecord("brisbane", RfcZone, RfcRecord, ttl: 300));
+        _server = new NsdServer(TestAddresses.Dkim.NameServer, [zone.Build(), rfc.Build()]);
     }
 
     private readonly List<string> _records = new();

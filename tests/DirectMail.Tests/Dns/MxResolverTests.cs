@@ -162,7 +162,7 @@ public sealed class MxResolverTests
     public async Task A_server_that_never_answers_is_a_transient_failure_after_the_timeout()
     {
         // A UDP socket that reads queries and never replies: a real timeout, on loopback.
-        using var silent = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.53.2"), DnsServerFixture.Port));
+        using var silent = new UdpClient(TestAddresses.Dns.SilentNameServer);
         using var drain = new CancellationTokenSource();
         var queries = 0;
         var swallow = Task.Run(async () =>

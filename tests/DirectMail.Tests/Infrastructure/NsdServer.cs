@@ -10,13 +10,8 @@ using DnsClient;
 
 namespace DirectMail.Tests.Infrastructure;
 
-/// <summary>A zone for <see cref="NsdServer"/>: its name and the text of its zone file.</summary>
-public sealed record NsdZone(string Name, string Text)
-{
-    /// <summary>The zone file <c>FOLDER/zones/NAME.zone</c> of the test output directory.</summary>
-    public static NsdZone FromOutput(string folder, string name) =>
-        new(name, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, folder, "zones", name + ".zone")));
-}
+/// <summary>A zone for <see cref="NsdServer"/>: its name and the text of its zone file (written by <c>ZoneBuilder</c>, mostly).</summary>
+public sealed record NsdZone(string Name, string Text);
 
 /// <summary>
 /// NSD (Debian package <c>nsd</c>), the authoritative name server from NLnet Labs, serving the given zones on one

@@ -91,7 +91,7 @@ public sealed class QueueEndToEndTests
         var store = new InMemoryQueueStore();
         var queue = new MailQueue(store, Options(TimeSpan.FromSeconds(3)));
         var resolver = new TableResolver { ["grey.test"] = [("mx.grey.test", 10, address)] };
-        await using var mailer = new DirectMailer(LoopbackMailerOptions.Create(DeliveryAddresses.Port), resolver);
+        await using var mailer = new DirectMailer(LoopbackMailerOptions.Create(TestAddresses.Delivery.Port), resolver);
         var worker = new MailQueueWorker(queue, mailer);
         var id = await queue.EnqueueAsync(new SmtpEnvelope("sender@client.test", "someone@grey.test"), SmtpContent.FromBytes(Body));
 

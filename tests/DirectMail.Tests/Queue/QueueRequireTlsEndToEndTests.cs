@@ -25,7 +25,7 @@ public sealed class QueueRequireTlsEndToEndTests(MtaStsFixture fixture) : IClass
     private const string EhloWithRequireTls = "250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250-REQUIRETLS\r\n250 ENHANCEDSTATUSCODES";
     private const string EhloWithoutRequireTls = "250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES";
 
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.32.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.Delivery.Port);
 
     private DirectMailer Mailer() => new(Options(o => o.TrustAnchorFile = fixture.Ca.PemFile));
 
@@ -38,7 +38,7 @@ public sealed class QueueRequireTlsEndToEndTests(MtaStsFixture fixture) : IClass
         // Stops: the queue sending a REQUIRETLS message in plaintext or under opportunistic TLS (an attacker could strip
         // STARTTLS), and a 5.7.30 kept Deferred and retried for days.
         const string domain = "rtls-nopolicy.deliver.test";
-        await using var mx = StartTlsSmtpServer.Start(Mx(23), fixture.Ca.Issue("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.NoPolicy), fixture.Ca.Issue("mx." + domain));
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
         var store = new InMemoryQueueStore();
@@ -69,9 +69,9 @@ public sealed class QueueRequireTlsEndToEndTests(MtaStsFixture fixture) : IClass
         // guarantee (RFC 8689 section 4.1).
         const string domain = "rtls-lacking.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("*.rtls-lacking.deliver.test"));
-        await using var one = StartTlsSmtpServer.Start(Mx(21), fixture.Ca.Issue("mx." + domain));
+        await using var one = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.Lacking), fixture.Ca.Issue("mx." + domain));
         one.Dialogue.EhloReply = EhloWithoutRequireTls;
-        await using var two = StartTlsSmtpServer.Start(Mx(22), fixture.Ca.Issue("mx2." + domain));
+        await using var two = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.LackingBackup), fixture.Ca.Issue("mx2." + domain));
         two.Dialogue.EhloReply = EhloWithoutRequireTls;
         await using var mailer = Mailer();
         var store = new InMemoryQueueStore();
@@ -96,7 +96,7 @@ public sealed class QueueRequireTlsEndToEndTests(MtaStsFixture fixture) : IClass
         // next hop would be free to downgrade), or sending RET=FULL under it.
         const string domain = "rtls-ok.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
-        await using var mx = StartTlsSmtpServer.Start(Mx(20), fixture.Ca.Issue("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.Ok), fixture.Ca.Issue("mx." + domain));
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
         var store = new InMemoryQueueStore();

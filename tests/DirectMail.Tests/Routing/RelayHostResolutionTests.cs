@@ -12,23 +12,18 @@ namespace DirectMail.Tests.Routing;
 /// <summary>The zone <c>relay-route.test</c> on its own NSD (127.0.53.40:10053), for the relay host name tests.</summary>
 public sealed class RelayZoneFixture : IDisposable
 {
-    public static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.53.40"), 10053);
+    public static readonly IPEndPoint EndPoint = TestAddresses.RelayRoute.NameServer;
 
     /// <summary>Where <c>smtp.relay-route.test</c> (and its alias <c>submission</c>) points.</summary>
-    public static readonly IPAddress RelayAddress = IPAddress.Parse("127.0.31.60");
+    public static readonly IPAddress RelayAddress = TestAddresses.RelayRoute.Relay.Address;
 
-    private readonly NsdServer _server = new(EndPoint, [new NsdZone("relay-route.test", $"""
-        $ORIGIN relay-route.test.
-        $TTL 300
-        @           SOA   ns.relay-route.test. hostmaster.relay-route.test. 1 3600 600 86400 60
-        @           NS    ns
-        ns          A     {EndPoint.Address}
-        smtp        A     {RelayAddress}
-        submission  CNAME smtp
-        dual        AAAA  ::1
-        dual        A     {RelayAddress}
-
-        """)]);
+    private readonly NsdServer _server = new(EndPoint, [new ZoneBuilder("relay-route.test")
+        .WithNameServer(EndPoint.Address)
+        .A("smtp", RelayAddress)
+        .Cname("submission", "smtp")
+        .Aaaa("dual", TestAddresses.RelayRoute.RelayV6.Address) // nothing listens there
+        .A("dual", RelayAddress)
+        .Build()]);
 
     /// <summary>The value for <c>DirectMailOptions.NameServers</c>.</summary>
     public string NameServer => $"{EndPoint.Address}:{EndPoint.Port}";
@@ -44,7 +39,7 @@ public sealed class RelayZoneFixture : IDisposable
 [Trait("Category", "Integration")]
 public sealed class RelayHostResolutionTests(RelayZoneFixture zone) : IClassFixture<RelayZoneFixture>
 {
-    private const int RelayPort = 10465;
+    private static readonly int RelayPort = TestAddresses.RelayRoute.Relay.Port;
 
     private static ScriptedSmtpServer StartRelay(SmtpDialogue dialogue) => ScriptedSmtpServer.Start(async c =>
     {

@@ -251,13 +251,13 @@ public sealed class RelayRouteTests
     public async Task When_every_port_25_connection_times_out_the_port_blocked_relay_takes_the_mail_now_and_for_a_while()
     {
         var blocked = NewAddress();
-        using var blackhole = new BlackholeListener(blocked); // on DeliveryAddresses.Port, the MX port of this test
+        using var blackhole = new BlackholeListener(blocked); // on TestAddresses.Delivery.Port, the MX port of this test
         await using var relay = new ScriptedRelay(NewAddress());
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var resolver = new TableResolver { ["blocked.test"] = [("mx.blocked.test", 10, blocked)] };
         await using var mailer = new DirectMailer(Options(o =>
         {
-            o.Port = DeliveryAddresses.Port;
+            o.Port = TestAddresses.Delivery.Port;
             o.Timeouts.Connect = TimeSpan.FromMilliseconds(300);
             o.Relays["submission"] = Relay(relay.Host);
             o.Routes.PortBlockedRelay = "submission";

@@ -43,13 +43,13 @@ public sealed class PostfixFixture : IAsyncLifetime
 {
     public const string Domain = "postfix.test";
     public const string HostName = "mx.postfix.test";
-    public const int Port = 10025;
+    public const int Port = TestAddresses.Postfix.Port;
 
     /// <summary>Submission with implicit TLS (as port 465) and SMTP AUTH required before RCPT.</summary>
-    public const int SubmissionsPort = 10465;
+    public const int SubmissionsPort = TestAddresses.Postfix.SubmissionsPort;
 
     /// <summary>Submission with STARTTLS required (as port 587) and SMTP AUTH required before RCPT.</summary>
-    public const int SubmissionPort = 10587;
+    public const int SubmissionPort = TestAddresses.Postfix.SubmissionPort;
 
     /// <summary>The submission user in the fixture's sasldb (realm <see cref="HostName"/>), and its password.</summary>
     public const string RelayUser = "relayuser";
@@ -69,13 +69,13 @@ public sealed class PostfixFixture : IAsyncLifetime
     private string? _root;
     private Process? _supervisor;
 
-    public static IPAddress Address { get; } = IPAddress.Parse("127.0.25.10");
+    public static IPAddress Address { get; } = TestAddresses.Postfix.Address;
 
     /// <summary>The one domain this Postfix relays (as an SMTP client), to <see cref="RelayTarget"/>: where a test's server answers.</summary>
     public const string RelayedDomain = "relayed.postfix.test";
 
     /// <summary>Where Postfix delivers mail for <see cref="RelayedDomain"/>.</summary>
-    public static IPEndPoint RelayTarget { get; } = new(IPAddress.Parse("127.0.25.77"), 10077);
+    public static IPEndPoint RelayTarget { get; } = TestAddresses.Postfix.RelayTarget;
 
     public IPEndPoint EndPoint { get; } = new(Address, Port);
 

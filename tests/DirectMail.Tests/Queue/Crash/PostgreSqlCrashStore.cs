@@ -12,7 +12,7 @@ namespace DirectMail.Tests.Queue.Crash;
 /// </summary>
 internal sealed class PostgreSqlCrashStore : CrashStore
 {
-    private readonly PostgreSqlServer _server = new(IPAddress.Parse("127.0.54.41"), 55441);
+    private readonly PostgreSqlServer _server = new(TestAddresses.PostgreSql.Crash.Address, TestAddresses.PostgreSql.Crash.Port);
     private readonly string _connectionString;
 
     public PostgreSqlCrashStore() => _connectionString = _server.CreateDatabase("crash");

@@ -30,10 +30,9 @@ namespace DirectMail.Tests.Queue.Crash;
 [Trait("Category", "Integration")]
 public sealed class QueueWorkerCrashTests(PostfixFixture postfix, ITestOutputHelper output)
 {
-    private const int DnsPort = 10053;
-    private static readonly IPAddress DnsAddress = IPAddress.Parse("127.0.41.53");
-    private static readonly IPAddress SinkOneAddress = IPAddress.Parse("127.0.41.1");
-    private static readonly IPAddress SinkTwoAddress = IPAddress.Parse("127.0.41.2");
+    private static readonly IPEndPoint DnsEndPoint = TestAddresses.Crash.NameServer;
+    private static readonly IPAddress SinkOneAddress = TestAddresses.Crash.SinkOne;
+    private static readonly IPAddress SinkTwoAddress = TestAddresses.Crash.SinkTwo;
     private static readonly string[] Domains = [PostfixFixture.Domain, "one.crash.test", "two.crash.test"];
 
     [Fact]
@@ -59,28 +58,21 @@ public sealed class QueueWorkerCrashTests(PostfixFixture postfix, ITestOutputHel
         await RunAsync(store, defaultSeed: 20261204, workers: 3, messageCount: 1500, kills: 5, minGapMs: 1500, maxGapMs: 3500, leaseSeconds: 10);
     }
 
-    private static string Zones(string name) => name == PostfixFixture.Domain
-        ? $"""
-          $ORIGIN {PostfixFixture.Domain}.
-          $TTL 3600
-          @    SOA ns.crash.test. hostmaster.crash.test. 1 3600 600 86400 60
-          @    NS  ns.crash.test.
-          @    MX  10 {PostfixFixture.HostName}.
-          mx   A   {PostfixFixture.Address}
-
-          """
-        : $"""
-          $ORIGIN crash.test.
-          $TTL 3600
-          @        SOA ns.crash.test. hostmaster.crash.test. 1 3600 600 86400 60
-          @        NS  ns
-          ns       A   {DnsAddress}
-          one      MX  10 mx.one
-          mx.one   A   {SinkOneAddress}
-          two      MX  10 mx.two
-          mx.two   A   {SinkTwoAddress}
-
-          """;
+    /// <summary>The Postfix fixture's domain as the probes see it, and crash.test with the two aiosmtpd servers.</summary>
+    private static NsdZone[] Zones() =>
+    [
+        new ZoneBuilder(PostfixFixture.Domain, ttl: 3600)
+            .WithSoa("ns.crash.test.", "hostmaster.crash.test.")
+            .WithNameServer("ns.crash.test.")
+            .Mx("@", 10, PostfixFixture.HostName + ".")
+            .A("mx", PostfixFixture.Address)
+            .Build(),
+        new ZoneBuilder("crash.test", ttl: 3600)
+            .WithNameServer(DnsEndPoint.Address)
+            .Mx("one", 10, "mx.one", SinkOneAddress)
+            .Mx("two", 10, "mx.two", SinkTwoAddress)
+            .Build(),
+    ];
 
     /// <summary>
     /// One crash run: <paramref name="workers"/> probe workers on <paramref name="store"/>, <paramref name="kills"/>
@@ -104,7 +96,7 @@ public sealed class QueueWorkerCrashTests(PostfixFixture postfix, ITestOutputHel
             output.WriteLine(line);
         }
 
-        using var dns = new NsdServer(new IPEndPoint(DnsAddress, DnsPort), [new NsdZone(PostfixFixture.Domain, Zones(PostfixFixture.Domain)), new NsdZone("crash.test", Zones("crash.test"))]);
+        using var dns = new NsdServer(DnsEndPoint, Zones());
         using var sinkOne = new CrashSinkServer(SinkOneAddress, PostfixFixture.Port, TimeSpan.FromMilliseconds(40));
         using var sinkTwo = new CrashSinkServer(SinkTwoAddress, PostfixFixture.Port, TimeSpan.FromMilliseconds(40));
 
@@ -130,7 +122,7 @@ public sealed class QueueWorkerCrashTests(PostfixFixture postfix, ITestOutputHel
 
         string[] arguments =
         [
-            "--store", store.Argument, "--dns", $"{DnsAddress}:{DnsPort}", "--port", PostfixFixture.Port.ToString(CultureInfo.InvariantCulture),
+            "--store", store.Argument, "--dns", DnsEndPoint.ToString(), "--port", PostfixFixture.Port.ToString(CultureInfo.InvariantCulture),
             "--lease", leaseSeconds.ToString(CultureInfo.InvariantCulture), "--retry", "1", "--concurrency", "16",
         ];
         using var fleet = new CrashWorkerFleet(workers, arguments);

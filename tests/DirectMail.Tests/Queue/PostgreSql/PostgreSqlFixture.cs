@@ -11,8 +11,8 @@ namespace DirectMail.Tests.Queue.PostgreSql;
 /// </summary>
 public sealed class PostgreSqlFixture : IDisposable
 {
-    public static readonly IPAddress Address = IPAddress.Parse("127.0.54.32");
-    public const int Port = 55432;
+    public static readonly IPAddress Address = TestAddresses.PostgreSql.Shared.Address;
+    public static readonly int Port = TestAddresses.PostgreSql.Shared.Port;
 
     private readonly PostgreSqlServer _server = new(Address, Port);
     private readonly ConcurrentDictionary<string, string> _databases = new(StringComparer.Ordinal);

@@ -68,7 +68,7 @@ public sealed class PostgreSqlQueueEndToEndTests
         // A worker instance with a store of its own on the same database.
         await using (var store = OpenStore())
         await using (var queue = new MailQueue(store, Options()))
-        await using (var mailer = new DirectMailer(LoopbackMailerOptions.Create(DeliveryAddresses.Port), resolver))
+        await using (var mailer = new DirectMailer(LoopbackMailerOptions.Create(TestAddresses.Delivery.Port), resolver))
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await new MailQueueWorker(queue, mailer).RunUntilEmptyAsync(timeout.Token);
@@ -98,7 +98,7 @@ public sealed class PostgreSqlQueueEndToEndTests
         services.AddDirectMail(o =>
         {
             o.HeloName = "client.test";
-            o.Port = DeliveryAddresses.Port;
+            o.Port = TestAddresses.Delivery.Port;
             o.AllowPrivateTargets = true;
             o.MaxRetryAttempts = 0;
             o.TlsMode = SmtpTlsMode.None;

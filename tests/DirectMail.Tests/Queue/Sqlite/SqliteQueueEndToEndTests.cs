@@ -63,7 +63,7 @@ public sealed class SqliteQueueEndToEndTests : IDisposable
         // The second: a new store on the same directory, and a worker.
         await using (var store = new SqliteMailQueueStore(_directory))
         await using (var queue = new MailQueue(store, Options()))
-        await using (var mailer = new DirectMailer(LoopbackMailerOptions.Create(DeliveryAddresses.Port), resolver))
+        await using (var mailer = new DirectMailer(LoopbackMailerOptions.Create(TestAddresses.Delivery.Port), resolver))
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await new MailQueueWorker(queue, mailer).RunUntilEmptyAsync(timeout.Token);
@@ -97,7 +97,7 @@ public sealed class SqliteQueueEndToEndTests : IDisposable
         services.AddDirectMail(o =>
         {
             o.HeloName = "client.test";
-            o.Port = DeliveryAddresses.Port;
+            o.Port = TestAddresses.Delivery.Port;
             o.AllowPrivateTargets = true;
             o.MaxRetryAttempts = 0;
             o.TlsMode = SmtpTlsMode.None;

@@ -13,45 +13,45 @@ namespace DirectMail.Tests.Security.Dane;
 /// an unsigned delegation <c>insecure.dane.test</c> (no DS: insecure), a signed child <c>expired.dane.test</c> whose
 /// signatures expired (bogus), and one TLSA record changed after signing (bogus); NSD serving the three zones on
 /// 127.0.55.1:10053, and unbound validating them on 127.0.55.53:10053 with the zone's DS as its only trust anchor.
-/// The SMTP servers of the delivery tests take the addresses 127.0.55.25 and up named here; a lame delegation (the TLSA
+/// The SMTP servers of the delivery tests take the addresses 127.0.55.25 and up (<see cref="TestAddresses.Dane"/>); a lame delegation (the TLSA
 /// names of mx-servfail, to an NSD on 127.0.43.20:53 that does not serve them) makes unbound answer SERVFAIL, and that MX host is 127.0.43.21.
 /// </summary>
 public sealed class DaneDnsFixture : IDisposable
 {
     public const string Zone = "dane.test";
 
-    public const int Port = 10053;
+    public const int Port = TestAddresses.DnsPort;
 
     /// <summary>The SMTP port of the delivery tests' servers: every TLSA record is published at <c>_25._tcp</c> and at <c>_10025._tcp</c> (the name follows the port connected to, RFC 6698 section 3).</summary>
-    public const int SmtpPort = 10025;
+    public const int SmtpPort = TestAddresses.Dane.Port;
 
     /// <summary>NSD, authoritative, not validating (its answers never carry AD).</summary>
-    public static readonly IPEndPoint AuthoritativeEndPoint = new(IPAddress.Parse("127.0.55.1"), Port);
+    public static readonly IPEndPoint AuthoritativeEndPoint = TestAddresses.Dane.Authoritative;
 
     /// <summary>unbound, validating with the test trust anchor.</summary>
-    public static readonly IPEndPoint ValidatingEndPoint = new(IPAddress.Parse("127.0.55.53"), Port);
+    public static readonly IPEndPoint ValidatingEndPoint = TestAddresses.Dane.Validating;
 
-    public static readonly IPAddress EeAddress = IPAddress.Parse("127.0.55.25");
-    public static readonly IPAddress TaAddress = IPAddress.Parse("127.0.55.26");
-    public static readonly IPAddress WrongAddress = IPAddress.Parse("127.0.55.27");
-    public static readonly IPAddress PlainAddress = IPAddress.Parse("127.0.55.28");
-    public static readonly IPAddress UnusableAddress = IPAddress.Parse("127.0.55.29");
-    public static readonly IPAddress BogusAddress = IPAddress.Parse("127.0.55.30");
-    public static readonly IPAddress InsecureAddress = IPAddress.Parse("127.0.55.31");
-    public static readonly IPAddress NoTlsaAddress = IPAddress.Parse("127.0.55.32");
-    public static readonly IPAddress AliasAddress = IPAddress.Parse("127.0.55.33");
-    public static readonly IPAddress Wrong2Address = IPAddress.Parse("127.0.55.35");
-    public static readonly IPAddress BackupAddress = IPAddress.Parse("127.0.55.36");
+    public static readonly IPAddress EeAddress = TestAddresses.Dane.Ee;
+    public static readonly IPAddress TaAddress = TestAddresses.Dane.Ta;
+    public static readonly IPAddress WrongAddress = TestAddresses.Dane.Wrong;
+    public static readonly IPAddress PlainAddress = TestAddresses.Dane.Plain;
+    public static readonly IPAddress UnusableAddress = TestAddresses.Dane.Unusable;
+    public static readonly IPAddress BogusAddress = TestAddresses.Dane.Bogus;
+    public static readonly IPAddress InsecureAddress = TestAddresses.Dane.Insecure;
+    public static readonly IPAddress NoTlsaAddress = TestAddresses.Dane.NoTlsa;
+    public static readonly IPAddress AliasAddress = TestAddresses.Dane.Alias;
+    public static readonly IPAddress Wrong2Address = TestAddresses.Dane.Wrong2;
+    public static readonly IPAddress BackupAddress = TestAddresses.Dane.Backup;
 
     /// <summary>The MX host whose TLSA lookup fails with SERVFAIL (its <c>_tcp</c> names are delegated to <see cref="LameNameServer"/>).</summary>
-    public static readonly IPAddress ServfailAddress = IPAddress.Parse("127.0.43.21");
+    public static readonly IPAddress ServfailAddress = TestAddresses.Dane.Servfail;
 
     /// <summary>
     /// The name server of the lame delegation (port 53, where unbound asks a delegated server): an NSD that serves another
     /// zone only, so it answers REFUSED for the TLSA names and unbound says SERVFAIL at once (with nothing listening,
     /// unbound keeps retrying past the mailer's query timeout).
     /// </summary>
-    public static readonly IPAddress LameNameServer = IPAddress.Parse("127.0.43.20");
+    public static readonly IPAddress LameNameServer = TestAddresses.Dane.LameNameServer.Address;
 
     private readonly DnssecZoneSigner _signer = new();
     private readonly NsdServer _nsd;
@@ -62,99 +62,69 @@ public sealed class DaneDnsFixture : IDisposable
     {
         try
         {
-            var insecure = $"""
-                $ORIGIN insecure.{Zone}.
-                $TTL 300
-                @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 300
-                @ NS ns.{Zone}.
-                @ MX 10 mx
-                mx A {InsecureAddress}
-                _25._tcp.mx TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
-                ; an unsigned MX RRset naming a host whose own records are signed
-                secure-host MX 10 mx-ee.{Zone}.
+            var insecure = Child("insecure")
+                .Mx("@", 10, "mx", InsecureAddress);
+            Tlsa(insecure, "mx", 3, 1, 1, EeCertificate);
 
-                """;
+            // an unsigned MX RRset naming a host whose own records are signed
+            insecure.Mx("secure-host", 10, $"mx-ee.{Zone}.");
 
-            insecure = WithSmtpPort(insecure);
-            var expired = _signer.Sign($"expired.{Zone}", $"""
-                $ORIGIN expired.{Zone}.
-                $TTL 300
-                @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 300
-                @ NS ns.{Zone}.
-                @ MX 10 mx
-                mx A 127.0.55.34
+            var expired = _signer.Sign($"expired.{Zone}", Child("expired").Mx("@", 10, "mx", TestAddresses.Dane.Expired).Text, DateTimeOffset.UtcNow.AddDays(-20), DateTimeOffset.UtcNow.AddDays(-10));
 
-                """, DateTimeOffset.UtcNow.AddDays(-20), DateTimeOffset.UtcNow.AddDays(-10));
+            var zone = new ZoneBuilder(Zone)
+                .WithSoa($"ns.{Zone}.", $"hostmaster.{Zone}.", minimum: 300)
+                .WithNameServer(AuthoritativeEndPoint.Address);
 
-            var parent = _signer.Sign(Zone, WithSmtpPort($"""
-                $ORIGIN {Zone}.
-                $TTL 300
-                @ SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 300
-                @ NS ns
-                ns A {AuthoritativeEndPoint.Address}
+            // DANE-EE: the server's own key
+            zone.Mx("ee", 10, "mx-ee", EeAddress);
+            Tlsa(zone, "mx-ee", 3, 1, 1, EeCertificate);
 
-                ; DANE-EE: the server's own key
-                ee MX 10 mx-ee
-                mx-ee A {EeAddress}
-                _25._tcp.mx-ee TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
+            // DANE-TA: the issuing CA of the test CA, by key (as DANE-TA servers publish their issuer: 2 1 1)
+            zone.Mx("ta", 10, "mx-ta", TaAddress);
+            Tlsa(zone, "mx-ta", 2, 1, 1, TaIntermediate);
 
-                ; DANE-TA: the issuing CA of the test CA, by key (as DANE-TA servers publish their issuer: 2 1 1)
-                ta MX 10 mx-ta
-                mx-ta A {TaAddress}
-                _25._tcp.mx-ta TLSA {DaneCertificates.ZoneText(2, 1, 1, TaIntermediate)}
+            // TLSA records naming another key at both MX hosts
+            zone.Mx("mismatch", 10, "mx-wrong").Mx("mismatch", 20, "mx-wrong2");
+            zone.A("mx-wrong", WrongAddress);
+            Tlsa(zone, "mx-wrong", 3, 1, 1, OtherCertificate);
+            zone.A("mx-wrong2", Wrong2Address);
+            Tlsa(zone, "mx-wrong2", 3, 1, 1, OtherCertificate);
 
-                ; TLSA records naming another key at both MX hosts
-                mismatch MX 10 mx-wrong
-                mismatch MX 20 mx-wrong2
-                mx-wrong A {WrongAddress}
-                _25._tcp.mx-wrong TLSA {DaneCertificates.ZoneText(3, 1, 1, OtherCertificate)}
-                mx-wrong2 A {Wrong2Address}
-                _25._tcp.mx-wrong2 TLSA {DaneCertificates.ZoneText(3, 1, 1, OtherCertificate)}
+            // the first MX's TLSA record names another key, the second's the right one
+            zone.Mx("backup", 10, "mx-wrong").Mx("backup", 20, "mx-backup", BackupAddress);
+            Tlsa(zone, "mx-backup", 3, 1, 1, EeCertificate);
 
-                ; the first MX's TLSA record names another key, the second's the right one
-                backup MX 10 mx-wrong
-                backup MX 20 mx-backup
-                mx-backup A {BackupAddress}
-                _25._tcp.mx-backup TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
+            // usable TLSA records at a server that offers no STARTTLS
+            zone.Mx("nostarttls", 10, "mx-plain", PlainAddress);
+            Tlsa(zone, "mx-plain", 3, 1, 1, EeCertificate);
 
-                ; usable TLSA records at a server that offers no STARTTLS
-                nostarttls MX 10 mx-plain
-                mx-plain A {PlainAddress}
-                _25._tcp.mx-plain TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
+            // only records SMTP cannot use (PKIX-EE, PKIX-TA)
+            zone.Mx("unusable", 10, "mx-unusable", UnusableAddress);
+            Tlsa(zone, "mx-unusable", 1, 1, 1, EeCertificate);
+            Tlsa(zone, "mx-unusable", 0, 0, 1, TaRoot);
 
-                ; only records SMTP cannot use (PKIX-EE, PKIX-TA)
-                unusable MX 10 mx-unusable
-                mx-unusable A {UnusableAddress}
-                _25._tcp.mx-unusable TLSA {DaneCertificates.ZoneText(1, 1, 1, EeCertificate)}
-                _25._tcp.mx-unusable TLSA {DaneCertificates.ZoneText(0, 0, 1, TaRoot)}
+            // changed after signing below: bogus
+            zone.Mx("bogus", 10, "mx-bogus", BogusAddress);
+            Tlsa(zone, "mx-bogus", 3, 1, 1, EeCertificate);
 
-                ; changed after signing below: bogus
-                bogus MX 10 mx-bogus
-                mx-bogus A {BogusAddress}
-                _25._tcp.mx-bogus TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
+            // signed, no TLSA records (a validated denial)
+            zone.Mx("notlsa", 10, "mx-notlsa", NoTlsaAddress);
 
-                ; signed, no TLSA records (a validated denial)
-                notlsa MX 10 mx-notlsa
-                mx-notlsa A {NoTlsaAddress}
+            // an MX host that is a CNAME: the TLSA records are at the name it leads to
+            zone.Mx("cname", 10, "mx-alias").Cname("mx-alias", "mx-real").A("mx-real", AliasAddress);
+            Tlsa(zone, "mx-real", 3, 1, 1, EeCertificate);
 
-                ; an MX host that is a CNAME: the TLSA records are at the name it leads to
-                cname MX 10 mx-alias
-                mx-alias CNAME mx-real
-                mx-real A {AliasAddress}
-                _25._tcp.mx-real TLSA {DaneCertificates.ZoneText(3, 1, 1, EeCertificate)}
+            // the TLSA names of mx-servfail (_25._tcp and _10025._tcp) delegated to a name server that does not
+            // answer: a lame delegation, SERVFAIL from unbound, while the MX and address records are signed (secure)
+            zone.Mx("servfail", 10, "mx-servfail", ServfailAddress)
+                .Ns("_tcp.mx-servfail", "ns-lame")
+                .A("ns-lame", LameNameServer)
 
-                ; the TLSA names of mx-servfail (_25._tcp and _10025._tcp) delegated to a name server that does not
-                ; answer: a lame delegation, SERVFAIL from unbound, while the MX and address records are signed (secure)
-                servfail MX 10 mx-servfail
-                mx-servfail A {ServfailAddress}
-                _tcp.mx-servfail NS ns-lame
-                ns-lame A {LameNameServer}
-
-                insecure NS ns
-                expired NS ns
-                {expired.DelegationSigner}
-
-                """));
+                // the children: insecure without a DS, expired with one
+                .Ns("insecure", "ns")
+                .Ns("expired", "ns")
+                .Raw(expired.DelegationSigner);
+            var parent = _signer.Sign(Zone, zone.Text);
 
             // A TLSA record changed after signing: its RRSIG no longer verifies (an attacker on the path to the resolver).
             var tampered = Regex.Replace(
@@ -168,8 +138,8 @@ public sealed class DaneDnsFixture : IDisposable
             }
 
             TrustAnchor = parent.DelegationSigner;
-            _nsd = new NsdServer(AuthoritativeEndPoint, [new NsdZone(Zone, tampered), new NsdZone("insecure." + Zone, insecure), new NsdZone("expired." + Zone, expired.SignedText)]);
-            _lame = new NsdServer(new IPEndPoint(LameNameServer, 53), [new NsdZone("lame.test", "$ORIGIN lame.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A " + LameNameServer + "\n")]);
+            _nsd = new NsdServer(AuthoritativeEndPoint, [new NsdZone(Zone, tampered), insecure.Build(), new NsdZone("expired." + Zone, expired.SignedText)]);
+            _lame = new NsdServer(TestAddresses.Dane.LameNameServer, [new ZoneBuilder("lame.test").WithSoa("ns", "hostmaster", minimum: 300).WithNameServer("ns", LameNameServer).Build()]);
             _unbound = new UnboundServer(ValidatingEndPoint, [TrustAnchor], [(Zone, AuthoritativeEndPoint)], readyWhenValidated: Zone);
         }
         catch
@@ -213,20 +183,17 @@ public sealed class DaneDnsFixture : IDisposable
         return options;
     }
 
-    /// <summary>Each <c>_25._tcp</c> line again at <c>_10025._tcp</c>.</summary>
-    private static string WithSmtpPort(string zone)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (var line in zone.Split('\n'))
-        {
-            text.Append(line).Append('\n');
-            if (line.StartsWith("_25._tcp.", StringComparison.Ordinal))
-            {
-                text.Append("_").Append(SmtpPort).Append(line.AsSpan(3)).Append('\n');
-            }
-        }
+    /// <summary>A child zone of dane.test, served by the same NSD.</summary>
+    private static ZoneBuilder Child(string label) => new ZoneBuilder($"{label}.{Zone}")
+        .WithSoa($"ns.{Zone}.", $"hostmaster.{Zone}.", minimum: 300)
+        .WithNameServer($"ns.{Zone}.");
 
-        return text.ToString();
+    /// <summary>A TLSA record of <paramref name="host"/> at <c>_25._tcp</c> and again at <c>_10025._tcp</c> (<see cref="SmtpPort"/>).</summary>
+    private static void Tlsa(ZoneBuilder zone, string host, byte usage, byte selector, byte matchingType, X509Certificate2 certificate)
+    {
+        var data = DaneCertificates.Data(certificate, selector, matchingType);
+        zone.Tlsa($"_25._tcp.{host}", usage, selector, matchingType, data)
+            .Tlsa($"_{SmtpPort}._tcp.{host}", usage, selector, matchingType, data);
     }
 
     public void Dispose()

@@ -223,10 +223,10 @@ public sealed class DnssecResolutionTests(DaneDnsFixture fixture)
     public async Task A_resolver_that_does_not_answer_fails_the_lookup()
     {
         // A TLSA query dropped on the way must not read as "no TLSA records" (RFC 7672 section 2.1.1).
-        using var silent = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.55.54"), DaneDnsFixture.Port));
+        using var silent = new UdpClient(TestAddresses.Dane.SilentResolver);
         var options = DaneDnsFixture.Options(o =>
         {
-            o.NameServers = [new IPEndPoint(IPAddress.Parse("127.0.55.54"), DaneDnsFixture.Port)];
+            o.NameServers = [TestAddresses.Dane.SilentResolver];
             o.QueryTimeout = TimeSpan.FromMilliseconds(300);
             o.Retries = 0;
         });

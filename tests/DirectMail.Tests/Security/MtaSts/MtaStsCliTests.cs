@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Tasks;
 using DirectMail.Tests.Cli;
 using DirectMail.Tests.Delivery;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Security.MtaSts;
 
@@ -61,7 +62,7 @@ public sealed class MtaStsCliTests(MtaStsFixture fixture) : IClassFixture<MtaSts
     public async Task Send_json_carries_the_posture_of_each_recipient()
     {
         fixture.Https.ServePolicy(Domain, "version: STSv1\nmode: enforce\nmx: mx.sts-enforce.deliver.test\nmax_age: 86400\n");
-        await using var mx = StartTlsSmtpServer.Start(new IPEndPoint(IPAddress.Parse("127.0.32.1"), DeliveryAddresses.Port), fixture.Ca.Issue("mx.sts-enforce.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(new IPEndPoint(TestAddresses.MtaSts.Enforce, TestAddresses.MtaSts.Port), fixture.Ca.Issue("mx.sts-enforce.deliver.test"));
 
         var result = await CliRunner.RunAsync(
             "send", "--from", DeliveryTestKit.Sender, "--to", "one@" + Domain, "--subject", "posture", "--text", "Hello.", "--helo", "client.deliver.test",

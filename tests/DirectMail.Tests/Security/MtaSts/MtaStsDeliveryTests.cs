@@ -8,13 +8,14 @@ using DirectMail.Security;
 using DirectMail.Smtp;
 using DirectMail.Tests.Delivery;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Security.MtaSts;
 
 /// <summary>The CA, and the HTTPS server of the policy hosts (127.0.29.1:443), shared by the MTA-STS delivery tests.</summary>
 public sealed class MtaStsFixture : IAsyncLifetime
 {
-    public static readonly IPAddress PolicyHost = IPAddress.Parse("127.0.29.1");
+    public static readonly IPAddress PolicyHost = TestAddresses.MtaSts.PolicyHost.Address;
 
     public TestCertificateAuthority Ca { get; } = new();
 
@@ -39,7 +40,7 @@ public sealed class MtaStsFixture : IAsyncLifetime
 [Trait("Category", "Integration")]
 public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<MtaStsFixture>
 {
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.32.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.Delivery.Port);
 
     private static string Enforce(string mx, int maxAge = 86400) => $"version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: {maxAge}\r\n";
 
@@ -55,7 +56,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
     {
         const string domain = "sts-enforce.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx.sts-enforce.deliver.test"));
-        await using var mx = StartTlsSmtpServer.Start(Mx(1), fixture.Ca.Issue("mx.sts-enforce.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Enforce), fixture.Ca.Issue("mx.sts-enforce.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
         var content = Message("enforce");
@@ -79,7 +80,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         // Stops: a man in the middle with a certificate of its own (valid, from a trusted CA, for another name) reading the mail.
         const string domain = "sts-wrongcert.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx.sts-wrongcert.deliver.test"));
-        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.WrongCert), fixture.Ca.Issue("attacker.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
 
@@ -101,8 +102,8 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         // Stops: a spoofed MX answer diverting the mail to the attacker's host (RFC 8461 section 4.1).
         const string domain = "sts-outside.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx.sts-outside.deliver.test"));
-        await using var evil = StartTlsSmtpServer.Start(Mx(3), fixture.Ca.Issue("evil.sts-outside.deliver.test"));
-        await using var good = StartTlsSmtpServer.Start(Mx(4), fixture.Ca.Issue("mx.sts-outside.deliver.test"));
+        await using var evil = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.OutsideEvil), fixture.Ca.Issue("evil.sts-outside.deliver.test"));
+        await using var good = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Outside), fixture.Ca.Issue("mx.sts-outside.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
 
@@ -121,8 +122,8 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
     {
         const string domain = "sts-outside.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("elsewhere.example"));
-        await using var evil = StartTlsSmtpServer.Start(Mx(3), fixture.Ca.Issue("evil.sts-outside.deliver.test"));
-        await using var good = StartTlsSmtpServer.Start(Mx(4), fixture.Ca.Issue("mx.sts-outside.deliver.test"));
+        await using var evil = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.OutsideEvil), fixture.Ca.Issue("evil.sts-outside.deliver.test"));
+        await using var good = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Outside), fixture.Ca.Issue("mx.sts-outside.deliver.test"));
         await using var mailer = Mailer(new ResultSink());
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("none match")));
@@ -139,7 +140,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         // Stops: the STARTTLS downgrade (an active attacker removing "250-STARTTLS" from the EHLO reply).
         const string domain = "sts-stripped.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx.sts-stripped.deliver.test"));
-        await using var mx = StartTlsSmtpServer.StartWithoutTls(Mx(5));
+        await using var mx = StartTlsSmtpServer.StartWithoutTls(Mx(TestAddresses.MtaSts.Stripped));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
 
@@ -158,7 +159,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
     {
         const string domain = "sts-testing.deliver.test";
         fixture.Https.ServePolicy(domain, "version: STSv1\nmode: testing\nmx: mx.sts-testing.deliver.test\nmax_age: 86400\n");
-        await using var mx = StartTlsSmtpServer.Start(Mx(6), fixture.Ca.Issue("not-the-mx.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Testing), fixture.Ca.Issue("not-the-mx.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
         var content = Message("testing");
@@ -184,7 +185,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var sink = new ResultSink();
         await using var mailer = Mailer(sink, clock);
-        await using (var mx = StartTlsSmtpServer.Start(Mx(7), fixture.Ca.Issue("mx.sts-cached.deliver.test")))
+        await using (var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Cached), fixture.Ca.Issue("mx.sts-cached.deliver.test")))
         {
             var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("cached 1")));
             Assert.Equal(TlsPostureKind.MtaSts, first.Recipients[0].Tls!.Kind);
@@ -197,7 +198,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
             return Task.CompletedTask;
         });
         clock.Advance(TimeSpan.FromMinutes(31)); // past half of max_age: the policy is fetched again, and that fails
-        await using var attacker = StartTlsSmtpServer.Start(Mx(7), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var attacker = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Cached), fixture.Ca.Issue("attacker.deliver.test"));
 
         var second = await mailer.SendAsync(new SmtpEnvelope(Sender, "two@" + domain), SmtpContent.FromBytes(Message("cached 2")));
 
@@ -227,7 +228,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
             context.Response.ContentType = "text/plain";
             await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, Enforce("nothing.invalid"));
         });
-        await using var mx = StartTlsSmtpServer.Start(Mx(8), fixture.Ca.Issue("mx.sts-redirect.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Redirect), fixture.Ca.Issue("mx.sts-redirect.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
 
@@ -246,7 +247,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         // Stops: a policy host exhausting memory with an endless body; the policy (enforce, no matching MX) is not applied.
         const string domain = "sts-oversized.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("nothing.invalid") + "padding: " + new string('x', 70_000) + "\r\n");
-        await using var mx = StartTlsSmtpServer.Start(Mx(9), fixture.Ca.Issue("mx.sts-oversized.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Oversized), fixture.Ca.Issue("mx.sts-oversized.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
 
@@ -264,7 +265,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         fixture.Https.ServePolicy(domain, Enforce("nothing.invalid"));
         using var otherCa = new TestCertificateAuthority("Not trusted");
         fixture.Https.Present(domain, otherCa.Issue("mta-sts." + domain));
-        await using var mx = StartTlsSmtpServer.Start(Mx(9), fixture.Ca.Issue("mx.sts-oversized.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Oversized), fixture.Ca.Issue("mx.sts-oversized.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink);
         try
@@ -286,7 +287,7 @@ public sealed class MtaStsDeliveryTests(MtaStsFixture fixture) : IClassFixture<M
         // Stops: mail for an enforcing domain riding an unauthenticated connection that another domain's delivery left
         // in the pool (the MX host serves both; its certificate does not name it, as a man in the middle's would not).
         fixture.Https.ServePolicy("sts-poolsecure.deliver.test", Enforce("mx.sts-poolsecure.deliver.test"));
-        await using var mx = StartTlsSmtpServer.Start(Mx(10), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Pool), fixture.Ca.Issue("attacker.deliver.test"));
         await using var mailer = Mailer(new ResultSink());
 
         var plain = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@sts-poolplain.deliver.test"), SmtpContent.FromBytes(Message("plain")));

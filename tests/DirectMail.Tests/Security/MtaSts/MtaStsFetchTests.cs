@@ -19,9 +19,8 @@ namespace DirectMail.Tests.Security.MtaSts;
 /// The MTA-STS policy fetch's failures end to end (RFC 8461 sections 3.3 and 5.1) with
 /// <see cref="DirectMailOptions.MtaStsFetchTimeout"/> at 1 second: a policy host that accepts and never answers, one that
 /// refuses the connection, a refresh that times out under a cached enforce policy; MX certificates out of their validity
-/// period under enforce; and a policy of mode none. The zone's records are in Delivery/zones/deliver.test.zone (sts-hang
-/// and below); the MX hosts are on 127.0.32.14-19 and 127.0.43.3, the silent policy host on 127.0.43.1, the refusing one
-/// 127.0.43.2. The outcome is asserted at the servers (what they stored, what connected), not by wall-clock time.
+/// period under enforce; and a policy of mode none. The zone's records are in DeliveryDnsFixture.DeliverTest (sts-hang
+/// and below); the addresses (MX hosts, the silent policy host, the refusing one) are TestAddresses.MtaSts'. The outcome is asserted at the servers (what they stored, what connected), not by wall-clock time.
 /// </summary>
 [Collection(DeliveryCollection.Name)]
 [Trait("Category", "Integration")]
@@ -36,7 +35,7 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
     /// </summary>
     private static readonly TimeSpan SafeTimeout = TimeSpan.FromSeconds(10);
 
-    private static IPEndPoint Mx(string address) => new(IPAddress.Parse(address), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.MtaSts.Port);
 
     private static string Enforce(string mx, int maxAge = 86400) => $"version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: {maxAge}\r\n";
 
@@ -67,8 +66,8 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         // mail for the 15-second default or for ever, instead of the configured timeout; and a timed-out fetch read as a
         // policy (RFC 8461 section 5: with no cached policy, a failed fetch means no policy applies).
         const string domain = "sts-hang.deliver.test";
-        using var silent = SilentListener.Start(new IPEndPoint(IPAddress.Parse("127.0.43.1"), 443));
-        await using var mx = StartTlsSmtpServer.Start(Mx("127.0.32.14"), fixture.Ca.Issue("not-the-mx.deliver.test"));
+        using var silent = SilentListener.Start(TestAddresses.MtaSts.SilentPolicyHost);
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Hang), fixture.Ca.Issue("not-the-mx.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink, ShortTimeout);
         var content = Message("silent policy host");
@@ -91,7 +90,7 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         // Stops: a refused policy connection (nothing listens on 127.0.43.2:443) failing the delivery or being read as a
         // policy; the failure must still be reported as sts-policy-fetch-error naming the URL.
         const string domain = "sts-refused.deliver.test";
-        await using var mx = StartTlsSmtpServer.Start(Mx("127.0.32.15"), fixture.Ca.Issue("mx.sts-refused.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Refused), fixture.Ca.Issue("mx.sts-refused.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink, ShortTimeout);
 
@@ -115,8 +114,8 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         ServePolicy(domain, Enforce("mx.sts-slowcached.deliver.test", maxAge: 3600));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var sink = new ResultSink();
-        await using var evil = StartTlsSmtpServer.Start(Mx("127.0.32.16"), fixture.Ca.Issue("evil.sts-slowcached.deliver.test"));
-        await using var good = StartTlsSmtpServer.Start(Mx("127.0.32.17"), fixture.Ca.Issue("mx.sts-slowcached.deliver.test"));
+        await using var evil = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.SlowCachedEvil), fixture.Ca.Issue("evil.sts-slowcached.deliver.test"));
+        await using var good = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.SlowCached), fixture.Ca.Issue("mx.sts-slowcached.deliver.test"));
         await using var mailer = Mailer(sink, SafeTimeout, clock); // the first fetch must succeed; the second times out (the detail names the option's 10 s)
 
         var first = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("slow 1")));
@@ -137,10 +136,11 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
     }
 
     [Theory]
-    [InlineData("sts-expired", "127.0.32.18", -36, -1)] // the tests' CA is valid from 2 days ago: the leaf cannot start before
-    [InlineData("sts-notyet", "127.0.32.19", 24, 720)]
-    public async Task Enforce_with_an_MX_certificate_outside_its_validity_period_defers_and_sends_nothing(string label, string address, int fromHours, int toHours)
+    [InlineData("sts-expired", -36, -1)] // the tests' CA is valid from 2 days ago: the leaf cannot start before
+    [InlineData("sts-notyet", 24, 720)]
+    public async Task Enforce_with_an_MX_certificate_outside_its_validity_period_defers_and_sends_nothing(string label, int fromHours, int toHours)
     {
+        var address = label == "sts-expired" ? TestAddresses.MtaSts.Expired : TestAddresses.MtaSts.NotYet;
         // Stops: an expired (or not yet valid) certificate accepted under enforce: a key that may have leaked after its
         // certificate's end, or a certificate issued for later, must not carry the mail (RFC 8461 section 4.2).
         var domain = label + ".deliver.test";
@@ -173,7 +173,7 @@ public sealed class MtaStsFetchTests(MtaStsFixture fixture) : IClassFixture<MtaS
         const string domain = "sts-none.deliver.test";
         ServePolicy(domain, "version: STSv1\r\nmode: none\r\nmx: mx.sts-none.deliver.test\r\nmax_age: 86400\r\n");
         using var untrusted = new TestCertificateAuthority("Not trusted");
-        await using var mx = StartTlsSmtpServer.Start(Mx("127.0.43.3"), untrusted.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.None), untrusted.Issue("attacker.deliver.test"));
         var sink = new ResultSink();
         await using var mailer = Mailer(sink, SafeTimeout);
         var content = Message("mode none");

@@ -8,6 +8,7 @@ using DirectMail.Smtp;
 using DirectMail.Tests.Delivery;
 using DirectMail.Tests.Security.MtaSts;
 using static DirectMail.Tests.Delivery.DeliveryTestKit;
+using DirectMail.Tests.Infrastructure;
 
 namespace DirectMail.Tests.Security.TlsRpt;
 
@@ -22,7 +23,7 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
     private const string EhloWithRequireTls = "250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250-REQUIRETLS\r\n250 ENHANCEDSTATUSCODES";
     private const string EhloWithoutRequireTls = "250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES";
 
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.32.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.Delivery.Port);
 
     private DirectMailer Mailer() => new(Options(o => o.TrustAnchorFile = fixture.Ca.PemFile));
 
@@ -31,7 +32,7 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
     {
         const string domain = "rtls-ok.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
-        await using var mx = StartTlsSmtpServer.Start(Mx(20), fixture.Ca.Issue("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.Ok), fixture.Ca.Issue("mx." + domain));
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
         var content = Message("require tls");
@@ -51,9 +52,9 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
         // Stops: the message reaching a host that would pass it on without the guarantee (RFC 8689 section 4.1).
         const string domain = "rtls-lacking.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("*.rtls-lacking.deliver.test"));
-        await using var lacking = StartTlsSmtpServer.Start(Mx(21), fixture.Ca.Issue("mx." + domain));
+        await using var lacking = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.Lacking), fixture.Ca.Issue("mx." + domain));
         lacking.Dialogue.EhloReply = EhloWithoutRequireTls;
-        await using var offering = StartTlsSmtpServer.Start(Mx(22), fixture.Ca.Issue("mx2." + domain));
+        await using var offering = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.LackingBackup), fixture.Ca.Issue("mx2." + domain));
         offering.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
 
@@ -70,9 +71,9 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
     {
         const string domain = "rtls-lacking.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("*.rtls-lacking.deliver.test"));
-        await using var one = StartTlsSmtpServer.Start(Mx(21), fixture.Ca.Issue("mx." + domain));
+        await using var one = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.Lacking), fixture.Ca.Issue("mx." + domain));
         one.Dialogue.EhloReply = EhloWithoutRequireTls;
-        await using var two = StartTlsSmtpServer.Start(Mx(22), fixture.Ca.Issue("mx2." + domain));
+        await using var two = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.LackingBackup), fixture.Ca.Issue("mx2." + domain));
         two.Dialogue.EhloReply = EhloWithoutRequireTls;
         await using var mailer = Mailer();
 
@@ -90,7 +91,7 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
     {
         // Opportunistic TLS cannot meet REQUIRETLS: an attacker could strip STARTTLS or present any certificate.
         const string domain = "rtls-nopolicy.deliver.test";
-        await using var mx = StartTlsSmtpServer.Start(Mx(23), fixture.Ca.Issue("mx." + domain));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.RequireTls.NoPolicy), fixture.Ca.Issue("mx." + domain));
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
 
@@ -109,7 +110,7 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
         // a broken certificate); MTA-STS enforce would otherwise defer it.
         const string domain = "sts-wrongcert.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
-        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.WrongCert), fixture.Ca.Issue("attacker.deliver.test"));
         await using var mailer = Mailer();
         var content = System.Text.Encoding.ASCII.GetBytes("From: <" + Sender + ">\r\nTLS-Required: No\r\nSubject: opportunistic\r\n\r\nBody\r\n");
 
@@ -126,7 +127,7 @@ public sealed class RequireTlsTests(MtaStsFixture fixture) : IClassFixture<MtaSt
     {
         const string domain = "sts-wrongcert.deliver.test";
         fixture.Https.ServePolicy(domain, Enforce("mx." + domain));
-        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.WrongCert), fixture.Ca.Issue("attacker.deliver.test"));
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
         var content = System.Text.Encoding.ASCII.GetBytes("TLS-Required: No\r\nSubject: both\r\n\r\nBody\r\n");

@@ -22,7 +22,7 @@ namespace DirectMail.Tests.Security.TlsRpt;
 [Trait("Category", "Integration")]
 public sealed class TlsReportPolicyFieldsTests(MtaStsFixture fixture) : IClassFixture<MtaStsFixture>
 {
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.32.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.Delivery.Port);
 
     [Fact]
     public async Task A_failed_enforced_session_is_reported_with_the_policy_as_fetched_and_the_sessions_addresses_and_helo()
@@ -31,7 +31,7 @@ public sealed class TlsReportPolicyFieldsTests(MtaStsFixture fixture) : IClassFi
         // the session it happened on, which the receiving domain needs to find the man in the middle.
         const string domain = "sts-wrongcert.deliver.test";
         fixture.Https.ServePolicy(domain, "version: STSv1\r\nmode: enforce\r\nmx: mx.sts-wrongcert.deliver.test\r\nmax_age: 86400\r\n");
-        await using var mx = StartTlsSmtpServer.Start(Mx(2), fixture.Ca.Issue("attacker.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.WrongCert), fixture.Ca.Issue("attacker.deliver.test"));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var aggregator = new TlsReportAggregator(clock);
         await using var mailer = new DirectMailer(Options(o => o.TrustAnchorFile = fixture.Ca.PemFile), timeProvider: clock);
@@ -49,7 +49,7 @@ public sealed class TlsReportPolicyFieldsTests(MtaStsFixture fixture) : IClassFi
         var failure = Assert.Single(policy.Failures);
         Assert.Equal(TlsFailureType.CertificateHostMismatch, failure.ResultType);
         Assert.Equal("mx.sts-wrongcert.deliver.test", failure.ReceivingMxHost);
-        Assert.Equal(IPAddress.Parse("127.0.32.2"), failure.ReceivingAddress);
+        Assert.Equal(TestAddresses.MtaSts.WrongCert, failure.ReceivingAddress);
         Assert.NotNull(failure.SendingAddress);
         Assert.True(IPAddress.IsLoopback(failure.SendingAddress!), failure.SendingAddress!.ToString());
         Assert.Equal("mx.test", failure.ReceivingHelo); // the name in the server's EHLO reply
@@ -69,7 +69,7 @@ public sealed class TlsReportPolicyFieldsTests(MtaStsFixture fixture) : IClassFi
         var aggregator = new TlsReportAggregator(clock);
         await using var mailer = new DirectMailer(Options(o => o.TrustAnchorFile = fixture.Ca.PemFile), timeProvider: clock);
         mailer.Delivery.TlsResults = aggregator;
-        await using var mx = StartTlsSmtpServer.Start(Mx(7), fixture.Ca.Issue("mx.sts-cached.deliver.test"));
+        await using var mx = StartTlsSmtpServer.Start(Mx(TestAddresses.MtaSts.Cached), fixture.Ca.Issue("mx.sts-cached.deliver.test"));
 
         Assert.True((await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + domain), SmtpContent.FromBytes(Message("policy 1")))).IsFullyDelivered);
         fixture.Https.ServePolicy(domain, second);

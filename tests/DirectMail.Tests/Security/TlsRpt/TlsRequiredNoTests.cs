@@ -44,15 +44,15 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
         }
     }
 
-    private static IPEndPoint Mx(int n) => new(IPAddress.Parse($"127.0.44.{n}"), DeliveryAddresses.Port);
+    private static IPEndPoint Mx(IPAddress address) => new(address, TestAddresses.TlsRequiredNo.Port);
 
     private DirectMailer Mailer() => new(Options(o => o.TrustAnchorFile = fixture.Ca.PemFile));
 
     /// <summary>The domain's enforce policy names its MX, whose certificate is for another name: MTA-STS refuses it.</summary>
-    private StartTlsSmtpServer WrongCertificateMx(string domain, int n)
+    private StartTlsSmtpServer WrongCertificateMx(string domain, IPAddress address)
     {
         fixture.Https.ServePolicy(domain, $"version: STSv1\r\nmode: enforce\r\nmx: mx.{domain}\r\nmax_age: 86400\r\n");
-        return StartTlsSmtpServer.Start(Mx(n), fixture.Ca.Issue("attacker.deliver.test"));
+        return StartTlsSmtpServer.Start(Mx(address), fixture.Ca.Issue("attacker.deliver.test"));
     }
 
     internal static EmailMessage Email(bool ignorePolicy, params string[] to)
@@ -79,7 +79,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     {
         // Stops: IgnoreRecipientTlsPolicy writing the field but DirectMail still applying the policy (the TLS report or
         // the alert about the broken certificate never arrives), and the policy skipped for a message that did not ask.
-        await using var mx = WrongCertificateMx(One, 1);
+        await using var mx = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
         await using var mailer = Mailer();
 
         var plain = await mailer.SendAsync(Email(false, "one@" + One));
@@ -104,7 +104,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     {
         // Stops: IgnoreRecipientTlsPolicy overriding REQUIRETLS (RFC 8689 section 5: REQUIRETLS wins), which would send
         // a message its sender required to be protected to an unauthenticated host.
-        await using var mx = WrongCertificateMx(One, 1);
+        await using var mx = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
         mx.Dialogue.EhloReply = EhloWithRequireTls;
         await using var mailer = Mailer();
         var message = Email(true, "one@" + One);
@@ -158,8 +158,8 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     {
         // Stops: the flag lost where the content is readied for several deliveries at once (a stream spooled, a message
         // copied over spooled attachments, content written once per server form), so one domain or both stay deferred.
-        await using var one = WrongCertificateMx(One, 1);
-        await using var two = WrongCertificateMx(Two, 2);
+        await using var one = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
+        await using var two = WrongCertificateMx(Two, TestAddresses.TlsRequiredNo.Two);
         await using var mailer = Mailer();
         string[] to = ["one@" + One, "two@" + Two];
 
@@ -175,7 +175,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     public async Task A_forward_only_stream_marked_TLS_Required_No_to_one_domain_is_delivered()
     {
         // Stops: the flag read before the stream is spooled (a forward-only stream is not scanned until then).
-        await using var mx = WrongCertificateMx(One, 1);
+        await using var mx = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
         await using var mailer = Mailer();
 
         var report = await mailer.SendAsync(new SmtpEnvelope(Sender, "one@" + One), SmtpContent.FromStream(new ForwardOnlyStream(Marked)));
@@ -189,7 +189,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     {
         // Stops: the queue dropping TLS-Required: No at enqueue or the worker not passing it on, so the retries apply the
         // policy the first send ignored and the message sits deferred until it expires; and the opposite downgrade.
-        await using var mx = WrongCertificateMx(One, 1);
+        await using var mx = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
         await using var mailer = Mailer();
         await using var store = new SqliteMailQueueStore(_directory);
         await using var queue = new MailQueue(store, new MailQueueOptions { RetryJitter = 0 });
@@ -219,7 +219,7 @@ public sealed class TlsRequiredNoTests(MtaStsFixture fixture) : IClassFixture<Mt
     {
         // Stops: the hand-off storing the readied content (a spool) without the flag: the first send ignored the policy
         // and the retries would apply it. The domain's MX refuses for a while (451), so the marked message is deferred.
-        await using var mx = WrongCertificateMx(One, 1);
+        await using var mx = WrongCertificateMx(One, TestAddresses.TlsRequiredNo.One);
         mx.Dialogue.Respond = line => line.StartsWith("RCPT", StringComparison.Ordinal) ? "451 4.7.1 try again later" : null;
         await using var store = new SqliteMailQueueStore(_directory);
         await using var queue = new MailQueue(store, new MailQueueOptions { RetryJitter = 0 });

@@ -13,41 +13,36 @@ namespace DirectMail.Tests.Security.TlsRpt;
 /// </summary>
 public sealed class TlsRptDnsFixture : IDisposable
 {
-    public static readonly IPEndPoint EndPoint = new(IPAddress.Parse("127.0.81.53"), 10053);
+    public static readonly IPEndPoint EndPoint = TestAddresses.TlsRpt.NameServer;
 
     /// <summary>Where the https destinations of the zone post to (a Kestrel server of the tests).</summary>
-    public static readonly IPEndPoint HttpsEndPoint = new(IPAddress.Parse("127.0.81.80"), 18443);
+    public static readonly IPEndPoint HttpsEndPoint = TestAddresses.TlsRpt.Reports;
 
     /// <summary>The mailbox the zone's <c>mailto.tlsrpt.test</c> reports go to: a Postfix mailbox.</summary>
     public const string PostfixReportMailbox = "tlsrpt-reports@postfix.test";
 
-    private static readonly string Zone = $"""
-        $ORIGIN tlsrpt.test.
-        $TTL 300
-        @ IN SOA ns.tlsrpt.test. hostmaster.tlsrpt.test. 1 3600 600 86400 300
-        @ IN NS ns.tlsrpt.test.
-        ns IN A {EndPoint.Address}
-        reports IN A {HttpsEndPoint.Address}
-        _smtp._tls.unit IN TXT "v=TLSRPTv1; rua=mailto:tls@reports.test"
-        _smtp._tls.race IN TXT "v=TLSRPTv1; rua=mailto:race@reports.test"
-        _smtp._tls.mailto IN TXT "v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}"
-        _smtp._tls.https IN TXT "v=TLSRPTv1; " "rua=https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/tlsrpt"
-        _smtp._tls.both IN TXT "v=TLSRPTv1; rua=mailto:both@reports.test,https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/both"
-        _smtp._tls.spf IN TXT "v=spf1 -all"
-        _smtp._tls.twice IN TXT "v=TLSRPTv1; rua=mailto:a@reports.test"
-        _smtp._tls.twice IN TXT "v=TLSRPTv1; rua=mailto:b@reports.test"
-        _smtp._tls.broken IN TXT "v=TLSRPTv1; rua=reports@reports.test"
-        _smtp._tls.alias IN CNAME _smtp._tls.unit
-        """;
+    private static readonly NsdZone Zone = new ZoneBuilder("tlsrpt.test")
+        .WithSoa("ns.tlsrpt.test.", "hostmaster.tlsrpt.test.", minimum: 300)
+        .WithNameServer(EndPoint.Address)
+        .A("reports", HttpsEndPoint.Address)
+        .Txt("_smtp._tls.unit", "v=TLSRPTv1; rua=mailto:tls@reports.test")
+        .Txt("_smtp._tls.race", "v=TLSRPTv1; rua=mailto:race@reports.test")
+        .Txt("_smtp._tls.mailto", $"v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}")
+        .TxtStrings("_smtp._tls.https", "v=TLSRPTv1; ", $"rua=https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/tlsrpt") // two character-strings, read as one
+        .Txt("_smtp._tls.both", $"v=TLSRPTv1; rua=mailto:both@reports.test,https://reports.tlsrpt.test:{HttpsEndPoint.Port}/v1/both")
+        .Txt("_smtp._tls.spf", "v=spf1 -all")
+        .Txt("_smtp._tls.twice", "v=TLSRPTv1; rua=mailto:a@reports.test")
+        .Txt("_smtp._tls.twice", "v=TLSRPTv1; rua=mailto:b@reports.test")
+        .Txt("_smtp._tls.broken", "v=TLSRPTv1; rua=reports@reports.test")
+        .Cname("_smtp._tls.alias", "_smtp._tls.unit")
+        .Build();
 
     // The Postfix fixture's domain, as seen by this DNS: its TLS-RPT record (the report of a delivery to it goes back to it).
-    private static readonly string PostfixZone = $"""
-        $ORIGIN postfix.test.
-        $TTL 300
-        @ IN SOA ns.tlsrpt.test. hostmaster.tlsrpt.test. 1 3600 600 86400 300
-        @ IN NS ns.tlsrpt.test.
-        _smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}"
-        """;
+    private static readonly NsdZone PostfixZone = new ZoneBuilder("postfix.test")
+        .WithSoa("ns.tlsrpt.test.", "hostmaster.tlsrpt.test.", minimum: 300)
+        .WithNameServer("ns.tlsrpt.test.")
+        .Txt("_smtp._tls", $"v=TLSRPTv1; rua=mailto:{PostfixReportMailbox}")
+        .Build();
 
     private static readonly object Gate = new();
     private static NsdServer? _shared;
@@ -59,7 +54,7 @@ public sealed class TlsRptDnsFixture : IDisposable
     {
         lock (Gate)
         {
-            _shared ??= new NsdServer(EndPoint, [new NsdZone("tlsrpt.test", Zone), new NsdZone("postfix.test", PostfixZone)]);
+            _shared ??= new NsdServer(EndPoint, [Zone, PostfixZone]);
             _references++;
         }
     }
