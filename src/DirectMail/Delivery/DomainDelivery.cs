@@ -56,6 +56,7 @@ internal sealed class DomainDelivery
     private DeliveryRoute _route;
     private int _next;
     private Candidate _renting;
+    private SmtpEnvelope? _rentingEnvelope;
     private bool _roundFinished;
 
     /// <param name="context">The mailer's shared parts.</param>
@@ -511,7 +512,13 @@ internal sealed class DomainDelivery
             }
         }
 
+        // The first transaction is known before renting: when every connection to the host is busy, a session
+        // finishing its last message can send its envelope right behind that message's end (WaitingSend).
+        var batch = new List<RecipientState>(Math.Min(_recipients.Length, _context.MaxRecipientsPerTransaction));
+        var start = 0;
+        var envelope = FillBatch(batch, ref start) ? BatchEnvelope(batch) : null;
         _renting = candidate;
+        _rentingEnvelope = envelope;
         var (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
         ReportTls(lease, candidate);
         if (lease.Session is null)
@@ -561,19 +568,11 @@ internal sealed class DomainDelivery
                 slot = true;
             }
 
-            var batch = new List<RecipientState>(Math.Min(_recipients.Length, _context.MaxRecipientsPerTransaction));
-            var start = 0;
-            while (session.IsUsable && FillBatch(batch, ref start))
+            while (envelope is not null && session.IsUsable)
             {
-                var indexes = new int[batch.Count];
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    indexes[i] = batch[i].Index;
-                }
-
-                // The batch's envelope: the send's own, cut to these recipients (sender, DSN parameters), parsed once.
-                var envelope = _envelope.Subset(indexes);
-                var result = await session.SendAsync(envelope, _content, cancellationToken).ConfigureAwait(false);
+                // After this host's last transaction of this send, the session may take a send waiting for the host.
+                var last = !HasMoreBatches(start);
+                var result = await session.SendAsync(envelope, _content, last ? lease.Pool : null, cancellationToken).ConfigureAwait(false);
                 if (lease.FromPool && IsStale(result))
                 {
                     // The pooled connection was closed by the server while idle: that is not this address failing.
@@ -582,6 +581,7 @@ internal sealed class DomainDelivery
                     slot = false;
                     await _context.Pool.ReturnAsync(lease).ConfigureAwait(false);
                     lease = default;
+                    _rentingEnvelope = envelope;
                     (lease, slot) = await UnderSlotAsync(static (d, ct) => d.RentAsync(ct), host, cancellationToken).ConfigureAwait(false);
                     ReportTls(lease, candidate);
                     if (lease.Session is null)
@@ -598,7 +598,7 @@ internal sealed class DomainDelivery
                         slot = true;
                     }
 
-                    result = await session.SendAsync(envelope, _content, cancellationToken).ConfigureAwait(false);
+                    result = await session.SendAsync(envelope, _content, last ? lease.Pool : null, cancellationToken).ConfigureAwait(false);
                 }
 
                 Apply(result, batch, host, endPoint, session);
@@ -608,6 +608,8 @@ internal sealed class DomainDelivery
                 {
                     Backoff(host, endPoint);
                 }
+
+                envelope = FillBatch(batch, ref start) ? BatchEnvelope(batch) : null;
             }
         }
         finally
@@ -624,7 +626,33 @@ internal sealed class DomainDelivery
     }
 
     private ValueTask<SmtpConnectionPool.Lease> RentAsync(CancellationToken cancellationToken) =>
-        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, _renting.Relay?.SessionOptions, _renting.Requirement, cancellationToken);
+        _context.Pool.RentAsync(_renting.EndPoint, _renting.Host, _renting.Plaintext, _renting.Relay?.SessionOptions, _renting.Requirement, cancellationToken, _rentingEnvelope, _content);
+
+    /// <summary>The batch's envelope: the send's own, cut to these recipients (sender, DSN parameters), parsed once.</summary>
+    private SmtpEnvelope BatchEnvelope(List<RecipientState> batch)
+    {
+        var indexes = new int[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            indexes[i] = batch[i].Index;
+        }
+
+        return _envelope.Subset(indexes);
+    }
+
+    /// <summary>True when recipients from <paramref name="start"/> on would make another batch.</summary>
+    private bool HasMoreBatches(int start)
+    {
+        for (var i = start; i < _recipients.Length; i++)
+        {
+            if (_recipients[i].IsPending && _recipients[i].IsRetryable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Reports a new session's TLS result (success or failure, as TLS-RPT counts them) to the sink; a relay's is not a recipient domain's.</summary>
     private void ReportTls(in SmtpConnectionPool.Lease lease, Candidate candidate)

@@ -56,6 +56,18 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
     /// <summary>How many addresses the pool holds an entry for (leased, connecting or idle sessions).</summary>
     internal int HostCount => _hosts.Count;
 
+    /// <summary>How many sends wait for a connection now, over every address (taken ones included until handed over; for inspection).</summary>
+    internal int WaitingCount()
+    {
+        var count = 0;
+        foreach (var pool in _hosts.Values)
+        {
+            count += pool.Waiting.Count;
+        }
+
+        return count;
+    }
+
     /// <summary>The sessions idle in the pool now, over every address (a snapshot, for inspection).</summary>
     internal List<SmtpSession> IdleSessions()
     {
@@ -88,8 +100,14 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
     /// of the class it was opened for, so an opportunistic session never carries mail a policy requires TLS for.
     /// </param>
     /// <param name="cancellationToken">Cancels waiting and connecting.</param>
+    /// <param name="envelope">
+    /// With <paramref name="content"/>, the first transaction the renter will send. When every connection to the host
+    /// is busy, it waits as a <see cref="WaitingSend"/>: a busy session may write its envelope behind the end of its
+    /// last message and be handed over with it (the renter's <c>SendAsync</c> with this very envelope continues).
+    /// </param>
+    /// <param name="content">The content of that transaction.</param>
     /// <returns>A lease holding the session, or, when connecting failed, the reason (and no session).</returns>
-    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, SmtpSessionOptions? relayOptions, TlsRequirement? requirement, CancellationToken cancellationToken)
+    public async ValueTask<Lease> RentAsync(IPEndPoint endPoint, string host, bool plaintext, SmtpSessionOptions? relayOptions, TlsRequirement? requirement, CancellationToken cancellationToken, SmtpEnvelope? envelope = null, SmtpContent? content = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         requirement ??= TlsRequirement.Opportunistic;
@@ -108,7 +126,19 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
 
         try
         {
-            await pool.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!pool.Slots.Wait(0))
+            {
+                if (envelope is not null && content is not null && await WaitForSlotOrSessionAsync(pool, new WaitingSend(envelope, content), cancellationToken).ConfigureAwait(false) is { } handed)
+                {
+                    // The session and its slot pass from its last renter to this one, still counted as used.
+                    return new Lease(pool, handed, fromPool: true, null, default, null, null);
+                }
+
+                if (envelope is null || content is null)
+                {
+                    await pool.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch
         {
@@ -174,6 +204,25 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
             return;
         }
 
+        if (session.HandedTo is WaitingSend waiting)
+        {
+            if (session.IsUsable && !_disposed && waiting.TryHand(session))
+            {
+                // The waiter takes the session, its slot and its count as used; this renter only leaves.
+                Leave(pool);
+                return;
+            }
+
+            // Closed, or the waiter was canceled: a pre-sent envelope's replies would be read by nobody, so the
+            // connection cannot be reused (nor QUIT sent: after DATA's 354 it would be message text). The waiter, if
+            // still waiting, gets a slot the usual way.
+            waiting.TryHand(null);
+            Abort(session, pool, idle: false);
+            pool.Slots.Release();
+            Leave(pool);
+            return;
+        }
+
         if (session.IsUsable && !_disposed)
         {
             Count(pool, idle: false, -1);
@@ -226,6 +275,59 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
                 Abort(idle.Session, pool, idle: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for a connection slot of <paramref name="pool"/> or for a busy session to take <paramref name="waiting"/>,
+    /// whichever comes first. Returns the session handed over, or null when this renter now holds a slot.
+    /// </summary>
+    private static async ValueTask<SmtpSession?> WaitForSlotOrSessionAsync(HostPool pool, WaitingSend waiting, CancellationToken cancellationToken)
+    {
+        pool.Waiting.Enqueue(waiting);
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var slot = pool.Slots.WaitAsync(stop.Token);
+            if (await Task.WhenAny(slot, waiting.Session).ConfigureAwait(false) == slot && waiting.TryWithdraw())
+            {
+                await slot.ConfigureAwait(false); // throws when canceled: nothing is held
+                return null;
+            }
+
+            // A session took it: the slot comes with the session, so one won meanwhile goes back.
+            stop.Cancel();
+            try
+            {
+                await slot.ConfigureAwait(false);
+                pool.Slots.Release();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        SmtpSession? session;
+        try
+        {
+            session = await waiting.Session.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (waiting.TryAbandon())
+        {
+            // Its taker will close the session rather than hand it over (its envelope may be on the wire).
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            // Handed over in the same instant: the caller's send will see the cancellation and close the session.
+            session = waiting.Session.Result;
+        }
+
+        if (session is null)
+        {
+            // The session that took it closed before the handover: wait for a slot as anyone.
+            await pool.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return session;
     }
 
     /// <summary>Closes idle sessions older than the idle timeout, forgets addresses left with no session, and stops the timer when no idle session is left.</summary>
@@ -370,7 +472,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
 
     internal readonly record struct IdleSession(SmtpSession Session, long Since);
 
-    internal sealed class HostPool(PoolKey key, int maxConnections)
+    internal sealed class HostPool(PoolKey key, int maxConnections) : IWaitingTransactionSource
     {
         private readonly object _gate = new();
         private int _users;
@@ -381,6 +483,23 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable, IDisposable
         public SemaphoreSlim Slots { get; } = new(maxConnections, maxConnections);
 
         public ConcurrentStack<IdleSession> Idle { get; } = new();
+
+        /// <summary>Sends waiting for a connection while all are busy, oldest first (withdrawn ones are skipped when met).</summary>
+        public ConcurrentQueue<WaitingSend> Waiting { get; } = new();
+
+        /// <summary>The oldest send still waiting, now taken by the calling session; null when none waits.</summary>
+        public IWaitingTransaction? TryTake()
+        {
+            while (Waiting.TryDequeue(out var waiting))
+            {
+                if (waiting.TryTake())
+                {
+                    return waiting;
+                }
+            }
+
+            return null;
+        }
 
         /// <summary>The attributes of directmail.connection.count for this host's connections (made once: no allocation per measurement).</summary>
         public KeyValuePair<string, object?>[] IdleTags { get; } = Tags(key, "idle");

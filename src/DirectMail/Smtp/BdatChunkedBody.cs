@@ -57,10 +57,11 @@ internal sealed class BdatChunkedBody : SmtpMessageBody
 
     protected override ValueTask SendBufferAsync() => SendChunkAsync(last: false);
 
+    public override ValueTask SendEndAsync() => SendChunkAsync(last: true);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<SmtpReply?> EndAsync()
+    public override async ValueTask<SmtpReply?> ReadEndReplyAsync()
     {
-        await SendChunkAsync(last: true).ConfigureAwait(false);
         Connection.Phase = SmtpPhase.DataTermination;
         SmtpReply? final = null;
         try

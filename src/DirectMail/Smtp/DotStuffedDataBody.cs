@@ -27,15 +27,19 @@ internal sealed class DotStuffedDataBody : SmtpMessageBody
 
     protected override ValueTask SendBufferAsync() => Connection.FlushAsync(Options.Timeouts.DataBlock);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<SmtpReply?> EndAsync()
+    public override ValueTask SendEndAsync()
     {
         if (Options.LogContent && Logger.IsEnabled(LogLevel.Trace))
         {
             SmtpSessionLog.ClientLine(Logger, ".");
         }
 
-        await Connection.FlushAsync(Options.Timeouts.DataBlock).ConfigureAwait(false);
+        return Connection.FlushAsync(Options.Timeouts.DataBlock);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<SmtpReply?> ReadEndReplyAsync()
+    {
         Connection.Phase = SmtpPhase.DataTermination;
         try
         {

@@ -44,11 +44,11 @@ internal abstract class SmtpMessageBody
     protected abstract int ContentStart { get; }
 
     /// <summary>
-    /// Sends the content but its end. True when the content is complete and <see cref="EndAsync"/> follows; false
+    /// Sends the content but its end. True when the content is complete and <see cref="SendEndAsync"/> follows; false
     /// when a chunk was refused and the content stopped there (<see cref="RefusedChunkReply"/> holds that reply).
     /// </summary>
     /// <remarks>
-    /// The caller awaits <see cref="EndAsync"/> itself: a message that fits the buffer completes this synchronously,
+    /// The caller awaits <see cref="SendEndAsync"/> and <see cref="ReadEndReplyAsync"/> itself: a message that fits the buffer completes this synchronously,
     /// and only the wait for the reply that decides is a suspended state machine.
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -162,10 +162,14 @@ internal abstract class SmtpMessageBody
     protected abstract ValueTask SendBufferAsync();
 
     /// <summary>
-    /// Sends the end of the message (all content is encoded in the buffer, after <see cref="WriteContentAsync"/>
-    /// returned true) and reads the reply that decides; null when a 421 to a pipelined chunk ended it.
+    /// Sends the end of the message: all content is encoded in the buffer, after <see cref="WriteContentAsync"/>
+    /// returned true. From here the server may take the message; the next transaction's commands may follow it
+    /// before its reply is read (RFC 2920 section 3.1: message content may start a group).
     /// </summary>
-    public abstract ValueTask<SmtpReply?> EndAsync();
+    public abstract ValueTask SendEndAsync();
+
+    /// <summary>Reads the reply that decides, once <see cref="SendEndAsync"/> has sent the end; null when a 421 to a pipelined chunk ended it.</summary>
+    public abstract ValueTask<SmtpReply?> ReadEndReplyAsync();
 
     /// <summary>Drops the encoded content not sent (and a command gap): the next command starts at the front.</summary>
     protected void Abandon() => Connection.WriteLength = 0;

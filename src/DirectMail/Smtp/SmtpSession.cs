@@ -40,7 +40,9 @@ public sealed class SmtpSession : IAsyncDisposable
     private readonly SmtpSessionOptions _options;
     private readonly ILogger _logger;
     private readonly SmtpConnection _connection;
-    private readonly SmtpTransaction _transaction;
+    private SmtpTransaction _transaction;
+    private SmtpTransaction? _spare;
+    private bool _presented;
     private readonly Auth.SmtpAuthExchange? _authentication;
     private readonly TlsRequirement _requirement;
     private bool _tlsValidated;
@@ -184,6 +186,71 @@ public sealed class SmtpSession : IAsyncDisposable
         return RunAsync((envelope, content), static (session, a) => session._transaction.RunAsync(a.envelope, a.content), cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="SendAsync(SmtpEnvelope, SmtpContent, CancellationToken)"/>, taking a waiting transaction from
+    /// <paramref name="next"/> once this message's end is sent (see <see cref="IWaitingTransaction"/>); and, when this
+    /// call is the one <see cref="HandedTo"/> names, continuing from the replies to its envelope already sent.
+    /// </summary>
+    internal ValueTask<SmtpTransactionResult> SendAsync(SmtpEnvelope envelope, SmtpContent content, IWaitingTransactionSource? next, CancellationToken cancellationToken)
+    {
+        if (SendMisuse(envelope, content) is { } misuse)
+        {
+            return ValueTask.FromException<SmtpTransactionResult>(misuse);
+        }
+
+        var handed = HandedTo;
+        HandedTo = null;
+        if (_presented)
+        {
+            _presented = false;
+            if (handed is null || !ReferenceEquals(handed.Envelope, envelope) || !ReferenceEquals(handed.Content, content))
+            {
+                // Its envelope is on the wire and cannot be taken back (after DATA's 354 anything sent is text).
+                Abort();
+                return ValueTask.FromException<SmtpTransactionResult>(new InvalidOperationException("Another transaction's envelope was already sent on this session; the connection is closed."));
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Its replies are coming and nobody will read them: the connection cannot be used again.
+                Abort();
+                return ValueTask.FromCanceled<SmtpTransactionResult>(cancellationToken);
+            }
+
+            // The spare runner, which sent the envelope, becomes the session's; the other is the spare for the next presend.
+            (_transaction, _spare) = (_spare!, _transaction);
+            return RunAsync(next, static (session, n) => session._transaction.RunAsync(null!, null!, n, presented: true), cancellationToken);
+        }
+
+        return RunAsync((envelope, content, next), static (session, a) => session._transaction.RunAsync(a.envelope, a.content, a.next), cancellationToken);
+    }
+
+    /// <summary>
+    /// The waiting transaction this session took for its caller-to-be (see <see cref="PresendAsync"/>): the pool hands
+    /// the session to that caller when the current one gives it back. Its envelope is already sent when
+    /// <see cref="HasPresented"/>; cleared by the caller's <c>SendAsync</c>.
+    /// </summary>
+    internal IWaitingTransaction? HandedTo { get; private set; }
+
+    /// <summary>True when the envelope of <see cref="HandedTo"/> is on the wire, its replies not yet read.</summary>
+    internal bool HasPresented => _presented;
+
+    /// <summary>
+    /// Called by the running transaction once its message's end is sent: takes the first transaction waiting in
+    /// <paramref name="source"/> and writes its envelope now, with the spare runner.
+    /// </summary>
+    internal async ValueTask PresendAsync(IWaitingTransactionSource source)
+    {
+        if (HandedTo is not null || source.TryTake() is not { } waiting)
+        {
+            return;
+        }
+
+        HandedTo = waiting;
+        var spare = _spare ??= new SmtpTransaction(this, _connection, _options, _logger);
+        _presented = await spare.PresendAsync(waiting).ConfigureAwait(false);
+    }
+
     /// <summary>Sends NOOP: a cheap check that the connection still works, for example before reusing it from a pool.</summary>
     /// <param name="cancellationToken">Cancels the probe and closes the connection.</param>
     /// <returns>True when the server answered 250; false when the session is, or has now become, unusable.</returns>
@@ -270,7 +337,7 @@ public sealed class SmtpSession : IAsyncDisposable
         Volatile.Write(ref _busy, 0);
     }
 
-    /// <summary>Why <see cref="SendAsync"/> cannot run now; null when it can.</summary>
+    /// <summary>Why <see cref="SendAsync(SmtpEnvelope, SmtpContent, CancellationToken)"/> cannot run now; null when it can.</summary>
     private Exception? SendMisuse(SmtpEnvelope? envelope, SmtpContent? content) => envelope is null ? new ArgumentNullException(nameof(envelope))
         : content is null ? new ArgumentNullException(nameof(content))
         : State switch

@@ -57,19 +57,30 @@ internal sealed class SmtpTransaction
     private string ServerName => _connection.ServerName;
 
     /// <summary>Runs one transaction for <paramref name="envelope"/> and <paramref name="content"/>; one at a time (the session sees to it).</summary>
+    /// <param name="envelope">The sender and recipients.</param>
+    /// <param name="content">The message.</param>
+    /// <param name="next">
+    /// Where a transaction waiting for this server may be found: once this message's end is sent, the first one
+    /// waiting gets its envelope written before this message's reply is read (<see cref="PresendAsync"/>).
+    /// </param>
+    /// <param name="presented">True when <see cref="PresendAsync"/> already sent this transaction's envelope: its replies are read first.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SmtpTransactionResult> RunAsync(SmtpEnvelope envelope, SmtpContent content)
+    public async ValueTask<SmtpTransactionResult> RunAsync(SmtpEnvelope envelope, SmtpContent content, IWaitingTransactionSource? next = null, bool presented = false)
     {
-        Begin(envelope, content);
+        if (!presented)
+        {
+            Begin(envelope, content);
+        }
+
         try
         {
-            if (RefuseBeforeSending() is { } refused)
+            if (!presented && RefuseBeforeSending() is { } refused)
             {
                 return refused;
             }
 
-            var ended = _pipelining
-                ? await PipelinedEnvelopeAsync().ConfigureAwait(false)
+            var ended = presented ? await PipelinedRepliesAsync(resetPending: false).ConfigureAwait(false)
+                : _pipelining ? await PipelinedEnvelopeAsync().ConfigureAwait(false)
                 : await LockStepEnvelopeAsync().ConfigureAwait(false);
             if (ended is not null)
             {
@@ -77,12 +88,22 @@ internal sealed class SmtpTransaction
             }
 
             // Round trip 2: the content, then the reply that decides. (Awaited here rather than in a method of its
-            // own: every async layer that waits for the server is one more state machine per message.)
+            // own: every async layer that waits for the server is one more state machine per message.) With a
+            // transaction waiting for this server, its envelope goes out between the end and that reply.
             _session.MoveTo(SmtpSessionState.InData);
             var body = ReadyBody();
-            var finalReply = await body.WriteContentAsync(_content, _capabilities, _session.DataStream).ConfigureAwait(false)
-                ? await body.EndAsync().ConfigureAwait(false)
-                : null;
+            SmtpReply? finalReply = null;
+            if (await body.WriteContentAsync(_content, _capabilities, _session.DataStream).ConfigureAwait(false))
+            {
+                await body.SendEndAsync().ConfigureAwait(false);
+                if (next is not null && _pipelining)
+                {
+                    await _session.PresendAsync(next).ConfigureAwait(false);
+                }
+
+                finalReply = await body.ReadEndReplyAsync().ConfigureAwait(false);
+            }
+
             return MessageEnded(body, finalReply);
         }
         catch (SmtpFailureException e)
@@ -97,6 +118,37 @@ internal sealed class SmtpTransaction
         finally
         {
             End();
+        }
+    }
+
+    /// <summary>
+    /// Writes the envelope of <paramref name="waiting"/> (MAIL, RCPT..., and DATA unless CHUNKING) behind the end of
+    /// the message the session has just sent, whose reply is not read yet: the server has then left that
+    /// transaction (RFC 5321 section 4.1.1.4), so no RSET goes first. Its replies are read when the waiting caller
+    /// continues (<see cref="RunAsync"/> with presented). Nothing is written, and false returned, when the message
+    /// would be refused before sending (it then runs as any other) or the write fails (the message before it then
+    /// fails reading its own reply, and this one was never sent).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> PresendAsync(IWaitingTransaction waiting)
+    {
+        Begin(waiting.Envelope, waiting.Content);
+        if (RefuseBeforeSending() is not null || !_pipelining)
+        {
+            End();
+            return false;
+        }
+
+        try
+        {
+            await AppendPipelinedEnvelopeAsync(resetPending: false).ConfigureAwait(false);
+            await _connection.FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+            return true;
+        }
+        catch (SmtpFailureException)
+        {
+            End();
+            return false;
         }
     }
 
@@ -216,6 +268,15 @@ internal sealed class SmtpTransaction
     private async ValueTask<SmtpTransactionResult?> PipelinedEnvelopeAsync()
     {
         var resetPending = _session.State == SmtpSessionState.InTransaction;
+        await AppendPipelinedEnvelopeAsync(resetPending).ConfigureAwait(false);
+        await _connection.FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+        return await PipelinedRepliesAsync(resetPending).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends [RSET] MAIL RCPT... [DATA] to the write buffer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AppendPipelinedEnvelopeAsync(bool resetPending)
+    {
         if (resetPending)
         {
             _connection.Phase = SmtpPhase.Other;
@@ -236,8 +297,15 @@ internal sealed class SmtpTransaction
         {
             await _connection.AppendCommandAsync("DATA", null).ConfigureAwait(false);
         }
+    }
 
-        await _connection.FlushAsync(_options.Timeouts.Command).ConfigureAwait(false);
+    /// <summary>
+    /// Reads the replies to a pipelined envelope in order. Returns the result when the transaction ends there; null
+    /// when the content follows.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SmtpTransactionResult?> PipelinedRepliesAsync(bool resetPending)
+    {
         if (resetPending)
         {
             // A 421 to the pipelined RSET: the server closes, and no reply to MAIL, RCPT or DATA will come.
@@ -248,6 +316,7 @@ internal sealed class SmtpTransaction
             }
         }
 
+        _connection.Phase = SmtpPhase.MailFrom;
         if (MailReplied(await _connection.ReadReplyAsync(_options.Timeouts.MailFrom).ConfigureAwait(false)) is { } closed)
         {
             return closed;
