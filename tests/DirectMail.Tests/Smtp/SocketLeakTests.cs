@@ -48,6 +48,8 @@ public sealed class SocketLeakTests
         }
 
         // Sockets are closed when disposed; give the runtime a moment to release descriptors closed asynchronously.
+        // The count is the process's: sockets of earlier test classes still closing meanwhile can only lower it
+        // (this collection runs alone), so the check is that none of these sessions' sockets is left over.
         var after = SocketCounter.Count();
         for (var i = 0; i < 50 && after > before; i++)
         {
@@ -55,6 +57,6 @@ public sealed class SocketLeakTests
             after = SocketCounter.Count();
         }
 
-        Assert.Equal(before, after);
+        Assert.True(after <= before, $"{after - before} socket(s) left open ({before} before, {after} after).");
     }
 }
