@@ -86,8 +86,9 @@ public sealed class DirectMailOptions
     public int MaxConcurrentDomains { get; set; } = 64;
 
     /// <summary>
-    /// The most connections open to one MX address at once, over all SendAsync calls. Default 5: receivers throttle or
-    /// refuse clients that open many (Postfix itself starts at 5 per destination).
+    /// The most connections open to one MX host at once, over all SendAsync calls: a host is its name and address
+    /// together (and the session's TLS settings), so MX names of several domains on one address each have their own.
+    /// Default 5: receivers throttle or refuse clients that open many (Postfix itself starts at 5 per destination).
     /// </summary>
     public int MaxConnectionsPerHost { get; set; } = 5;
 

@@ -12,8 +12,8 @@ using Microsoft.Extensions.Logging;
 namespace DirectMail.Delivery;
 
 /// <summary>
-/// Open SMTP sessions kept for reuse across SendAsync calls, per MX address: at most
-/// <see cref="SmtpPoolLimits.MaxConnectionsPerHost"/> open to one address, idle ones probed with NOOP after
+/// Open SMTP sessions kept for reuse across SendAsync calls, per MX host (name, address and session settings:
+/// <see cref="PoolKey"/>): at most <see cref="SmtpPoolLimits.MaxConnectionsPerHost"/> open to one, idle ones probed with NOOP after
 /// <see cref="SmtpPoolLimits.ProbeAfter"/> (the probe waits <see cref="SmtpPoolLimits.ProbeTimeout"/>, not the command
 /// timeout) and closed with QUIT after <see cref="SmtpPoolLimits.IdleTimeout"/>. An address's entry lives only
 /// while a session to it is leased, being opened or idle: the pool does not keep every host it ever saw, and its prune
