@@ -59,7 +59,7 @@ public sealed class PostfixDiscardSink : IDisposable
         Write(Path.Combine(etc, "main.cf"), MainCf(_root, hostName));
         Write(Path.Combine(etc, "master.cf"), MasterCf(endPoint));
         var supervisor = Path.Combine(_root, "supervisor.py");
-        Write(supervisor, SupervisorScript);
+        Write(supervisor, DirectMail.Tests.Infrastructure.Postfix.PostfixSupervisor.Script);
 
         var start = new ProcessStartInfo(Python)
         {
@@ -311,69 +311,6 @@ public sealed class PostfixDiscardSink : IDisposable
         postlog   unix-dgram n  -       n       -       1       postlogd
 
         """);
-
-    /// <summary>
-    /// Runs <c>postfix start-fg</c> as a child and stops it (<c>postfix stop</c>) when its standard input closes, reaping
-    /// the daemons that outlive their master (the same supervisor as the tests' Postfix fixture).
-    /// </summary>
-    private const string SupervisorScript = """
-        import ctypes, os, signal, subprocess, sys, threading, time
-
-        config = sys.argv[1]
-        PR_SET_CHILD_SUBREAPER = 36
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-        master = subprocess.Popen(["/usr/sbin/postfix", "-c", config, "start-fg"], stdin=subprocess.DEVNULL)
-        closed = threading.Event()
-
-        def wait_for_eof():
-            sys.stdin.buffer.read()
-            closed.set()
-
-        threading.Thread(target=wait_for_eof, daemon=True).start()
-        while not closed.is_set() and master.poll() is None:
-            closed.wait(0.2)
-
-        if master.poll() is None:
-            try:
-                subprocess.run(["/usr/sbin/postfix", "-c", config, "stop"], stdin=subprocess.DEVNULL, timeout=30)
-                master.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                master.kill()
-                master.wait()
-
-        def children():
-            me = str(os.getpid())
-            found = []
-            for pid in os.listdir("/proc"):
-                if pid.isdigit():
-                    try:
-                        with open(f"/proc/{pid}/stat") as f:
-                            if f.read().rsplit(")", 1)[1].split()[1] == me:
-                                found.append(int(pid))
-                    except (OSError, IndexError):
-                        pass
-            return found
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                if time.monotonic() > deadline:
-                    for child in children():
-                        try:
-                            os.kill(child, signal.SIGKILL)
-                        except OSError:
-                            pass
-                time.sleep(0.05)
-
-        print(f"postfix start-fg exited with {master.returncode}", file=sys.stderr)
-        sys.exit(0 if closed.is_set() else 1)
-
-        """;
 
     private static void Write(string path, string text) => File.WriteAllText(path, text.Replace("\r\n", "\n", StringComparison.Ordinal));
 

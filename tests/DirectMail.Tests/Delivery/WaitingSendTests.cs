@@ -52,19 +52,8 @@ public sealed class WaitingSendTests
         byte[]? firstContent = null, secondContent = null;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.GreetAsync("250-mx.shared.test\r\n250-PIPELINING\r\n250 8BITMIME");
-            await c.ExpectAsync("MAIL FROM:<a@client.test>");
-            await c.ExpectAsync("RCPT TO:<x@one.test>");
-            await c.ExpectAsync("DATA");
-            firstEnvelope.SetResult();
-            await secondWaiting.Task;
-            await c.SendAsync("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
-            firstContent = await c.ReadDataAsync();
-
-            // Not a word from the server yet about the first message: the second's envelope must already come.
-            await c.ExpectAsync("MAIL FROM:<b@client.test>");
-            await c.ExpectAsync("RCPT TO:<y@two.test>");
-            await c.ExpectAsync("DATA");
+            // Not a word from the server about the first message before the second's envelope has come.
+            firstContent = await FirstThenSecondEnvelopeAsync(c, "250-mx.shared.test\r\n250-PIPELINING\r\n250 8BITMIME", firstEnvelope, secondWaiting.Task);
             await c.SendAsync("250 2.0.0 Ok: queued as FIRST\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
             secondContent = await c.ReadDataAsync();
             await c.ReplyAsync("250 2.0.0 Ok: queued as SECOND");
@@ -72,14 +61,7 @@ public sealed class WaitingSendTests
             await c.ReplyAsync("221 bye");
         }, new IPEndPoint(Mx, 0));
 
-        DeliveryReport firstReport, secondReport;
-        await using (var mailer = Mailer(server.EndPoint.Port))
-        {
-            var (first, second) = await StartTwoAsync(mailer, firstEnvelope);
-            secondWaiting.SetResult();
-            firstReport = await first.WaitAsync(TestTimeouts.Await);
-            secondReport = await second.WaitAsync(TestTimeouts.Await);
-        }
+        var (firstReport, secondReport) = await SendTwoAsync(server.EndPoint.Port, firstEnvelope, secondWaiting);
 
         await server.WaitForScriptsAsync();
         Assert.Equal(1, server.Accepted);
@@ -117,14 +99,7 @@ public sealed class WaitingSendTests
             await c.ReplyAsync("221 bye");
         }, new IPEndPoint(Mx, 0));
 
-        DeliveryReport firstReport, secondReport;
-        await using (var mailer = Mailer(server.EndPoint.Port))
-        {
-            var (first, second) = await StartTwoAsync(mailer, firstEnvelope);
-            secondWaiting.SetResult();
-            firstReport = await first.WaitAsync(TestTimeouts.Await);
-            secondReport = await second.WaitAsync(TestTimeouts.Await);
-        }
+        var (firstReport, secondReport) = await SendTwoAsync(server.EndPoint.Port, firstEnvelope, secondWaiting);
 
         await server.WaitForScriptsAsync();
         Assert.Equal(1, server.Accepted);
@@ -149,17 +124,7 @@ public sealed class WaitingSendTests
         {
             if (Interlocked.Increment(ref connections) == 1)
             {
-                await c.GreetAsync("250-mx.shared.test\r\n250 PIPELINING");
-                await c.ExpectAsync("MAIL FROM:<a@client.test>");
-                await c.ExpectAsync("RCPT TO:<x@one.test>");
-                await c.ExpectAsync("DATA");
-                firstEnvelope.SetResult();
-                await secondWaiting.Task;
-                await c.SendAsync("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
-                await c.ReadDataAsync();
-                await c.ExpectAsync("MAIL FROM:<b@client.test>");
-                await c.ExpectAsync("RCPT TO:<y@two.test>");
-                await c.ExpectAsync("DATA");
+                await FirstThenSecondEnvelopeAsync(c, "250-mx.shared.test\r\n250 PIPELINING", firstEnvelope, secondWaiting.Task);
                 c.Close(); // no reply to the first message's end, none to the second's envelope
                 return;
             }
@@ -175,14 +140,7 @@ public sealed class WaitingSendTests
             await c.ReplyAsync("221 bye");
         }, new IPEndPoint(Mx, 0));
 
-        DeliveryReport firstReport, secondReport;
-        await using (var mailer = Mailer(server.EndPoint.Port))
-        {
-            var (first, second) = await StartTwoAsync(mailer, firstEnvelope);
-            secondWaiting.SetResult();
-            firstReport = await first.WaitAsync(TestTimeouts.Await);
-            secondReport = await second.WaitAsync(TestTimeouts.Await);
-        }
+        var (firstReport, secondReport) = await SendTwoAsync(server.EndPoint.Port, firstEnvelope, secondWaiting);
 
         await server.WaitForScriptsAsync();
         Assert.Equal(2, server.Accepted);
@@ -208,17 +166,7 @@ public sealed class WaitingSendTests
         var closedAfterFirst = false;
         await using var server = ScriptedSmtpServer.Start(async c =>
         {
-            await c.GreetAsync("250-mx.shared.test\r\n250 PIPELINING");
-            await c.ExpectAsync("MAIL FROM:<a@client.test>");
-            await c.ExpectAsync("RCPT TO:<x@one.test>");
-            await c.ExpectAsync("DATA");
-            firstEnvelope.SetResult();
-            await secondWaiting.Task;
-            await c.SendAsync("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
-            await c.ReadDataAsync();
-            await c.ExpectAsync("MAIL FROM:<b@client.test>");
-            await c.ExpectAsync("RCPT TO:<y@two.test>");
-            await c.ExpectAsync("DATA");
+            await FirstThenSecondEnvelopeAsync(c, "250-mx.shared.test\r\n250 PIPELINING", firstEnvelope, secondWaiting.Task);
             secondEnvelope.SetResult();
             await canceled.Task;
             await c.SendAsync("250 2.0.0 Ok: queued as FIRST\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
@@ -243,6 +191,36 @@ public sealed class WaitingSendTests
         Assert.True(closedAfterFirst, "The client must close the connection, sending nothing after the 354 it no longer wants.");
         Assert.Equal(DeliveryStatus.Delivered, Assert.Single(firstReport.Recipients).Status);
         Assert.Equal("250 2.0.0 Ok: queued as FIRST", firstReport.Recipients[0].Reply!.ToString());
+    }
+
+    /// <summary>Sends the two messages as <see cref="StartTwoAsync"/> does, lets the server answer, and returns both reports.</summary>
+    private static async Task<(DeliveryReport First, DeliveryReport Second)> SendTwoAsync(int port, TaskCompletionSource firstEnvelope, TaskCompletionSource secondWaiting)
+    {
+        await using var mailer = Mailer(port);
+        var (first, second) = await StartTwoAsync(mailer, firstEnvelope);
+        secondWaiting.SetResult();
+        return (await first.WaitAsync(TestTimeouts.Await), await second.WaitAsync(TestTimeouts.Await));
+    }
+
+    /// <summary>
+    /// The server's side of the first message with DATA: its envelope (then <paramref name="firstEnvelope"/> is set and
+    /// the replies wait for <paramref name="secondWaiting"/>), its content, and the second message's envelope read
+    /// before any reply to the first one's end. Returns the first message's content.
+    /// </summary>
+    private static async Task<byte[]> FirstThenSecondEnvelopeAsync(ScriptedConnection c, string ehloReply, TaskCompletionSource firstEnvelope, Task secondWaiting)
+    {
+        await c.GreetAsync(ehloReply);
+        await c.ExpectAsync("MAIL FROM:<a@client.test>");
+        await c.ExpectAsync("RCPT TO:<x@one.test>");
+        await c.ExpectAsync("DATA");
+        firstEnvelope.SetResult();
+        await secondWaiting;
+        await c.SendAsync("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
+        var content = await c.ReadDataAsync();
+        await c.ExpectAsync("MAIL FROM:<b@client.test>");
+        await c.ExpectAsync("RCPT TO:<y@two.test>");
+        await c.ExpectAsync("DATA");
+        return content;
     }
 
     /// <summary>Reads <c>BDAT n LAST</c> and its n octets.</summary>

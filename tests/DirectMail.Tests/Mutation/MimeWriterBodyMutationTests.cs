@@ -339,38 +339,4 @@ public sealed class MimeWriterBodyMutationTests
 
         return count;
     }
-
-    /// <summary>A write-only destination that records the size of every write.</summary>
-    private sealed class WriteRecordingStream : Stream
-    {
-        public List<int> Writes { get; } = [];
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Writes.Add(count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Writes.Add(buffer.Length);
-            return ValueTask.CompletedTask;
-        }
-    }
 }

@@ -133,7 +133,7 @@ public sealed class MailQueueWorkerTests
         var (queue, _) = Create();
         var id = await queue.EnqueueAsync(new SmtpEnvelope("a@sender.example", "b@example.net"), SmtpContent.FromBytes(Body));
         var seen = new List<int>();
-        var recorder = new RecordingStream(seen);
+        var recorder = new WriteRecordingStream(seen);
         _store.OnMarkInFlight = () =>
         {
             // At the mark, the session has every octet but the last.
@@ -546,37 +546,6 @@ public sealed class MailQueueWorkerTests
         });
         await started.Task.Bounded();
         return task;
-    }
-
-    private sealed class RecordingStream(List<int> writes) : System.IO.Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => writes.Add(count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            writes.Add(buffer.Length);
-            return ValueTask.CompletedTask;
-        }
     }
 
     // System.Linq.AsyncEnumerable is in the BCL from .NET 10 only; the suite also runs on net8.0.

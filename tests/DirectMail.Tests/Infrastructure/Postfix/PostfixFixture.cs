@@ -150,7 +150,7 @@ public sealed class PostfixFixture : IAsyncLifetime
         PostfixConfiguration.Write(Path.Combine(etc, "transport"), PostfixConfiguration.TransportTable());
         WriteSasl(etc);
         var supervisor = Path.Combine(root, "supervisor.py");
-        PostfixConfiguration.Write(supervisor, PostfixConfiguration.SupervisorScript);
+        PostfixConfiguration.Write(supervisor, PostfixSupervisor.Script);
 
         var start = new ProcessStartInfo(Python)
         {
